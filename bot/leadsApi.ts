@@ -1,0 +1,97 @@
+/** The HTTP API: POST /api/leads (ingest), GET /api/leads/:id, /healthz, /readyz. */
+import restify, { type Request, type Response, type Server } from 'restify';
+import { StorageUnavailableError } from '../services/errors';
+import { parseReferrals } from '../services/ingestReferrals';
+import type { LeadsApp } from '../services/leadsApp';
+import type { Logger } from '../services/logger';
+import { getLeadWithHistory } from '../services/readLeads';
+import { REFERRAL_ID_PATTERN } from '../services/referral';
+import { createApiAuth } from './apiAuth';
+import { sendError } from './httpErrors';
+
+export const MAX_BODY_BYTES = 256 * 1024;
+
+export interface LeadsApiOptions {
+  app: LeadsApp;
+  apiKey?: string;
+  ready: () => Promise<void>;
+  log: Logger;
+}
+
+export function mountLeadsApi(server: Server, options: LeadsApiOptions): void {
+  const { app, log } = options;
+  const authorize = createApiAuth(options.apiKey);
+
+  const guarded = (handler: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
+    const verdict = authorize(req);
+    if (verdict !== 'ok') {
+      const message =
+        verdict === 'not_loopback'
+          ? 'LEADS_API_KEY is not set: only callers on this machine may use the API'
+          : 'Send Authorization: Bearer <LEADS_API_KEY>';
+      if (verdict !== 'not_loopback') res.header('WWW-Authenticate', 'Bearer');
+      return sendError(res, 401, 'unauthorized', message);
+    }
+    try {
+      await handler(req, res);
+    } catch (error) {
+      if (error instanceof StorageUnavailableError) {
+        log.warn({ err: error.cause }, 'storage unavailable');
+        return sendError(res, 503, 'storage_unavailable', 'Storage is unavailable; try again shortly', undefined, { 'Retry-After': '5' });
+      }
+      log.error({ err: error }, 'request failed');
+      return sendError(res, 500, 'internal', 'Something went wrong');
+    }
+  };
+
+  server.post(
+    '/api/leads',
+    restify.plugins.bodyReader({ maxBodySize: MAX_BODY_BYTES }),
+    guarded(async (req, res) => {
+      const body = parseJson(req);
+      if (!body.ok) return sendError(res, 400, 'malformed_json', body.message);
+      const parsed = parseReferrals(body.value);
+      if (!parsed.ok) {
+        return sendError(res, 400, 'validation', `The referral is invalid: ${parsed.issues.map((i) => i.path).join(', ')}`, parsed.issues);
+      }
+      const results = await app.ingest(parsed.referrals);
+      const created = results.some((r) => !r.duplicate);
+      if (!parsed.batch) {
+        const only = results[0];
+        return void res.send(only?.duplicate ? 200 : 201, only?.duplicate ? { id: only.id, duplicate: true } : { id: only?.id });
+      }
+      res.send(created ? 201 : 200, { results: results.map((r) => (r.duplicate ? { id: r.id, duplicate: true } : { id: r.id })) });
+    }),
+  );
+
+  server.get(
+    '/api/leads/:id',
+    guarded(async (req, res) => {
+      const id = String(req.params.id ?? '');
+      if (!REFERRAL_ID_PATTERN.test(id)) return sendError(res, 404, 'not_found', `No lead ${id}`);
+      const found = await getLeadWithHistory(id, app.leads);
+      if (!found) return sendError(res, 404, 'not_found', `No lead ${id}`);
+      res.send(200, { ...found.lead, history: found.history });
+    }),
+  );
+
+  server.get('/healthz', async (_req: Request, res: Response) => void res.send(200, { status: 'ok' }));
+  server.get('/readyz', async (_req: Request, res: Response) => {
+    try {
+      await options.ready();
+      res.send(200, { status: 'ready' });
+    } catch {
+      sendError(res, 503, 'storage_unavailable', 'Storage does not answer', undefined, { 'Retry-After': '5' });
+    }
+  });
+}
+
+function parseJson(req: Request): { ok: true; value: unknown } | { ok: false; message: string } {
+  const raw = req.body === undefined ? '' : Buffer.isBuffer(req.body) ? req.body.toString('utf8') : String(req.body);
+  if (!raw.trim()) return { ok: false, message: 'The body is empty: send a referral as JSON' };
+  try {
+    return { ok: true, value: JSON.parse(raw) };
+  } catch (error) {
+    return { ok: false, message: `The body is not valid JSON: ${(error as Error).message}` };
+  }
+}

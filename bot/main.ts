@@ -1,0 +1,80 @@
+/** Start-up: settings → storage → product → HTTP server (+ Teams), and a graceful stop. */
+import type { Server } from 'restify';
+import { loadConfig, summarizeConfig, type Config } from '../services/config';
+import { ConfigError } from '../services/errors';
+import { LeadsApp } from '../services/leadsApp';
+import { createLogger, type Logger } from '../services/logger';
+import { openStorage, type Storage } from '../services/storage';
+import { ping } from '../services/tables';
+import { createServer, listen } from './server';
+import { mountTeams } from './teams';
+
+export interface Running {
+  port: number;
+  app: LeadsApp;
+  server: Server;
+  storage: Storage;
+  stop(): Promise<void>;
+}
+
+export async function start(config: Config, log: Logger, options: { inMemory?: boolean; now?: () => Date } = {}): Promise<Running> {
+  log.info(summarizeConfig(config), 'starting Partner Leads');
+  if (!config.production) {
+    log.warn('DEVELOPMENT MODE: MicrosoftAppId is not set, so Bot Framework authentication is OFF and every request to /api/messages is accepted. Never expose this to the internet.');
+    if (!config.LEADS_API_KEY) log.warn('LEADS_API_KEY is not set: the leads API accepts callers on this machine only.');
+  }
+  const storage = await openStorage({
+    connectionString: config.AZURE_TABLES_CONNECTION_STRING,
+    dataDir: config.DATA_DIR,
+    tablePrefix: config.TABLE_PREFIX,
+    inMemory: options.inMemory,
+    log,
+  });
+  const app = new LeadsApp({ tables: storage.tables, settings: config, log, now: options.now });
+  const server = createServer({
+    app,
+    apiKey: config.LEADS_API_KEY,
+    ready: () => ping(storage.connectionString),
+    log: log.child({ module: 'http' }),
+    mountBot: (s) => mountTeams(s, { app, config, log: log.child({ module: 'teams' }) }),
+  });
+  const port = await listen(server, config.PORT, log);
+  app.start();
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('stopping');
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.stop();
+      await storage.close();
+      log.info('stopped');
+    })());
+  return { port, app, server, storage, stop };
+}
+
+export async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\nSee .env.sample for every setting.\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  const running = await start(config, log);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      running.stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error({ err: error }, 'stop failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Conversations the bot is installed in, with the reference needed to message them later, and
+ * whether each gets new-lead cards. The reference is opaque here: bot/ builds and reads it.
+ */
+import { odata, type TableClient } from '@azure/data-tables';
+import { getOrUndefined, guard, safeKey } from './tables';
+
+export type ConversationScope = 'personal' | 'groupChat' | 'channel';
+
+export interface Conversation {
+  key: string;
+  conversationId: string;
+  scope: ConversationScope;
+  tenantId?: string;
+  /** For personal chats: the user's AAD object id, so reminders can reach a favoriter. */
+  userId?: string;
+  subscribed: boolean;
+  /** The locale last seen in this conversation, for proactive messages. */
+  locale?: string;
+  reference: unknown;
+}
+
+interface ConversationEntity {
+  conversationId: string;
+  scope: ConversationScope;
+  tenantId?: string;
+  userId?: string;
+  subscribed: boolean;
+  locale?: string;
+  reference: string;
+}
+
+const PARTITION = 'conv';
+
+export const conversationKey = (conversationId: string): string => safeKey(conversationId);
+
+export class ConversationStore {
+  constructor(private readonly table: TableClient) {}
+
+  async save(conversation: Omit<Conversation, 'key'>): Promise<Conversation> {
+    const key = conversationKey(conversation.conversationId);
+    const entity: ConversationEntity & { partitionKey: string; rowKey: string } = {
+      partitionKey: PARTITION,
+      rowKey: key,
+      conversationId: conversation.conversationId,
+      scope: conversation.scope,
+      tenantId: conversation.tenantId,
+      userId: conversation.userId,
+      subscribed: conversation.subscribed,
+      locale: conversation.locale,
+      reference: JSON.stringify(conversation.reference),
+    };
+    await guard(() => this.table.upsertEntity(entity, 'Replace'));
+    return { ...conversation, key };
+  }
+
+  async get(key: string): Promise<Conversation | undefined> {
+    const entity = await getOrUndefined<ConversationEntity>(this.table, PARTITION, key);
+    return entity && toConversation(key, entity);
+  }
+
+  async setSubscribed(key: string, subscribed: boolean): Promise<boolean> {
+    const existing = await getOrUndefined<ConversationEntity>(this.table, PARTITION, key);
+    if (!existing) return false;
+    await guard(() => this.table.updateEntity({ partitionKey: PARTITION, rowKey: key, subscribed }, 'Merge'));
+    return true;
+  }
+
+  async subscribed(): Promise<Conversation[]> {
+    return this.list(odata`PartitionKey eq ${PARTITION} and subscribed eq true`);
+  }
+
+  /** The personal chat with a user, found by AAD object id. */
+  async personalChatOf(userId: string): Promise<Conversation | undefined> {
+    const found = await this.list(odata`PartitionKey eq ${PARTITION} and scope eq 'personal' and userId eq ${userId}`);
+    return found[0];
+  }
+
+  private async list(filter: string): Promise<Conversation[]> {
+    const found: Conversation[] = [];
+    await guard(async () => {
+      for await (const entity of this.table.listEntities<ConversationEntity>({ queryOptions: { filter } })) {
+        found.push(toConversation(entity.rowKey ?? '', entity));
+      }
+    });
+    return found;
+  }
+}
+
+function toConversation(key: string, entity: ConversationEntity): Conversation {
+  return {
+    key,
+    conversationId: entity.conversationId,
+    scope: entity.scope,
+    tenantId: entity.tenantId ?? undefined,
+    userId: entity.userId ?? undefined,
+    subscribed: Boolean(entity.subscribed),
+    locale: entity.locale ?? undefined,
+    reference: JSON.parse(entity.reference),
+  };
+}

@@ -1,0 +1,64 @@
+/** Where each lead's card was posted: one row per (lead, conversation) with the activity id to update. */
+import { odata, type TableClient } from '@azure/data-tables';
+import { getOrUndefined, guard, isConflict, isPreconditionFailed } from './tables';
+
+export interface Delivery {
+  leadId: string;
+  conversationKey: string;
+  activityId?: string;
+  /** What the posted card shows (lead version + time-dependent state); differs → update it. */
+  renderKey?: string;
+  etag: string;
+}
+
+interface DeliveryEntity {
+  activityId?: string;
+  renderKey?: string;
+}
+
+export class DeliveryStore {
+  constructor(private readonly table: TableClient) {}
+
+  /** Registers that a lead's card belongs in a conversation; false if it already does. */
+  async add(leadId: string, conversationKey: string): Promise<boolean> {
+    try {
+      await guard(() => this.table.createEntity({ partitionKey: leadId, rowKey: conversationKey }));
+      return true;
+    } catch (error) {
+      if (isConflict(error)) return false;
+      throw error;
+    }
+  }
+
+  async get(leadId: string, conversationKey: string): Promise<Delivery | undefined> {
+    const entity = await getOrUndefined<DeliveryEntity>(this.table, leadId, conversationKey);
+    return entity && toDelivery(leadId, conversationKey, entity);
+  }
+
+  async forLead(leadId: string): Promise<Delivery[]> {
+    const found: Delivery[] = [];
+    await guard(async () => {
+      for await (const entity of this.table.listEntities<DeliveryEntity>({ queryOptions: { filter: odata`PartitionKey eq ${leadId}` } })) {
+        found.push(toDelivery(leadId, entity.rowKey ?? '', entity));
+      }
+    });
+    return found;
+  }
+
+  /** Records what was posted; false if someone else recorded first (their post stands). */
+  async record(delivery: Delivery, change: { activityId: string; renderKey: string }): Promise<boolean> {
+    try {
+      await guard(() =>
+        this.table.updateEntity({ partitionKey: delivery.leadId, rowKey: delivery.conversationKey, ...change }, 'Merge', { etag: delivery.etag }),
+      );
+      return true;
+    } catch (error) {
+      if (isPreconditionFailed(error)) return false;
+      throw error;
+    }
+  }
+}
+
+function toDelivery(leadId: string, conversationKey: string, entity: DeliveryEntity & { etag: string }): Delivery {
+  return { leadId, conversationKey, activityId: entity.activityId ?? undefined, renderKey: entity.renderKey ?? undefined, etag: entity.etag };
+}

@@ -1,0 +1,202 @@
+/**
+ * Sends what waits in the outbox, within Teams' rate limits: 429 waits for Retry-After, 5xx and
+ * network errors back off with jitter, 403 unsubscribes, and the last failed try goes to the
+ * dead letters with one notice to admins. Bursts of new cards for one conversation become a digest.
+ */
+import type { Conversation, ConversationStore } from './conversationStore';
+import type { DeliveryStore } from './deliveryStore';
+import type { Lead } from './lead';
+import type { LeadStore } from './leadStore';
+import { renderKey } from './leadTime';
+import type { Logger } from './logger';
+import type { Outbox, OutboxItem } from './outbox';
+import { RateLimiter } from './rateLimiter';
+import { SendFailure, type OutboundMessage, type TeamsGateway } from './teamsGateway';
+
+export interface DispatcherOptions {
+  perSecondPerConversation: number;
+  per30SecondsPerConversation: number;
+  perSecondGlobal: number;
+  maxAttempts: number;
+  digestThreshold: number;
+  flameWindowHours: number;
+  /** Where to tell admins that a send was given up on (a conversation key), if anywhere. */
+  adminConversationKeys?: () => Promise<string[]>;
+}
+
+export interface DispatcherDeps {
+  outbox: Outbox;
+  leads: LeadStore;
+  deliveries: DeliveryStore;
+  conversations: ConversationStore;
+  gateway: TeamsGateway;
+  now: () => Date;
+  log: Logger;
+  random?: () => number;
+}
+
+const LEASE_MS = 30_000;
+const DIGEST_MARK = 'digest';
+
+export class Dispatcher {
+  private readonly limiter: RateLimiter;
+
+  constructor(
+    private readonly deps: DispatcherDeps,
+    private readonly options: DispatcherOptions,
+  ) {
+    this.limiter = new RateLimiter(
+      [
+        { limit: options.perSecondPerConversation, ms: 1000 },
+        { limit: options.per30SecondsPerConversation, ms: 30_000 },
+      ],
+      [{ limit: options.perSecondGlobal, ms: 1000 }],
+    );
+  }
+
+  /**
+   * One pass over what is due. Returns how many items were handled and whether some had to wait
+   * for a rate limit (the caller runs another pass shortly).
+   */
+  async drain(): Promise<{ handled: number; throttled: boolean }> {
+    const now = this.deps.now();
+    const due = await this.deps.outbox.due(now);
+    let handled = 0;
+    let throttled = false;
+    const digested = await this.coalesce(due, now);
+    for (const item of due) {
+      if (digested.has(item.key)) continue;
+      if (!this.limiter.tryTake(item.conversationKey, this.deps.now().getTime())) {
+        throttled = true;
+        continue;
+      }
+      const claimed = await this.deps.outbox.claim(item, this.deps.now(), LEASE_MS);
+      if (!claimed) continue;
+      await this.handle(claimed);
+      handled++;
+    }
+    return { handled: handled + digested.size, throttled };
+  }
+
+  private async handle(item: OutboxItem): Promise<void> {
+    const { outbox, log } = this.deps;
+    try {
+      const conversation = await this.deps.conversations.get(item.conversationKey);
+      if (conversation) await this.send(item, conversation);
+      await outbox.complete(item, this.deps.now());
+    } catch (error) {
+      if (!(error instanceof SendFailure)) {
+        log.warn({ err: error, item: item.key }, 'send failed; will retry');
+        await outbox.retryLater(item, this.backoff(item), String(error));
+        return;
+      }
+      if (error.gone) {
+        log.info({ conversation: item.conversationKey }, 'bot removed or blocked (403): unsubscribing');
+        await this.deps.conversations.setSubscribed(item.conversationKey, false);
+        await outbox.complete(item, this.deps.now());
+        return;
+      }
+      if (error.retryable && item.attempts + 1 < this.options.maxAttempts) {
+        const at = error.status === 429 && error.retryAfterMs !== undefined ? this.deps.now().getTime() + error.retryAfterMs : this.backoff(item);
+        log.info({ item: item.key, status: error.status, retryAt: new Date(at).toISOString() }, 'send deferred');
+        await outbox.retryLater(item, at, error.message);
+        return;
+      }
+      log.error({ item: item.key, status: error.status, attempts: item.attempts + 1 }, 'send given up: dead-lettered');
+      await outbox.deadLetter(item, error.message, this.deps.now());
+      await this.tellAdmins(item, error);
+    }
+  }
+
+  private async send(item: OutboxItem, conversation: Conversation): Promise<void> {
+    const { gateway, leads } = this.deps;
+    if (item.kind === 'adminNotice' || item.kind === 'digest') {
+      const message: OutboundMessage = item.kind === 'digest' ? { kind: 'digest', count: item.count ?? 0 } : { kind: 'text', text: item.text ?? '' };
+      await gateway.post(conversation, message);
+      return;
+    }
+    const stored = item.leadId ? await leads.get(item.leadId) : undefined;
+    if (!stored) return;
+    const lead = stored.lead;
+    switch (item.kind) {
+      case 'syncCard':
+        return this.syncCard(item, conversation, lead);
+      case 'reminder':
+        if (lead.stage === 'Received') await gateway.post(conversation, { kind: 'reminder', lead, hours: item.hours ?? 0 });
+        return;
+      case 'flameAlert':
+        if (lead.stage !== 'Archived') await gateway.post(conversation, { kind: 'flameAlert', lead });
+        return;
+      case 'expiredNotice':
+        await gateway.post(conversation, { kind: 'expiredNotice', lead });
+        return;
+    }
+  }
+
+  /** Posts the card once, then keeps that one message in step with the lead. */
+  private async syncCard(item: OutboxItem, conversation: Conversation, lead: Lead): Promise<void> {
+    const delivery = await this.deps.deliveries.get(lead.id, item.conversationKey);
+    if (!delivery || delivery.activityId === DIGEST_MARK) return;
+    const key = renderKey(lead, this.deps.now(), this.options.flameWindowHours);
+    if (delivery.activityId && delivery.renderKey === key) return;
+    if (delivery.activityId) {
+      try {
+        await this.deps.gateway.update(conversation, delivery.activityId, { kind: 'leadCard', lead });
+        await this.deps.deliveries.record(delivery, { activityId: delivery.activityId, renderKey: key });
+        return;
+      } catch (error) {
+        // The message was deleted in Teams: post the card again rather than lose it.
+        if (!(error instanceof SendFailure && error.status === 404)) throw error;
+      }
+    }
+    const activityId = await this.deps.gateway.post(conversation, { kind: 'leadCard', lead });
+    await this.deps.deliveries.record(delivery, { activityId, renderKey: key });
+  }
+
+  /** More than `digestThreshold` first posts waiting for one conversation → one digest card. */
+  private async coalesce(due: OutboxItem[], now: Date): Promise<Set<string>> {
+    const firstPosts = new Map<string, OutboxItem[]>();
+    for (const item of due) {
+      if (item.kind !== 'syncCard' || !item.leadId) continue;
+      const delivery = await this.deps.deliveries.get(item.leadId, item.conversationKey);
+      if (!delivery || delivery.activityId) continue;
+      firstPosts.set(item.conversationKey, [...(firstPosts.get(item.conversationKey) ?? []), item]);
+    }
+    const digested = new Set<string>();
+    for (const [conversationKey, items] of firstPosts) {
+      if (items.length <= this.options.digestThreshold) continue;
+      const claimed = (await Promise.all(items.map((i) => this.deps.outbox.claim(i, now, LEASE_MS)))).filter((i): i is OutboxItem => Boolean(i));
+      if (claimed.length <= this.options.digestThreshold) {
+        // Another instance took some: give the rest back.
+        await Promise.all(claimed.map((i) => this.deps.outbox.retryLater(i, now.getTime(), 'released', false)));
+        continue;
+      }
+      const key = `digest|${now.getTime()}|${conversationKey}`;
+      await this.deps.outbox.enqueueOnce({ key, kind: 'digest', conversationKey, count: claimed.length }, now);
+      for (const item of claimed) {
+        const delivery = await this.deps.deliveries.get(item.leadId ?? '', conversationKey);
+        if (delivery && !delivery.activityId) await this.deps.deliveries.record(delivery, { activityId: DIGEST_MARK, renderKey: '' });
+        await this.deps.outbox.complete(item, now);
+        digested.add(item.key);
+      }
+    }
+    return digested;
+  }
+
+  private backoff(item: OutboxItem): number {
+    const base = Math.min(60_000, 1000 * 2 ** item.attempts);
+    const jitter = (this.deps.random ?? Math.random)() * base * 0.5;
+    return this.deps.now().getTime() + base + jitter;
+  }
+
+  private async tellAdmins(item: OutboxItem, error: SendFailure): Promise<void> {
+    if (item.kind === 'adminNotice') return;
+    const keys = (await this.options.adminConversationKeys?.()) ?? [];
+    const text = `A Teams message could not be delivered after ${item.attempts + 1} tries (${error.status ?? 'network error'}): ${item.kind}${item.leadId ? ` for lead ${item.leadId}` : ''}.`;
+    await Promise.all(
+      keys
+        .filter((k) => k !== item.conversationKey)
+        .map((k) => this.deps.outbox.enqueueOnce({ key: `admin|${item.key}|${k}`, kind: 'adminNotice', conversationKey: k, text }, this.deps.now())),
+    );
+  }
+}

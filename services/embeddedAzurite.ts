@@ -1,0 +1,72 @@
+/**
+ * Runs Azurite's Table service inside this process (npm `azurite`), so `npm start` needs no
+ * Azure account. On disk in DATA_DIR for the app, in memory for tests. Azurite saves to disk
+ * every few seconds: `close()` flushes, so a graceful stop loses nothing.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+// Azurite's in-process server is not part of its public typings.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const TableServer = require('azurite/dist/src/table/TableServer').default as new (config: unknown) => AzuriteServer;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const TableConfiguration = require('azurite/dist/src/table/TableConfiguration').default as new (
+  ...args: unknown[]
+) => unknown;
+
+interface AzuriteServer {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  clean(): Promise<void>;
+  getHttpServerAddress(): string;
+}
+
+export const DEV_ACCOUNT = 'devstoreaccount1';
+const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export interface EmbeddedAzurite {
+  connectionString: string;
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+export async function startEmbeddedAzurite(options: { dataDir?: string; inMemory?: boolean; port?: number }): Promise<EmbeddedAzurite> {
+  const inMemory = options.inMemory ?? !options.dataDir;
+  let dbPath = '';
+  if (!inMemory) {
+    const dir = path.resolve(options.dataDir ?? '.data');
+    mkdirSync(dir, { recursive: true });
+    dbPath = path.join(dir, '__azurite_db_table__.json');
+  }
+  const config = new TableConfiguration(
+    '127.0.0.1',
+    options.port ?? 0,
+    undefined, // keepAliveTimeout
+    dbPath,
+    false, // enableDebugLog
+    false, // enableAccessLog
+    undefined, // accessLogWriteStream
+    undefined, // debugLogFilePath
+    false, // loose
+    true, // skipApiVersionCheck: newer SDKs than this Azurite knows are fine
+    '',
+    '',
+    '',
+    undefined, // oauth
+    false, // disableProductStyleUrl
+    inMemory,
+  );
+  const server = new TableServer(config);
+  await server.start();
+  const endpoint = `${server.getHttpServerAddress()}/${DEV_ACCOUNT}`;
+  let closed = false;
+  return {
+    endpoint,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};TableEndpoint=${endpoint};`,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/** Use case: take referrals from Partner Center (or any sender) and store each one once. */
+import { z } from 'zod';
+import { toFieldIssues, type FieldIssue } from './errors';
+import { leadFromReferral } from './leadFromReferral';
+import { SYSTEM_ACTOR, type LeadEvent } from './leadLifecycle';
+import type { LeadStore } from './leadStore';
+import { MAX_REFERRALS_PER_REQUEST, referralSchema, type Referral } from './referral';
+
+const bodySchema = z.union([
+  referralSchema,
+  z.array(referralSchema).min(1, 'send at least one referral').max(MAX_REFERRALS_PER_REQUEST, `send at most ${MAX_REFERRALS_PER_REQUEST} referrals at once`),
+]);
+
+export type ParsedReferrals = { ok: true; referrals: Referral[]; batch: boolean } | { ok: false; issues: FieldIssue[] };
+
+export function parseReferrals(body: unknown): ParsedReferrals {
+  if (Array.isArray(body)) {
+    const parsed = bodySchema.safeParse(body);
+    if (!parsed.success) return { ok: false, issues: toFieldIssues(batchIssues(parsed.error.issues)) };
+    return { ok: true, referrals: parsed.data as Referral[], batch: true };
+  }
+  const parsed = referralSchema.safeParse(body);
+  if (!parsed.success) return { ok: false, issues: toFieldIssues(parsed.error.issues) };
+  return { ok: true, referrals: [parsed.data], batch: false };
+}
+
+// A union reports the array branch's issues with paths like [3, "customerProfile", "name"].
+function batchIssues(issues: z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const union = issues.find((i) => i.code === 'invalid_union') as { errors?: z.core.$ZodIssue[][] } | undefined;
+  return union?.errors?.[1] ?? issues;
+}
+
+export interface IngestResult {
+  id: string;
+  duplicate: boolean;
+}
+
+export async function ingestReferrals(
+  referrals: Referral[],
+  deps: { leads: LeadStore; now: () => Date; responseDays: number },
+): Promise<IngestResult[]> {
+  return Promise.all(
+    referrals.map(async (referral) => {
+      const now = deps.now();
+      const lead = leadFromReferral(referral, { now, responseDays: deps.responseDays });
+      const event: LeadEvent = {
+        seq: 1,
+        type: 'receive',
+        actor: SYSTEM_ACTOR,
+        at: now.toISOString(),
+        before: {},
+        after: { stage: lead.stage, outcome: lead.outcome ?? null },
+      };
+      // A lead that arrives already expired is archived quietly: no card, no alert.
+      const created = await deps.leads.create(lead, event, { fanOut: lead.stage !== 'Archived' });
+      return { id: lead.id, duplicate: !created };
+    }),
+  );
+}

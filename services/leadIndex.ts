@@ -1,0 +1,115 @@
+/**
+ * Secondary indexes, rebuildable from the leads: list views (newest first, paged by RowKey) and
+ * the due index the scheduler reads without scanning leads.
+ */
+import { odata, type TableClient } from '@azure/data-tables';
+import type { Lead } from './lead';
+import { sharedViewOf, summarize, VIEWS, type LeadSummary, type Page, type ViewName } from './leadViews';
+import { deleteIfExists, guard, invertedTicks, safeKey } from './tables';
+
+const viewPartition = (view: ViewName, userId?: string) => (view === 'favorites' ? `fav-${safeKey(userId ?? '')}` : view);
+const viewRow = (lead: Pick<Lead, 'receivedAt' | 'id'>) => `${invertedTicks(lead.receivedAt)}-${lead.id}`;
+
+export class LeadViewIndex {
+  constructor(private readonly table: TableClient) {}
+
+  /** Puts the lead in its shared view and its favoriters' lists; removes it from the others. */
+  async put(lead: Lead, previousFavoriteIds: string[] = []): Promise<void> {
+    const row = viewRow(lead);
+    const summary = JSON.stringify(summarize(lead));
+    const home = sharedViewOf(lead);
+    const favoriteIds = lead.favorites.map((f) => f.id);
+    await guard(() =>
+      Promise.all([
+        this.table.upsertEntity({ partitionKey: home, rowKey: row, summary }, 'Replace'),
+        ...VIEWS.filter((v) => v !== 'favorites' && v !== home).map((v) => deleteIfExists(this.table, v, row)),
+        ...favoriteIds.map((id) => this.table.upsertEntity({ partitionKey: viewPartition('favorites', id), rowKey: row, summary }, 'Replace')),
+        ...previousFavoriteIds
+          .filter((id) => !favoriteIds.includes(id))
+          .map((id) => deleteIfExists(this.table, viewPartition('favorites', id), row)),
+      ]),
+    );
+  }
+
+  /** One page of a view, newest first. `cursor` is the last RowKey of the previous page. */
+  async page(view: ViewName, options: { userId?: string; cursor?: string; size: number }): Promise<Page<LeadSummary>> {
+    const partition = viewPartition(view, options.userId);
+    const filter = options.cursor
+      ? odata`PartitionKey eq ${partition} and RowKey gt ${options.cursor}`
+      : odata`PartitionKey eq ${partition}`;
+    const rows: { rowKey: string; summary: LeadSummary }[] = [];
+    await guard(async () => {
+      const iterator = this.table.listEntities<{ summary: string }>({ queryOptions: { filter } }).byPage({ maxPageSize: options.size + 1 });
+      for await (const page of iterator) {
+        for (const entity of page) rows.push({ rowKey: entity.rowKey ?? '', summary: JSON.parse(entity.summary) as LeadSummary });
+        if (rows.length > options.size) break;
+      }
+    });
+    const items = rows.slice(0, options.size);
+    const hasMore = rows.length > options.size;
+    return { items: items.map((r) => r.summary), next: hasMore ? items[items.length - 1]?.rowKey : undefined };
+  }
+}
+
+export type DueKind = 'reminder' | 'expire' | 'flame';
+
+export interface DueItem {
+  kind: DueKind;
+  leadId: string;
+  dueAt: string;
+  hours?: number; // reminder offset
+  partitionKey: string;
+  rowKey: string;
+}
+
+const HOUR_MS = 3_600_000;
+/** Hour buckets, UTC: "2026112614". */
+export const hourBucket = (ms: number): string => new Date(ms).toISOString().slice(0, 13).replace(/[-T]/g, '');
+
+export class DueIndex {
+  constructor(private readonly table: TableClient) {}
+
+  /** Due rows in the past are filed at `now`, so a sweep that has passed their hour still finds them. */
+  async schedule(items: { kind: DueKind; leadId: string; dueAt: Date; hours?: number }[], now: Date): Promise<void> {
+    await guard(() =>
+      Promise.all(
+        items.map((item) => {
+          const at = Math.max(item.dueAt.getTime(), now.getTime());
+          const rowKey = `${new Date(at).toISOString()}|${item.kind}|${item.hours ?? 0}|${item.leadId}`;
+          return this.table.upsertEntity(
+            { partitionKey: hourBucket(at), rowKey, kind: item.kind, leadId: item.leadId, hours: item.hours ?? 0, dueAt: item.dueAt.toISOString() },
+            'Replace',
+          );
+        }),
+      ),
+    );
+  }
+
+  /** Rows due at or before `now`, reading only the hour buckets from `fromMs` on. */
+  async due(fromMs: number, now: Date, limit = 500): Promise<DueItem[]> {
+    const items: DueItem[] = [];
+    const nowIso = now.toISOString();
+    for (let t = Math.floor(fromMs / HOUR_MS) * HOUR_MS; t <= now.getTime() && items.length < limit; t += HOUR_MS) {
+      const filter = odata`PartitionKey eq ${hourBucket(t)} and RowKey le ${`${nowIso}|~`}`;
+      await guard(async () => {
+        const rows = this.table.listEntities<{ kind: DueKind; leadId: string; hours: number; dueAt: string }>({ queryOptions: { filter } });
+        for await (const row of rows) {
+          items.push({
+            kind: row.kind,
+            leadId: row.leadId,
+            hours: row.kind === 'reminder' ? row.hours : undefined,
+            dueAt: row.dueAt,
+            partitionKey: row.partitionKey ?? '',
+            rowKey: row.rowKey ?? '',
+          });
+          if (items.length >= limit) break;
+        }
+      });
+    }
+    return items;
+  }
+
+  async remove(item: Pick<DueItem, 'partitionKey' | 'rowKey'>): Promise<void> {
+    await deleteIfExists(this.table, item.partitionKey, item.rowKey);
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Leads in Azure Tables. A lead's partition holds the lead, its audit events and its "pending"
+ * row (the transactional outbox: what the projector still has to do). Every change is one
+ * entity-group transaction, conditional on the ETag the caller read.
+ */
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import { leadSchema, type Lead } from './lead';
+import type { LeadEvent } from './leadLifecycle';
+import { chunkJson, getOrUndefined, guard, isConflict, isPreconditionFailed, unchunkJson } from './tables';
+
+const LEAD_ROW = 'lead';
+const PENDING_ROW = 'pending';
+const eventRow = (seq: number) => `event-${String(seq).padStart(8, '0')}`;
+
+/** Effects the projector owes a lead: names are property names, merged across changes. */
+export interface PendingEffects {
+  fanOut?: boolean; // post the new lead's card to every subscribed conversation
+  expiredNotice?: boolean; // post "Expired — not answered…" where the card is
+  reminderHours?: number; // send the reminder for this offset
+  unfavoritedBy?: string; // take the lead off this user's Favorites list
+}
+
+export interface StoredLead {
+  lead: Lead;
+  etag: string;
+}
+
+export type UpdateResult = { ok: true; stored: StoredLead } | { ok: false; current: StoredLead };
+
+export class LeadStore {
+  constructor(
+    private readonly table: TableClient,
+    private readonly hints: TableClient,
+  ) {}
+
+  async get(id: string): Promise<StoredLead | undefined> {
+    const entity = await getOrUndefined<Record<string, unknown>>(this.table, id, LEAD_ROW);
+    return entity && { lead: leadSchema.parse(unchunkJson(entity)), etag: entity.etag };
+  }
+
+  /** Stores a new lead with its first event; false when the id is already stored. */
+  async create(lead: Lead, event: LeadEvent, effects: PendingEffects): Promise<boolean> {
+    await this.hint(lead.id);
+    try {
+      await guard(() =>
+        this.table.submitTransaction([
+          ['create', this.leadEntity(lead)],
+          ['create', this.eventEntity(lead.id, event)],
+          ['upsert', this.pendingEntity(lead.id, effects), 'Merge'],
+        ]),
+      );
+      return true;
+    } catch (error) {
+      if (isConflict(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Replaces the lead if it still has `etag`; otherwise returns the current lead. */
+  async update(lead: Lead, etag: string, events: LeadEvent[], effects: PendingEffects = {}): Promise<UpdateResult> {
+    await this.hint(lead.id);
+    const actions: TransactionAction[] = [
+      ['update', this.leadEntity(lead), 'Replace', { etag }],
+      ...events.map((e): TransactionAction => ['create', this.eventEntity(lead.id, e)]),
+      ['upsert', this.pendingEntity(lead.id, effects), 'Merge'],
+    ];
+    try {
+      await guard(() => this.table.submitTransaction(actions));
+    } catch (error) {
+      // 412: someone else changed it; 409: their event row with the same seq won the race.
+      if (!isPreconditionFailed(error) && !isConflict(error)) throw error;
+      const current = await this.get(lead.id);
+      if (!current) throw error;
+      return { ok: false, current };
+    }
+    const stored = await this.get(lead.id);
+    return { ok: true, stored: stored ?? { lead, etag: '' } };
+  }
+
+  async history(id: string): Promise<LeadEvent[]> {
+    const events: LeadEvent[] = [];
+    await guard(async () => {
+      const rows = this.table.listEntities<{ data0: string }>({
+        queryOptions: { filter: odata`PartitionKey eq ${id} and RowKey ge 'event-' and RowKey lt 'event.'` },
+      });
+      for await (const row of rows) events.push(unchunkJson(row) as LeadEvent);
+    });
+    return events;
+  }
+
+  async pending(id: string): Promise<{ effects: PendingEffects; etag: string } | undefined> {
+    const row = await getOrUndefined<PendingEffects>(this.table, id, PENDING_ROW);
+    if (!row) return undefined;
+    return {
+      effects: { fanOut: row.fanOut, expiredNotice: row.expiredNotice, reminderHours: row.reminderHours, unfavoritedBy: row.unfavoritedBy },
+      etag: row.etag,
+    };
+  }
+
+  /** Clears the pending row if nothing was added since it was read. */
+  async clearPending(id: string, etag: string): Promise<boolean> {
+    try {
+      await guard(() => this.table.deleteEntity(id, PENDING_ROW, { etag }));
+      return true;
+    } catch (error) {
+      if (isPreconditionFailed(error)) return false;
+      if ((error as { statusCode?: number }).statusCode === 404) return true;
+      throw error;
+    }
+  }
+
+  /** Lead ids that may have pending work: a small partition the projector sweeps. */
+  async hintedIds(): Promise<string[]> {
+    const ids: string[] = [];
+    await guard(async () => {
+      for await (const row of this.hints.listEntities({ queryOptions: { filter: `PartitionKey eq 'lead'`, select: ['RowKey'] } })) {
+        if (row.rowKey) ids.push(row.rowKey);
+      }
+    });
+    return ids;
+  }
+
+  async clearHint(id: string): Promise<void> {
+    try {
+      await guard(() => this.hints.deleteEntity('lead', id));
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+    }
+  }
+
+  /** Written before the transaction, so a crash right after it still leaves a trace to sweep. */
+  private async hint(id: string): Promise<void> {
+    await guard(() => this.hints.upsertEntity({ partitionKey: 'lead', rowKey: id }, 'Replace'));
+  }
+
+  private leadEntity(lead: Lead) {
+    return { partitionKey: lead.id, rowKey: LEAD_ROW, stage: lead.stage, version: lead.version, ...chunkJson(lead) };
+  }
+
+  private eventEntity(id: string, event: LeadEvent) {
+    return { partitionKey: id, rowKey: eventRow(event.seq), type: event.type, ...chunkJson(event) };
+  }
+
+  private pendingEntity(id: string, effects: PendingEffects) {
+    const props = Object.fromEntries(Object.entries(effects).filter(([, v]) => v !== undefined));
+    return { partitionKey: id, rowKey: PENDING_ROW, ...props };
+  }
+}

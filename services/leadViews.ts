@@ -1,0 +1,50 @@
+/** The list views of the Leads section, and the summary row each list shows. */
+import type { Lead, LeadType, Outcome, Stage } from './lead';
+
+export const VIEWS = ['marketplace', 'qualified', 'favorites', 'archived'] as const;
+export type ViewName = (typeof VIEWS)[number];
+
+/** A list row: enough to render a list without reading each lead. */
+export interface LeadSummary {
+  id: string;
+  name: string;
+  customer: string;
+  type: LeadType;
+  flame: boolean;
+  stage: Stage;
+  outcome?: Outcome;
+  receivedAt: string;
+  expiresAt: string;
+}
+
+export const PAGE_SIZE = 10;
+
+export function summarize(lead: Lead): LeadSummary {
+  return {
+    id: lead.id,
+    name: lead.name,
+    customer: lead.customer.name,
+    type: lead.type,
+    flame: lead.flame,
+    stage: lead.stage,
+    outcome: lead.outcome,
+    receivedAt: lead.receivedAt,
+    expiresAt: lead.expiresAt,
+  };
+}
+
+/**
+ * The shared views a lead belongs to: open customer inquiries are Marketplace leads, open
+ * marketing/sales-qualified ones are Qualified leads, every closed lead is Archived.
+ * Favorites are per user and kept apart.
+ */
+export function sharedViewOf(lead: Pick<Lead, 'stage' | 'type'>): Exclude<ViewName, 'favorites'> {
+  if (lead.stage === 'Archived') return 'archived';
+  return lead.type === 'customerInquiry' ? 'marketplace' : 'qualified';
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque token for the next page; absent on the last page. */
+  next?: string;
+}

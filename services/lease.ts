@@ -1,0 +1,48 @@
+/** A named lease in Tables: one instance at a time holds it (ETag-conditional claim), with a little state. */
+import type { TableClient } from '@azure/data-tables';
+import { getOrUndefined, guard, isConflict, isPreconditionFailed } from './tables';
+
+const PARTITION = 'lease';
+
+export interface LeaseState {
+  cursorMs?: number;
+}
+
+export class Lease {
+  constructor(
+    private readonly table: TableClient,
+    private readonly name: string,
+    private readonly owner: string,
+  ) {}
+
+  /** Claims the lease for `ms`; returns its state, or undefined if another owner holds it. */
+  async acquire(now: Date, ms: number): Promise<{ state: LeaseState; etag: string } | undefined> {
+    const until = now.getTime() + ms;
+    const row = await getOrUndefined<{ owner: string; until: number; cursorMs?: number }>(this.table, PARTITION, this.name);
+    try {
+      if (!row) {
+        const created = await guard(() => this.table.createEntity({ partitionKey: PARTITION, rowKey: this.name, owner: this.owner, until }));
+        return { state: {}, etag: created.etag ?? '' };
+      }
+      if (row.owner !== this.owner && row.until > now.getTime()) return undefined;
+      const updated = await guard(() =>
+        this.table.updateEntity({ partitionKey: PARTITION, rowKey: this.name, owner: this.owner, until }, 'Merge', { etag: row.etag }),
+      );
+      return { state: { cursorMs: row.cursorMs ?? undefined }, etag: updated.etag ?? '' };
+    } catch (error) {
+      if (isConflict(error) || isPreconditionFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Saves state and lets go; false if the lease was lost meanwhile (its state is not saved). */
+  async release(etag: string, state: LeaseState): Promise<boolean> {
+    try {
+      await guard(() => this.table.updateEntity({ partitionKey: PARTITION, rowKey: this.name, until: 0, ...state }, 'Merge', { etag }));
+      return true;
+    } catch (error) {
+      if (isPreconditionFailed(error)) return false;
+      throw error;
+    }
+  }
+}

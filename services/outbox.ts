@@ -1,0 +1,148 @@
+/**
+ * The durable outbound queue: every proactive post and card update waits here until the
+ * dispatcher sends it. Items are claimed with an ETag-conditional write, so several instances
+ * never send one item twice; "sent" tombstones keep one-time messages from being re-queued.
+ */
+import { odata, type TableClient } from '@azure/data-tables';
+import { getOrUndefined, guard, isConflict, isPreconditionFailed } from './tables';
+
+export type OutboundKind = 'syncCard' | 'reminder' | 'flameAlert' | 'expiredNotice' | 'digest' | 'adminNotice';
+
+export interface OutboxItem {
+  key: string;
+  kind: OutboundKind;
+  conversationKey: string;
+  leadId?: string;
+  hours?: number;
+  count?: number;
+  text?: string;
+  dueAt: number;
+  attempts: number;
+  leaseUntil: number;
+  lastError?: string;
+  etag: string;
+}
+
+type NewItem = Pick<OutboxItem, 'kind' | 'conversationKey' | 'leadId' | 'hours' | 'count' | 'text'> & { key: string };
+
+const PENDING = 'pending';
+const SENT = 'sent';
+const DEAD = 'dead';
+
+export class Outbox {
+  constructor(private readonly table: TableClient) {}
+
+  /** Queues a card sync; repeated calls coalesce into one pending item. */
+  async enqueueSync(leadId: string, conversationKey: string, now: Date): Promise<void> {
+    const rowKey = `card|${leadId}|${conversationKey}`;
+    try {
+      await guard(() =>
+        this.table.createEntity({ partitionKey: PENDING, rowKey, kind: 'syncCard', conversationKey, leadId, dueAt: now.getTime(), attempts: 0, leaseUntil: 0 }),
+      );
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      // Already queued: touching it changes its ETag, so an in-flight send re-runs it afterwards
+      // instead of completing it, and the card catches up with this change too.
+      await guard(() => this.table.updateEntity({ partitionKey: PENDING, rowKey, touchedAt: now.getTime() }, 'Merge'));
+    }
+  }
+
+  /** Queues a one-time message; false when it was queued (or sent) before. */
+  async enqueueOnce(item: NewItem, now: Date): Promise<boolean> {
+    if (await getOrUndefined(this.table, SENT, item.key)) return false;
+    try {
+      await guard(() =>
+        this.table.createEntity({ partitionKey: PENDING, rowKey: item.key, ...item, dueAt: now.getTime(), attempts: 0, leaseUntil: 0 }),
+      );
+      return true;
+    } catch (error) {
+      if (isConflict(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Pending items due now and not leased by another instance, oldest first. */
+  async due(now: Date, limit = 200): Promise<OutboxItem[]> {
+    const items: OutboxItem[] = [];
+    const t = now.getTime();
+    await guard(async () => {
+      const rows = this.table.listEntities<Omit<OutboxItem, 'key' | 'etag'>>({
+        queryOptions: { filter: odata`PartitionKey eq ${PENDING} and dueAt le ${t} and leaseUntil le ${t}` },
+      });
+      for await (const row of rows) {
+        items.push({ ...row, key: row.rowKey ?? '', etag: row.etag });
+        if (items.length >= limit * 5) break;
+      }
+    });
+    return items.sort((a, b) => a.dueAt - b.dueAt).slice(0, limit);
+  }
+
+  async pendingCount(): Promise<number> {
+    let n = 0;
+    await guard(async () => {
+      for await (const _ of this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${PENDING}`, select: ['RowKey'] } })) n++;
+    });
+    return n;
+  }
+
+  /** Claims an item for `leaseMs`; false if another instance claimed or changed it first. */
+  async claim(item: OutboxItem, now: Date, leaseMs: number): Promise<OutboxItem | undefined> {
+    try {
+      const leaseUntil = now.getTime() + leaseMs;
+      const result = await guard(() =>
+        this.table.updateEntity({ partitionKey: PENDING, rowKey: item.key, leaseUntil }, 'Merge', { etag: item.etag }),
+      );
+      return { ...item, leaseUntil, etag: result.etag ?? item.etag };
+    } catch (error) {
+      if (isPreconditionFailed(error) || (error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Done. A card sync re-queued meanwhile (ETag changed) stays for another pass. */
+  async complete(item: OutboxItem, now: Date): Promise<void> {
+    if (item.kind !== 'syncCard') {
+      await guard(() => this.table.upsertEntity({ partitionKey: SENT, rowKey: item.key, kind: item.kind, sentAt: now.getTime() }, 'Replace'));
+    }
+    try {
+      await guard(() => this.table.deleteEntity(PENDING, item.key, { etag: item.etag }));
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return;
+      if (!isPreconditionFailed(error)) throw error;
+      // Re-queued while we sent: release the lease so the next pass picks it up at once.
+      await guard(() => this.table.updateEntity({ partitionKey: PENDING, rowKey: item.key, leaseUntil: 0 }, 'Merge'));
+    }
+  }
+
+  /** Try again at `dueAt`. */
+  async retryLater(item: OutboxItem, dueAt: number, error: string, countAttempt = true): Promise<void> {
+    try {
+      await guard(() =>
+        this.table.updateEntity(
+          { partitionKey: PENDING, rowKey: item.key, dueAt, leaseUntil: 0, attempts: item.attempts + (countAttempt ? 1 : 0), lastError: error.slice(0, 500) },
+          'Merge',
+          { etag: item.etag },
+        ),
+      );
+    } catch (e) {
+      if (!isPreconditionFailed(e)) throw e;
+    }
+  }
+
+  /** Gives up on an item: it moves to the dead letters, where an operator can look. */
+  async deadLetter(item: OutboxItem, error: string, now: Date): Promise<void> {
+    const { etag: _etag, key, ...rest } = item;
+    await guard(() =>
+      this.table.upsertEntity({ ...rest, partitionKey: DEAD, rowKey: `${now.getTime()}|${key}`, lastError: error.slice(0, 500), deadAt: now.getTime() }, 'Replace'),
+    );
+    await guard(() => this.table.deleteEntity(PENDING, key)).catch(() => undefined);
+  }
+
+  async deadLetters(): Promise<Array<Record<string, unknown>>> {
+    const rows: Array<Record<string, unknown>> = [];
+    await guard(async () => {
+      for await (const row of this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${DEAD}` } })) rows.push(row);
+    });
+    return rows;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Carries out what a lead change owes the rest of the system (the pending row written in the
+ * change's own transaction): list indexes, due times, card deliveries, one-time messages. Every
+ * step is idempotent, so a crash half-way is mended by running it again.
+ */
+import type { ConversationStore } from './conversationStore';
+import type { DeliveryStore } from './deliveryStore';
+import { isOpen, type Lead } from './lead';
+import type { DueIndex, DueKind, LeadViewIndex } from './leadIndex';
+import type { LeadStore, PendingEffects } from './leadStore';
+import { flamePhase, flameTurnsAt } from './leadTime';
+import type { Logger } from './logger';
+import type { Outbox } from './outbox';
+
+export interface ProjectorDeps {
+  leads: LeadStore;
+  views: LeadViewIndex;
+  due: DueIndex;
+  conversations: ConversationStore;
+  deliveries: DeliveryStore;
+  outbox: Outbox;
+  now: () => Date;
+  reminderHours: number[];
+  flameWindowHours: number;
+  log: Logger;
+}
+
+const HOUR_MS = 3_600_000;
+
+export class Projector {
+  constructor(private readonly deps: ProjectorDeps) {}
+
+  /** Projects every lead with pending work; returns how many were projected. */
+  async sweep(): Promise<number> {
+    let projected = 0;
+    for (const id of await this.deps.leads.hintedIds()) {
+      if (await this.project(id)) projected++;
+    }
+    return projected;
+  }
+
+  async project(leadId: string): Promise<boolean> {
+    const { leads } = this.deps;
+    const pending = await leads.pending(leadId);
+    const stored = pending && (await leads.get(leadId));
+    if (!pending || !stored) {
+      if (pending) await leads.clearPending(leadId, pending.etag);
+      await leads.clearHint(leadId);
+      return false;
+    }
+    await this.apply(stored.lead, pending.effects);
+    if (await leads.clearPending(leadId, pending.etag)) await leads.clearHint(leadId);
+    return true;
+  }
+
+  private async apply(lead: Lead, effects: PendingEffects): Promise<void> {
+    const { views, deliveries, outbox, conversations } = this.deps;
+    const now = this.deps.now();
+    await views.put(lead, effects.unfavoritedBy ? [effects.unfavoritedBy] : []);
+
+    if (effects.fanOut) {
+      await this.scheduleDueTimes(lead, now);
+      const subscribed = await conversations.subscribed();
+      await Promise.all(subscribed.map((c) => deliveries.add(lead.id, c.key)));
+      if (flamePhase(lead, now, this.deps.flameWindowHours) === 'hot') {
+        const channels = subscribed.filter((c) => c.scope === 'channel');
+        await Promise.all(
+          channels.map((c) => outbox.enqueueOnce({ key: `flame|${lead.id}|${c.key}`, kind: 'flameAlert', conversationKey: c.key, leadId: lead.id }, now)),
+        );
+      }
+    }
+
+    const targets = await deliveries.forLead(lead.id);
+    await Promise.all(targets.map((d) => outbox.enqueueSync(lead.id, d.conversationKey, now)));
+
+    if (effects.reminderHours !== undefined) {
+      const hours = effects.reminderHours;
+      const personal = await Promise.all(lead.favorites.map((f) => conversations.personalChatOf(f.id)));
+      const keys = new Set([...targets.map((d) => d.conversationKey), ...personal.flatMap((c) => (c ? [c.key] : []))]);
+      await Promise.all(
+        [...keys].map((key) =>
+          outbox.enqueueOnce({ key: `reminder|${lead.id}|${hours}|${key}`, kind: 'reminder', conversationKey: key, leadId: lead.id, hours }, now),
+        ),
+      );
+    }
+    if (effects.expiredNotice) {
+      await Promise.all(
+        targets.map((d) =>
+          outbox.enqueueOnce({ key: `expired|${lead.id}|${d.conversationKey}`, kind: 'expiredNotice', conversationKey: d.conversationKey, leadId: lead.id }, now),
+        ),
+      );
+    }
+  }
+
+  /** Files the lead's reminders, expiry and flame turn in the due index. */
+  private async scheduleDueTimes(lead: Lead, now: Date): Promise<void> {
+    if (!isOpen(lead)) return;
+    const expires = Date.parse(lead.expiresAt);
+    const items: { kind: DueKind; leadId: string; dueAt: Date; hours?: number }[] = [
+      ...this.deps.reminderHours.map((hours) => ({ kind: 'reminder' as const, leadId: lead.id, dueAt: new Date(expires - hours * HOUR_MS), hours })),
+      { kind: 'expire' as const, leadId: lead.id, dueAt: new Date(expires) },
+    ];
+    if (lead.flame) items.push({ kind: 'flame', leadId: lead.id, dueAt: flameTurnsAt(lead, this.deps.flameWindowHours) });
+    await this.deps.due.schedule(items.filter((i) => i.kind !== 'flame' || i.dueAt > now), now);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The Partner Center Referral resource as it reaches us. Known fields are validated, unknown ones
+ * dropped (zod objects strip them). Lengths keep a stored lead well inside one Table entity.
+ */
+import { z } from 'zod';
+
+export const REFERRAL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+const text = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
+const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-11-20T09:30:00Z' });
+const currency = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 currency code such as USD or EUR');
+
+export const contactSchema = z.object({
+  firstName: text(100).optional(),
+  lastName: text(100).optional(),
+  phoneNumber: text(40).optional(),
+  email: z.email('must be an e-mail address').max(254).optional(),
+  contactPreference: z
+    .object({ locale: text(20).optional(), disableNotifications: z.boolean().optional() })
+    .optional(),
+});
+
+const consentSchema = z.object({
+  consentToContact: z.boolean().optional(),
+  consentToShareInfoWithOthers: z.boolean().optional(),
+  // The live API spells it this way; accept both.
+  consentToToShareInfoWithOthers: z.boolean().optional(),
+  consentToShareReferralWithMicrosoftSellers: z.boolean().optional(),
+});
+
+export const referralSchema = z.object({
+  id: z.string().regex(REFERRAL_ID_PATTERN, 'must be 1-128 letters, digits, ".", "_", ":" or "-"'),
+  engagementId: text(128).optional(),
+  name: text(200).optional(),
+  externalReferenceId: text(128).optional(),
+  createdDateTime: isoDate.optional(),
+  updatedDateTime: isoDate.optional(),
+  expirationDateTime: isoDate.optional(),
+  status: z.enum(['None', 'New', 'Active', 'Closed']).optional(),
+  substatus: z.enum(['None', 'Pending', 'Received', 'Accepted', 'Won', 'Lost', 'Declined', 'Expired']).optional(),
+  statusReason: text(1000).optional(),
+  qualification: z.enum(['Direct', 'MarketingQualified', 'SalesQualified'], {
+    message: 'must be Direct, MarketingQualified or SalesQualified',
+  }),
+  type: z.enum(['Independent', 'Shared']).optional(),
+  customerProfile: z.object({
+    name: text(200).min(1, 'is required'),
+    address: z
+      .object({
+        addressLine1: text(200).optional(),
+        addressLine2: text(200).optional(),
+        city: text(100).optional(),
+        state: text(100).optional(),
+        postalCode: text(20).optional(),
+        country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 two-letter country code').optional(),
+      })
+      .optional(),
+    size: text(40).optional(),
+    team: z.array(contactSchema).max(20, 'at most 20 contacts').optional(),
+  }),
+  consentDetails: consentSchema.optional(),
+  consent: consentSchema.optional(),
+  details: z
+    .object({
+      notes: text(4000).optional(),
+      dealValue: z.number().nonnegative('must not be negative').max(1e12).optional(),
+      currency: currency.optional(),
+      closingDateTime: isoDate.optional(),
+      requirements: z
+        .object({
+          industries: z.array(text(100)).max(20).optional(),
+          products: z.array(text(100)).max(20).optional(),
+          services: z.array(text(100)).max(20).optional(),
+          solutions: z
+            .array(z.object({ id: text(128).optional(), name: text(200).optional(), type: text(100).optional() }))
+            .max(20)
+            .optional(),
+        })
+        .optional(),
+      customerRequestedContact: z.boolean().optional(),
+    })
+    .optional(),
+  team: z.array(contactSchema).max(20, 'at most 20 team members').optional(),
+});
+
+export type Referral = z.infer<typeof referralSchema>;
+export type ReferralContact = z.infer<typeof contactSchema>;
+
+export const MAX_REFERRALS_PER_REQUEST = 100;

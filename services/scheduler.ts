@@ -1,0 +1,106 @@
+/**
+ * Makes time work: reminders before expiry, expiry itself, and the flame alert's turn after its
+ * window. Each pass reads only due rows (hour buckets from a saved cursor), under a lease so one
+ * instance runs it at a time; the ETag check on each lead is the final guard against double work.
+ */
+import { actOnLead } from './actOnLead';
+import type { DeliveryStore } from './deliveryStore';
+import type { DueIndex, DueItem } from './leadIndex';
+import type { Lease } from './lease';
+import { SYSTEM_ACTOR } from './leadLifecycle';
+import type { LeadStore } from './leadStore';
+import { flamePhase, reminderDue } from './leadTime';
+import type { Logger } from './logger';
+import type { Outbox } from './outbox';
+import { hourBucket } from './leadIndex';
+
+export interface SchedulerDeps {
+  leads: LeadStore;
+  due: DueIndex;
+  deliveries: DeliveryStore;
+  outbox: Outbox;
+  lease: Lease;
+  now: () => Date;
+  log: Logger;
+  reminderHours: number[];
+  flameWindowHours: number;
+  /** Called after leads changed, so their projections run now rather than at the next sweep. */
+  onLeadChanged: (leadId: string) => void;
+}
+
+const HOUR_MS = 3_600_000;
+const LEASE_MS = 120_000;
+
+export interface PassResult {
+  ran: boolean;
+  reminders: number;
+  expired: number;
+  flameTurns: number;
+}
+
+export class Scheduler {
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  async runOnce(): Promise<PassResult> {
+    const { lease, due, log } = this.deps;
+    const now = this.deps.now();
+    const held = await lease.acquire(now, LEASE_MS);
+    const result: PassResult = { ran: false, reminders: 0, expired: 0, flameTurns: 0 };
+    if (!held) return result;
+    result.ran = true;
+    // A first pass looks back a day; after that, from where the last pass stopped.
+    const from = held.state.cursorMs ?? now.getTime() - 24 * HOUR_MS;
+    const items = await due.due(from, now);
+    let cursorMs = Math.floor(now.getTime() / HOUR_MS) * HOUR_MS;
+    for (const item of items) {
+      try {
+        await this.handle(item, now, result);
+        await due.remove(item);
+      } catch (error) {
+        log.warn({ err: error, item: item.rowKey }, 'due item failed; retried next pass');
+        cursorMs = Math.min(cursorMs, Date.parse(`${item.partitionKey.slice(0, 4)}-${item.partitionKey.slice(4, 6)}-${item.partitionKey.slice(6, 8)}T${item.partitionKey.slice(8, 10)}:00:00Z`));
+      }
+    }
+    await lease.release(held.etag, { cursorMs });
+    if (result.reminders + result.expired + result.flameTurns > 0) log.info({ ...result, bucket: hourBucket(now.getTime()) }, 'scheduler pass');
+    return result;
+  }
+
+  private async handle(item: DueItem, now: Date, result: PassResult): Promise<void> {
+    const { leads } = this.deps;
+    const stored = await leads.get(item.leadId);
+    if (!stored || stored.lead.stage === 'Archived') return;
+    const lead = stored.lead;
+
+    if (item.kind === 'expire') {
+      if (Date.parse(lead.expiresAt) > now.getTime() || lead.stage !== 'Received') return;
+      const acted = await actOnLead(lead.id, { kind: 'expire' }, { kind: 'system' }, { leads, now: () => now });
+      if (acted.status === 'changed') {
+        result.expired++;
+        this.deps.onLeadChanged(lead.id);
+      }
+      return;
+    }
+
+    if (item.kind === 'reminder') {
+      const hours = reminderDue(lead, this.deps.reminderHours, now);
+      if (hours === undefined) return;
+      // Mark every offset down to this one as done: one reminder, not a burst.
+      const remindersSent = [...new Set([...lead.remindersSent, ...this.deps.reminderHours.filter((h) => h >= hours)])];
+      const next = { ...lead, remindersSent, version: lead.version + 1 };
+      const event = { seq: next.version, type: 'remind' as const, actor: SYSTEM_ACTOR, at: now.toISOString(), before: {}, after: { reminderHours: hours } };
+      const written = await leads.update(next, stored.etag, [event], { reminderHours: hours });
+      if (written.ok) {
+        result.reminders++;
+        this.deps.onLeadChanged(lead.id);
+      }
+      return;
+    }
+
+    // The flame turns from 🔥 to ⏳: no change to the lead, but every copy of its card changes.
+    if (flamePhase(lead, now, this.deps.flameWindowHours) !== 'waiting') return;
+    const deliveries = await this.deps.deliveries.forLead(lead.id);
+    await Promise.all(deliveries.map((d) => this.deps.outbox.enqueueSync(lead.id, d.conversationKey, now)));
+    result.flameTurns++;
+  }
+}

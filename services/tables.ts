@@ -1,0 +1,119 @@
+/** The Azure Tables this product uses: one client each, created once, names with an optional prefix. */
+import { TableClient, TableServiceClient, type TableEntityResult } from '@azure/data-tables';
+import { StorageUnavailableError } from './errors';
+
+export const TABLE_NAMES = [
+  'Leads',
+  'LeadIndex',
+  'DueIndex',
+  'Projections',
+  'Conversations',
+  'Deliveries',
+  'Outbox',
+  'Roles',
+  'Leases',
+] as const;
+export type TableName = (typeof TABLE_NAMES)[number];
+export type Tables = Record<TableName, TableClient>;
+
+const clientOptions = (connectionString: string) => ({
+  allowInsecureConnection: /DefaultEndpointsProtocol=http;|TableEndpoint=http:/i.test(connectionString),
+  // Fail fast: callers answer 503 with Retry-After rather than hang a Teams invoke.
+  retryOptions: { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000, tryTimeoutInMs: 10_000 },
+});
+
+export function openTables(connectionString: string, prefix = ''): Tables {
+  const entries = TABLE_NAMES.map(
+    (name) => [name, TableClient.fromConnectionString(connectionString, `${prefix}${name}`, clientOptions(connectionString))] as const,
+  );
+  return Object.fromEntries(entries) as Tables;
+}
+
+/** Creates every table; an existing table is fine. */
+export async function ensureTables(tables: Tables): Promise<void> {
+  await guard(() => Promise.all(Object.values(tables).map((t) => t.createTable())));
+}
+
+/** Storage answers: lists one table with a one-row page. Used by /readyz. */
+export async function ping(connectionString: string): Promise<void> {
+  const service = TableServiceClient.fromConnectionString(connectionString, clientOptions(connectionString));
+  await guard(async () => {
+    await service.listTables().byPage({ maxPageSize: 1 }).next();
+  });
+}
+
+export function statusOf(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+export const isConflict = (error: unknown): boolean => statusOf(error) === 409;
+export const isPreconditionFailed = (error: unknown): boolean => statusOf(error) === 412;
+export const isNotFound = (error: unknown): boolean => statusOf(error) === 404;
+
+/** Network failures, timeouts and 5xx become StorageUnavailableError; 4xx pass through. */
+export async function guard<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const status = statusOf(error);
+    if (status === undefined || status >= 500 || status === 408) throw new StorageUnavailableError(error);
+    throw error;
+  }
+}
+
+/** Reads a point entity, or undefined when it is not there. */
+export async function getOrUndefined<T extends object>(
+  table: TableClient,
+  partitionKey: string,
+  rowKey: string,
+): Promise<TableEntityResult<T> | undefined> {
+  try {
+    return await guard(() => table.getEntity<T>(partitionKey, rowKey));
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Deletes an entity; already gone is fine. */
+export async function deleteIfExists(table: TableClient, partitionKey: string, rowKey: string, etag = '*'): Promise<boolean> {
+  try {
+    await guard(() => table.deleteEntity(partitionKey, rowKey, { etag }));
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return true;
+    if (isPreconditionFailed(error)) return false;
+    throw error;
+  }
+}
+
+/** Keys safe for PartitionKey/RowKey whatever the input: base64url has none of / \ # ?. */
+export function safeKey(value: string): string {
+  return Buffer.from(value, 'utf8').toString('base64url');
+}
+
+export function fromSafeKey(key: string): string {
+  return Buffer.from(key, 'base64url').toString('utf8');
+}
+
+const MAX_TICKS = 9_999_999_999_999;
+/** Newest first: RowKeys that sort descending by time. */
+export function invertedTicks(isoDate: string): string {
+  return String(MAX_TICKS - Date.parse(isoDate)).padStart(13, '0');
+}
+
+/** Splits a long JSON string over several properties (a string property holds ~32 K characters). */
+const CHUNK = 30_000;
+export function chunkJson(value: unknown): Record<string, string> {
+  const json = JSON.stringify(value);
+  const parts: Record<string, string> = {};
+  for (let i = 0, n = 0; i < json.length || n === 0; i += CHUNK, n++) parts[`data${n}`] = json.slice(i, i + CHUNK);
+  return parts;
+}
+
+export function unchunkJson(entity: Record<string, unknown>): unknown {
+  let json = '';
+  for (let n = 0; typeof entity[`data${n}`] === 'string'; n++) json += entity[`data${n}`] as string;
+  return JSON.parse(json);
+}
