@@ -31,6 +31,8 @@ export async function actOnLead(
 
     if (!result.ok) {
       if (isReplay(stored.lead, command, actor, result.error)) return { status: 'unchanged', lead: stored.lead };
+      // Someone else moved the lead first: the caller shows who, not an error.
+      if (result.error.code === 'invalid_transition' && stored.lead.lastAction) return { status: 'conflict', lead: stored.lead };
       return { status: 'rejected', lead: stored.lead, error: result.error };
     }
     const event = result.events[0];

@@ -12,7 +12,7 @@ const hoursList = z
   .string()
   .default('72,24')
   .transform((value) => value.split(',').map((h) => h.trim()).filter(Boolean).map(Number))
-  .pipe(z.array(z.number().positive('must be positive hours').max(24 * 30)).max(10))
+  .pipe(z.array(z.number({ message: 'must be a list of hours such as 72,24' }).positive('must be positive hours').max(24 * 30)).max(10))
   .transform((hours) => [...new Set(hours)].sort((a, b) => b - a));
 
 const int = (fallback: number, min: number, max: number) =>
@@ -70,7 +70,14 @@ export type Config = z.infer<typeof configSchema> & { production: boolean };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(toFieldIssues(parsed.error.issues));
+  if (!parsed.success) {
+    // Name the variable itself; a bad item in a list is said in the message.
+    const issues = toFieldIssues(parsed.error.issues).map(({ path, message }) => {
+      const [variable, ...rest] = path.split('.');
+      return { path: variable ?? path, message: rest.length ? `item ${Number(rest[0]) + 1}: ${message}` : message };
+    });
+    throw new ConfigError(issues);
+  }
   return { ...parsed.data, production: Boolean(parsed.data.MicrosoftAppId) };
 }
 

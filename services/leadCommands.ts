@@ -24,10 +24,7 @@ export const dealInputSchema = z.object({
     .min(0, 'The value cannot be negative')
     .max(1e12, 'That value is too large'),
   currency: z.string({ message: 'Choose a currency' }).regex(/^[A-Z]{3}$/, 'Choose a currency'),
-  purchaseDate: z
-    .string({ message: 'Enter the estimated purchase date' })
-    .regex(/^\d{4}-\d{2}-\d{2}$/, 'Enter the estimated purchase date')
-    .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'Enter a real date'),
+  purchaseDate: z.iso.date({ message: 'Enter the estimated purchase date' }),
   notes: optionalText(2000),
   crmId: optionalText(100),
   campaignId: optionalText(100),

@@ -1,0 +1,10 @@
+import { loadConfig, type Config } from '../../services/config';
+
+export const ADMIN_ID = '00000000-0000-4000-8000-00000000000a';
+export const PARTNER_ADMIN_ID = '00000000-0000-4000-8000-00000000000b';
+export const USER_ID = '00000000-0000-4000-8000-00000000000c';
+
+/** Settings as the app would load them, with test admins; override any variable. */
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ LEAD_ADMIN_IDS: ADMIN_ID, PARTNER_ADMIN_IDS: PARTNER_ADMIN_ID, LOG_LEVEL: 'silent', PORT: '0', ...env });
+}
