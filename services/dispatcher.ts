@@ -58,7 +58,7 @@ export class Dispatcher {
    * One pass over what is due. Returns how many items were handled and whether some had to wait
    * for a rate limit (the caller runs another pass shortly).
    */
-  async drain(): Promise<{ handled: number; throttled: boolean }> {
+  async drain(): Promise<{ handled: number; throttled: boolean; more: boolean }> {
     const now = this.deps.now();
     const due = await this.deps.outbox.due(now);
     let handled = 0;
@@ -75,7 +75,8 @@ export class Dispatcher {
       await this.handle(claimed);
       handled++;
     }
-    return { handled: handled + digested.size, throttled };
+    // A digest queued in this pass is sent in the next one, right away.
+    return { handled: handled + digested.size, throttled, more: digested.size > 0 };
   }
 
   private async handle(item: OutboxItem): Promise<void> {

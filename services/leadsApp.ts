@@ -22,6 +22,7 @@ import { RoleStore } from './roleStore';
 import { Scheduler } from './scheduler';
 import type { Tables } from './tables';
 import type { TeamsGateway } from './teamsGateway';
+import { RecordingSenderNotifier, type SenderNotifier } from './senderNotifier';
 import { Worker } from './worker';
 
 export type AppSettings = Pick<
@@ -46,6 +47,7 @@ export interface LeadsAppOptions {
   now?: () => Date;
   gateway?: TeamsGateway;
   instanceId?: string;
+  senderNotifier?: SenderNotifier;
 }
 
 export class LeadsApp {
@@ -59,6 +61,7 @@ export class LeadsApp {
   readonly projector: Projector;
   readonly scheduler: Scheduler;
   readonly now: () => Date;
+  readonly senderNotifier: SenderNotifier;
   private dispatcher?: Dispatcher;
   private readonly projections: Worker;
   private readonly sends: Worker;
@@ -68,6 +71,7 @@ export class LeadsApp {
   constructor(private readonly options: LeadsAppOptions) {
     const { tables, settings, log } = options;
     this.now = options.now ?? (() => new Date());
+    this.senderNotifier = options.senderNotifier ?? new RecordingSenderNotifier(log.child({ module: 'sender-notifier' }));
     this.leads = new LeadStore(tables.Leads, tables.Projections);
     this.views = new LeadViewIndex(tables.LeadIndex);
     this.due = new DueIndex(tables.DueIndex);
@@ -86,6 +90,7 @@ export class LeadsApp {
       reminderHours: settings.REMINDER_HOURS_BEFORE_EXPIRY,
       flameWindowHours: settings.FLAME_WINDOW_HOURS,
       log: log.child({ module: 'projector' }),
+      senderNotifier: this.senderNotifier,
     });
     this.scheduler = new Scheduler({
       leads: this.leads,
@@ -111,8 +116,9 @@ export class LeadsApp {
     });
     this.sends = new Worker('sends', log, async () => {
       if (!this.dispatcher) return;
-      const { throttled } = await this.dispatcher.drain();
-      if (throttled) this.sends.kickAfter(250);
+      const { throttled, more } = await this.dispatcher.drain();
+      if (more) this.sends.kick();
+      else if (throttled) this.sends.kickAfter(250);
     });
     this.ticks = new Worker('scheduler', log, async () => {
       await this.scheduler.runOnce();

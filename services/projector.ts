@@ -11,6 +11,7 @@ import type { LeadStore, PendingEffects } from './leadStore';
 import { flamePhase, flameTurnsAt } from './leadTime';
 import type { Logger } from './logger';
 import type { Outbox } from './outbox';
+import type { SenderNotifier } from './senderNotifier';
 
 export interface ProjectorDeps {
   leads: LeadStore;
@@ -23,6 +24,7 @@ export interface ProjectorDeps {
   reminderHours: number[];
   flameWindowHours: number;
   log: Logger;
+  senderNotifier: SenderNotifier;
 }
 
 const HOUR_MS = 3_600_000;
@@ -84,6 +86,7 @@ export class Projector {
       );
     }
     if (effects.expiredNotice) {
+      await this.deps.senderNotifier.leadExpired(lead);
       await Promise.all(
         targets.map((d) =>
           outbox.enqueueOnce({ key: `expired|${lead.id}|${d.conversationKey}`, kind: 'expiredNotice', conversationKey: d.conversationKey, leadId: lead.id }, now),

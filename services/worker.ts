@@ -57,6 +57,8 @@ export class Worker {
   }
 
   private async loop(): Promise<void> {
+    // Let kicks from the same synchronous run (a batch of leads) share one pass.
+    await null;
     try {
       do {
         this.again = false;

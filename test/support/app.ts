@@ -3,6 +3,7 @@ import { LeadsApp } from '../../services/leadsApp';
 import { silentLogger } from '../../services/logger';
 import type { Tables } from '../../services/tables';
 import type { TeamsGateway } from '../../services/teamsGateway';
+import type { SenderNotifier } from '../../services/senderNotifier';
 import { testConfig } from './settings';
 
 export class FakeClock {
@@ -16,7 +17,10 @@ export class FakeClock {
   }
 }
 
-export function makeApp(tables: Tables, options: { clock?: FakeClock; gateway?: TeamsGateway; env?: Record<string, string>; instanceId?: string } = {}): LeadsApp {
+export function makeApp(
+  tables: Tables,
+  options: { clock?: FakeClock; gateway?: TeamsGateway; env?: Record<string, string>; instanceId?: string; senderNotifier?: SenderNotifier } = {},
+): LeadsApp {
   return new LeadsApp({
     tables,
     settings: testConfig(options.env),
@@ -24,5 +28,6 @@ export function makeApp(tables: Tables, options: { clock?: FakeClock; gateway?: 
     now: options.clock?.now,
     gateway: options.gateway,
     instanceId: options.instanceId,
+    senderNotifier: options.senderNotifier,
   });
 }

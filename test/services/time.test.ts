@@ -1,0 +1,223 @@
+import type { LeadsApp } from '../../services/leadsApp';
+import { RecordingSenderNotifier } from '../../services/senderNotifier';
+import { SendFailure } from '../../services/teamsGateway';
+import type { Tables } from '../../services/tables';
+import { referral } from '../fixtures/referrals';
+import { FakeClock, makeApp } from '../support/app';
+import { RecordingGateway } from '../support/recordingGateway';
+import { startTestStorage, type TestStorage } from '../support/storage';
+
+const HOUR = 3_600_000;
+const T0 = new Date('2026-11-02T09:00:00Z');
+
+let storage: TestStorage;
+beforeAll(async () => {
+  storage = await startTestStorage();
+});
+afterAll(() => storage.close());
+
+async function world(options: { instances?: number; env?: Record<string, string> } = {}) {
+  const tables: Tables = await storage.freshTables();
+  const clock = new FakeClock(T0.getTime());
+  const gateway = new RecordingGateway(clock.now);
+  const senderNotifier = new RecordingSenderNotifier();
+  const apps: LeadsApp[] = Array.from({ length: options.instances ?? 1 }, (_, i) =>
+    makeApp(tables, { clock, gateway, env: options.env, instanceId: `instance-${i}`, senderNotifier }),
+  );
+  const [app] = apps as [LeadsApp];
+  await app.conversations.save({ conversationId: '19:sales@thread.tacv2', scope: 'channel', subscribed: true, reference: {} });
+  await app.conversations.save({ conversationId: '19:chat@thread.v2', scope: 'groupChat', subscribed: true, reference: {} });
+  const settle = () => Promise.all(apps.map((a) => a.settle()));
+  const tick = async () => {
+    for (const a of apps) a.tick();
+    await settle();
+  };
+  return { tables, clock, gateway, apps, app, settle, tick, senderNotifier };
+}
+
+describe('new leads reach every subscribed conversation', () => {
+  it('posts one card per conversation, and updates that card when the lead changes', async () => {
+    const { app, gateway, settle } = await world();
+    const input = referral({ createdDateTime: T0.toISOString() });
+    await app.ingest([input]);
+    await settle();
+    expect(gateway.of('leadCard', 'post').map((s) => s.conversationId).sort()).toEqual(['19:chat@thread.v2', '19:sales@thread.tacv2']);
+
+    await app.act(input.id, { kind: 'decline', reason: 'spam' }, { kind: 'user', id: 'a', name: 'A', canManage: true });
+    await settle();
+    const updates = gateway.of('leadCard', 'update');
+    expect(updates).toHaveLength(2);
+    expect(updates.every((u) => u.message.kind === 'leadCard' && u.message.lead.outcome === 'Declined')).toBe(true);
+  });
+
+  it('never posts the same card twice, even when the projection runs again', async () => {
+    const { app, gateway, settle } = await world();
+    const input = referral({ createdDateTime: T0.toISOString() });
+    await app.ingest([input]);
+    await settle();
+    await app.projector.project(input.id);
+    await app.projector.sweep();
+    await settle();
+    expect(gateway.of('leadCard', 'post')).toHaveLength(2);
+  });
+});
+
+describe('reminders', () => {
+  it('sends the 72 h and the 24 h reminder exactly once each, with two instances', async () => {
+    const { app, gateway, clock, tick, settle } = await world({ instances: 2 });
+    const input = referral({ createdDateTime: T0.toISOString() });
+    await app.ingest([input]);
+    await settle();
+    const expires = T0.getTime() + 14 * 24 * HOUR;
+
+    clock.set(new Date(expires - 72 * HOUR + 1000));
+    await tick();
+    await tick();
+    expect(gateway.of('reminder').map((r) => r.message.kind === 'reminder' && r.message.hours)).toEqual([72, 72]);
+
+    clock.set(new Date(expires - 24 * HOUR + 1000));
+    await tick();
+    await tick();
+    const reminders = gateway.of('reminder');
+    expect(reminders).toHaveLength(4);
+    expect(reminders.filter((r) => r.message.kind === 'reminder' && r.message.hours === 24).map((r) => r.conversationId).sort()).toEqual([
+      '19:chat@thread.v2',
+      '19:sales@thread.tacv2',
+    ]);
+  });
+
+  it('sends one reminder, not two, for a lead that arrives with 20 hours left', async () => {
+    const { app, gateway, tick, settle } = await world();
+    const input = referral({ createdDateTime: new Date(T0.getTime() - 13 * 24 * HOUR - 4 * HOUR).toISOString() });
+    await app.ingest([input]);
+    await settle();
+    await tick();
+    await tick();
+    expect(gateway.of('reminder').map((r) => r.message.kind === 'reminder' && r.message.hours)).toEqual([24, 24]);
+  });
+
+  it('sends no reminder for a lead that was accepted', async () => {
+    const { app, gateway, clock, tick, settle } = await world();
+    const input = referral({ createdDateTime: T0.toISOString() });
+    await app.ingest([input]);
+    await app.act(input.id, { kind: 'accept', deal: { name: 'D', value: 1, currency: 'USD', purchaseDate: '2027-01-01' } }, { kind: 'user', id: 'a', name: 'A', canManage: true });
+    await settle();
+    clock.advance(13 * 24 * HOUR);
+    await tick();
+    expect(gateway.of('reminder')).toHaveLength(0);
+  });
+});
+
+describe('expiry', () => {
+  it('archives an unanswered lead at 14 days, updates every card, posts the notice and notifies the sender', async () => {
+    const { app, gateway, clock, tick, settle, senderNotifier } = await world();
+    const input = referral({ createdDateTime: T0.toISOString() });
+    await app.ingest([input]);
+    await settle();
+
+    clock.set(new Date(T0.getTime() + 14 * 24 * HOUR + 1000));
+    await tick();
+    const stored = await app.leads.get(input.id);
+    expect(stored?.lead).toMatchObject({ stage: 'Archived', outcome: 'Expired', lastAction: { kind: 'expire', by: { id: 'system' } } });
+    expect(gateway.of('leadCard', 'update').filter((u) => u.message.kind === 'leadCard' && u.message.lead.outcome === 'Expired')).toHaveLength(2);
+    expect(gateway.of('expiredNotice')).toHaveLength(2);
+    expect(senderNotifier.expired.map((e) => e.leadId)).toEqual([input.id]);
+    expect((await app.leads.history(input.id)).map((e) => e.type)).toContain('expire');
+  });
+
+  it('catches up after downtime: a lead that expired while no scheduler ran is expired at the next pass', async () => {
+    const { app, clock, tick, settle } = await world();
+    const input = referral({ createdDateTime: T0.toISOString() });
+    await app.ingest([input]);
+    await settle();
+    await tick();
+    clock.advance(20 * 24 * HOUR);
+    await tick();
+    expect((await app.leads.get(input.id))?.lead.outcome).toBe('Expired');
+  });
+});
+
+describe('flame leads', () => {
+  it('raises one alert in each team channel on arrival, and turns every card to ⏳ after 72 hours', async () => {
+    const { app, gateway, clock, tick, settle } = await world();
+    const input = referral({ createdDateTime: T0.toISOString(), details: { customerRequestedContact: true } });
+    await app.ingest([input]);
+    await settle();
+    expect(gateway.of('flameAlert').map((a) => a.conversationId)).toEqual(['19:sales@thread.tacv2']);
+    expect(gateway.of('leadCard', 'update')).toHaveLength(0);
+
+    clock.set(new Date(T0.getTime() + 72 * HOUR + 1000));
+    await tick();
+    expect(gateway.of('leadCard', 'update')).toHaveLength(2);
+    await tick();
+    expect(gateway.of('leadCard', 'update')).toHaveLength(2);
+  });
+});
+
+describe('sending within Teams limits', () => {
+  it('sends at most 7 messages per second to one conversation', async () => {
+    const { app, gateway, clock, settle } = await world({ env: { DIGEST_THRESHOLD: '100' } });
+    await app.conversations.setSubscribed((await app.conversations.subscribed()).find((c) => c.scope === 'groupChat')?.key ?? '', false);
+    await app.ingest(Array.from({ length: 20 }, () => referral({ createdDateTime: T0.toISOString() })));
+    await settle();
+    expect(gateway.sent).toHaveLength(7);
+    clock.advance(1000);
+    app.kickSends();
+    await settle();
+    expect(gateway.sent).toHaveLength(14);
+    clock.advance(1000);
+    app.kickSends();
+    await settle();
+    expect(gateway.sent).toHaveLength(20);
+    const perSecond = new Map<number, number>();
+    for (const s of gateway.sent) perSecond.set(Math.floor(s.at / 1000), (perSecond.get(Math.floor(s.at / 1000)) ?? 0) + 1);
+    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(7);
+  });
+
+  it('posts one digest card instead of a burst of more than 5 new cards', async () => {
+    const { app, gateway, settle } = await world();
+    await app.ingest(Array.from({ length: 12 }, () => referral({ createdDateTime: T0.toISOString() })));
+    await settle();
+    expect(gateway.of('digest').map((d) => d.message.kind === 'digest' && d.message.count)).toEqual([12, 12]);
+    expect(gateway.of('leadCard')).toHaveLength(0);
+  });
+
+  it('waits for Retry-After on 429 and loses nothing', async () => {
+    const { app, gateway, clock, settle } = await world();
+    gateway.failNext(new SendFailure(429, 'throttled', 5000), new SendFailure(429, 'throttled', 5000), new SendFailure(500, 'boom'));
+    const input = referral({ createdDateTime: T0.toISOString() });
+    await app.ingest([input]);
+    await settle();
+    expect(gateway.of('leadCard', 'post')).toHaveLength(0);
+    for (let i = 0; i < 3; i++) {
+      clock.advance(61_000);
+      app.kickSends();
+      await settle();
+    }
+    expect(gateway.of('leadCard', 'post').map((s) => s.conversationId).sort()).toEqual(['19:chat@thread.v2', '19:sales@thread.tacv2']);
+  });
+
+  it('unsubscribes a conversation that answers 403', async () => {
+    const { app, gateway, settle } = await world();
+    gateway.failNext(new SendFailure(403, 'BotNotInConversationRoster'));
+    await app.ingest([referral({ createdDateTime: T0.toISOString() })]);
+    await settle();
+    expect(await app.conversations.subscribed()).toHaveLength(1);
+  });
+
+  it('dead-letters a send after the last try and tells partner admins once', async () => {
+    const { app, gateway, clock, settle } = await world({ env: { SEND_MAX_ATTEMPTS: '2' } });
+    await app.conversations.save({ conversationId: 'a:pat', scope: 'personal', userId: '00000000-0000-4000-8000-00000000000b', subscribed: false, reference: {} });
+    gateway.failNext(...Array.from({ length: 4 }, () => new SendFailure(500, 'down')));
+    await app.ingest([referral({ createdDateTime: T0.toISOString() })]);
+    await settle();
+    clock.advance(120_000);
+    app.kickSends();
+    await settle();
+    expect(await app.outbox.deadLetters()).toHaveLength(2);
+    clock.advance(1000);
+    app.kickSends();
+    await settle();
+    expect(gateway.sent.filter((s) => s.message.kind === 'text' && s.conversationId === 'a:pat')).toHaveLength(2);
+  });
+});
