@@ -1,4 +1,5 @@
 /** Start-up: settings → storage → product → HTTP server (+ Teams), and a graceful stop. */
+import { existsSync } from 'node:fs';
 import type { Server } from 'restify';
 import { loadConfig, summarizeConfig, type Config } from '../services/config';
 import { ConfigError } from '../services/errors';
@@ -54,6 +55,8 @@ export async function start(config: Config, log: Logger, options: { inMemory?: b
 }
 
 export async function main(): Promise<void> {
+  // Settings may live in a .env file beside package.json (see .env.sample); the environment wins.
+  if (existsSync('.env')) process.loadEnvFile('.env');
   let config: Config;
   try {
     config = loadConfig();

@@ -1,0 +1,49 @@
+/**
+ * Proactive sending through CloudAdapter.continueConversationAsync, awaited, with the Bot
+ * Connector's HTTP status turned into a SendFailure the dispatcher understands.
+ */
+import type { CloudAdapter, ConversationReference } from 'botbuilder';
+import type { Conversation } from '../services/conversationStore';
+import { SendFailure, type OutboundMessage, type TeamsGateway } from '../services/teamsGateway';
+import { outboundActivity, type RenderSettings } from './outboundActivity';
+
+export class BotGateway implements TeamsGateway {
+  constructor(
+    private readonly adapter: CloudAdapter,
+    private readonly appId: string,
+    private readonly settings: RenderSettings,
+  ) {}
+
+  async post(conversation: Conversation, message: OutboundMessage): Promise<string> {
+    const activity = outboundActivity(message, conversation, this.settings);
+    let id = '';
+    await this.continue(conversation, async (context) => {
+      const sent = await context.sendActivity(activity);
+      id = sent?.id ?? '';
+    });
+    return id;
+  }
+
+  async update(conversation: Conversation, activityId: string, message: OutboundMessage): Promise<void> {
+    const activity = outboundActivity(message, conversation, this.settings);
+    await this.continue(conversation, async (context) => {
+      await context.updateActivity({ ...activity, id: activityId });
+    });
+  }
+
+  private async continue(conversation: Conversation, logic: Parameters<CloudAdapter['continueConversationAsync']>[2]): Promise<void> {
+    try {
+      await this.adapter.continueConversationAsync(this.appId, conversation.reference as ConversationReference, logic);
+    } catch (error) {
+      throw toSendFailure(error);
+    }
+  }
+}
+
+function toSendFailure(error: unknown): SendFailure {
+  const e = error as { statusCode?: number; response?: { status?: number; headers?: { get?(name: string): string | undefined } }; message?: string; code?: string };
+  const status = e.statusCode ?? e.response?.status;
+  const retryAfter = e.response?.headers?.get?.('retry-after');
+  const seconds = retryAfter !== undefined ? Number(retryAfter) : NaN;
+  return new SendFailure(status, `${status ?? e.code ?? 'network'}: ${e.message ?? String(error)}`.slice(0, 300), Number.isFinite(seconds) ? seconds * 1000 : undefined);
+}

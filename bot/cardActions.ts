@@ -1,0 +1,192 @@
+/**
+ * Universal Actions: one handler per card verb. Each parses the untrusted payload, calls one use
+ * case and answers with the card the clicker should now see. The answer is always HTTP 200.
+ */
+import { formatDateTime, renderLeadCard, renderLeadList, t, type CardAttachment, type Locale } from '../cards';
+import { FORM_INPUT_BY_ISSUE_PATH } from '../cards';
+import type { ActResult } from '../services/actOnLead';
+import type { Lead } from '../services/lead';
+import { ALLOWED, type Actor } from '../services/leadLifecycle';
+import type { LeadsApp } from '../services/leadsApp';
+import { listLeads } from '../services/readLeads';
+import { formInputsSchema, invokeValueSchema, leadActionDataSchema, listActionDataSchema } from './activityParsers';
+import { commandFromForm, FORM_VERBS, formValues, SUBMIT_VERBS, type FormMode } from './formCommands';
+
+export interface InvokeResponseBody {
+  statusCode: number;
+  type: 'application/vnd.microsoft.card.adaptive' | 'application/vnd.microsoft.activity.message' | 'application/vnd.microsoft.error';
+  value: unknown;
+}
+
+export interface Clicker {
+  actor: Extract<Actor, { kind: 'user' }>;
+  teamsUserId: string;
+  locale: Locale;
+  timeZone?: string;
+}
+
+export interface CardActionDeps {
+  app: LeadsApp;
+  flameWindowHours: number;
+  adminsConfigured: boolean;
+}
+
+type Notice = { text: string; tone: 'info' | 'warning' | 'good' };
+
+export const cardResponse = (card: CardAttachment): InvokeResponseBody => ({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: card.content });
+export const messageResponse = (text: string): InvokeResponseBody => ({ statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: text });
+export const errorResponse = (statusCode: 400 | 500, code: string, message: string): InvokeResponseBody => ({
+  statusCode,
+  type: 'application/vnd.microsoft.error',
+  value: { code, message },
+});
+
+export async function handleCardAction(invokeValue: unknown, clicker: Clicker, deps: CardActionDeps): Promise<InvokeResponseBody> {
+  const parsed = invokeValueSchema.safeParse(invokeValue);
+  if (!parsed.success) return errorResponse(400, 'BadRequest', 'This card action is not one Partner Leads knows.');
+  const { verb, data } = parsed.data.action;
+
+  if (verb === 'list.page') return listPage(data, clicker, deps);
+
+  const target = leadActionDataSchema.safeParse(data);
+  if (!target.success) return errorResponse(400, 'BadRequest', 'This card action names no valid lead.');
+  const stored = await deps.app.leads.get(target.data.leadId);
+  if (!stored) return messageResponse(t(clicker.locale, 'notice.notFound'));
+  const lead = stored.lead;
+  const show = (options: CardOptions = {}) => cardResponse(leadCard(lead, clicker, deps, options));
+
+  if (verb === 'refresh' || verb === 'lead.open') return show();
+
+  const form = FORM_VERBS[verb];
+  if (form) {
+    if (!clicker.actor.canManage) return show({ notice: forbidden(form.command, clicker.locale, deps) });
+    if (!ALLOWED[lead.stage].has(form.command)) return show({ notice: alreadyChanged(lead, clicker) });
+    return show({ mode: form.mode });
+  }
+
+  const submit = SUBMIT_VERBS[verb];
+  if (!submit) return errorResponse(400, 'BadRequest', 'This card action is not one Partner Leads knows.');
+  const inputs = formInputsSchema.parse(data);
+  const command = commandFromForm(submit.command, inputs, target.data.revision, clicker.teamsUserId);
+  const result = await deps.app.act(lead.id, command, clicker.actor);
+  return answer(result, submit, inputs, clicker, deps);
+}
+
+function answer(
+  result: ActResult,
+  submit: { mode?: FormMode; command: string },
+  inputs: ReturnType<typeof formInputsSchema.parse>,
+  clicker: Clicker,
+  deps: CardActionDeps,
+): InvokeResponseBody {
+  if (result.status === 'not_found') return messageResponse(t(clicker.locale, 'notice.notFound'));
+  const card = (options: CardOptions = {}) => cardResponse(leadCard(result.lead, clicker, deps, options));
+  switch (result.status) {
+    case 'changed':
+    case 'unchanged':
+      return card();
+    case 'conflict':
+      return card({ notice: alreadyChanged(result.lead, clicker) });
+  }
+  const error = result.error;
+  switch (error.code) {
+    case 'forbidden':
+      return card({ notice: forbidden(error.command, clicker.locale, deps) });
+    case 'invalid_transition':
+      return card({ notice: alreadyChanged(result.lead, clicker) });
+    case 'stale':
+      return card({
+        mode: submit.mode,
+        form: { values: formValues(inputs), errors: {} },
+        notice: { tone: 'warning', text: changedMeanwhile(result.lead, clicker) },
+      });
+    case 'validation': {
+      if (!submit.mode) return card({ notice: { tone: 'warning', text: error.issues.map((i) => i.message).join(' ') } });
+      const errors: Record<string, string> = {};
+      const unplaced: string[] = [];
+      for (const issue of error.issues) {
+        const input = FORM_INPUT_BY_ISSUE_PATH[issue.path];
+        if (input && !errors[input]) errors[input] = issue.message;
+        else if (!input) unplaced.push(issue.message);
+      }
+      return card({
+        mode: submit.mode,
+        form: { values: formValues(inputs), errors },
+        notice: unplaced.length ? { tone: 'warning', text: unplaced.join(' ') } : undefined,
+      });
+    }
+  }
+}
+
+interface CardOptions {
+  mode?: FormMode;
+  notice?: Notice;
+  form?: { values: Record<string, string>; errors: Record<string, string> };
+}
+
+/** The lead card as this person sees it: their ♡/♥, and the refresh that keeps it theirs. */
+export function leadCard(lead: Lead, clicker: Clicker, deps: CardActionDeps, options: CardOptions): CardAttachment {
+  return renderLeadCard(lead, {
+    locale: clicker.locale,
+    timeZone: clicker.timeZone,
+    now: deps.app.now(),
+    flameWindowHours: deps.flameWindowHours,
+    viewer: { id: clicker.actor.id },
+    refreshUserIds: refreshUserIds(lead),
+    mode: options.mode ?? 'view',
+    notice: options.notice,
+    form: options.form,
+  });
+}
+
+/** Teams user ids whose clients fetch their own view after a shared update (Teams allows 60). */
+export function refreshUserIds(lead: Lead): string[] {
+  return lead.favorites.flatMap((f) => (f.teamsUserId ? [f.teamsUserId] : [])).slice(0, 60);
+}
+
+function forbidden(command: string, locale: Locale, deps: CardActionDeps): Notice {
+  const text = t(locale, `notice.forbidden.${command}` as never);
+  return { tone: 'warning', text: deps.adminsConfigured ? text : `${text} ${t(locale, 'notice.noAdmins')}` };
+}
+
+function alreadyChanged(lead: Lead, clicker: Clicker): Notice {
+  const last = lead.lastAction;
+  if (!last) return { tone: 'info', text: t(clicker.locale, 'notice.changed') };
+  const when = formatDateTime(last.at, { locale: clicker.locale, timeZone: clicker.timeZone });
+  const key = `notice.already.${last.kind}` as never;
+  return { tone: 'info', text: t(clicker.locale, key, { name: last.by.name, when }) };
+}
+
+function changedMeanwhile(lead: Lead, clicker: Clicker): string {
+  const last = lead.lastAction;
+  const when = last ? formatDateTime(last.at, { locale: clicker.locale, timeZone: clicker.timeZone }) : '';
+  return t(clicker.locale, 'notice.stale', { name: last?.by.name ?? '', when });
+}
+
+async function listPage(data: Record<string, unknown>, clicker: Clicker, deps: CardActionDeps): Promise<InvokeResponseBody> {
+  const parsed = listActionDataSchema.safeParse(data);
+  if (!parsed.success) return errorResponse(400, 'BadRequest', 'This list does not exist.');
+  return cardResponse(await listCard(parsed.data.view, clicker, deps, parsed.data.cursor, parsed.data.back));
+}
+
+/** One page of a list view as a card, with Previous / Next carrying the cursors. */
+export async function listCard(
+  view: ReturnType<typeof listActionDataSchema.parse>['view'],
+  clicker: Pick<Clicker, 'actor' | 'locale' | 'timeZone'>,
+  deps: Pick<CardActionDeps, 'app'>,
+  cursor?: string,
+  back: string[] = [],
+): Promise<CardAttachment> {
+  const page = await listLeads(deps.app.views, view, { userId: clicker.actor.id, cursor });
+  const here = cursor ?? '';
+  return renderLeadList({
+    view,
+    rows: page.items,
+    pageNumber: back.length + 1,
+    next: page.next ? { view, cursor: page.next, back: [...back, here] } : undefined,
+    previous: back.length ? { view, cursor: back[back.length - 1] || undefined, back: back.slice(0, -1) } : undefined,
+    locale: clicker.locale,
+    now: deps.app.now(),
+    timeZone: clicker.timeZone,
+  });
+}

@@ -1,0 +1,68 @@
+/** Maps card verbs and form inputs to lifecycle commands (the lifecycle validates the values). */
+import type { LeadCommand } from '../services/leadCommands';
+import type { FormInputs } from './activityParsers';
+
+export type FormMode = 'accept' | 'decline' | 'edit' | 'addEmployee' | 'confirmWon' | 'confirmLost';
+
+/** Buttons that open a form on the card, and the command the form will send. */
+export const FORM_VERBS: Record<string, { mode: FormMode; command: LeadCommand['kind'] }> = {
+  'lead.acceptForm': { mode: 'accept', command: 'accept' },
+  'lead.declineForm': { mode: 'decline', command: 'decline' },
+  'lead.editForm': { mode: 'edit', command: 'edit' },
+  'lead.addEmployeeForm': { mode: 'addEmployee', command: 'addEmployee' },
+  'lead.wonConfirm': { mode: 'confirmWon', command: 'markWon' },
+  'lead.lostConfirm': { mode: 'confirmLost', command: 'markLost' },
+};
+
+/** Buttons that change the lead, and the form to show again if the input is invalid. */
+export const SUBMIT_VERBS: Record<string, { mode?: FormMode; command: LeadCommand['kind'] }> = {
+  'lead.accept': { mode: 'accept', command: 'accept' },
+  'lead.decline': { mode: 'decline', command: 'decline' },
+  'lead.edit': { mode: 'edit', command: 'edit' },
+  'lead.addEmployee': { mode: 'addEmployee', command: 'addEmployee' },
+  'lead.won': { mode: 'confirmWon', command: 'markWon' },
+  'lead.lost': { mode: 'confirmLost', command: 'markLost' },
+  'lead.favorite': { command: 'favorite' },
+  'lead.unfavorite': { command: 'unfavorite' },
+};
+
+const blankToUndefined = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
+
+export function commandFromForm(kind: LeadCommand['kind'], inputs: FormInputs, revision: number | undefined, teamsUserId: string): LeadCommand {
+  const deal = {
+    name: inputs.dealName ?? '',
+    value: blankToUndefined(inputs.dealValue) as unknown as number,
+    currency: inputs.currency ?? '',
+    purchaseDate: inputs.purchaseDate ?? '',
+    notes: inputs.notes,
+    crmId: inputs.crmId,
+    campaignId: inputs.campaignId,
+  };
+  switch (kind) {
+    case 'accept': {
+      const contact = [inputs.contactName, inputs.contactEmail, inputs.contactPhone].some(blankToUndefined)
+        ? [{ name: inputs.contactName ?? '', email: inputs.contactEmail, phone: inputs.contactPhone }]
+        : [];
+      return { kind, deal, employees: contact };
+    }
+    case 'edit':
+      return { kind, deal, expectedRevision: revision };
+    case 'decline':
+      return { kind, reason: (inputs.reason ?? '') as never, notes: inputs.closeNotes };
+    case 'addEmployee':
+      return { kind, employee: { name: inputs.employeeName ?? '', email: inputs.employeeEmail, phone: inputs.employeePhone } };
+    case 'markWon':
+      return { kind, notes: inputs.closeNotes };
+    case 'markLost':
+      return { kind, reason: (blankToUndefined(inputs.reason) as never) ?? undefined, notes: inputs.closeNotes };
+    case 'favorite':
+      return { kind, teamsUserId };
+    default:
+      return { kind: 'unfavorite' };
+  }
+}
+
+/** The values to show again in a form that came back with errors. */
+export function formValues(inputs: FormInputs): Record<string, string> {
+  return Object.fromEntries(Object.entries(inputs).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}

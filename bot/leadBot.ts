@@ -1,0 +1,97 @@
+/**
+ * The Teams bot, kept thin: check the tenant, know who is acting, hand each activity to one
+ * handler (card action, typed command, install/uninstall), send what it returns.
+ */
+import { CardFactory, TeamsActivityHandler, type InvokeResponse, type TurnContext } from 'botbuilder';
+import { renderWelcomeCard, resolveLocale } from '../cards';
+import { conversationKey } from '../services/conversationStore';
+import type { LeadsApp } from '../services/leadsApp';
+import type { Logger } from '../services/logger';
+import { errorResponse, handleCardAction, type Clicker } from './cardActions';
+import { conversationFrom, tenantOf } from './conversationRef';
+import { handleTextCommand } from './textCommands';
+
+export interface LeadBotOptions {
+  app: LeadsApp;
+  log: Logger;
+  flameWindowHours: number;
+  allowedTenantIds: string[];
+}
+
+export class LeadBot extends TeamsActivityHandler {
+  constructor(private readonly options: LeadBotOptions) {
+    super();
+
+    this.onMessage(async (context, next) => {
+      await handleTextCommand(context, await this.clicker(context), this.deps());
+      await next();
+    });
+
+    this.onInstallationUpdateAdd(async (context, next) => {
+      await this.installed(context);
+      await next();
+    });
+    this.onInstallationUpdateRemove(async (context, next) => {
+      await this.options.app.conversations.setSubscribed(conversationKey(conversationFrom(context.activity, false).conversationId), false);
+      await next();
+    });
+    this.onMembersAdded(async (context, next) => {
+      const botAdded = context.activity.membersAdded?.some((m) => m.id === context.activity.recipient.id);
+      if (botAdded) await this.installed(context);
+      await next();
+    });
+    this.onMembersRemoved(async (context, next) => {
+      const botRemoved = context.activity.membersRemoved?.some((m) => m.id === context.activity.recipient.id);
+      if (botRemoved) await this.options.app.conversations.setSubscribed(conversationKey(conversationFrom(context.activity, false).conversationId), false);
+      await next();
+    });
+  }
+
+  /** Refuses every activity from a tenant that is not allowed, before any handler runs. */
+  override async run(context: TurnContext): Promise<void> {
+    const allowed = this.options.allowedTenantIds;
+    const tenant = tenantOf(context.activity)?.toLowerCase();
+    if (allowed.length > 0 && (!tenant || !allowed.includes(tenant))) {
+      this.options.log.warn({ tenant }, 'activity from a tenant that is not allowed: refused');
+      if (context.activity.type === 'invoke') {
+        await context.sendActivity({ type: 'invokeResponse', value: { status: 200, body: errorResponse(400, 'Forbidden', 'This organization may not use this app.') } });
+      }
+      return;
+    }
+    await super.run(context);
+  }
+
+  /** Universal Actions are answered here, always with HTTP 200 (Teams expects it). */
+  protected override async onInvokeActivity(context: TurnContext): Promise<InvokeResponse> {
+    if (context.activity.name !== 'adaptiveCard/action') return super.onInvokeActivity(context);
+    const body = await handleCardAction(context.activity.value, await this.clicker(context), this.deps());
+    return { status: 200, body };
+  }
+
+  private async installed(context: TurnContext): Promise<void> {
+    const conversation = conversationFrom(context.activity, true);
+    // Teams announces an install twice (installationUpdate and membersAdded): welcome once.
+    const known = await this.options.app.conversations.get(conversationKey(conversation.conversationId));
+    await this.options.app.conversations.save(conversation);
+    if (known?.subscribed) return;
+    this.options.log.info({ scope: conversation.scope }, 'installed: conversation subscribed to new leads');
+    const card = renderWelcomeCard({ locale: resolveLocale(context.activity.locale), adminsConfigured: this.options.app.roles.adminsConfigured });
+    await context.sendActivity({ attachments: [CardFactory.adaptiveCard(card.content)] });
+  }
+
+  private async clicker(context: TurnContext): Promise<Clicker> {
+    const from = context.activity.from;
+    const id = (from.aadObjectId ?? '').toLowerCase();
+    const role = await this.options.app.roles.roleOf(id || undefined);
+    return {
+      actor: { kind: 'user', id: id || `teams:${from.id}`, name: from.name ?? 'Someone', canManage: Boolean(role), teamsUserId: from.id },
+      teamsUserId: from.id,
+      locale: resolveLocale(context.activity.locale),
+      timeZone: context.activity.localTimezone ?? undefined,
+    };
+  }
+
+  private deps() {
+    return { app: this.options.app, flameWindowHours: this.options.flameWindowHours, adminsConfigured: this.options.app.roles.adminsConfigured };
+  }
+}

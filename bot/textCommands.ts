@@ -1,0 +1,84 @@
+/** Typed commands: help, the four lists, lead <id>, subscribe/unsubscribe, roles, grant, revoke. */
+import type { TurnContext } from 'botbuilder';
+import { CardFactory } from 'botbuilder';
+import { renderHelpCard, renderRolesCard, t, type CardAttachment } from '../cards';
+import type { LeadsApp } from '../services/leadsApp';
+import { REFERRAL_ID_PATTERN } from '../services/referral';
+import { ROLES, type Role } from '../services/roleStore';
+import { commandText } from './activityParsers';
+import { leadCard, listCard, type Clicker } from './cardActions';
+import { conversationFrom } from './conversationRef';
+
+export interface CommandDeps {
+  app: LeadsApp;
+  flameWindowHours: number;
+  adminsConfigured: boolean;
+}
+
+const ROLE_ALIASES: Record<string, Role> = {
+  leadadmin: 'leadAdmin',
+  referralsadmin: 'leadAdmin',
+  referrals: 'leadAdmin',
+  partneradmin: 'partnerAdmin',
+  mpnpartneradmin: 'partnerAdmin',
+  mpn: 'partnerAdmin',
+};
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function handleTextCommand(context: TurnContext, clicker: Clicker, deps: CommandDeps): Promise<void> {
+  const [word = '', ...args] = commandText(context.activity.text).split(' ');
+  const { locale } = clicker;
+  const send = (card: CardAttachment) => context.sendActivity({ attachments: [CardFactory.adaptiveCard(card.content)] });
+
+  switch (word.toLowerCase()) {
+    case 'marketplace':
+    case 'qualified':
+    case 'favorites':
+    case 'archived':
+      await send(await listCard(word.toLowerCase() as 'marketplace', clicker, deps));
+      return;
+    case 'lead': {
+      const id = args[0] ?? '';
+      const stored = REFERRAL_ID_PATTERN.test(id) ? await deps.app.leads.get(id) : undefined;
+      if (!stored) {
+        await context.sendActivity(t(locale, 'command.leadNotFound', { id: id || '?' }));
+        return;
+      }
+      await send(leadCard(stored.lead, clicker, deps, {}));
+      return;
+    }
+    case 'subscribe':
+    case 'unsubscribe': {
+      const subscribed = word.toLowerCase() === 'subscribe';
+      await deps.app.conversations.save(conversationFrom(context.activity, subscribed));
+      await context.sendActivity(t(locale, subscribed ? 'command.subscribed' : 'command.unsubscribed'));
+      return;
+    }
+    case 'roles':
+      await send(renderRolesCard({ locale, entries: await deps.app.roles.list() }));
+      return;
+    case 'grant':
+    case 'revoke':
+      await context.sendActivity(await changeRole(word.toLowerCase() as 'grant' | 'revoke', args, clicker, deps));
+      return;
+    default:
+      await send(renderHelpCard(locale, deps.adminsConfigured));
+  }
+}
+
+async function changeRole(verb: 'grant' | 'revoke', args: string[], clicker: Clicker, deps: CommandDeps): Promise<string> {
+  const { locale } = clicker;
+  if ((await deps.app.roles.roleOf(clicker.actor.id)) !== 'partnerAdmin') return t(locale, 'command.onlyPartnerAdmins');
+  const [id = '', roleName = ''] = args;
+  if (!GUID.test(id)) return t(locale, verb === 'grant' ? 'command.grantUsage' : 'command.revokeUsage');
+  if (verb === 'revoke') {
+    const removed = await deps.app.roles.revoke(id);
+    return t(locale, removed ? 'command.revoked' : 'command.revokeNothing', { id });
+  }
+  const role = ROLE_ALIASES[roleName.toLowerCase().replace(/[^a-z]/g, '')];
+  if (!role || !ROLES.includes(role)) return t(locale, 'command.grantUsage');
+  await deps.app.roles.grant(id, role, clicker.actor.id);
+  return t(locale, 'command.granted', { id, role: t(locale, `role.${role}` as never) });
+}
+

@@ -1,0 +1,204 @@
+/** The live card of one lead: what it is, where it stands, and the buttons its stage allows. */
+import type { Lead, Outcome } from '../services/lead';
+import { ALLOWED } from '../services/leadLifecycle';
+import type { CommandKind } from '../services/leadCommands';
+import { flamePhase, msLeft } from '../services/leadTime';
+import { cardTemplate, executeAction, type ActionView, type CardAttachment } from './cardTemplate';
+import { leadFormView, type FormMode, type FormState, type FormView } from './leadForm';
+import { actionData, personLine, reasonLabel, stageLabel, typeLabel } from './leadText';
+import { formatAmount, formatCalendarDate, formatDateTime, formatDay, formatDuration, formatTimeLeft, t, type Locale, type StringKey, type Zoned } from './locale';
+import leadCardJson from './templates/leadCard.json';
+
+export type LeadCardMode = 'view' | FormMode;
+
+export interface LeadCardOptions {
+  locale: Locale;
+  now: Date;
+  /** IANA zone for dates; UTC by default. */
+  timeZone?: string;
+  /** How long after arrival a flame lead counts as hot (🔥) before it turns to waiting (⏳). */
+  flameWindowHours: number;
+  /** Who will see this copy of the card: decides ♡ or ♥. */
+  viewer?: { id: string /* AAD object id */ };
+  /** A form for the clicker; a form the lead's stage does not take falls back to 'view'. */
+  mode?: LeadCardMode;
+  notice?: { text: string; tone: 'info' | 'warning' | 'good' };
+  form?: FormState;
+  /** Teams user ids (29:…) that get a personal view through Universal Actions refresh; at most 60 are used. */
+  refreshUserIds?: string[];
+}
+
+type Lines = { heading: string; lines: { text: string }[] };
+type Facts = { title: string; value: string }[];
+
+/** What leadCard.json binds. */
+interface LeadCardView {
+  refresh: { data: { leadId: string }; userIds: string[] } | null;
+  notice: { text: string; style: string } | null;
+  typeLabel: string;
+  stageLabel: string;
+  flame: { text: string; style: string; color: string } | null;
+  title: string;
+  customerLine: string;
+  closed: { text: string; color: string; notes: string | null } | null;
+  need: { heading: string; text: string } | null;
+  contacts: (Lines & { note: string | null }) | null;
+  requirements: { heading: string; text: string } | null;
+  details: Facts;
+  deal: { heading: string; facts: Facts } | null;
+  employees: Lines | null;
+  lastAction: string | null;
+  form: FormView | null;
+  actions: ActionView[];
+}
+
+const render = cardTemplate<LeadCardView>(leadCardJson);
+
+const MAX_REFRESH_USERS = 60;
+const NOTICE_STYLE = { info: 'accent', warning: 'warning', good: 'good' } as const;
+const FORM_COMMAND: Record<FormMode, CommandKind> = {
+  accept: 'accept',
+  decline: 'decline',
+  edit: 'edit',
+  addEmployee: 'addEmployee',
+  confirmWon: 'markWon',
+  confirmLost: 'markLost',
+};
+
+export function renderLeadCard(lead: Lead, options: LeadCardOptions): CardAttachment {
+  const { locale } = options;
+  const zoned: Zoned = { locale, timeZone: options.timeZone };
+  const requested = options.mode ?? 'view';
+  const mode = requested !== 'view' && ALLOWED[lead.stage].has(FORM_COMMAND[requested]) ? requested : 'view';
+  const form = mode === 'view' ? null : leadFormView(lead, mode, locale, options.form);
+  const refreshUserIds = [...new Set(options.refreshUserIds ?? [])].slice(0, MAX_REFRESH_USERS);
+
+  return render({
+    refresh: refreshUserIds.length > 0 ? { data: { leadId: lead.id }, userIds: refreshUserIds } : null,
+    notice: options.notice ? { text: options.notice.text, style: NOTICE_STYLE[options.notice.tone] } : null,
+    typeLabel: typeLabel(lead.type, locale),
+    stageLabel: stageLabel(lead.stage, lead.outcome, locale),
+    flame: flameBanner(lead, options),
+    title: lead.name,
+    customerLine: customerLine(lead),
+    closed: closedView(lead, zoned),
+    // An open form replaces the details: the clicker has just read them, and Teams cards scroll.
+    ...(form
+      ? { ...NO_DETAILS, form, actions: form.actions }
+      : { ...leadDetails(lead, options.now, zoned), form: null, actions: viewActions(lead, locale, options.viewer) }),
+  });
+}
+
+type Details = Pick<LeadCardView, 'need' | 'contacts' | 'requirements' | 'details' | 'deal' | 'employees' | 'lastAction'>;
+const NO_DETAILS: Details = { need: null, contacts: null, requirements: null, details: [], deal: null, employees: null, lastAction: null };
+
+function leadDetails(lead: Lead, now: Date, zoned: Zoned): Details {
+  const { locale } = zoned;
+  return {
+    need: lead.need ? { heading: t(locale, 'section.need'), text: lead.need } : null,
+    contacts: contactsView(lead, locale),
+    requirements: lead.requirements.length > 0 ? { heading: t(locale, 'section.requirements'), text: lead.requirements.join(', ') } : null,
+    details: detailFacts(lead, now, zoned),
+    deal: lead.deal && lead.stage !== 'Received' ? { heading: t(locale, 'section.deal'), facts: dealFacts(lead.deal, locale) } : null,
+    employees:
+      lead.employees.length > 0 ? { heading: t(locale, 'section.employees'), lines: lead.employees.map((e) => ({ text: personLine(e) })) } : null,
+    lastAction: lead.stage !== 'Archived' && lead.lastAction ? lastActionText(lead.lastAction, zoned) : null,
+  };
+}
+
+function viewActions(lead: Lead, locale: Locale, viewer: LeadCardOptions['viewer']): ActionView[] {
+  const data = actionData(lead);
+  const button = (key: StringKey, verb: string, style?: 'positive' | 'destructive') =>
+    executeAction(t(locale, key), verb, data, style ? { style } : {});
+  const lifecycle: Record<Lead['stage'], ActionView[]> = {
+    Received: [button('action.accept', 'lead.acceptForm', 'positive'), button('action.decline', 'lead.declineForm')],
+    Accepted: [
+      button('action.edit', 'lead.editForm'),
+      button('action.addEmployees', 'lead.addEmployeeForm'),
+      button('action.won', 'lead.wonConfirm', 'positive'),
+      button('action.lost', 'lead.lostConfirm'),
+    ],
+    Archived: [],
+  };
+  const viewerId = viewer?.id.toLowerCase();
+  const isFavorite = viewerId !== undefined && lead.favorites.some((f) => f.id.toLowerCase() === viewerId);
+  const favorite = isFavorite ? button('action.unfavorite', 'lead.unfavorite') : button('action.favorite', 'lead.favorite');
+  return [...lifecycle[lead.stage], favorite];
+}
+
+function flameBanner(lead: Lead, { locale, now, flameWindowHours }: LeadCardOptions): LeadCardView['flame'] {
+  const phase = flamePhase(lead, now, flameWindowHours);
+  if (phase === 'hot') return { text: t(locale, 'flame.hot'), style: 'attention', color: 'Attention' };
+  if (phase === 'none') return null;
+  const age = formatDuration(now.getTime() - Date.parse(lead.receivedAt), locale, 'span', 1);
+  return { text: t(locale, 'flame.waiting', { age }), style: 'warning', color: 'Warning' };
+}
+
+function customerLine({ customer }: Lead): string {
+  const place = [customer.city, customer.country].filter(Boolean).join(', ');
+  return [customer.name, customer.size, place].filter(Boolean).join(' · ');
+}
+
+function contactsView(lead: Lead, locale: Locale): NonNullable<LeadCardView['contacts']> {
+  const heading = t(locale, 'section.contacts');
+  if (!lead.consent.contact) return { heading, lines: [], note: t(locale, 'contacts.noConsent') };
+  if (lead.contacts.length === 0) return { heading, lines: [], note: t(locale, 'contacts.none') };
+  return { heading, lines: lead.contacts.map((c) => ({ text: personLine(c) })), note: null };
+}
+
+function detailFacts(lead: Lead, now: Date, zoned: Zoned): Facts {
+  const { locale } = zoned;
+  const facts = [{ title: t(locale, 'fact.received'), value: formatDateTime(lead.receivedAt, zoned) }];
+  if (lead.stage === 'Received') {
+    const deadline = t(locale, 'fact.deadline', {
+      date: formatDateTime(lead.expiresAt, zoned),
+      left: formatTimeLeft(msLeft(lead, now), locale),
+    });
+    facts.push({ title: t(locale, 'fact.respondBy'), value: deadline });
+  }
+  return facts;
+}
+
+function dealFacts(deal: NonNullable<Lead['deal']>, locale: Locale): Facts {
+  const facts: [string, string | undefined][] = [
+    [t(locale, 'deal.name'), deal.name],
+    [t(locale, 'deal.value'), deal.value === undefined ? undefined : formatAmount(deal.value, deal.currency, locale)],
+    [t(locale, 'deal.purchaseDate'), deal.purchaseDate && formatCalendarDate(deal.purchaseDate, locale)],
+    [t(locale, 'deal.notes'), deal.notes],
+    [t(locale, 'deal.crmId'), deal.crmId],
+    [t(locale, 'deal.campaignId'), deal.campaignId],
+  ];
+  return facts.flatMap(([title, value]) => (value ? [{ title, value }] : []));
+}
+
+const LAST_ACTION_KINDS = ['accept', 'decline', 'edit', 'addEmployee', 'removeEmployee', 'markWon', 'markLost', 'expire'] as const;
+type LastActionKind = (typeof LAST_ACTION_KINDS)[number];
+const isLastActionKind = (kind: string): kind is LastActionKind => (LAST_ACTION_KINDS as readonly string[]).includes(kind);
+
+/** "Accepted by Dana Admin · Nov 26, 2025, 10:02 AM UTC". */
+function lastActionText(action: NonNullable<Lead['lastAction']>, zoned: Zoned): string {
+  const key = isLastActionKind(action.kind) ? (`lastAction.${action.kind}` as const) : 'lastAction.other';
+  return t(zoned.locale, key, { name: action.by.name, when: formatDateTime(action.at, zoned) });
+}
+
+const CLOSING_ACTION: Record<Exclude<Outcome, 'Expired'>, LastActionKind> = { Won: 'markWon', Lost: 'markLost', Declined: 'decline' };
+const OUTCOME_COLOR: Record<Outcome, string> = { Won: 'Good', Lost: 'Attention', Declined: 'Default', Expired: 'Warning' };
+
+/** The outcome line of an archived lead: "Won by Dana on Nov 26, 2025", "Declined by … — reason: …", "Expired — …". */
+function closedView(lead: Lead, zoned: Zoned): LeadCardView['closed'] {
+  const { outcome } = lead;
+  if (lead.stage !== 'Archived' || !outcome) return null;
+  const { locale } = zoned;
+  if (outcome === 'Expired') return { text: t(locale, 'closed.Expired'), color: OUTCOME_COLOR.Expired, notes: null };
+
+  const closing = lead.lastAction?.kind === CLOSING_ACTION[outcome] ? lead.lastAction : undefined;
+  const line = closing
+    ? t(locale, `closed.${outcome}By`, { name: closing.by.name, date: formatDay(closing.at, zoned) })
+    : t(locale, `closed.${outcome}`);
+  const reason = lead.closeReason && outcome !== 'Won' ? reasonLabel(lead.closeReason.code, locale) : undefined;
+  return {
+    text: reason ? t(locale, 'closed.withReason', { outcome: line, reason }) : line,
+    color: OUTCOME_COLOR[outcome],
+    notes: lead.closeReason?.notes ? t(locale, 'closed.notes', { notes: lead.closeReason.notes }) : null,
+  };
+}

@@ -1,0 +1,50 @@
+import { createRequire } from 'node:module';
+import { ADAPTIVE_CARD_CONTENT_TYPE, type CardAttachment } from '../../cards';
+import { everyCard } from './gallery';
+import { seen } from './seen';
+
+// The package's main entry is ESM, which Jest's CommonJS runtime cannot load; its UMD bundle is the same SDK.
+const AC = createRequire(__filename)('adaptivecards/dist/adaptivecards.js') as typeof import('adaptivecards');
+
+const cards = everyCard();
+
+/** Every object in the card, wherever it sits (actions in ActionSets and in refresh included). */
+function objects(value: unknown): Record<string, unknown>[] {
+  if (Array.isArray(value)) return value.flatMap(objects);
+  if (typeof value !== 'object' || value === null) return [];
+  return [value as Record<string, unknown>, ...Object.values(value).flatMap(objects)];
+}
+
+function sdkComplaints(card: CardAttachment): string[] {
+  const context = new AC.SerializationContext(AC.Versions.v1_5);
+  const parsed = new AC.AdaptiveCard();
+  parsed.parse(card.content, context);
+  const events = Array.from({ length: context.eventCount }, (_, i) => context.getEventAt(i).message);
+  return [...events, ...parsed.validateProperties().validationEvents.map((e) => e.message)];
+}
+
+test.each(cards)('%s: a clean Adaptive Card 1.5 with only Action.Execute and labelled inputs', (_name, card) => {
+  // An Adaptive Card 1.5 attachment
+  expect(card.contentType).toBe(ADAPTIVE_CARD_CONTENT_TYPE);
+  expect(card.content).toMatchObject({ type: 'AdaptiveCard', version: '1.5' });
+
+  // No template binding or string placeholder left; nothing that JSON would drop or change
+  const json = JSON.stringify(card);
+  expect(json).not.toMatch(/\$\{|\$data|\$when/);
+  expect(seen(card).all).not.toMatch(/\{\w+\}/);
+  expect(JSON.parse(json)).toEqual(card);
+
+  // Every action, in ActionSets and refresh too, is an Action.Execute with a verb; every button has a title
+  const actions = objects(card.content).filter((o) => typeof o.type === 'string' && o.type.startsWith('Action.'));
+  for (const action of actions) expect(action).toMatchObject({ type: 'Action.Execute', verb: expect.stringMatching(/^[a-z]+(\.[a-zA-Z]+)?$/) });
+  for (const action of seen(card).actions) expect(action.title.trim()).not.toBe('');
+
+  // Every input has a label; a required one says what is missing
+  for (const input of seen(card).inputs) {
+    expect(input.label?.trim()).toBeTruthy();
+    if (input.isRequired) expect(input.errorMessage?.trim()).toBeTruthy();
+  }
+
+  // The Adaptive Cards SDK reads it without a warning (unknown types, invalid property values)
+  expect(sdkComplaints(card)).toEqual([]);
+});

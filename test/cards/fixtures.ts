@@ -1,0 +1,80 @@
+/** Leads in each stage, built as plain objects and parsed with the real schema so they stay valid. */
+import { leadSchema, type Lead, type Outcome } from '../../services/lead';
+
+export const NOW = new Date('2025-11-26T10:00:00Z');
+const HOUR_MS = 3_600_000;
+export const hoursFromNow = (hours: number): string => new Date(NOW.getTime() + hours * HOUR_MS).toISOString();
+
+export const DANA = { id: '00000000-0000-0000-0000-00000000da0a', name: 'Dana Admin' };
+export const ROBIN = { id: '00000000-0000-0000-0000-0000000000b1', name: 'Robin Reader' };
+
+const received = {
+  id: 'lead-1',
+  name: 'Contoso cloud migration',
+  type: 'customerInquiry',
+  customer: { name: 'Contoso Ltd', size: '50-249 employees', city: 'Seattle', country: 'US' },
+  contacts: [{ name: 'Chris Customer', email: 'chris@contoso.com', phone: '+1 206 555 0100' }],
+  consent: { contact: true, shareWithOthers: false, shareWithMicrosoftSellers: true },
+  need: 'Move 40 virtual machines to Azure before the end of March',
+  estimate: { value: 1234.5, currency: 'EUR', closingDate: '2026-03-31' },
+  requirements: ['Azure', 'Migration'],
+  flame: false,
+  receivedAt: hoursFromNow(-24),
+  expiresAt: hoursFromNow(3 * 24 + 4),
+  stage: 'Received',
+  employees: [],
+  favorites: [],
+  remindersSent: [],
+  partnerCenter: { status: 'New', substatus: 'Received' },
+  version: 1,
+  revision: 1,
+};
+
+export function receivedLead(overrides: Partial<Lead> = {}): Lead {
+  return leadSchema.parse({ ...received, ...overrides });
+}
+
+export function acceptedLead(overrides: Partial<Lead> = {}): Lead {
+  return receivedLead({
+    stage: 'Accepted',
+    deal: {
+      name: 'Contoso migration deal',
+      value: 1234.5,
+      currency: 'EUR',
+      purchaseDate: '2026-03-31',
+      notes: 'Phase one covers the file servers',
+      crmId: 'CRM-42',
+      campaignId: 'CAMP-7',
+    },
+    employees: [{ id: 'e1', name: 'Sam Seller', email: 'sam@fabrikam.com' }],
+    lastAction: { kind: 'accept', by: DANA, at: '2025-11-26T10:02:00Z' },
+    partnerCenter: { status: 'Active', substatus: 'Accepted' },
+    version: 2,
+    revision: 2,
+    ...overrides,
+  });
+}
+
+const CLOSING: Record<Outcome, Partial<Lead>> = {
+  Won: { lastAction: { kind: 'markWon', by: DANA, at: '2025-11-26T11:00:00Z' } },
+  Lost: { lastAction: { kind: 'markLost', by: DANA, at: '2025-11-26T11:00:00Z' }, closeReason: { code: 'budget' } },
+  Declined: {
+    deal: undefined,
+    employees: [],
+    lastAction: { kind: 'decline', by: DANA, at: '2025-11-26T11:00:00Z' },
+    closeReason: { code: 'otherVendor', notes: 'They went with a local firm' },
+  },
+  Expired: { deal: undefined, employees: [], lastAction: { kind: 'expire', by: { id: 'system', name: 'Partner Leads' }, at: '2025-11-26T11:00:00Z' } },
+};
+
+export function archivedLead(outcome: Outcome, overrides: Partial<Lead> = {}): Lead {
+  return acceptedLead({
+    stage: 'Archived',
+    outcome,
+    partnerCenter: { status: 'Closed', substatus: outcome },
+    version: 3,
+    revision: 3,
+    ...CLOSING[outcome],
+    ...overrides,
+  });
+}

@@ -1,0 +1,53 @@
+/** Every card the bot can send, in every stage, form and locale: for checks that hold for all cards. */
+import {
+  FORM_MODES,
+  renderDigestCard,
+  renderFlameAlertCard,
+  renderHelpCard,
+  renderLeadCard,
+  renderLeadList,
+  renderMessageCard,
+  renderReminderCard,
+  renderRolesCard,
+  renderWelcomeCard,
+  type CardAttachment,
+  type Locale,
+} from '../../cards';
+import { OUTCOMES } from '../../services/lead';
+import { summarize, VIEWS } from '../../services/leadViews';
+import { acceptedLead, archivedLead, DANA, NOW, receivedLead } from './fixtures';
+
+export function everyCard(): [name: string, card: CardAttachment][] {
+  const cards: [string, CardAttachment][] = [];
+  const leads = [
+    ['received', receivedLead({ flame: true })],
+    ['received without consent or need', receivedLead({ consent: { contact: false, shareWithOthers: false, shareWithMicrosoftSellers: false }, need: undefined })],
+    ['accepted', acceptedLead({ favorites: [{ ...DANA }] })],
+    ...OUTCOMES.map((outcome) => [`archived ${outcome}`, archivedLead(outcome)] as const),
+  ] as const;
+
+  for (const locale of ['en', 'de'] as Locale[]) {
+    const base = { locale, now: NOW, flameWindowHours: 72, refreshUserIds: ['29:dana'] };
+    for (const [name, lead] of leads) {
+      cards.push([`${locale} lead ${name}`, renderLeadCard(lead, { ...base, viewer: DANA, notice: { text: 'Changed meanwhile', tone: 'info' } })]);
+    }
+    for (const mode of FORM_MODES) {
+      const lead = mode === 'accept' || mode === 'decline' ? receivedLead() : acceptedLead();
+      cards.push([`${locale} form ${mode}`, renderLeadCard(lead, { ...base, mode })]);
+      cards.push([`${locale} form ${mode} with errors`, renderLeadCard(lead, { ...base, mode, form: { values: { notes: 'x' }, errors: { reason: 'Choose a reason', stray: 'Other problem' } } })]);
+    }
+    const rows = leads.map(([, lead]) => summarize(lead));
+    for (const view of VIEWS) {
+      cards.push([`${locale} list ${view}`, renderLeadList({ view, rows, pageNumber: 2, next: { view }, previous: { view }, locale, now: NOW })]);
+      cards.push([`${locale} empty list ${view}`, renderLeadList({ view, rows: [], pageNumber: 1, locale, now: NOW })]);
+    }
+    cards.push([`${locale} welcome`, renderWelcomeCard({ locale, adminsConfigured: false })]);
+    cards.push([`${locale} help`, renderHelpCard(locale)]);
+    cards.push([`${locale} reminder`, renderReminderCard(receivedLead(), { locale, now: NOW })]);
+    cards.push([`${locale} flame alert`, renderFlameAlertCard(receivedLead({ flame: true }), { locale })]);
+    cards.push([`${locale} digest`, renderDigestCard({ count: 3, locale })]);
+    cards.push([`${locale} roles`, renderRolesCard({ locale, entries: [{ id: DANA.id, role: 'partnerAdmin', source: 'granted', name: DANA.name }] })]);
+    cards.push([`${locale} message`, renderMessageCard({ locale, title: 'Title', text: 'Text', tone: 'good' })]);
+  }
+  return cards;
+}

@@ -1,0 +1,167 @@
+import {
+  renderDigestCard,
+  renderFlameAlertCard,
+  renderHelpCard,
+  renderLeadList,
+  renderMessageCard,
+  renderReminderCard,
+  renderRolesCard,
+  renderWelcomeCard,
+} from '../../cards';
+import { summarize, VIEWS } from '../../services/leadViews';
+import { acceptedLead, archivedLead, DANA, hoursFromNow, NOW, receivedLead } from './fixtures';
+import { seen } from './seen';
+
+describe('lead lists', () => {
+  const rows = [
+    summarize(receivedLead({ id: 'lead-3', name: 'Fabrikam analytics', flame: true, customer: { name: 'Fabrikam' } })),
+    summarize(receivedLead({ id: 'lead-2', expiresAt: hoursFromNow(5) })),
+    summarize(acceptedLead({ id: 'lead-1', type: 'salesQualified' })),
+  ];
+
+  test('each row: name (🔥 when flamed), customer, type, time left or stage, and Open', () => {
+    const card = renderLeadList({ view: 'marketplace', rows, pageNumber: 1, locale: 'en', now: NOW });
+    const { texts, actions } = seen(card);
+    expect(texts).toEqual([
+      'Marketplace leads',
+      '🔥 Fabrikam analytics',
+      'Fabrikam · Customer inquiry · Nov 25, 2025',
+      '3 days 4 hours left',
+      'Contoso cloud migration',
+      'Contoso Ltd · Customer inquiry · Nov 25, 2025',
+      '5 hours left',
+      'Contoso cloud migration',
+      'Contoso Ltd · Sales qualified · Nov 25, 2025',
+      'Accepted',
+    ]);
+    expect(actions.map((a) => [a.title, a.verb, a.data])).toEqual([
+      ['Open', 'lead.open', { leadId: 'lead-3' }],
+      ['Open', 'lead.open', { leadId: 'lead-2' }],
+      ['Open', 'lead.open', { leadId: 'lead-1' }],
+    ]);
+  });
+
+  test('archived rows show the outcome, and no flame', () => {
+    const card = renderLeadList({ view: 'archived', rows: [summarize(archivedLead('Won', { flame: true }))], pageNumber: 1, locale: 'en', now: NOW });
+    expect(seen(card).texts).toEqual(['Archived', 'Contoso cloud migration', 'Contoso Ltd · Customer inquiry · Nov 25, 2025', 'Archived · Won']);
+  });
+
+  test('Previous and Next appear only when given, and carry their data', () => {
+    const next = { view: 'qualified', cursor: 'c2', back: [''] };
+    const previous = { view: 'qualified', back: [] };
+    const middle = seen(renderLeadList({ view: 'qualified', rows, pageNumber: 2, next, previous, locale: 'en', now: NOW }));
+    expect(middle.actions.slice(-2)).toEqual([
+      { type: 'Action.Execute', title: 'Previous', verb: 'list.page', data: previous },
+      { type: 'Action.Execute', title: 'Next', verb: 'list.page', data: next },
+    ]);
+    expect(middle.texts).toContain('Page 2');
+
+    const only = seen(renderLeadList({ view: 'qualified', rows, pageNumber: 1, locale: 'en', now: NOW }));
+    expect(only.actions.map((a) => a.verb)).not.toContain('list.page');
+    expect(only.all).not.toContain('Page');
+  });
+
+  test.each(VIEWS)('an empty %s list says so in a friendly way', (view) => {
+    const { texts, actions } = seen(renderLeadList({ view, rows: [], pageNumber: 1, locale: 'en', now: NOW }));
+    expect(texts).toHaveLength(2);
+    expect(texts[1]).toMatch(/^(No|You have no) /);
+    expect(actions).toEqual([]);
+  });
+
+  test('in German', () => {
+    const { texts, actions } = seen(renderLeadList({ view: 'qualified', rows: rows.slice(1, 2), pageNumber: 1, locale: 'de', now: NOW }));
+    expect(texts).toEqual(['Qualifizierte Leads', 'Contoso cloud migration', 'Contoso Ltd · Kundenanfrage · 25. Nov. 2025', 'noch 5 Std.']);
+    expect(actions.map((a) => a.title)).toEqual(['Öffnen']);
+  });
+});
+
+describe('welcome and help', () => {
+  const COMMANDS = ['help', 'marketplace', 'qualified', 'favorites', 'archived', 'lead ‹id›', 'subscribe', 'unsubscribe', 'roles', 'grant ‹aadObjectId› ‹role›', 'revoke ‹aadObjectId›'];
+
+  test('the welcome card explains the bot, lists every command and how roles work', () => {
+    const { all, texts } = seen(renderWelcomeCard({ locale: 'en', adminsConfigured: true }));
+    expect(texts[0]).toBe('Partner Leads');
+    expect(all).toContain('New Partner Center leads arrive in this conversation as cards');
+    for (const command of COMMANDS) expect(texts.some((text) => text.startsWith(`${command}: `))).toBe(true);
+    expect(all).toMatch(/Referrals admins and MPN partner admins/);
+    expect(all).toMatch(/LEAD_ADMIN_IDS \/ PARTNER_ADMIN_IDS/);
+    expect(all).not.toContain('⚠️');
+  });
+
+  test('without any admin it says how to configure the first one', () => {
+    expect(seen(renderWelcomeCard({ locale: 'en', adminsConfigured: false })).all).toContain('⚠️ No admin is configured yet');
+    expect(seen(renderHelpCard('de', false)).all).toContain('⚠️ Es ist noch kein Administrator eingerichtet');
+  });
+
+  test('help is the same guide under its own title', () => {
+    const { texts } = seen(renderHelpCard('en'));
+    expect(texts[0]).toBe('Partner Leads — help');
+    expect(texts.join('\n')).not.toContain('⚠️');
+  });
+});
+
+describe('reminders and alerts', () => {
+  test('a reminder says how long is left and offers the answers', () => {
+    const lead = receivedLead({ expiresAt: hoursFromNow(2 * 24 + 3) });
+    const { texts, actions } = seen(renderReminderCard(lead, { locale: 'en', now: NOW }));
+    expect(texts[0]).toBe('⏰ Contoso cloud migration (Contoso Ltd) expires in 2 days 3 hours');
+    expect(texts[1]?.replace(/\u202f/g, ' ')).toBe('Expires Nov 28, 2025, 1:00 PM UTC');
+    expect(actions.map((a) => [a.title, a.verb, a.data])).toEqual([
+      ['Accept', 'lead.acceptForm', { leadId: 'lead-1', revision: 1 }],
+      ['Decline', 'lead.declineForm', { leadId: 'lead-1', revision: 1 }],
+      ['Open', 'lead.open', { leadId: 'lead-1', revision: 1 }],
+    ]);
+  });
+
+  test('a German reminder', () => {
+    const lead = receivedLead({ expiresAt: hoursFromNow(2 * 24 + 3) });
+    const { texts } = seen(renderReminderCard(lead, { locale: 'de', now: NOW, timeZone: 'Europe/Berlin' }));
+    expect(texts).toEqual(['⏰ Contoso cloud migration (Contoso Ltd) läuft in 2 Tagen 3 Stunden ab', 'Läuft ab am 28. Nov. 2025, 14:00']);
+  });
+
+  test('a flame alert asks for a quick answer and opens the lead', () => {
+    const { texts, actions } = seen(renderFlameAlertCard(receivedLead({ flame: true }), { locale: 'en' }));
+    expect(texts).toEqual(['🔥 Contoso Ltd asked to be contacted — respond quickly', 'Contoso cloud migration']);
+    expect(actions).toEqual([{ type: 'Action.Execute', title: 'Open lead', verb: 'lead.open', data: { leadId: 'lead-1' } }]);
+  });
+
+  test('a digest counts the new leads and opens either list', () => {
+    const card = renderDigestCard({ count: 12, locale: 'en' });
+    expect(seen(card).texts).toEqual(['12 new leads — open the list']);
+    expect(seen(card).actions.map((a) => [a.title, a.verb, a.data])).toEqual([
+      ['Marketplace leads', 'list.page', { view: 'marketplace' }],
+      ['Qualified leads', 'list.page', { view: 'qualified' }],
+    ]);
+    expect(seen(renderDigestCard({ count: 1, locale: 'de' })).texts).toEqual(['1 neuer Lead – Liste öffnen']);
+  });
+
+  test('a message card shows its title and text', () => {
+    const card = renderMessageCard({ locale: 'en', title: 'Contoso cloud migration', text: 'Expired — not answered within 14 days; the sender is notified', tone: 'warning' });
+    expect(seen(card).texts).toEqual(['Contoso cloud migration', 'Expired — not answered within 14 days; the sender is notified']);
+    expect(seen(renderMessageCard({ locale: 'en', text: 'Hello' })).texts).toEqual(['Hello']);
+  });
+});
+
+describe('roles', () => {
+  test('lists both roles with where each comes from, and how to change them', () => {
+    const card = renderRolesCard({
+      locale: 'en',
+      entries: [
+        { id: DANA.id, role: 'partnerAdmin', source: 'settings', name: DANA.name },
+        { id: '11111111-2222-3333-4444-555555555555', role: 'leadAdmin', source: 'granted' },
+      ],
+    });
+    expect(seen(card).texts).toEqual([
+      'Roles',
+      'MPN partner admins',
+      `Dana Admin (${DANA.id}) · from settings`,
+      'Referrals admins',
+      '11111111-2222-3333-4444-555555555555 · granted',
+      expect.stringContaining('grant ‹aadObjectId› leadAdmin'),
+    ]);
+  });
+
+  test('an empty role says nobody has it yet', () => {
+    expect(seen(renderRolesCard({ locale: 'de', entries: [] })).texts.filter((text) => text === 'Noch niemand')).toHaveLength(2);
+  });
+});
