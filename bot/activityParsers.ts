@@ -29,6 +29,7 @@ export const listActionDataSchema = z.object({
 /** Form inputs arrive as strings (or absent); everything else in `data` is ignored. */
 const formText = z
   .unknown()
+  .optional()
   .transform((value) => (typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined));
 
 export const formInputsSchema = z.object({

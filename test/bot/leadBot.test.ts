@@ -1,0 +1,288 @@
+import { TestAdapter, type Activity } from 'botbuilder';
+import { LeadBot } from '../../bot/leadBot';
+import type { CardAttachment } from '../../cards';
+import type { LeadsApp } from '../../services/leadsApp';
+import { silentLogger } from '../../services/logger';
+import { seen, titles } from '../cards/seen';
+import { referral } from '../fixtures/referrals';
+import { makeApp } from '../support/app';
+import { startTestStorage, type TestStorage } from '../support/storage';
+import { botAdded, channel, dana, execute, installUpdate, message, pat, personal, vic, type Place, type TeamsUser } from '../support/teamsActivities';
+
+const SERVICE_URL = 'http://127.0.0.1:9/';
+const place = channel();
+
+let storage: TestStorage;
+beforeAll(async () => {
+  storage = await startTestStorage();
+});
+afterAll(() => storage.close());
+
+interface Harness {
+  app: LeadsApp;
+  turn(activity: object): Promise<Partial<Activity>[]>;
+  click(user: TeamsUser, verb: string, data: Record<string, unknown>, options?: { locale?: string; where?: Place }): Promise<{ status: number; body: any; card?: CardAttachment }>;
+  say(user: TeamsUser, text: string, where?: Place, locale?: string): Promise<Partial<Activity>[]>;
+  leadId: string;
+}
+
+async function harness(options: { env?: Record<string, string>; referral?: Parameters<typeof referral>[0] } = {}): Promise<Harness> {
+  const app = makeApp(await storage.freshTables(), { env: options.env });
+  const bot = new LeadBot({ app, log: silentLogger, flameWindowHours: 72, allowedTenantIds: options.env?.ALLOWED_TENANT_IDS?.split(',') ?? [] });
+  const adapter = new TestAdapter(async (context) => bot.run(context));
+  const input = referral(options.referral);
+  await app.ingest([input]);
+  const turn = async (activity: object) => {
+    adapter.activeQueue.splice(0);
+    await adapter.processActivity(activity as Activity);
+    return [...adapter.activeQueue];
+  };
+  return {
+    app,
+    leadId: input.id,
+    turn,
+    async click(user, verb, data, opts = {}) {
+      const replies = await turn(execute(opts.where ?? place, user, verb, data, SERVICE_URL, { locale: opts.locale }));
+      const response = replies.find((r) => r.type === 'invokeResponse')?.value as { status: number; body: any };
+      const body = response.body;
+      const card = body?.type === 'application/vnd.microsoft.card.adaptive' ? { contentType: 'application/vnd.microsoft.card.adaptive' as const, content: body.value } : undefined;
+      return { status: response.status, body, card };
+    },
+    say: (user, text, where = place, locale) => turn(message(where, user, text, SERVICE_URL, locale)),
+  };
+}
+
+const cardOf = (reply: Partial<Activity> | undefined): CardAttachment => reply?.attachments?.[0] as CardAttachment;
+const deal = { dealName: 'Contoso rooms', dealValue: '180000', currency: 'USD', purchaseDate: '2027-03-31', notes: 'Design + rollout' };
+
+describe('installing the app', () => {
+  it('subscribes a channel and welcomes it once, although Teams announces the install twice', async () => {
+    const h = await harness();
+    const first = await h.turn(installUpdate(place, dana, SERVICE_URL));
+    const second = await h.turn(botAdded(place, dana, SERVICE_URL));
+    expect(first).toHaveLength(1);
+    expect(seen(cardOf(first[0])).all).toContain('marketplace');
+    expect(second).toHaveLength(0);
+    const subscribed = await h.app.conversations.subscribed();
+    expect(subscribed.map((c) => [c.conversationId, c.scope])).toEqual([[place.conversation.id, 'channel']]);
+  });
+
+  it('unsubscribes when the app is removed, and subscribes again on request', async () => {
+    const h = await harness();
+    await h.turn(installUpdate(place, dana, SERVICE_URL));
+    await h.turn({ ...installUpdate(place, dana, SERVICE_URL), action: 'remove' });
+    expect(await h.app.conversations.subscribed()).toEqual([]);
+    const replies = await h.say(dana, 'subscribe');
+    expect(replies[0]?.text).toBe('New leads will be posted in this conversation.');
+    expect(await h.app.conversations.subscribed()).toHaveLength(1);
+    await h.say(dana, 'unsubscribe');
+    expect(await h.app.conversations.subscribed()).toEqual([]);
+  });
+});
+
+describe('accepting a lead on its card', () => {
+  it('opens the Accept form with the deal name prefilled and every input labelled', async () => {
+    const h = await harness();
+    const { status, card } = await h.click(dana, 'lead.acceptForm', { leadId: h.leadId, revision: 1 });
+    expect(status).toBe(200);
+    const inputs = seen(card as CardAttachment).inputs;
+    expect(inputs.map((i) => i.id)).toEqual(expect.arrayContaining(['dealName', 'dealValue', 'currency', 'purchaseDate', 'notes', 'crmId', 'campaignId', 'contactName']));
+    expect(inputs.find((i) => i.id === 'dealName')?.value).toBe('Fabrikam cloud migration');
+    expect(inputs.every((i) => i.label)).toBe(true);
+  });
+
+  it('shows the form again with inline messages and the entered values when input is invalid, storing nothing', async () => {
+    const h = await harness();
+    const { card } = await h.click(dana, 'lead.accept', { leadId: h.leadId, revision: 1, ...deal, dealValue: '', purchaseDate: 'next spring' });
+    const view = seen(card as CardAttachment);
+    expect(view.all).toContain('Enter the estimated value as a number');
+    expect(view.all).toContain('Enter the estimated purchase date');
+    expect(view.inputs.find((i) => i.id === 'dealName')?.value).toBe('Contoso rooms');
+    expect((await h.app.leads.get(h.leadId))?.lead.stage).toBe('Received');
+  });
+
+  it('accepts with valid input: the card shows the deal and the Accepted buttons', async () => {
+    const h = await harness();
+    const { card } = await h.click(dana, 'lead.accept', { leadId: h.leadId, revision: 1, ...deal, contactName: 'Sam Seller', contactEmail: 'sam@partner.example' });
+    expect(titles(card as CardAttachment)).toEqual(expect.arrayContaining(['Edit', 'Add employees', 'Won', 'Lost']));
+    expect(titles(card as CardAttachment)).not.toContain('Accept');
+    expect(seen(card as CardAttachment).all).toContain('Contoso rooms');
+    expect(seen(card as CardAttachment).all).toContain('Sam Seller');
+    const stored = await h.app.leads.get(h.leadId);
+    expect(stored?.lead).toMatchObject({ stage: 'Accepted', deal: { name: 'Contoso rooms', value: 180000 }, lastAction: { by: { name: 'Dana Admin' } } });
+  });
+
+  it('answers a retried Accept (Teams retries invokes) with the same card and one audit event', async () => {
+    const h = await harness();
+    const data = { leadId: h.leadId, revision: 1, ...deal };
+    const first = await h.click(dana, 'lead.accept', data);
+    const retry = await h.click(dana, 'lead.accept', data);
+    expect(titles(retry.card as CardAttachment)).toEqual(titles(first.card as CardAttachment));
+    expect((await h.app.leads.history(h.leadId)).filter((e) => e.type === 'accept')).toHaveLength(1);
+  });
+
+  it('tells the second admin who accepted first, without an error and without a second change', async () => {
+    const h = await harness();
+    await h.click(dana, 'lead.accept', { leadId: h.leadId, revision: 1, ...deal });
+    const late = await h.click(pat, 'lead.accept', { leadId: h.leadId, revision: 1, ...deal, dealName: 'Other name' });
+    expect(late.status).toBe(200);
+    expect(seen(late.card as CardAttachment).all).toMatch(/Already accepted by Dana Admin at/);
+    expect((await h.app.leads.get(h.leadId))?.lead.deal?.name).toBe('Contoso rooms');
+    const form = await h.click(pat, 'lead.acceptForm', { leadId: h.leadId, revision: 1 });
+    expect(seen(form.card as CardAttachment).all).toMatch(/Already accepted by Dana Admin/);
+  });
+
+  it('refuses someone who is not an admin, kindly, and changes nothing', async () => {
+    const h = await harness();
+    const { card } = await h.click(vic, 'lead.acceptForm', { leadId: h.leadId, revision: 1 });
+    expect(seen(card as CardAttachment).all).toContain('Only Referrals admins and MPN partner admins can accept leads.');
+    const submit = await h.click(vic, 'lead.accept', { leadId: h.leadId, revision: 1, ...deal });
+    expect(seen(submit.card as CardAttachment).all).toContain('can accept leads');
+    expect((await h.app.leads.get(h.leadId))?.lead.stage).toBe('Received');
+  });
+
+  it('says how to configure an admin when none is configured', async () => {
+    const h = await harness({ env: { LEAD_ADMIN_IDS: '', PARTNER_ADMIN_IDS: '' } });
+    const { card } = await h.click(dana, 'lead.acceptForm', { leadId: h.leadId });
+    expect(seen(card as CardAttachment).all).toContain('No admin is configured yet');
+  });
+});
+
+describe('declining, editing, employees, won and lost', () => {
+  it('requires notes for the reason "Others"', async () => {
+    const h = await harness();
+    const { card } = await h.click(dana, 'lead.decline', { leadId: h.leadId, reason: 'others', closeNotes: '' });
+    expect(seen(card as CardAttachment).all).toContain('Notes are required for "Others"');
+    const done = await h.click(dana, 'lead.decline', { leadId: h.leadId, reason: 'others', closeNotes: 'Outside our region' });
+    expect(titles(done.card as CardAttachment).filter((t) => t !== '♡ Favorite')).toEqual([]);
+    expect((await h.app.leads.get(h.leadId))?.lead).toMatchObject({ stage: 'Archived', outcome: 'Declined' });
+  });
+
+  it('edits the deal with the form prefilled, and refuses an edit made on an older version', async () => {
+    const h = await harness();
+    await h.click(dana, 'lead.accept', { leadId: h.leadId, revision: 1, ...deal });
+    const form = await h.click(dana, 'lead.editForm', { leadId: h.leadId, revision: 2 });
+    expect(seen(form.card as CardAttachment).inputs.find((i) => i.id === 'dealName')?.value).toBe('Contoso rooms');
+    await h.click(dana, 'lead.edit', { leadId: h.leadId, revision: 2, ...deal, dealValue: '200000' });
+    const stale = await h.click(pat, 'lead.edit', { leadId: h.leadId, revision: 2, ...deal, dealValue: '1' });
+    expect(seen(stale.card as CardAttachment).all).toMatch(/Dana Admin changed this lead at .*Check your entries/);
+    expect(seen(stale.card as CardAttachment).inputs.find((i) => i.id === 'dealValue')?.value).toBe(1);
+    expect((await h.app.leads.get(h.leadId))?.lead.deal?.value).toBe(200000);
+  });
+
+  it('adds an employee, and asks for a phone or e-mail', async () => {
+    const h = await harness();
+    await h.click(dana, 'lead.accept', { leadId: h.leadId, revision: 1, ...deal });
+    const bad = await h.click(dana, 'lead.addEmployee', { leadId: h.leadId, employeeName: 'Lee' });
+    expect(seen(bad.card as CardAttachment).all).toContain('Give a phone number or an e-mail address');
+    const good = await h.click(dana, 'lead.addEmployee', { leadId: h.leadId, employeeName: 'Lee Gu', employeeEmail: 'lee@partner.example' });
+    expect(seen(good.card as CardAttachment).all).toContain('Lee Gu');
+  });
+
+  it('asks before closing as won, then archives with no lifecycle buttons', async () => {
+    const h = await harness();
+    await h.click(dana, 'lead.accept', { leadId: h.leadId, revision: 1, ...deal });
+    const confirm = await h.click(dana, 'lead.wonConfirm', { leadId: h.leadId });
+    expect(titles(confirm.card as CardAttachment)).toContain('Yes, mark as won');
+    expect((await h.app.leads.get(h.leadId))?.lead.stage).toBe('Accepted');
+    const won = await h.click(dana, 'lead.won', { leadId: h.leadId });
+    expect(titles(won.card as CardAttachment).filter((t) => !t.includes('Favorit'))).toEqual([]);
+    expect(seen(won.card as CardAttachment).all).toMatch(/Won by Dana Admin/);
+  });
+
+  it('closes as lost with an optional reason', async () => {
+    const h = await harness();
+    await h.click(dana, 'lead.accept', { leadId: h.leadId, revision: 1, ...deal });
+    await h.click(dana, 'lead.lost', { leadId: h.leadId, reason: 'otherVendor' });
+    expect((await h.app.leads.get(h.leadId))?.lead).toMatchObject({ outcome: 'Lost', closeReason: { code: 'otherVendor' } });
+  });
+});
+
+describe('favorites', () => {
+  it('is per user: the clicker sees ♥, others keep ♡', async () => {
+    const h = await harness();
+    const mine = await h.click(vic, 'lead.favorite', { leadId: h.leadId });
+    expect(titles(mine.card as CardAttachment)).toContain('♥ Favorited');
+    const theirs = await h.click(dana, 'refresh', { leadId: h.leadId });
+    expect(titles(theirs.card as CardAttachment)).toContain('♡ Favorite');
+    expect((mine.card as CardAttachment).content.refresh).toMatchObject({ userIds: ['29:vic'] });
+    const off = await h.click(vic, 'lead.unfavorite', { leadId: h.leadId });
+    expect(titles(off.card as CardAttachment)).toContain('♡ Favorite');
+  });
+});
+
+describe('answers Teams can rely on', () => {
+  it('answers a payload it does not understand with HTTP 200 and an error body', async () => {
+    const h = await harness();
+    const unknown = await h.click(dana, 'lead.explode', { leadId: h.leadId });
+    expect(unknown).toMatchObject({ status: 200, body: { statusCode: 400, type: 'application/vnd.microsoft.error' } });
+    const noLead = await h.click(dana, 'lead.accept', { leadId: '../etc/passwd' });
+    expect(noLead).toMatchObject({ status: 200, body: { statusCode: 400 } });
+    const gone = await h.click(dana, 'lead.open', { leadId: 'does-not-exist' });
+    expect(gone.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.activity.message' });
+  });
+
+  it('speaks German to a German client', async () => {
+    const h = await harness();
+    const { card } = await h.click(dana, 'lead.open', { leadId: h.leadId }, { locale: 'de-DE' });
+    expect(titles(card as CardAttachment)).toEqual(expect.arrayContaining(['Annehmen', 'Ablehnen']));
+  });
+
+  it('refuses activities from a tenant that is not allowed', async () => {
+    const h = await harness({ env: { ALLOWED_TENANT_IDS: '11111111-1111-4111-8111-111111111111' } });
+    const replies = await h.say(dana, 'help');
+    expect(replies).toEqual([]);
+    const click = await h.turn(execute(place, dana, 'lead.favorite', { leadId: h.leadId }, SERVICE_URL));
+    expect(click[0]?.value).toMatchObject({ status: 200, body: { type: 'application/vnd.microsoft.error' } });
+    expect((await h.app.leads.get(h.leadId))?.lead.favorites).toEqual([]);
+  });
+});
+
+describe('commands', () => {
+  it('help shows the commands', async () => {
+    const h = await harness();
+    const [reply] = await h.say(dana, 'help');
+    expect(seen(cardOf(reply)).all).toMatch(/marketplace[\s\S]*qualified[\s\S]*favorites[\s\S]*archived/);
+  });
+
+  it('lists leads newest first, 10 a page, with Next and Previous', async () => {
+    const h = await harness();
+    const base = Date.now();
+    await h.app.ingest(Array.from({ length: 12 }, (_, i) => referral({ name: `Lead ${String(i).padStart(2, '0')}`, createdDateTime: new Date(base + (12 - i) * 1000).toISOString() })));
+    await h.app.settle();
+    const [reply] = await h.say(dana, 'marketplace');
+    const page1 = seen(cardOf(reply));
+    expect(page1.actions.filter((a) => a.verb === 'lead.open')).toHaveLength(10);
+    expect(page1.all).toContain('Lead 00');
+    const next = page1.actions.find((a) => a.verb === 'list.page');
+    expect(next?.title).toBe('Next');
+    const page2 = await h.click(dana, 'list.page', next?.data as Record<string, unknown>);
+    const seen2 = seen(page2.card as CardAttachment);
+    expect(seen2.actions.filter((a) => a.verb === 'lead.open')).toHaveLength(3);
+    expect(seen2.actions.map((a) => a.title)).toContain('Previous');
+  });
+
+  it('lead <id> shows the card; an unknown id says so', async () => {
+    const h = await harness();
+    const [card] = await h.say(dana, `lead ${h.leadId}`);
+    expect(titles(cardOf(card))).toContain('Accept');
+    const [missing] = await h.say(dana, 'lead nope-404');
+    expect(missing?.text).toBe('There is no lead with the id nope-404.');
+  });
+
+  it('lets a partner admin grant and revoke roles, and nobody else', async () => {
+    const h = await harness();
+    const refused = await h.say(dana, `grant ${vic.aadObjectId} leadAdmin`);
+    expect(refused[0]?.text).toBe('Only MPN partner admins can grant or revoke roles.');
+    const granted = await h.say(pat, `grant ${vic.aadObjectId} leadAdmin`, personal(pat));
+    expect(granted[0]?.text).toContain('is now a Referrals admin');
+    expect((await h.click(vic, 'lead.acceptForm', { leadId: h.leadId })).card && seen((await h.click(vic, 'lead.acceptForm', { leadId: h.leadId })).card as CardAttachment).inputs.length).toBeGreaterThan(0);
+    const [roles] = await h.say(pat, 'roles');
+    expect(seen(cardOf(roles)).all).toContain(vic.aadObjectId);
+    await h.say(pat, `revoke ${vic.aadObjectId}`);
+    const after = await h.click(vic, 'lead.acceptForm', { leadId: h.leadId });
+    expect(seen(after.card as CardAttachment).all).toContain('can accept leads');
+    expect((await h.say(pat, 'grant someone admin'))[0]?.text).toMatch(/^Usage: grant/);
+  });
+});
+
