@@ -2,7 +2,7 @@
  * Proactive sending through CloudAdapter.continueConversationAsync, awaited, with the Bot
  * Connector's HTTP status turned into a SendFailure the dispatcher understands.
  */
-import type { CloudAdapter, ConversationReference } from 'botbuilder';
+import type { CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
 import type { Conversation } from '../services/conversationStore';
 import { SendFailure, type OutboundMessage, type TeamsGateway } from '../services/teamsGateway';
 import { outboundActivity, type RenderSettings } from './outboundActivity';
@@ -31,13 +31,33 @@ export class BotGateway implements TeamsGateway {
     });
   }
 
-  private async continue(conversation: Conversation, logic: Parameters<CloudAdapter['continueConversationAsync']>[2]): Promise<void> {
+  private async continue(conversation: Conversation, logic: (context: TurnContext) => Promise<void>): Promise<void> {
+    // The adapter hands errors inside the turn to onTurnError, which logs and swallows them:
+    // catch them here so the outbox learns of every failed send.
+    let failed: unknown;
     try {
-      await this.adapter.continueConversationAsync(this.appId, conversation.reference as ConversationReference, logic);
+      await this.adapter.continueConversationAsync(this.appId, conversation.reference as ConversationReference, async (context) => {
+        withoutClientRetries(context.turnState.get(this.adapter.ConnectorClientKey));
+        try {
+          await logic(context);
+        } catch (error) {
+          failed = error;
+        }
+      });
     } catch (error) {
-      throw toSendFailure(error);
+      failed ??= error;
     }
+    if (failed !== undefined) throw toSendFailure(failed);
   }
+}
+
+/**
+ * The connector's HTTP pipeline retries 429s itself, sleeping for Retry-After inside the send.
+ * Our outbox owns retries (durably, within rate limits), so the client's own retry step goes.
+ */
+function withoutClientRetries(connector: unknown): void {
+  const pipeline = (connector as { client?: { pipeline?: { removePolicy(options: { phase: string }): unknown } } } | undefined)?.client?.pipeline;
+  pipeline?.removePolicy({ phase: 'Retry' });
 }
 
 function toSendFailure(error: unknown): SendFailure {

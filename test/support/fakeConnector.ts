@@ -65,19 +65,23 @@ export class FakeConnector {
     });
     const match = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/?]+))?/.exec(req.url ?? '');
     if (!match || (req.method !== 'POST' && req.method !== 'PUT')) {
-      res.writeHead(404).end();
+      res.writeHead(404);
+      res.end();
       return;
     }
     const failure = this.failures.shift();
     if (failure) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (failure.retryAfterSeconds !== undefined) headers['retry-after'] = String(failure.retryAfterSeconds);
-      res.writeHead(failure.status, headers).end(JSON.stringify({ error: { code: 'Fake', message: `fake ${failure.status}` } }));
+      res.writeHead(failure.status, headers);
+      res.end(JSON.stringify({ error: { code: 'Fake', message: `fake ${failure.status}` } }));
       return;
     }
     const conversationId = decodeURIComponent(match[1] ?? '');
     const activityId = req.method === 'PUT' ? decodeURIComponent(match[2] ?? '') : `activity-${++this.counter}`;
     this.sent.push({ method: req.method, conversationId, activityId, activity: JSON.parse(body || '{}'), at: Date.now() });
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: activityId }));
+    // restify patches ServerResponse.writeHead so that it no longer returns the response.
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ id: activityId }));
   }
 }

@@ -1,0 +1,117 @@
+/**
+ * End to end: the real server and Azurite, Teams played by HTTP requests to /api/messages exactly
+ * as Teams sends them, and a loopback fake of the Bot Connector receiving what the bot sends.
+ */
+import { referral } from '../fixtures/referrals';
+import { FakeClock } from '../support/app';
+import { FakeConnector } from '../support/fakeConnector';
+import { getJson, postJson, startServer } from '../support/http';
+import { startTestStorage, type TestStorage } from '../support/storage';
+import { channel, dana, execute, groupChat, installUpdate, vic } from '../support/teamsActivities';
+
+const KEY = 'end-to-end-key-0123456789';
+const auth = { authorization: `Bearer ${KEY}` };
+
+let storage: TestStorage;
+let connector: FakeConnector;
+let server: Awaited<ReturnType<typeof startServer>>;
+
+beforeAll(async () => {
+  storage = await startTestStorage();
+  connector = await new FakeConnector().start();
+  server = await startServer(storage, { LEADS_API_KEY: KEY });
+});
+afterAll(async () => {
+  await server.stop();
+  await connector.stop();
+  await storage.close();
+});
+
+const teams = (activity: object) => postJson(`${server.url}/api/messages`, activity);
+const buttons = (activity: any): string[] => JSON.stringify(activity.attachments?.[0]?.content ?? {}).match(/"title":"[^"]+"/g) ?? [];
+const text = (activity: any): string => JSON.stringify(activity.attachments?.[0]?.content ?? {});
+
+describe('a lead from ingestion to Won, in Teams', () => {
+  it('posts the card in every subscribed conversation and keeps every copy up to date', async () => {
+    const sales = channel('19:e2e-sales@thread.tacv2');
+    const chat = groupChat('19:e2e-chat@thread.v2');
+    expect((await teams(installUpdate(sales, dana, connector.url))).status).toBe(200);
+    expect((await teams(installUpdate(chat, dana, connector.url))).status).toBe(200);
+    expect(connector.posts()).toHaveLength(2); // the welcome cards
+
+    const input = referral({ name: 'E2E lead', details: { customerRequestedContact: true, notes: 'Call us' } });
+    expect((await postJson(`${server.url}/api/leads`, input, auth)).status).toBe(201);
+    await server.app.settle();
+
+    const cardPosts = connector.posts().filter((p) => text(p.activity).includes('E2E lead') && text(p.activity).includes('lead.acceptForm'));
+    expect(cardPosts.map((p) => p.conversationId).sort()).toEqual([chat.conversation.id, sales.conversation.id].sort());
+    const alerts = connector.posts().filter((p) => text(p.activity).includes('asked to be contacted') && !text(p.activity).includes('lead.acceptForm'));
+    expect(alerts.map((p) => p.conversationId)).toEqual([sales.conversation.id]);
+    const salesCard = cardPosts.find((p) => p.conversationId === sales.conversation.id);
+
+    const click = async (verb: string, data: Record<string, unknown>) => {
+      const answer = await teams(execute(sales, dana, verb, { leadId: input.id, ...data }, connector.url, { replyToId: salesCard?.activityId }));
+      expect(answer.status).toBe(200);
+      await server.app.settle();
+      return answer.body;
+    };
+
+    const accepted = await click('lead.accept', { revision: 1, dealName: 'E2E deal', dealValue: '5000', currency: 'EUR', purchaseDate: '2027-01-15' });
+    expect(accepted).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
+    await click('lead.edit', { revision: 2, dealName: 'E2E deal (bigger)', dealValue: '9000', currency: 'EUR', purchaseDate: '2027-02-01' });
+    await click('lead.addEmployee', { employeeName: 'Lee Gu', employeeEmail: 'lee@partner.example' });
+    const won = await click('lead.won', {});
+    expect(JSON.stringify(won.value)).toContain('Won by Dana Admin');
+
+    for (const place of [sales, chat]) {
+      const copies = connector.current(place.conversation.id);
+      const card = [...copies.values()].find((a) => text(a).includes('E2E deal (bigger)'));
+      expect(card).toBeDefined();
+      expect(text(card)).toContain('Lee Gu');
+      expect(text(card)).toContain('Won by Dana Admin');
+      expect(buttons(card).join()).not.toMatch(/Accept|Edit|Won"|Lost"/);
+    }
+    expect(connector.updates().length).toBeGreaterThanOrEqual(8);
+
+    const read = await getJson(`${server.url}/api/leads/${input.id}`, auth);
+    expect(read.body.history.map((e: { type: string }) => e.type)).toEqual(['receive', 'accept', 'edit', 'addEmployee', 'markWon']);
+  });
+
+  it('keeps a favorite personal: the clicker gets ♥ and the shared card asks favoriters to refresh', async () => {
+    const sales = channel('19:e2e-fav@thread.tacv2');
+    await teams(installUpdate(sales, dana, connector.url));
+    const input = referral({ name: 'Fav lead' });
+    await postJson(`${server.url}/api/leads`, input, auth);
+    await server.app.settle();
+    const answer = await teams(execute(sales, vic, 'lead.favorite', { leadId: input.id }, connector.url));
+    expect(JSON.stringify(answer.body.value)).toContain('♥ Favorited');
+    await server.app.settle();
+    const shared = [...connector.current(sales.conversation.id).values()].find((a) => text(a).includes('Fav lead'));
+    expect(text(shared)).toContain('♡ Favorite');
+    expect(shared.attachments[0].content.refresh.userIds).toEqual([vic.id]);
+  });
+
+  it('loses and duplicates nothing through a storm of 429s and 500s', async () => {
+    const clock = new FakeClock(Date.now());
+    const stormy = await startServer(storage, { LEADS_API_KEY: KEY }, clock.now);
+    try {
+      const sales = channel('19:e2e-storm@thread.tacv2');
+      await postJson(`${stormy.url}/api/messages`, installUpdate(sales, dana, connector.url));
+      const before = connector.posts(sales.conversation.id).length;
+      connector.failNext({ status: 429, retryAfterSeconds: 30 }, { status: 429 }, { status: 500 }, { status: 503 }, { status: 429, retryAfterSeconds: 2 });
+      const inputs = [referral({ name: 'Storm 1' }), referral({ name: 'Storm 2' }), referral({ name: 'Storm 3' })];
+      await postJson(`${stormy.url}/api/leads`, inputs, auth);
+      await stormy.app.settle();
+      for (let minute = 0; minute < 10; minute++) {
+        clock.advance(60_000);
+        stormy.app.kickSends();
+        await stormy.app.settle();
+      }
+      const names = connector.posts(sales.conversation.id).slice(before).map((p) => text(p.activity).match(/Storm \d/)?.[0]);
+      expect(names.sort()).toEqual(['Storm 1', 'Storm 2', 'Storm 3']);
+      expect(await stormy.app.outbox.deadLetters()).toEqual([]);
+    } finally {
+      await stormy.stop();
+    }
+  });
+});
