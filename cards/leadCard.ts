@@ -80,7 +80,7 @@ export function renderLeadCard(lead: Lead, options: LeadCardOptions): CardAttach
     stageLabel: stageLabel(lead.stage, lead.outcome, locale),
     flame: flameBanner(lead, options),
     title: lead.name,
-    customerLine: customerLine(lead),
+    customerLine: customerLine(lead, options.locale),
     closed: closedView(lead, zoned),
     // An open form replaces the details: the clicker has just read them, and Teams cards scroll.
     ...(form
@@ -134,9 +134,19 @@ function flameBanner(lead: Lead, { locale, now, flameWindowHours }: LeadCardOpti
   return { text: t(locale, 'flame.waiting', { age }), style: 'warning', color: 'Warning' };
 }
 
-function customerLine({ customer }: Lead): string {
+function customerLine({ customer }: Lead, locale: Locale): string {
   const place = [customer.city, customer.country].filter(Boolean).join(', ');
-  return [customer.name, customer.size, place].filter(Boolean).join(' · ');
+  return [customer.name, customer.size && sizeLabel(customer.size, locale), place].filter(Boolean).join(' · ');
+}
+
+/** Partner Center's size codes ("50to1000employees", "over10000employees") as words; others as sent. */
+function sizeLabel(size: string, locale: Locale): string {
+  const number = (n: string) => Number(n).toLocaleString(locale === 'de' ? 'de-DE' : 'en-US');
+  const range = /^(\d+)to(\d+)employees$/i.exec(size);
+  if (range?.[1] && range[2]) return t(locale, 'size.range', { from: number(range[1]), to: number(range[2]) });
+  const over = /^over(\d+)employees$/i.exec(size);
+  if (over?.[1]) return t(locale, 'size.over', { n: number(over[1]) });
+  return size;
 }
 
 function contactsView(lead: Lead, locale: Locale): NonNullable<LeadCardView['contacts']> {

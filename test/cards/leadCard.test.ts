@@ -171,3 +171,11 @@ describe('refresh (Universal Actions user-specific views)', () => {
     expect(render(receivedLead(), { refreshUserIds: [] }).content).not.toHaveProperty('refresh');
   });
 });
+
+describe('the customer line', () => {
+  it('says Partner Center size codes in words, in the reader’s language', () => {
+    const lead = receivedLead({ customer: { name: 'Fabrikam', size: '50to1000employees', city: 'Munich', country: 'DE' } });
+    expect(seen(renderLeadCard(lead, { locale: 'en', now: new Date(lead.receivedAt), flameWindowHours: 72 })).all).toContain('Fabrikam · 50–1,000 employees · Munich, DE');
+    expect(seen(renderLeadCard(lead, { locale: 'de', now: new Date(lead.receivedAt), flameWindowHours: 72 })).all).toContain('50–1.000 Mitarbeitende');
+  });
+});
