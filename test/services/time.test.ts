@@ -1,3 +1,4 @@
+import { ingestReferrals } from '../../services/ingestReferrals';
 import type { LeadsApp } from '../../services/leadsApp';
 import { RecordingSenderNotifier } from '../../services/senderNotifier';
 import { SendFailure } from '../../services/teamsGateway';
@@ -16,13 +17,13 @@ beforeAll(async () => {
 });
 afterAll(() => storage.close());
 
-async function world(options: { instances?: number; env?: Record<string, string> } = {}) {
+async function world(options: { instances?: number; env?: Record<string, string>; connected?: boolean } = {}) {
   const tables: Tables = await storage.freshTables();
   const clock = new FakeClock(T0.getTime());
   const gateway = new RecordingGateway(clock.now);
   const senderNotifier = new RecordingSenderNotifier();
   const apps: LeadsApp[] = Array.from({ length: options.instances ?? 1 }, (_, i) =>
-    makeApp(tables, { clock, gateway, env: options.env, instanceId: `instance-${i}`, senderNotifier }),
+    makeApp(tables, { clock, gateway: options.connected === false ? undefined : gateway, env: options.env, instanceId: `instance-${i}`, senderNotifier }),
   );
   const [app] = apps as [LeadsApp];
   await app.conversations.save({ conversationId: '19:sales@thread.tacv2', scope: 'channel', subscribed: true, reference: {} });
@@ -219,5 +220,40 @@ describe('sending within Teams limits', () => {
     app.kickSends();
     await settle();
     expect(gateway.sent.filter((s) => s.message.kind === 'text' && s.conversationId === 'a:pat')).toHaveLength(2);
+  });
+});
+
+describe('crashes and restarts', () => {
+  it('posts the card of a lead that was stored just before a crash, once, after the restart', async () => {
+    const { tables, clock, gateway, app } = await world();
+    const input = referral({ createdDateTime: T0.toISOString() });
+    // Stored, then the process died before its projection ran.
+    await ingestReferrals([input], { leads: app.leads, now: clock.now, responseDays: 14 });
+    expect(gateway.sent).toHaveLength(0);
+
+    const restarted = makeApp(tables, { clock, gateway });
+    await restarted.projector.sweep();
+    restarted.kickSends();
+    await restarted.settle();
+    await restarted.projector.sweep();
+    restarted.kickSends();
+    await restarted.settle();
+    expect(gateway.of('leadCard', 'post').map((s) => s.conversationId).sort()).toEqual(['19:chat@thread.v2', '19:sales@thread.tacv2']);
+  });
+
+  it('resumes pending sends after a restart', async () => {
+    const { tables, clock, app } = await world({ connected: false });
+    // An instance with no Teams connection queues sends but cannot deliver them.
+    await app.ingest([referral({ createdDateTime: T0.toISOString() }), referral({ createdDateTime: T0.toISOString() })]);
+    await app.settle();
+    expect(await app.outbox.pendingCount()).toBe(4);
+    await app.stop();
+
+    const gateway = new RecordingGateway(clock.now);
+    const restarted = makeApp(tables, { clock, gateway });
+    restarted.kickSends();
+    await restarted.settle();
+    expect(gateway.of('leadCard', 'post')).toHaveLength(4);
+    expect(await restarted.outbox.pendingCount()).toBe(0);
   });
 });
