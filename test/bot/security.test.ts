@@ -1,0 +1,42 @@
+import { referral } from '../fixtures/referrals';
+import { postJson, startServer } from '../support/http';
+import { startTestStorage, type TestStorage } from '../support/storage';
+import { channel, dana, execute, message } from '../support/teamsActivities';
+
+const PRODUCTION = {
+  MicrosoftAppId: '11111111-2222-4333-8444-555555555555',
+  MicrosoftAppPassword: 'not-a-real-secret',
+  MicrosoftAppType: 'SingleTenant',
+  MicrosoftAppTenantId: '99999999-2222-4333-8444-555555555555',
+  LEADS_API_KEY: 'production-key-0123456789',
+};
+
+let storage: TestStorage;
+let server: Awaited<ReturnType<typeof startServer>>;
+beforeAll(async () => {
+  storage = await startTestStorage();
+  server = await startServer(storage, PRODUCTION);
+});
+afterAll(async () => {
+  await server.stop();
+  await storage.close();
+});
+
+describe('in production (MicrosoftAppId set)', () => {
+  it('refuses Teams activities that carry no Bot Framework token', async () => {
+    const answer = await postJson(`${server.url}/api/messages`, message(channel(), dana, 'help', 'http://127.0.0.1:9/'));
+    expect(answer.status).toBe(401);
+  });
+
+  it('refuses a token from an issuer other than the Bot Framework', async () => {
+    // Unsigned, with an issuer of its own choosing: refused before any key is looked up.
+    const forged = `eyJhbGciOiJub25lIn0.eyJpc3MiOiAiaHR0cHM6Ly9sb2dpbi5ldmlsLmV4YW1wbGUvIiwgImF1ZCI6ICIxMTExMTExMS0yMjIyLTQzMzMtODQ0NC01NTU1NTU1NTU1NTUiLCAic2VydmljZXVybCI6ICJodHRwOi8vMTI3LjAuMC4xOjkvIn0.`;
+    const answer = await postJson(`${server.url}/api/messages`, execute(channel(), dana, 'lead.open', { leadId: 'x' }, 'http://127.0.0.1:9/'), { authorization: `Bearer ${forged}` });
+    expect(answer.status).toBe(401);
+  });
+
+  it('refuses leads API callers without the key, even from this machine', async () => {
+    expect((await postJson(`${server.url}/api/leads`, referral())).status).toBe(401);
+    expect((await postJson(`${server.url}/api/leads`, referral(), { authorization: `Bearer ${PRODUCTION.LEADS_API_KEY}` })).status).toBe(201);
+  });
+});
