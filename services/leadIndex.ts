@@ -65,6 +65,9 @@ export interface DueItem {
 const HOUR_MS = 3_600_000;
 /** Hour buckets, UTC: "2026112614". */
 export const hourBucket = (ms: number): string => new Date(ms).toISOString().slice(0, 13).replace(/[-T]/g, '');
+/** The first instant of an hour bucket. */
+export const bucketStart = (bucket: string): number =>
+  Date.UTC(Number(bucket.slice(0, 4)), Number(bucket.slice(4, 6)) - 1, Number(bucket.slice(6, 8)), Number(bucket.slice(8, 10)));
 
 export class DueIndex {
   constructor(private readonly table: TableClient) {}

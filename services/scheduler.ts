@@ -12,7 +12,7 @@ import type { LeadStore } from './leadStore';
 import { flamePhase, reminderDue } from './leadTime';
 import type { Logger } from './logger';
 import type { Outbox } from './outbox';
-import { hourBucket } from './leadIndex';
+import { bucketStart, hourBucket } from './leadIndex';
 
 export interface SchedulerDeps {
   leads: LeadStore;
@@ -30,6 +30,7 @@ export interface SchedulerDeps {
 
 const HOUR_MS = 3_600_000;
 const LEASE_MS = 120_000;
+const PASS_LIMIT = 500;
 
 export interface PassResult {
   ran: boolean;
@@ -50,15 +51,19 @@ export class Scheduler {
     result.ran = true;
     // A first pass looks back a day; after that, from where the last pass stopped.
     const from = held.state.cursorMs ?? now.getTime() - 24 * HOUR_MS;
-    const items = await due.due(from, now);
+    const items = await due.due(from, now, PASS_LIMIT);
     let cursorMs = Math.floor(now.getTime() / HOUR_MS) * HOUR_MS;
+    // A full pass may have left rows behind in its last bucket: start there next time.
+    const last = items[items.length - 1];
+    if (items.length >= PASS_LIMIT && last) cursorMs = Math.min(cursorMs, bucketStart(last.partitionKey));
     for (const item of items) {
       try {
         await this.handle(item, now, result);
         await due.remove(item);
       } catch (error) {
         log.warn({ err: error, item: item.rowKey }, 'due item failed; retried next pass');
-        cursorMs = Math.min(cursorMs, Date.parse(`${item.partitionKey.slice(0, 4)}-${item.partitionKey.slice(4, 6)}-${item.partitionKey.slice(6, 8)}T${item.partitionKey.slice(8, 10)}:00:00Z`));
+        // Come back to this bucket next pass.
+        cursorMs = Math.min(cursorMs, bucketStart(item.partitionKey));
       }
     }
     await lease.release(held.etag, { cursorMs });

@@ -7,7 +7,7 @@ import { seen, titles } from '../cards/seen';
 import { referral } from '../fixtures/referrals';
 import { makeApp } from '../support/app';
 import { startTestStorage, type TestStorage } from '../support/storage';
-import { botAdded, channel, dana, execute, installUpdate, message, pat, personal, vic, type Place, type TeamsUser } from '../support/teamsActivities';
+import { botAdded, channel, dana, groupChat, execute, installUpdate, message, pat, personal, vic, type Place, type TeamsUser } from '../support/teamsActivities';
 
 const SERVICE_URL = 'http://127.0.0.1:9/';
 const place = channel();
@@ -65,6 +65,14 @@ describe('installing the app', () => {
     expect(second).toHaveLength(0);
     const subscribed = await h.app.conversations.subscribed();
     expect(subscribed.map((c) => [c.conversationId, c.scope])).toEqual([[place.conversation.id, 'channel']]);
+  });
+
+  it('subscribes a group chat when the bot is added as a member', async () => {
+    const h = await harness();
+    const chat = groupChat();
+    const replies = await h.turn(botAdded(chat, dana, SERVICE_URL));
+    expect(replies).toHaveLength(1);
+    expect((await h.app.conversations.subscribed()).map((c) => c.scope)).toEqual(['groupChat']);
   });
 
   it('unsubscribes when the app is removed, and subscribes again on request', async () => {
