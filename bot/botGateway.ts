@@ -64,6 +64,14 @@ function toSendFailure(error: unknown): SendFailure {
   const e = error as { statusCode?: number; response?: { status?: number; headers?: { get?(name: string): string | undefined } }; message?: string; code?: string };
   const status = e.statusCode ?? e.response?.status;
   const retryAfter = e.response?.headers?.get?.('retry-after');
-  const seconds = retryAfter !== undefined ? Number(retryAfter) : NaN;
-  return new SendFailure(status, `${status ?? e.code ?? 'network'}: ${e.message ?? String(error)}`.slice(0, 300), Number.isFinite(seconds) ? seconds * 1000 : undefined);
+  return new SendFailure(status, `${status ?? e.code ?? 'network'}: ${e.message ?? String(error)}`.slice(0, 300), retryAfterMs(retryAfter));
+}
+
+/** Retry-After is seconds or an HTTP date. */
+export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

@@ -5,6 +5,7 @@
 import { CardFactory, TeamsActivityHandler, type InvokeResponse, type TurnContext } from 'botbuilder';
 import { renderWelcomeCard, resolveLocale } from '../cards';
 import { conversationKey } from '../services/conversationStore';
+import { StorageUnavailableError } from '../services/errors';
 import type { LeadsApp } from '../services/leadsApp';
 import type { Logger } from '../services/logger';
 import { errorResponse, handleCardAction, type Clicker } from './cardActions';
@@ -64,8 +65,18 @@ export class LeadBot extends TeamsActivityHandler {
   /** Universal Actions are answered here, always with HTTP 200 (Teams expects it). */
   protected override async onInvokeActivity(context: TurnContext): Promise<InvokeResponse> {
     if (context.activity.name !== 'adaptiveCard/action') return super.onInvokeActivity(context);
-    const body = await handleCardAction(context.activity.value, await this.clicker(context), this.deps());
-    return { status: 200, body };
+    try {
+      const body = await handleCardAction(context.activity.value, await this.clicker(context), this.deps());
+      return { status: 200, body };
+    } catch (error) {
+      // Storage down or a bug: Teams still gets its HTTP 200 with an error body, never a 5xx.
+      this.options.log.error({ err: error, verb: (context.activity.value as { action?: { verb?: string } })?.action?.verb }, 'card action failed');
+      const storage = error instanceof StorageUnavailableError;
+      return {
+        status: 200,
+        body: errorResponse(500, storage ? 'ServiceUnavailable' : 'InternalError', storage ? 'Partner Leads cannot reach its storage right now. Please try again in a minute.' : 'Something went wrong. Please try again.'),
+      };
+    }
   }
 
   private async installed(context: TurnContext): Promise<void> {

@@ -39,7 +39,7 @@ export async function start(config: Config, log: Logger, options: { inMemory?: b
     log: log.child({ module: 'http' }),
     mountBot: (s) => mountTeams(s, { app, config, log: log.child({ module: 'teams' }) }),
   });
-  const port = await listen(server, config.PORT, log);
+  const port = await listen(server, config.PORT, log, config.production ? '0.0.0.0' : '127.0.0.1');
   app.start();
 
   let stopping: Promise<void> | undefined;

@@ -23,12 +23,13 @@ export function createServer(options: ServerOptions): Server {
   return server;
 }
 
-export function listen(server: Server, port: number, log: Logger): Promise<number> {
+/** Development (no authentication on /api/messages) listens on this machine only. */
+export function listen(server: Server, port: number, log: Logger, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, () => {
+    server.listen(port, host, () => {
       const address = server.address();
-      log.info({ port: address.port }, 'listening');
+      log.info({ host, port: address.port }, 'listening');
       resolve(address.port);
     });
   });

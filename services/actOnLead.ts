@@ -1,11 +1,12 @@
 /**
  * Use case: a person (or the system) acts on a lead. Reads the lead, runs the lifecycle, writes
- * the result conditional on the ETag it read. Safe to call again with the same input: a retry of
- * an action that already happened answers "unchanged" instead of failing.
+ * the result conditional on the ETag it read; a lost race is run again on the fresh lead, so a
+ * change that still applies is never lost. Safe to call again with the same input: a retry of an
+ * action that already happened answers "unchanged" instead of failing.
  */
 import type { Lead } from './lead';
 import { transition, type Actor, type TransitionError } from './leadLifecycle';
-import type { LeadCommand } from './leadCommands';
+import { leadCommandSchema, type LeadCommand } from './leadCommands';
 import type { LeadStore, PendingEffects } from './leadStore';
 
 export type ActResult =
@@ -15,8 +16,7 @@ export type ActResult =
   | { status: 'rejected'; lead: Lead; error: TransitionError }
   | { status: 'not_found' };
 
-/** Per-user toggles commute with everything else, so a lost race is simply retried. */
-const RETRIED_ON_CONFLICT = new Set<LeadCommand['kind']>(['favorite', 'unfavorite']);
+const MAX_ATTEMPTS = 6;
 
 export async function actOnLead(
   leadId: string,
@@ -24,7 +24,7 @@ export async function actOnLead(
   actor: Actor,
   deps: { leads: LeadStore; now: () => Date },
 ): Promise<ActResult> {
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     const stored = await deps.leads.get(leadId);
     if (!stored) return { status: 'not_found' };
     const result = transition(stored.lead, command, actor, deps.now());
@@ -38,20 +38,32 @@ export async function actOnLead(
     const event = result.events[0];
     if (event && Object.keys(event.after).length === 0) return { status: 'unchanged', lead: stored.lead };
 
-    const effects: PendingEffects =
-      command.kind === 'expire'
-        ? { expiredNotice: true }
-        : command.kind === 'unfavorite' && actor.kind === 'user'
-          ? { unfavoritedBy: actor.id }
-          : {};
-    const written = await deps.leads.update(result.lead, stored.etag, result.events, effects);
+    const written = await deps.leads.update(result.lead, stored.etag, result.events, effectsOf(command, actor));
     if (written.ok) return { status: 'changed', lead: written.stored.lead };
-    if (!RETRIED_ON_CONFLICT.has(command.kind) || attempt >= 5) return { status: 'conflict', lead: written.current.lead };
+    if (attempt >= MAX_ATTEMPTS) return { status: 'conflict', lead: written.current.lead };
   }
 }
 
-/** The same person sending the action that already moved the lead: Teams retried, or a double click. */
+function effectsOf(command: LeadCommand, actor: Actor): PendingEffects {
+  if (command.kind === 'expire') return { expiredNotice: true };
+  if (command.kind === 'unfavorite' && actor.kind === 'user') return { unfavoritedBy: actor.id };
+  return {};
+}
+
+/**
+ * The same person sending an action whose result already holds: Teams retried, or a double click.
+ * Recognised by the last action (same kind, same person) and, where the command carries data,
+ * by that data already being on the lead.
+ */
 function isReplay(lead: Lead, command: LeadCommand, actor: Actor, error: TransitionError): boolean {
-  if (error.code !== 'invalid_transition' || actor.kind !== 'user') return false;
-  return lead.lastAction?.kind === command.kind && lead.lastAction.by.id === actor.id;
+  if (actor.kind !== 'user' || lead.lastAction?.kind !== command.kind || lead.lastAction.by.id !== actor.id) return false;
+  if (error.code === 'invalid_transition') return true;
+  const parsed = leadCommandSchema.safeParse(command);
+  if (!parsed.success) return false;
+  const cmd = parsed.data;
+  if (error.code === 'stale' && cmd.kind === 'edit') return JSON.stringify(lead.deal) === JSON.stringify(cmd.deal);
+  if (error.code === 'validation' && cmd.kind === 'addEmployee') {
+    return lead.employees.some((e) => e.name.toLowerCase() === cmd.employee.name.toLowerCase() && (e.email ?? '') === (cmd.employee.email ?? ''));
+  }
+  return false;
 }

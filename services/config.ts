@@ -61,6 +61,10 @@ export const configSchema = z
     if (env.MicrosoftAppType !== 'UserAssignedMSI' && !env.MicrosoftAppPassword) {
       ctx.addIssue({ code: 'custom', path: ['MicrosoftAppPassword'], message: `is required for MicrosoftAppType ${env.MicrosoftAppType}` });
     }
+    if (env.MicrosoftAppType === 'MultiTenant' && env.ALLOWED_TENANT_IDS.length === 0 && !env.MicrosoftAppTenantId) {
+      // Anyone can sideload a manifest with this bot id; without a tenant list they would get every lead.
+      ctx.addIssue({ code: 'custom', path: ['ALLOWED_TENANT_IDS'], message: 'is required in production for a MultiTenant bot (or set MicrosoftAppTenantId)' });
+    }
     if (env.MicrosoftAppType !== 'MultiTenant' && !env.MicrosoftAppTenantId) {
       ctx.addIssue({ code: 'custom', path: ['MicrosoftAppTenantId'], message: `is required for MicrosoftAppType ${env.MicrosoftAppType}` });
     }
@@ -78,7 +82,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     });
     throw new ConfigError(issues);
   }
-  return { ...parsed.data, production: Boolean(parsed.data.MicrosoftAppId) };
+  const production = Boolean(parsed.data.MicrosoftAppId);
+  // In production, leads stay in the bot's own tenant unless other tenants are listed.
+  const tenants = parsed.data.ALLOWED_TENANT_IDS.length || !production || !parsed.data.MicrosoftAppTenantId ? parsed.data.ALLOWED_TENANT_IDS : [parsed.data.MicrosoftAppTenantId.toLowerCase()];
+  return { ...parsed.data, ALLOWED_TENANT_IDS: tenants, production };
 }
 
 /** What the start-up log prints: every setting that matters, secrets only as "set"/"not set". */

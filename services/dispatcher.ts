@@ -9,6 +9,7 @@ import type { Lead } from './lead';
 import type { LeadStore } from './leadStore';
 import { renderKey } from './leadTime';
 import type { Logger } from './logger';
+import type { Lease } from './lease';
 import type { Outbox, OutboxItem } from './outbox';
 import { RateLimiter } from './rateLimiter';
 import { SendFailure, type OutboundMessage, type TeamsGateway } from './teamsGateway';
@@ -26,6 +27,8 @@ export interface DispatcherOptions {
 
 export interface DispatcherDeps {
   outbox: Outbox;
+  /** Only the holder sends: Teams' limits hold across instances, and its in-memory windows stay true. */
+  lease: Lease;
   leads: LeadStore;
   deliveries: DeliveryStore;
   conversations: ConversationStore;
@@ -36,10 +39,14 @@ export interface DispatcherDeps {
 }
 
 const LEASE_MS = 30_000;
+const SENDER_LEASE_MS = 30_000;
+const RATE_WAIT_MS = 250;
 const DIGEST_MARK = 'digest';
 
 export class Dispatcher {
   private readonly limiter: RateLimiter;
+  /** Conversations Teams asked us to leave alone (429 Retry-After), until when. */
+  private readonly pausedUntil = new Map<string, number>();
 
   constructor(
     private readonly deps: DispatcherDeps,
@@ -48,26 +55,36 @@ export class Dispatcher {
     this.limiter = new RateLimiter(
       [
         { limit: options.perSecondPerConversation, ms: 1000 },
+        { limit: Math.min(8, options.perSecondPerConversation + 1), ms: 2000 },
         { limit: options.per30SecondsPerConversation, ms: 30_000 },
+        { limit: 1800, ms: 3_600_000 },
       ],
       [{ limit: options.perSecondGlobal, ms: 1000 }],
     );
   }
 
   /**
-   * One pass over what is due. Returns how many items were handled and whether some had to wait
-   * for a rate limit (the caller runs another pass shortly).
+   * One pass over what is due. Returns how many items were handled and, when some had to wait
+   * (a rate limit, or a conversation paused by a 429), how soon to run again.
    */
-  async drain(): Promise<{ handled: number; throttled: boolean; more: boolean }> {
+  async drain(): Promise<{ handled: number; wakeInMs?: number; more: boolean }> {
     const now = this.deps.now();
+    if (!(await this.deps.lease.acquire(now, SENDER_LEASE_MS))) return { handled: 0, more: false };
     const due = await this.deps.outbox.due(now);
     let handled = 0;
-    let throttled = false;
+    let wakeInMs: number | undefined;
+    const wake = (ms: number) => (wakeInMs = Math.min(wakeInMs ?? ms, ms));
     const digested = await this.coalesce(due, now);
     for (const item of due) {
       if (digested.has(item.key)) continue;
-      if (!this.limiter.tryTake(item.conversationKey, this.deps.now().getTime())) {
-        throttled = true;
+      const at = this.deps.now().getTime();
+      const paused = (this.pausedUntil.get(item.conversationKey) ?? 0) - at;
+      if (paused > 0) {
+        wake(paused);
+        continue;
+      }
+      if (!this.limiter.tryTake(item.conversationKey, at)) {
+        wake(RATE_WAIT_MS);
         continue;
       }
       const claimed = await this.deps.outbox.claim(item, this.deps.now(), LEASE_MS);
@@ -76,7 +93,7 @@ export class Dispatcher {
       handled++;
     }
     // A digest queued in this pass is sent in the next one, right away.
-    return { handled: handled + digested.size, throttled, more: digested.size > 0 };
+    return { handled: handled + digested.size, wakeInMs, more: digested.size > 0 };
   }
 
   private async handle(item: OutboxItem): Promise<void> {
@@ -97,8 +114,16 @@ export class Dispatcher {
         await outbox.complete(item, this.deps.now());
         return;
       }
+      if (error.status === 429) {
+        // Throttled, not failed: the whole conversation waits, and the try does not count.
+        const at = this.deps.now().getTime() + (error.retryAfterMs ?? this.backoff(item) - this.deps.now().getTime());
+        this.pausedUntil.set(item.conversationKey, at);
+        log.info({ item: item.key, retryAt: new Date(at).toISOString() }, 'throttled by Teams (429)');
+        await outbox.retryLater(item, at, error.message, false);
+        return;
+      }
       if (error.retryable && item.attempts + 1 < this.options.maxAttempts) {
-        const at = error.status === 429 && error.retryAfterMs !== undefined ? this.deps.now().getTime() + error.retryAfterMs : this.backoff(item);
+        const at = this.backoff(item);
         log.info({ item: item.key, status: error.status, retryAt: new Date(at).toISOString() }, 'send deferred');
         await outbox.retryLater(item, at, error.message);
         return;

@@ -61,6 +61,7 @@ export class LeadsApp {
   readonly projector: Projector;
   readonly scheduler: Scheduler;
   readonly now: () => Date;
+  readonly instanceId: string;
   readonly senderNotifier: SenderNotifier;
   private dispatcher?: Dispatcher;
   private readonly projections: Worker;
@@ -71,6 +72,7 @@ export class LeadsApp {
   constructor(private readonly options: LeadsAppOptions) {
     const { tables, settings, log } = options;
     this.now = options.now ?? (() => new Date());
+    this.instanceId = options.instanceId ?? randomUUID();
     this.senderNotifier = options.senderNotifier ?? new RecordingSenderNotifier(log.child({ module: 'sender-notifier' }));
     this.leads = new LeadStore(tables.Leads, tables.Projections);
     this.views = new LeadViewIndex(tables.LeadIndex);
@@ -97,7 +99,7 @@ export class LeadsApp {
       due: this.due,
       deliveries: this.deliveries,
       outbox: this.outbox,
-      lease: new Lease(tables.Leases, 'scheduler', options.instanceId ?? randomUUID()),
+      lease: new Lease(tables.Leases, 'scheduler', this.instanceId),
       now: this.now,
       log: log.child({ module: 'scheduler' }),
       reminderHours: settings.REMINDER_HOURS_BEFORE_EXPIRY,
@@ -116,9 +118,9 @@ export class LeadsApp {
     });
     this.sends = new Worker('sends', log, async () => {
       if (!this.dispatcher) return;
-      const { throttled, more } = await this.dispatcher.drain();
+      const { wakeInMs, more } = await this.dispatcher.drain();
       if (more) this.sends.kick();
-      else if (throttled) this.sends.kickAfter(250);
+      else if (wakeInMs !== undefined) this.sends.kickAfter(wakeInMs);
     });
     this.ticks = new Worker('scheduler', log, async () => {
       await this.scheduler.runOnce();
@@ -130,7 +132,16 @@ export class LeadsApp {
   useGateway(gateway: TeamsGateway): void {
     const { settings, log } = this.options;
     this.dispatcher = new Dispatcher(
-      { outbox: this.outbox, leads: this.leads, deliveries: this.deliveries, conversations: this.conversations, gateway, now: this.now, log: log.child({ module: 'dispatcher' }) },
+      {
+        outbox: this.outbox,
+        lease: new Lease(this.options.tables.Leases, 'dispatcher', this.instanceId),
+        leads: this.leads,
+        deliveries: this.deliveries,
+        conversations: this.conversations,
+        gateway,
+        now: this.now,
+        log: log.child({ module: 'dispatcher' }),
+      },
       {
         perSecondPerConversation: settings.SEND_PER_SECOND_PER_CONVERSATION,
         per30SecondsPerConversation: settings.SEND_PER_30_SECONDS_PER_CONVERSATION,

@@ -4,7 +4,7 @@
  * never send one item twice; "sent" tombstones keep one-time messages from being re-queued.
  */
 import { odata, type TableClient } from '@azure/data-tables';
-import { getOrUndefined, guard, isConflict, isPreconditionFailed } from './tables';
+import { deleteIfExists, getOrUndefined, guard, isConflict, isPreconditionFailed } from './tables';
 
 export type OutboundKind = 'syncCard' | 'reminder' | 'flameAlert' | 'expiredNotice' | 'digest' | 'adminNotice';
 
@@ -49,16 +49,21 @@ export class Outbox {
 
   /** Queues a one-time message; false when it was queued (or sent) before. */
   async enqueueOnce(item: NewItem, now: Date): Promise<boolean> {
-    if (await getOrUndefined(this.table, SENT, item.key)) return false;
     try {
       await guard(() =>
         this.table.createEntity({ partitionKey: PENDING, rowKey: item.key, ...item, dueAt: now.getTime(), attempts: 0, leaseUntil: 0 }),
       );
-      return true;
     } catch (error) {
       if (isConflict(error)) return false;
       throw error;
     }
+    // Checked after creating: `complete` writes the tombstone before it deletes the pending row,
+    // so whichever way a racing completion falls, one of the two checks sees it.
+    if (await getOrUndefined(this.table, SENT, item.key)) {
+      await guard(() => this.table.deleteEntity(PENDING, item.key)).catch(() => undefined);
+      return false;
+    }
+    return true;
   }
 
   /** Pending items due now and not leased by another instance, oldest first. */
@@ -99,19 +104,16 @@ export class Outbox {
     }
   }
 
-  /** Done. A card sync re-queued meanwhile (ETag changed) stays for another pass. */
+  /** Done. A card sync re-queued meanwhile (ETag changed) stays for another pass; a one-time message is gone for good. */
   async complete(item: OutboxItem, now: Date): Promise<void> {
     if (item.kind !== 'syncCard') {
       await guard(() => this.table.upsertEntity({ partitionKey: SENT, rowKey: item.key, kind: item.kind, sentAt: now.getTime() }, 'Replace'));
+      await deleteIfExists(this.table, PENDING, item.key);
+      return;
     }
-    try {
-      await guard(() => this.table.deleteEntity(PENDING, item.key, { etag: item.etag }));
-    } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return;
-      if (!isPreconditionFailed(error)) throw error;
-      // Re-queued while we sent: release the lease so the next pass picks it up at once.
-      await guard(() => this.table.updateEntity({ partitionKey: PENDING, rowKey: item.key, leaseUntil: 0 }, 'Merge'));
-    }
+    if (await deleteIfExists(this.table, PENDING, item.key, item.etag)) return;
+    // Re-queued while we sent: release the lease so the next pass picks it up at once.
+    await guard(() => this.table.updateEntity({ partitionKey: PENDING, rowKey: item.key, leaseUntil: 0 }, 'Merge'));
   }
 
   /** Try again at `dueAt`. */

@@ -4,6 +4,7 @@
  * instance runs it at a time; the ETag check on each lead is the final guard against double work.
  */
 import { actOnLead } from './actOnLead';
+import { AppError } from './errors';
 import type { DeliveryStore } from './deliveryStore';
 import type { DueIndex, DueItem } from './leadIndex';
 import type { Lease } from './lease';
@@ -31,6 +32,14 @@ export interface SchedulerDeps {
 const HOUR_MS = 3_600_000;
 const LEASE_MS = 120_000;
 const PASS_LIMIT = 500;
+const LOOK_BACK_MS = 10 * 60_000;
+
+/** A lead kept changing under the scheduler: its due row stays for the next pass. */
+class LeadBusyError extends AppError {
+  constructor(leadId: string) {
+    super('conflict', `lead ${leadId} changed during every attempt`);
+  }
+}
 
 export interface PassResult {
   ran: boolean;
@@ -52,7 +61,9 @@ export class Scheduler {
     // A first pass looks back a day; after that, from where the last pass stopped.
     const from = held.state.cursorMs ?? now.getTime() - 24 * HOUR_MS;
     const items = await due.due(from, now, PASS_LIMIT);
-    let cursorMs = Math.floor(now.getTime() / HOUR_MS) * HOUR_MS;
+    // Rows filed late in an hour (or by an instance whose clock lags) sit in the bucket before
+    // this one: the next pass starts a little back. Done rows are deleted, so this costs little.
+    let cursorMs = Math.floor((now.getTime() - LOOK_BACK_MS) / HOUR_MS) * HOUR_MS;
     // A full pass may have left rows behind in its last bucket: start there next time.
     const last = items[items.length - 1];
     if (items.length >= PASS_LIMIT && last) cursorMs = Math.min(cursorMs, bucketStart(last.partitionKey));
@@ -83,22 +94,15 @@ export class Scheduler {
       if (acted.status === 'changed') {
         result.expired++;
         this.deps.onLeadChanged(lead.id);
+        return;
       }
+      // Lost every race (or someone answered it meanwhile): keep the row unless it is settled.
+      if (acted.status === 'conflict' && acted.lead.stage === 'Received') throw new LeadBusyError(lead.id);
       return;
     }
 
     if (item.kind === 'reminder') {
-      const hours = reminderDue(lead, this.deps.reminderHours, now);
-      if (hours === undefined) return;
-      // Mark every offset down to this one as done: one reminder, not a burst.
-      const remindersSent = [...new Set([...lead.remindersSent, ...this.deps.reminderHours.filter((h) => h >= hours)])];
-      const next = { ...lead, remindersSent, version: lead.version + 1 };
-      const event = { seq: next.version, type: 'remind' as const, actor: SYSTEM_ACTOR, at: now.toISOString(), before: {}, after: { reminderHours: hours } };
-      const written = await leads.update(next, stored.etag, [event], { reminderHours: hours });
-      if (written.ok) {
-        result.reminders++;
-        this.deps.onLeadChanged(lead.id);
-      }
+      if (await this.remind(item.leadId, now)) result.reminders++;
       return;
     }
 
@@ -107,5 +111,27 @@ export class Scheduler {
     const deliveries = await this.deps.deliveries.forLead(lead.id);
     await Promise.all(deliveries.map((d) => this.deps.outbox.enqueueSync(lead.id, d.conversationKey, now)));
     result.flameTurns++;
+  }
+
+  /** Records the reminder on the lead (ETag-conditional, retried on a race); true if this pass sent it. */
+  private async remind(leadId: string, now: Date): Promise<boolean> {
+    const { leads } = this.deps;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const stored = await leads.get(leadId);
+      if (!stored) return false;
+      const lead = stored.lead;
+      const hours = reminderDue(lead, this.deps.reminderHours, now);
+      if (hours === undefined) return false;
+      // Mark every offset down to this one as done: one reminder, not a burst.
+      const remindersSent = [...new Set([...lead.remindersSent, ...this.deps.reminderHours.filter((h) => h >= hours)])];
+      const next = { ...lead, remindersSent, version: lead.version + 1 };
+      const event = { seq: next.version, type: 'remind' as const, actor: SYSTEM_ACTOR, at: now.toISOString(), before: {}, after: { reminderHours: hours } };
+      const written = await leads.update(next, stored.etag, [event], { reminderHours: hours });
+      if (written.ok) {
+        this.deps.onLeadChanged(leadId);
+        return true;
+      }
+    }
+    throw new LeadBusyError(leadId);
   }
 }

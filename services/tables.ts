@@ -18,8 +18,9 @@ export type Tables = Record<TableName, TableClient>;
 
 const clientOptions = (connectionString: string) => ({
   allowInsecureConnection: /DefaultEndpointsProtocol=http;|TableEndpoint=http:/i.test(connectionString),
-  // Fail fast: callers answer 503 with Retry-After rather than hang a Teams invoke.
-  retryOptions: { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000, tryTimeoutInMs: 10_000 },
+  // Fail fast: a Teams invoke must be answered within 10–15 s and makes a few storage calls;
+  // callers answer 503 (or an invoke error) rather than hang.
+  retryOptions: { maxRetries: 1, retryDelayInMs: 200, maxRetryDelayInMs: 1000, tryTimeoutInMs: 4_000 },
 });
 
 export function openTables(connectionString: string, prefix = ''): Tables {

@@ -178,6 +178,22 @@ describe('declining, editing, employees, won and lost', () => {
     expect((await h.app.leads.get(h.leadId))?.lead.deal?.value).toBe(200000);
   });
 
+  it('answers retried Edit and Add employees as done, not as errors', async () => {
+    const h = await harness();
+    await h.click(dana, 'lead.accept', { leadId: h.leadId, revision: 1, ...deal });
+    const edit = { leadId: h.leadId, revision: 2, ...deal, dealValue: '250000' };
+    await h.click(dana, 'lead.edit', edit);
+    const retriedEdit = await h.click(dana, 'lead.edit', edit);
+    expect(seen(retriedEdit.card as CardAttachment).all).not.toMatch(/Check your entries/);
+    expect(titles(retriedEdit.card as CardAttachment)).toContain('Edit');
+    const employee = { leadId: h.leadId, employeeName: 'Lee Gu', employeeEmail: 'lee@partner.example' };
+    await h.click(dana, 'lead.addEmployee', employee);
+    const retriedAdd = await h.click(dana, 'lead.addEmployee', employee);
+    expect(seen(retriedAdd.card as CardAttachment).all).not.toContain('already on this deal');
+    expect((await h.app.leads.get(h.leadId))?.lead.employees).toHaveLength(1);
+    expect((await h.app.leads.history(h.leadId)).map((e) => e.type)).toEqual(['receive', 'accept', 'edit', 'addEmployee']);
+  });
+
   it('adds an employee, and asks for a phone or e-mail', async () => {
     const h = await harness();
     await h.click(dana, 'lead.accept', { leadId: h.leadId, revision: 1, ...deal });
@@ -228,6 +244,17 @@ describe('answers Teams can rely on', () => {
     expect(noLead).toMatchObject({ status: 200, body: { statusCode: 400 } });
     const gone = await h.click(dana, 'lead.open', { leadId: 'does-not-exist' });
     expect(gone.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.activity.message' });
+  });
+
+  it('answers with HTTP 200 and an error body when storage is down', async () => {
+    const other = await startTestStorage();
+    const app = makeApp(await other.freshTables());
+    const bot = new LeadBot({ app, log: silentLogger, flameWindowHours: 72, allowedTenantIds: [] });
+    const adapter = new TestAdapter(async (context) => bot.run(context));
+    await other.close();
+    await adapter.processActivity(execute(place, dana, 'lead.open', { leadId: 'any-lead' }, SERVICE_URL) as Activity);
+    const response = adapter.activeQueue.find((a) => a.type === 'invokeResponse')?.value as { status: number; body: any };
+    expect(response).toMatchObject({ status: 200, body: { statusCode: 500, type: 'application/vnd.microsoft.error', value: { code: 'ServiceUnavailable' } } });
   });
 
   it('speaks German to a German client', async () => {

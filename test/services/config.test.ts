@@ -45,6 +45,13 @@ describe('settings', () => {
     expect(errorOf({ MicrosoftAppId: APP_ID, MicrosoftAppType: 'SingleTenant', MicrosoftAppPassword: 'pw', LEADS_API_KEY: 'k'.repeat(20) })).toContain('MicrosoftAppTenantId');
   });
 
+  it('keeps a production bot to its own tenant unless others are listed', () => {
+    const single = loadConfig({ MicrosoftAppId: APP_ID, MicrosoftAppType: 'SingleTenant', MicrosoftAppTenantId: TENANT, MicrosoftAppPassword: 'pw', LEADS_API_KEY: 'k'.repeat(20) });
+    expect(single.ALLOWED_TENANT_IDS).toEqual([TENANT]);
+    expect(errorOf({ MicrosoftAppId: APP_ID, MicrosoftAppPassword: 'pw', LEADS_API_KEY: 'k'.repeat(20) })).toContain('ALLOWED_TENANT_IDS: is required in production');
+    expect(loadConfig({}).ALLOWED_TENANT_IDS).toEqual([]);
+  });
+
   it('starts production with everything it needs', () => {
     const config = loadConfig({ MicrosoftAppId: APP_ID, MicrosoftAppType: 'SingleTenant', MicrosoftAppTenantId: TENANT, MicrosoftAppPassword: 'pw', LEADS_API_KEY: 'k'.repeat(20) });
     expect(config.production).toBe(true);
@@ -52,7 +59,7 @@ describe('settings', () => {
 
   it('never puts a secret in the start-up summary or the log', () => {
     const secrets = { MicrosoftAppPassword: 'super-secret-password', LEADS_API_KEY: 'api-key-that-is-secret', AZURE_TABLES_CONNECTION_STRING: 'AccountKey=topsecretkey' };
-    const config = loadConfig({ MicrosoftAppId: APP_ID, ...secrets });
+    const config = loadConfig({ MicrosoftAppId: APP_ID, ALLOWED_TENANT_IDS: TENANT, ...secrets });
     let written = '';
     const sink = new Writable({ write: (chunk, _enc, done) => ((written += String(chunk)), done()) });
     createLogger('info', { destination: sink }).info({ config, summary: summarizeConfig(config) }, 'starting');

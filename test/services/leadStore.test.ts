@@ -69,6 +69,20 @@ describe('leads in Azure Tables', () => {
     expect(stored?.lead.favorites.map((f) => f.name).sort()).toEqual(['Dana Admin', 'Vic Viewer']);
   });
 
+  it('never loses an Accept that races with a favorite click', async () => {
+    const app = makeApp(await storage.freshTables());
+    const input = referral();
+    await app.ingest([input]);
+    const results = await Promise.all([
+      app.act(input.id, { kind: 'accept', deal: dealInput }, admin),
+      ...Array.from({ length: 5 }, () => app.act(input.id, { kind: 'favorite' }, viewer)),
+    ]);
+    expect(results[0]?.status).toBe('changed');
+    const stored = await app.leads.get(input.id);
+    expect(stored?.lead.stage).toBe('Accepted');
+    expect(stored?.lead.favorites.map((f) => f.name)).toEqual(['Vic Viewer']);
+  });
+
   it('stores nothing when the command is invalid', async () => {
     const app = makeApp(await storage.freshTables());
     const input = referral();
