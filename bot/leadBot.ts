@@ -33,7 +33,7 @@ export class LeadBot extends TeamsActivityHandler {
       await next();
     });
     this.onInstallationUpdateRemove(async (context, next) => {
-      await this.options.app.conversations.setSubscribed(conversationKey(conversationFrom(context.activity, false).conversationId), false);
+      await this.removed(context);
       await next();
     });
     this.onMembersAdded(async (context, next) => {
@@ -43,7 +43,7 @@ export class LeadBot extends TeamsActivityHandler {
     });
     this.onMembersRemoved(async (context, next) => {
       const botRemoved = context.activity.membersRemoved?.some((m) => m.id === context.activity.recipient.id);
-      if (botRemoved) await this.options.app.conversations.setSubscribed(conversationKey(conversationFrom(context.activity, false).conversationId), false);
+      if (botRemoved) await this.removed(context);
       await next();
     });
   }
@@ -81,13 +81,18 @@ export class LeadBot extends TeamsActivityHandler {
 
   private async installed(context: TurnContext): Promise<void> {
     const conversation = conversationFrom(context.activity, true);
-    // Teams announces an install twice (installationUpdate and membersAdded): welcome once.
-    const known = await this.options.app.conversations.get(conversationKey(conversation.conversationId));
     await this.options.app.conversations.save(conversation);
-    if (known?.subscribed) return;
+    // Teams announces an install twice (installationUpdate and membersAdded): welcome once.
+    if (!(await this.options.app.conversations.claimWelcome(conversationKey(conversation.conversationId)))) return;
     this.options.log.info({ scope: conversation.scope }, 'installed: conversation subscribed to new leads');
     const card = renderWelcomeCard({ locale: resolveLocale(context.activity.locale), adminsConfigured: this.options.app.roles.adminsConfigured });
     await context.sendActivity({ attachments: [CardFactory.adaptiveCard(card.content)] });
+  }
+
+  private async removed(context: TurnContext): Promise<void> {
+    const key = conversationKey(conversationFrom(context.activity, false).conversationId);
+    await this.options.app.conversations.setSubscribed(key, false);
+    await this.options.app.conversations.forgetWelcome(key);
   }
 
   private async clicker(context: TurnContext): Promise<Clicker> {

@@ -1,30 +1,30 @@
-/** `npm run package`: writes build/appPackage.zip from the settings (MicrosoftAppId, TEAMS_APP_ID, BOT_DOMAIN). */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+/** `npm run package`: writes build/appPackage.zip, ready to upload in Teams. */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildAppPackage, ManifestError } from './appPackage';
+import { z } from 'zod';
+import { AppError } from '../services/errors';
+import { buildAppPackage } from './appPackage';
+import { packageSettingsFromEnv } from './packageSettings';
+import { PROJECT_ROOT } from './projectRoot';
 
 async function main(): Promise<void> {
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  const env = process.env;
-  const botId = env.MicrosoftAppId?.trim();
-  if (!botId) {
-    process.stderr.write('MicrosoftAppId is not set: the package needs the Azure Bot app id (Azure portal → your bot → Configuration).\n');
-    process.exit(1);
-  }
-  const { version } = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync('package.json', 'utf8'))) as { version: string };
-  const zip = await buildAppPackage({
-    botId,
-    appId: env.TEAMS_APP_ID?.trim() || botId,
-    version: env.APP_VERSION?.trim() || version,
-    validDomains: env.BOT_DOMAIN?.trim() ? [env.BOT_DOMAIN.trim()] : [],
-  });
-  mkdirSync('build', { recursive: true });
-  const out = path.join('build', 'appPackage.zip');
+  const envFile = path.join(PROJECT_ROOT, '.env');
+  // As for `npm start`: variables already set in the shell win over .env.
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
+  const { version } = z.object({ version: z.string() }).parse(JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')));
+
+  const zip = await buildAppPackage(packageSettingsFromEnv(process.env, version));
+
+  const out = path.join(PROJECT_ROOT, 'build', 'appPackage.zip');
+  mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, zip);
-  process.stdout.write(`${out} (${zip.length} bytes)\n`);
+  const shown = path.relative(process.cwd(), out);
+  process.stdout.write(`${shown.startsWith('..') ? out : shown} (${zip.length} bytes)\n`);
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof ManifestError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // Our named errors are written for the person at the terminal; anything else is a bug and keeps its stack.
+  const reason = error instanceof AppError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`npm run package failed: ${reason}\n`);
   process.exit(1);
 });

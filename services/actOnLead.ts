@@ -46,7 +46,7 @@ export async function actOnLead(
 
 function effectsOf(command: LeadCommand, actor: Actor): PendingEffects {
   if (command.kind === 'expire') return { expiredNotice: true };
-  if (command.kind === 'unfavorite' && actor.kind === 'user') return { unfavoritedBy: actor.id };
+  if (command.kind === 'unfavorite' && actor.kind === 'user') return { unfavoritedBy: [actor.id] };
   return {};
 }
 

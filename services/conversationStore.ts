@@ -3,7 +3,7 @@
  * whether each gets new-lead cards. The reference is opaque here: bot/ builds and reads it.
  */
 import { odata, type TableClient } from '@azure/data-tables';
-import { getOrUndefined, guard, safeKey } from './tables';
+import { deleteIfExists, getOrUndefined, guard, isConflict, safeKey } from './tables';
 
 export type ConversationScope = 'personal' | 'groupChat' | 'channel';
 
@@ -31,6 +31,7 @@ interface ConversationEntity {
 }
 
 const PARTITION = 'conv';
+const WELCOMED = 'welcomed';
 
 export const conversationKey = (conversationId: string): string => safeKey(conversationId);
 
@@ -57,6 +58,22 @@ export class ConversationStore {
   async get(key: string): Promise<Conversation | undefined> {
     const entity = await getOrUndefined<ConversationEntity>(this.table, PARTITION, key);
     return entity && toConversation(key, entity);
+  }
+
+  /** True once per installation: Teams announces an install twice, at nearly the same moment. */
+  async claimWelcome(key: string): Promise<boolean> {
+    try {
+      await guard(() => this.table.createEntity({ partitionKey: WELCOMED, rowKey: key }));
+      return true;
+    } catch (error) {
+      if (isConflict(error)) return false;
+      throw error;
+    }
+  }
+
+  /** The app was removed: a later install is welcomed again. */
+  async forgetWelcome(key: string): Promise<void> {
+    await deleteIfExists(this.table, WELCOMED, key);
   }
 
   async setSubscribed(key: string, subscribed: boolean): Promise<boolean> {

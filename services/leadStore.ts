@@ -3,6 +3,7 @@
  * row (the transactional outbox: what the projector still has to do). Every change is one
  * entity-group transaction, conditional on the ETag the caller read.
  */
+import { createHash } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { leadSchema, type Lead } from './lead';
 import type { LeadEvent } from './leadLifecycle';
@@ -10,6 +11,7 @@ import { chunkJson, getOrUndefined, guard, isConflict, isPreconditionFailed, unc
 
 const LEAD_ROW = 'lead';
 const PENDING_ROW = 'pending';
+const UNFAVORITE = 'unfav_';
 const eventRow = (seq: number) => `event-${String(seq).padStart(8, '0')}`;
 
 /** Effects the projector owes a lead: names are property names, merged across changes. */
@@ -17,7 +19,7 @@ export interface PendingEffects {
   fanOut?: boolean; // post the new lead's card to every subscribed conversation
   expiredNotice?: boolean; // post "Expired — not answered…" where the card is
   reminderHours?: number; // send the reminder for this offset
-  unfavoritedBy?: string; // take the lead off this user's Favorites list
+  unfavoritedBy?: string[]; // take the lead off these users' Favorites lists
 }
 
 export interface StoredLead {
@@ -89,10 +91,11 @@ export class LeadStore {
   }
 
   async pending(id: string): Promise<{ effects: PendingEffects; etag: string } | undefined> {
-    const row = await getOrUndefined<PendingEffects>(this.table, id, PENDING_ROW);
+    const row = await getOrUndefined<Record<string, unknown> & Omit<PendingEffects, 'unfavoritedBy'>>(this.table, id, PENDING_ROW);
     if (!row) return undefined;
+    const unfavoritedBy = Object.entries(row).flatMap(([name, value]) => (name.startsWith(UNFAVORITE) && typeof value === 'string' ? [value] : []));
     return {
-      effects: { fanOut: row.fanOut, expiredNotice: row.expiredNotice, reminderHours: row.reminderHours, unfavoritedBy: row.unfavoritedBy },
+      effects: { fanOut: row.fanOut, expiredNotice: row.expiredNotice, reminderHours: row.reminderHours, unfavoritedBy },
       etag: row.etag,
     };
   }
@@ -141,8 +144,11 @@ export class LeadStore {
     return { partitionKey: id, rowKey: eventRow(event.seq), type: event.type, ...chunkJson(event) };
   }
 
+  /** Merged into what is already pending: one property per effect (per user for unfavorites), none overwrites another. */
   private pendingEntity(id: string, effects: PendingEffects) {
-    const props = Object.fromEntries(Object.entries(effects).filter(([, v]) => v !== undefined));
+    const { unfavoritedBy = [], ...rest } = effects;
+    const props: Record<string, unknown> = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+    for (const user of unfavoritedBy) props[`${UNFAVORITE}${createHash('sha1').update(user).digest('hex')}`] = user;
     return { partitionKey: id, rowKey: PENDING_ROW, ...props };
   }
 }

@@ -58,7 +58,7 @@ export class Projector {
   private async apply(lead: Lead, effects: PendingEffects): Promise<void> {
     const { views, deliveries, outbox, conversations } = this.deps;
     const now = this.deps.now();
-    await views.put(lead, effects.unfavoritedBy ? [effects.unfavoritedBy] : []);
+    await views.put(lead, effects.unfavoritedBy ?? []);
 
     if (effects.fanOut) {
       await this.scheduleDueTimes(lead, now);

@@ -58,11 +58,11 @@ const deal = { dealName: 'Contoso rooms', dealValue: '180000', currency: 'USD', 
 describe('installing the app', () => {
   it('subscribes a channel and welcomes it once, although Teams announces the install twice', async () => {
     const h = await harness();
-    const first = await h.turn(installUpdate(place, dana, SERVICE_URL));
-    const second = await h.turn(botAdded(place, dana, SERVICE_URL));
-    expect(first).toHaveLength(1);
-    expect(seen(cardOf(first[0])).all).toContain('marketplace');
-    expect(second).toHaveLength(0);
+    const [first, second] = await Promise.all([h.turn(installUpdate(place, dana, SERVICE_URL)), h.turn(botAdded(place, dana, SERVICE_URL))]);
+    // Both turns share the adapter's reply queue: count distinct replies.
+    const welcomes = [...new Map([...first, ...second].map((a) => [a.id, a])).values()];
+    expect(welcomes).toHaveLength(1);
+    expect(seen(cardOf(welcomes[0])).all).toContain('marketplace');
     const subscribed = await h.app.conversations.subscribed();
     expect(subscribed.map((c) => [c.conversationId, c.scope])).toEqual([[place.conversation.id, 'channel']]);
   });
@@ -252,7 +252,7 @@ describe('answers Teams can rely on', () => {
     const bot = new LeadBot({ app, log: silentLogger, flameWindowHours: 72, allowedTenantIds: [] });
     const adapter = new TestAdapter(async (context) => bot.run(context));
     await other.close();
-    await adapter.processActivity(execute(place, dana, 'lead.open', { leadId: 'any-lead' }, SERVICE_URL) as Activity);
+    await adapter.processActivity(execute(place, dana, 'lead.open', { leadId: 'any-lead' }, SERVICE_URL) as unknown as Activity);
     const response = adapter.activeQueue.find((a) => a.type === 'invokeResponse')?.value as { status: number; body: any };
     expect(response).toMatchObject({ status: 200, body: { statusCode: 500, type: 'application/vnd.microsoft.error', value: { code: 'ServiceUnavailable' } } });
   });
