@@ -79,7 +79,7 @@ export class LeadsApp {
     this.due = new DueIndex(tables.DueIndex);
     this.conversations = new ConversationStore(tables.Conversations);
     this.deliveries = new DeliveryStore(tables.Deliveries);
-    this.outbox = new Outbox(tables.Outbox);
+    this.outbox = new Outbox(tables.Outbox, tables.DeadLetters);
     this.roles = new RoleStore(tables.Roles, { leadAdmins: settings.LEAD_ADMIN_IDS, partnerAdmins: settings.PARTNER_ADMIN_IDS });
     this.projector = new Projector({
       leads: this.leads,

@@ -30,7 +30,10 @@ const SENT = 'sent';
 const DEAD = 'dead';
 
 export class Outbox {
-  constructor(private readonly table: TableClient) {}
+  constructor(
+    private readonly table: TableClient,
+    private readonly dead: TableClient,
+  ) {}
 
   /** Queues a card sync; repeated calls coalesce into one pending item. */
   async enqueueSync(leadId: string, conversationKey: string, now: Date): Promise<void> {
@@ -131,11 +134,11 @@ export class Outbox {
     }
   }
 
-  /** Gives up on an item: it moves to the dead letters, where an operator can look. */
+  /** Gives up on an item: it moves to the DeadLetters table, where an operator can look. */
   async deadLetter(item: OutboxItem, error: string, now: Date): Promise<void> {
     const { etag: _etag, key, ...rest } = item;
     await guard(() =>
-      this.table.upsertEntity({ ...rest, partitionKey: DEAD, rowKey: `${now.getTime()}|${key}`, lastError: error.slice(0, 500), deadAt: now.getTime() }, 'Replace'),
+      this.dead.upsertEntity({ ...rest, partitionKey: DEAD, rowKey: `${now.getTime()}|${key}`, lastError: error.slice(0, 500), deadAt: now.getTime() }, 'Replace'),
     );
     await guard(() => this.table.deleteEntity(PENDING, key)).catch(() => undefined);
   }
@@ -143,7 +146,7 @@ export class Outbox {
   async deadLetters(): Promise<Array<Record<string, unknown>>> {
     const rows: Array<Record<string, unknown>> = [];
     await guard(async () => {
-      for await (const row of this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${DEAD}` } })) rows.push(row);
+      for await (const row of this.dead.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${DEAD}` } })) rows.push(row);
     });
     return rows;
   }

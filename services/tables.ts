@@ -10,6 +10,7 @@ export const TABLE_NAMES = [
   'Conversations',
   'Deliveries',
   'Outbox',
+  'DeadLetters',
   'Roles',
   'Leases',
 ] as const;
