@@ -14,6 +14,12 @@ const TableConfiguration = require('azurite/dist/src/table/TableConfiguration').
   ...args: unknown[]
 ) => unknown;
 
+// Azurite's CLI reports usage telemetry unless told not to. In-process nothing initialises it;
+// switching it off here keeps it off whatever a later Azurite version does by default.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { AzuriteTelemetryClient } = require('azurite/dist/src/common/Telemetry') as { AzuriteTelemetryClient: { enableTelemetry: boolean } };
+AzuriteTelemetryClient.enableTelemetry = false;
+
 interface AzuriteServer {
   start(): Promise<void>;
   close(): Promise<void>;
