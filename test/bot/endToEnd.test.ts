@@ -115,3 +115,42 @@ describe('a lead from ingestion to Won, in Teams', () => {
     }
   });
 });
+
+describe('time, with the real server', () => {
+  it('gives a back-dated lead its reminder, its expiry and its flame state on time', async () => {
+    const clock = new FakeClock(Date.parse('2026-11-20T09:00:00Z'));
+    const timed = await startServer(storage, { LEADS_API_KEY: KEY }, clock.now);
+    try {
+      const sales = channel('19:e2e-time@thread.tacv2');
+      await postJson(`${timed.url}/api/messages`, installUpdate(sales, dana, connector.url));
+      const created = new Date(clock.now().getTime() - (13 * 24 + 1) * 3_600_000).toISOString(); // 23 hours left
+      const input = referral({ name: 'Back-dated lead', createdDateTime: created, details: { customerRequestedContact: true } });
+      await postJson(`${timed.url}/api/leads`, input, auth);
+      await timed.app.settle();
+      const posted = () => connector.posts(sales.conversation.id).map((p) => text(p.activity));
+
+      // Past the 72-hour flame window on arrival: ⏳ from the start, and no 🔥 alert.
+      expect(posted().filter((t) => t.includes('Back-dated lead') && t.includes('still waiting'))).toHaveLength(1);
+      expect(posted().filter((t) => t.includes('respond quickly'))).toHaveLength(0);
+
+      timed.app.tick();
+      await timed.app.settle();
+      timed.app.tick();
+      await timed.app.settle();
+      const reminders = posted().filter((t) => t.includes('⏰'));
+      expect(reminders).toHaveLength(1);
+      expect(reminders[0]).toContain('Back-dated lead');
+      expect(reminders[0]).toContain('lead.acceptForm');
+
+      clock.advance(24 * 3_600_000);
+      timed.app.tick();
+      await timed.app.settle();
+      const card = [...connector.current(sales.conversation.id).values()].find((a) => text(a).includes('Back-dated lead') && text(a).includes('Respond') === false && text(a).includes('Expired'));
+      expect(card).toBeDefined();
+      expect(text(card)).not.toContain('lead.acceptForm');
+      expect(posted().filter((t) => t.includes('not answered within 14 days; the sender is notified'))).toHaveLength(1);
+    } finally {
+      await timed.stop();
+    }
+  });
+});

@@ -222,6 +222,24 @@ describe('declining, editing, employees, won and lost', () => {
   });
 });
 
+describe('opening each form', () => {
+  it.each([
+    ['lead.declineForm', 'Received', ['reason', 'closeNotes']],
+    ['lead.editForm', 'Accepted', ['dealName', 'dealValue', 'currency', 'purchaseDate']],
+    ['lead.addEmployeeForm', 'Accepted', ['employeeName', 'employeePhone', 'employeeEmail']],
+    ['lead.wonConfirm', 'Accepted', ['closeNotes']],
+    ['lead.lostConfirm', 'Accepted', ['reason', 'closeNotes']],
+  ])('%s on a %s lead shows labelled inputs with Cancel', async (verb, stage, ids) => {
+    const h = await harness();
+    if (stage === 'Accepted') await h.click(dana, 'lead.accept', { leadId: h.leadId, revision: 1, ...deal });
+    const { card } = await h.click(dana, verb, { leadId: h.leadId });
+    const view = seen(card as CardAttachment);
+    expect(view.inputs.map((i) => i.id)).toEqual(expect.arrayContaining(ids));
+    expect(view.inputs.every((i) => i.label)).toBe(true);
+    expect(view.actions.find((a) => a.title === 'Cancel')).toMatchObject({ verb: 'lead.open', associatedInputs: 'none' });
+  });
+});
+
 describe('favorites', () => {
   it('is per user: the clicker sees ♥, others keep ♡', async () => {
     const h = await harness();
@@ -295,6 +313,18 @@ describe('commands', () => {
     const seen2 = seen(page2.card as CardAttachment);
     expect(seen2.actions.filter((a) => a.verb === 'lead.open')).toHaveLength(3);
     expect(seen2.actions.map((a) => a.title)).toContain('Previous');
+  });
+
+  it.each([
+    ['marketplace', 'Marketplace leads'],
+    ['qualified', 'Qualified leads'],
+    ['favorites', 'Favorites'],
+    ['archived', 'Archived'],
+  ])('%s shows its list as one card', async (command, title) => {
+    const h = await harness();
+    await h.app.settle();
+    const [reply] = await h.say(vic, command);
+    expect(seen(cardOf(reply)).texts[0]).toContain(title);
   });
 
   it('lead <id> shows the card; an unknown id says so', async () => {
