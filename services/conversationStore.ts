@@ -3,7 +3,7 @@
  * whether each gets new-lead cards. The reference is opaque here: bot/ builds and reads it.
  */
 import { odata, type TableClient } from '@azure/data-tables';
-import { deleteIfExists, getOrUndefined, guard, isConflict, safeKey } from './tables';
+import { createIfAbsent, deleteIfExists, getOrUndefined, guard, safeKey } from './tables';
 
 export type ConversationScope = 'personal' | 'groupChat' | 'channel';
 
@@ -61,14 +61,8 @@ export class ConversationStore {
   }
 
   /** True once per installation: Teams announces an install twice, at nearly the same moment. */
-  async claimWelcome(key: string): Promise<boolean> {
-    try {
-      await guard(() => this.table.createEntity({ partitionKey: WELCOMED, rowKey: key }));
-      return true;
-    } catch (error) {
-      if (isConflict(error)) return false;
-      throw error;
-    }
+  claimWelcome(key: string): Promise<boolean> {
+    return createIfAbsent(this.table, { partitionKey: WELCOMED, rowKey: key });
   }
 
   /** The app was removed: a later install is welcomed again. */

@@ -1,6 +1,6 @@
 /** Where each lead's card was posted: one row per (lead, conversation) with the activity id to update. */
 import { odata, type TableClient } from '@azure/data-tables';
-import { getOrUndefined, guard, isConflict, isPreconditionFailed } from './tables';
+import { createIfAbsent, getOrUndefined, guard, isPreconditionFailed } from './tables';
 
 export interface Delivery {
   leadId: string;
@@ -20,14 +20,8 @@ export class DeliveryStore {
   constructor(private readonly table: TableClient) {}
 
   /** Registers that a lead's card belongs in a conversation; false if it already does. */
-  async add(leadId: string, conversationKey: string): Promise<boolean> {
-    try {
-      await guard(() => this.table.createEntity({ partitionKey: leadId, rowKey: conversationKey }));
-      return true;
-    } catch (error) {
-      if (isConflict(error)) return false;
-      throw error;
-    }
+  add(leadId: string, conversationKey: string): Promise<boolean> {
+    return createIfAbsent(this.table, { partitionKey: leadId, rowKey: conversationKey });
   }
 
   async get(leadId: string, conversationKey: string): Promise<Delivery | undefined> {

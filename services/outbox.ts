@@ -4,7 +4,7 @@
  * never send one item twice; "sent" tombstones keep one-time messages from being re-queued.
  */
 import { odata, type TableClient } from '@azure/data-tables';
-import { deleteIfExists, getOrUndefined, guard, isConflict, isPreconditionFailed } from './tables';
+import { createIfAbsent, deleteIfExists, getOrUndefined, guard, isPreconditionFailed } from './tables';
 
 export type OutboundKind = 'syncCard' | 'reminder' | 'flameAlert' | 'expiredNotice' | 'digest' | 'adminNotice';
 
@@ -38,12 +38,8 @@ export class Outbox {
   /** Queues a card sync; repeated calls coalesce into one pending item. */
   async enqueueSync(leadId: string, conversationKey: string, now: Date): Promise<void> {
     const rowKey = `card|${leadId}|${conversationKey}`;
-    try {
-      await guard(() =>
-        this.table.createEntity({ partitionKey: PENDING, rowKey, kind: 'syncCard', conversationKey, leadId, dueAt: now.getTime(), attempts: 0, leaseUntil: 0 }),
-      );
-    } catch (error) {
-      if (!isConflict(error)) throw error;
+    const item = { partitionKey: PENDING, rowKey, kind: 'syncCard', conversationKey, leadId, dueAt: now.getTime(), attempts: 0, leaseUntil: 0 };
+    if (!(await createIfAbsent(this.table, item))) {
       // Already queued: touching it changes its ETag, so an in-flight send re-runs it afterwards
       // instead of completing it, and the card catches up with this change too.
       await guard(() => this.table.updateEntity({ partitionKey: PENDING, rowKey, touchedAt: now.getTime() }, 'Merge'));
@@ -52,14 +48,7 @@ export class Outbox {
 
   /** Queues a one-time message; false when it was queued (or sent) before. */
   async enqueueOnce(item: NewItem, now: Date): Promise<boolean> {
-    try {
-      await guard(() =>
-        this.table.createEntity({ partitionKey: PENDING, rowKey: item.key, ...item, dueAt: now.getTime(), attempts: 0, leaseUntil: 0 }),
-      );
-    } catch (error) {
-      if (isConflict(error)) return false;
-      throw error;
-    }
+    if (!(await createIfAbsent(this.table, { partitionKey: PENDING, rowKey: item.key, ...item, dueAt: now.getTime(), attempts: 0, leaseUntil: 0 }))) return false;
     // Checked after creating: `complete` writes the tombstone before it deletes the pending row,
     // so whichever way a racing completion falls, one of the two checks sees it.
     if (await getOrUndefined(this.table, SENT, item.key)) {

@@ -78,6 +78,17 @@ export async function getOrUndefined<T extends object>(
   }
 }
 
+/** Creates an entity unless one with its keys exists; false when it did (409 is the idempotency check). */
+export async function createIfAbsent(table: TableClient, entity: { partitionKey: string; rowKey: string } & Record<string, unknown>): Promise<boolean> {
+  try {
+    await guard(() => table.createEntity(entity));
+    return true;
+  } catch (error) {
+    if (isConflict(error)) return false;
+    throw error;
+  }
+}
+
 /** Deletes an entity; already gone is fine. */
 export async function deleteIfExists(table: TableClient, partitionKey: string, rowKey: string, etag = '*'): Promise<boolean> {
   try {
