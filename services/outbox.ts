@@ -42,7 +42,13 @@ export class Outbox {
     if (!(await createIfAbsent(this.table, item))) {
       // Already queued: touching it changes its ETag, so an in-flight send re-runs it afterwards
       // instead of completing it, and the card catches up with this change too.
-      await guard(() => this.table.updateEntity({ partitionKey: PENDING, rowKey, touchedAt: now.getTime() }, 'Merge'));
+      try {
+        await guard(() => this.table.updateEntity({ partitionKey: PENDING, rowKey, touchedAt: now.getTime() }, 'Merge'));
+      } catch (error) {
+        // Completed in between: queue it afresh.
+        if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+        await createIfAbsent(this.table, item);
+      }
     }
   }
 
