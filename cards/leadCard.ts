@@ -156,13 +156,17 @@ function contactsView(lead: Lead, locale: Locale): NonNullable<LeadCardView['con
   return { heading, lines: lead.contacts.map((c) => ({ text: personLine(c) })), note: null };
 }
 
+const DAY_MS = 24 * 3_600_000;
+
 function detailFacts(lead: Lead, now: Date, zoned: Zoned): Facts {
   const { locale } = zoned;
   const facts = [{ title: t(locale, 'fact.received'), value: formatDateTime(lead.receivedAt, zoned) }];
   if (lead.stage === 'Received') {
     const deadline = t(locale, 'fact.deadline', {
       date: formatDateTime(lead.expiresAt, zoned),
-      left: formatTimeLeft(msLeft(lead, now), locale),
+      // A posted card is refreshed every few hours (hourly in the last two days): whole days
+      // until then, so what it says is never more precise than it is true.
+      left: formatTimeLeft(msLeft(lead, now), locale, msLeft(lead, now) >= 2 * DAY_MS ? 1 : 2),
     });
     facts.push({ title: t(locale, 'fact.respondBy'), value: deadline });
   }

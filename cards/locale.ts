@@ -133,6 +133,6 @@ export function formatDuration(ms: number, locale: Locale, form: 'left' | 'span'
 }
 
 /** "3 days 4 hours left" / "noch 3 Tage 4 Std.", or "Expired" once the deadline has passed. */
-export function formatTimeLeft(msLeft: number, locale: Locale): string {
-  return msLeft > 0 ? t(locale, 'time.left', { duration: formatDuration(msLeft, locale, 'left') }) : t(locale, 'time.expired');
+export function formatTimeLeft(msLeft: number, locale: Locale, parts: 1 | 2 = 2): string {
+  return msLeft > 0 ? t(locale, 'time.left', { duration: formatDuration(msLeft, locale, 'left', parts) }) : t(locale, 'time.expired');
 }

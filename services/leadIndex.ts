@@ -51,7 +51,7 @@ export class LeadViewIndex {
   }
 }
 
-export type DueKind = 'reminder' | 'expire' | 'flame';
+export type DueKind = 'reminder' | 'expire' | 'flame' | 'refresh';
 
 export interface DueItem {
   kind: DueKind;

@@ -31,5 +31,17 @@ export function reminderDue(lead: Pick<Lead, 'expiresAt' | 'remindersSent' | 'st
 /** What a posted card shows; when it changes, every copy of the card is updated. */
 export function renderKey(lead: Lead, now: Date, windowHours: number): string {
   const favorites = lead.favorites.map((f) => f.teamsUserId ?? f.id).sort().join(',');
-  return `${lead.revision}|${flamePhase(lead, now, windowHours)}|${favorites}`;
+  const hoursLeft = lead.stage === 'Received' ? Math.max(0, Math.floor(msLeft(lead, now) / HOUR_MS)) : '';
+  return `${lead.revision}|${flamePhase(lead, now, windowHours)}|${favorites}|${hoursLeft}`;
+}
+
+/**
+ * When a waiting lead's posted cards next need their "time left" brought up to date: every six
+ * hours, hourly in the last two days; undefined once it has expired.
+ */
+export function nextCardRefresh(lead: Pick<Lead, 'expiresAt' | 'stage'>, now: Date): Date | undefined {
+  const left = msLeft(lead, now);
+  if (lead.stage !== 'Received' || left <= 0) return undefined;
+  const step = left > 2 * 24 * HOUR_MS ? 6 * HOUR_MS : HOUR_MS;
+  return new Date(Math.min(now.getTime() + step, Date.parse(lead.expiresAt)));
 }

@@ -8,7 +8,7 @@ import type { DeliveryStore } from './deliveryStore';
 import { isOpen, type Lead } from './lead';
 import type { DueIndex, DueKind, LeadViewIndex } from './leadIndex';
 import type { LeadStore, PendingEffects } from './leadStore';
-import { flamePhase, flameTurnsAt } from './leadTime';
+import { flamePhase, flameTurnsAt, nextCardRefresh } from './leadTime';
 import type { Logger } from './logger';
 import type { Outbox } from './outbox';
 import type { SenderNotifier } from './senderNotifier';
@@ -104,6 +104,8 @@ export class Projector {
       { kind: 'expire' as const, leadId: lead.id, dueAt: new Date(expires) },
     ];
     if (lead.flame) items.push({ kind: 'flame', leadId: lead.id, dueAt: flameTurnsAt(lead, this.deps.flameWindowHours) });
+    const refresh = nextCardRefresh(lead, now);
+    if (refresh) items.push({ kind: 'refresh', leadId: lead.id, dueAt: refresh });
     await this.deps.due.schedule(items.filter((i) => i.kind !== 'flame' || i.dueAt > now), now);
   }
 }

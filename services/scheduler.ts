@@ -10,7 +10,7 @@ import type { DueIndex, DueItem } from './leadIndex';
 import type { Lease } from './lease';
 import { SYSTEM_ACTOR } from './leadLifecycle';
 import type { LeadStore } from './leadStore';
-import { flamePhase, reminderDue } from './leadTime';
+import { flamePhase, nextCardRefresh, reminderDue } from './leadTime';
 import type { Logger } from './logger';
 import type { Outbox } from './outbox';
 import { bucketStart, hourBucket } from './leadIndex';
@@ -106,11 +106,23 @@ export class Scheduler {
       return;
     }
 
+    if (item.kind === 'refresh') {
+      // "Time left" moves on: bring every posted card up to date, and come back later.
+      await this.syncCards(lead.id, now);
+      const next = nextCardRefresh(lead, now);
+      if (next) await this.deps.due.schedule([{ kind: 'refresh', leadId: lead.id, dueAt: next }], now);
+      return;
+    }
+
     // The flame turns from 🔥 to ⏳: no change to the lead, but every copy of its card changes.
     if (flamePhase(lead, now, this.deps.flameWindowHours) !== 'waiting') return;
-    const deliveries = await this.deps.deliveries.forLead(lead.id);
-    await Promise.all(deliveries.map((d) => this.deps.outbox.enqueueSync(lead.id, d.conversationKey, now)));
+    await this.syncCards(lead.id, now);
     result.flameTurns++;
+  }
+
+  private async syncCards(leadId: string, now: Date): Promise<void> {
+    const deliveries = await this.deps.deliveries.forLead(leadId);
+    await Promise.all(deliveries.map((d) => this.deps.outbox.enqueueSync(leadId, d.conversationKey, now)));
   }
 
   /** Records the reminder on the lead (ETag-conditional, retried on a race); true if this pass sent it. */

@@ -81,7 +81,7 @@ describe('what the card tells', () => {
         'Received: Nov 25, 2025, 10:00 AM UTC',
       ]),
     );
-    expect(plain(texts.find((x) => x.startsWith('Respond by')) ?? '')).toBe('Respond by: Nov 29, 2025, 2:00 PM UTC (3 days 4 hours left)');
+    expect(plain(texts.find((x) => x.startsWith('Respond by')) ?? '')).toBe('Respond by: Nov 29, 2025, 2:00 PM UTC (3 days left)');
   });
 
   test('customer contacts show only with their consent', () => {
@@ -136,7 +136,7 @@ describe('in German', () => {
     const received = seen(render(receivedLead(), { locale: 'de' }));
     expect(received.actions.map((a) => a.title)).toEqual(['Annehmen', 'Ablehnen', '♡ Favorit']);
     expect(received.texts).toEqual(expect.arrayContaining(['Kundenanfrage', 'Eingegangen', 'Eingegangen: 25. Nov. 2025, 10:00 UTC']));
-    expect(received.texts).toContain('Antworten bis: 29. Nov. 2025, 14:00 UTC (noch 3 Tage 4 Std.)');
+    expect(received.texts).toContain('Antworten bis: 29. Nov. 2025, 14:00 UTC (noch 3 Tage)');
 
     const accepted = seen(render(acceptedLead(), { locale: 'de' }));
     expect(accepted.texts.map(plain)).toEqual(

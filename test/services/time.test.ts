@@ -309,3 +309,25 @@ describe('crashes and restarts', () => {
     expect(await restarted.outbox.pendingCount()).toBe(0);
   });
 });
+
+describe('time left on posted cards', () => {
+  it('brings every copy of a waiting card up to date every six hours, and stops once the lead is answered', async () => {
+    const { app, gateway, clock, tick, settle } = await world();
+    const input = referral({ createdDateTime: T0.toISOString() });
+    await app.ingest([input]);
+    await settle();
+    clock.advance(6 * HOUR + 1000);
+    await tick();
+    expect(gateway.of('leadCard', 'update')).toHaveLength(2);
+    clock.advance(6 * HOUR);
+    await tick();
+    expect(gateway.of('leadCard', 'update')).toHaveLength(4);
+
+    await app.act(input.id, { kind: 'decline', reason: 'spam' }, { kind: 'user', id: 'a', name: 'A', canManage: true });
+    await settle();
+    const afterDecline = gateway.of('leadCard', 'update').length;
+    clock.advance(12 * HOUR);
+    await tick();
+    expect(gateway.of('leadCard', 'update')).toHaveLength(afterDecline);
+  });
+});
