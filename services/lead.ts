@@ -115,5 +115,4 @@ export function partnerCenterStatus(stage: Stage, outcome?: Outcome): { status: 
   return { status: 'Closed', substatus: outcome ?? 'Expired' };
 }
 
-export const isArchived = (lead: Pick<Lead, 'stage'>): boolean => lead.stage === 'Archived';
 export const isOpen = (lead: Pick<Lead, 'stage'>): boolean => lead.stage !== 'Archived';

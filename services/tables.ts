@@ -106,10 +106,6 @@ export function safeKey(value: string): string {
   return Buffer.from(value, 'utf8').toString('base64url');
 }
 
-export function fromSafeKey(key: string): string {
-  return Buffer.from(key, 'base64url').toString('utf8');
-}
-
 const MAX_TICKS = 9_999_999_999_999;
 /** Newest first: RowKeys that sort descending by time. */
 export function invertedTicks(isoDate: string): string {
