@@ -24,6 +24,7 @@ export function conversationFrom(activity: Activity, subscribed: boolean): Omit<
     tenantId: tenantOf(activity),
     userId: scope === 'personal' ? activity.from?.aadObjectId?.toLowerCase() : undefined,
     subscribed,
+    installed: true,
     locale: activity.locale,
     reference: { ...reference, conversation: { ...reference.conversation, id: conversationId } },
   };

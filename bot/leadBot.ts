@@ -91,7 +91,7 @@ export class LeadBot extends TeamsActivityHandler {
 
   private async removed(context: TurnContext): Promise<void> {
     const key = conversationKey(conversationFrom(context.activity, false).conversationId);
-    await this.options.app.conversations.setSubscribed(key, false);
+    await this.options.app.conversations.markRemoved(key);
     await this.options.app.conversations.forgetWelcome(key);
   }
 

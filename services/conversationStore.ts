@@ -15,6 +15,8 @@ export interface Conversation {
   /** For personal chats: the user's AAD object id, so reminders can reach a favoriter. */
   userId?: string;
   subscribed: boolean;
+  /** False once the app was removed (or Teams answered 403): nothing is sent there any more. */
+  installed: boolean;
   /** The locale last seen in this conversation, for proactive messages. */
   locale?: string;
   reference: unknown;
@@ -26,6 +28,7 @@ interface ConversationEntity {
   tenantId?: string;
   userId?: string;
   subscribed: boolean;
+  installed?: boolean;
   locale?: string;
   reference: string;
 }
@@ -48,6 +51,7 @@ export class ConversationStore {
       tenantId: conversation.tenantId,
       userId: conversation.userId,
       subscribed: conversation.subscribed,
+      installed: conversation.installed,
       locale: conversation.locale,
       reference: JSON.stringify(conversation.reference),
     };
@@ -68,6 +72,13 @@ export class ConversationStore {
   /** The app was removed: a later install is welcomed again. */
   async forgetWelcome(key: string): Promise<void> {
     await deleteIfExists(this.table, WELCOMED, key);
+  }
+
+  /** The app was removed or blocked: no new leads and no updates go there any more. */
+  async markRemoved(key: string): Promise<void> {
+    const existing = await getOrUndefined<ConversationEntity>(this.table, PARTITION, key);
+    if (!existing) return;
+    await guard(() => this.table.updateEntity({ partitionKey: PARTITION, rowKey: key, subscribed: false, installed: false }, 'Merge'));
   }
 
   async setSubscribed(key: string, subscribed: boolean): Promise<boolean> {
@@ -106,6 +117,7 @@ function toConversation(key: string, entity: ConversationEntity): Conversation {
     tenantId: entity.tenantId ?? undefined,
     userId: entity.userId ?? undefined,
     subscribed: Boolean(entity.subscribed),
+    installed: entity.installed !== false,
     locale: entity.locale ?? undefined,
     reference: JSON.parse(entity.reference),
   };

@@ -69,18 +69,31 @@ export class Dispatcher {
    */
   async drain(): Promise<{ handled: number; wakeInMs?: number; more: boolean }> {
     const now = this.deps.now();
-    if (!(await this.deps.lease.acquire(now, SENDER_LEASE_MS))) return { handled: 0, more: false };
+    // Held for the pass and renewed by the next; another instance takes over within its length.
+    if (!(await this.deps.lease.acquire(now, SENDER_LEASE_MS))) return { handled: 0, wakeInMs: SENDER_LEASE_MS, more: false };
     const due = await this.deps.outbox.due(now);
     let handled = 0;
     let wakeInMs: number | undefined;
     const wake = (ms: number) => (wakeInMs = Math.min(wakeInMs ?? ms, ms));
     const digested = await this.coalesce(due, now);
+    const started = Date.now();
     for (const item of due) {
       if (digested.has(item.key)) continue;
+      // Hand the rest to the next pass before the sender lease could lapse under us.
+      if (Date.now() - started > SENDER_LEASE_MS / 2) {
+        wake(0);
+        break;
+      }
       const at = this.deps.now().getTime();
       const paused = (this.pausedUntil.get(item.conversationKey) ?? 0) - at;
       if (paused > 0) {
         wake(paused);
+        continue;
+      }
+      if (item.kind === 'syncCard' && (await this.cardUpToDate(item))) {
+        // Nothing to send (say, a refresh that changes nothing shown): no rate-limit slot spent.
+        const claimed = await this.deps.outbox.claim(item, this.deps.now(), LEASE_MS);
+        if (claimed) await this.deps.outbox.complete(claimed, this.deps.now());
         continue;
       }
       if (!this.limiter.tryTake(item.conversationKey, at)) {
@@ -96,34 +109,39 @@ export class Dispatcher {
     return { handled: handled + digested.size, wakeInMs, more: digested.size > 0 };
   }
 
+  /** A graceful stop: another instance may send at once. */
+  letGo(): Promise<void> {
+    return this.deps.lease.letGo();
+  }
+
   private async handle(item: OutboxItem): Promise<void> {
     const { outbox, log } = this.deps;
     try {
       const conversation = await this.deps.conversations.get(item.conversationKey);
-      if (conversation) await this.send(item, conversation);
+      if (conversation?.installed) await this.send(item, conversation);
       await outbox.complete(item, this.deps.now());
     } catch (error) {
       if (!(error instanceof SendFailure)) {
         log.warn({ err: error, item: item.key }, 'send failed; will retry');
-        await outbox.retryLater(item, this.backoff(item), String(error));
+        await outbox.retryLater(item, this.backoff(item.attempts), String(error));
         return;
       }
       if (error.gone) {
-        log.info({ conversation: item.conversationKey }, 'bot removed or blocked (403): unsubscribing');
-        await this.deps.conversations.setSubscribed(item.conversationKey, false);
+        log.info({ conversation: item.conversationKey }, 'bot removed or blocked (403): no more sends there');
+        await this.deps.conversations.markRemoved(item.conversationKey);
         await outbox.complete(item, this.deps.now());
         return;
       }
       if (error.status === 429) {
         // Throttled, not failed: the whole conversation waits, and the try does not count.
-        const at = this.deps.now().getTime() + (error.retryAfterMs ?? this.backoff(item) - this.deps.now().getTime());
+        const at = error.retryAfterMs !== undefined ? this.deps.now().getTime() + error.retryAfterMs : this.backoff(item.throttles ?? 0);
         this.pausedUntil.set(item.conversationKey, at);
         log.info({ item: item.key, retryAt: new Date(at).toISOString() }, 'throttled by Teams (429)');
-        await outbox.retryLater(item, at, error.message, false);
+        await outbox.retryLater(item, at, error.message, 'throttled');
         return;
       }
       if (error.retryable && item.attempts + 1 < this.options.maxAttempts) {
-        const at = this.backoff(item);
+        const at = this.backoff(item.attempts);
         log.info({ item: item.key, status: error.status, retryAt: new Date(at).toISOString() }, 'send deferred');
         await outbox.retryLater(item, at, error.message);
         return;
@@ -157,6 +175,13 @@ export class Dispatcher {
         await gateway.post(conversation, { kind: 'expiredNotice', lead });
         return;
     }
+  }
+
+  private async cardUpToDate(item: OutboxItem): Promise<boolean> {
+    if (!item.leadId) return false;
+    const [delivery, stored] = await Promise.all([this.deps.deliveries.get(item.leadId, item.conversationKey), this.deps.leads.get(item.leadId)]);
+    if (!delivery || !stored || delivery.activityId === DIGEST_MARK) return true;
+    return Boolean(delivery.activityId) && delivery.renderKey === renderKey(stored.lead, this.deps.now(), this.options.flameWindowHours);
   }
 
   /** Posts the card once, then keeps that one message in step with the lead. */
@@ -194,7 +219,7 @@ export class Dispatcher {
       const claimed = (await Promise.all(items.map((i) => this.deps.outbox.claim(i, now, LEASE_MS)))).filter((i): i is OutboxItem => Boolean(i));
       if (claimed.length <= this.options.digestThreshold) {
         // Another instance took some: give the rest back.
-        await Promise.all(claimed.map((i) => this.deps.outbox.retryLater(i, now.getTime(), 'released', false)));
+        await Promise.all(claimed.map((i) => this.deps.outbox.retryLater(i, now.getTime(), 'released', 'released')));
         continue;
       }
       const key = `digest|${now.getTime()}|${conversationKey}`;
@@ -209,8 +234,9 @@ export class Dispatcher {
     return digested;
   }
 
-  private backoff(item: OutboxItem): number {
-    const base = Math.min(60_000, 1000 * 2 ** item.attempts);
+  /** Exponential with jitter: 1 s, 2 s, 4 s … up to a minute. */
+  private backoff(tries: number): number {
+    const base = Math.min(60_000, 1000 * 2 ** tries);
     const jitter = (this.deps.random ?? Math.random)() * base * 0.5;
     return this.deps.now().getTime() + base + jitter;
   }

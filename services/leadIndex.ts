@@ -58,6 +58,7 @@ export interface DueItem {
   leadId: string;
   dueAt: string;
   hours?: number; // reminder offset
+  tries?: number;
   partitionKey: string;
   rowKey: string;
 }
@@ -95,13 +96,14 @@ export class DueIndex {
     for (let t = Math.floor(fromMs / HOUR_MS) * HOUR_MS; t <= now.getTime() && items.length < limit; t += HOUR_MS) {
       const filter = odata`PartitionKey eq ${hourBucket(t)} and RowKey le ${`${nowIso}|~`}`;
       await guard(async () => {
-        const rows = this.table.listEntities<{ kind: DueKind; leadId: string; hours: number; dueAt: string }>({ queryOptions: { filter } });
+        const rows = this.table.listEntities<{ kind: DueKind; leadId: string; hours: number; dueAt: string; tries?: number }>({ queryOptions: { filter } });
         for await (const row of rows) {
           items.push({
             kind: row.kind,
             leadId: row.leadId,
             hours: row.kind === 'reminder' ? row.hours : undefined,
             dueAt: row.dueAt,
+            tries: row.tries ?? undefined,
             partitionKey: row.partitionKey ?? '',
             rowKey: row.rowKey ?? '',
           });
@@ -110,6 +112,26 @@ export class DueIndex {
       });
     }
     return items;
+  }
+
+  /**
+   * A row that failed is filed again a little later (in the current bucket, so the cursor moves
+   * on); after a few tries it is dropped and the caller logs it.
+   */
+  async retry(item: DueItem, now: Date, maxTries = 5): Promise<boolean> {
+    const tries = (item.tries ?? 0) + 1;
+    if (tries < maxTries) {
+      const at = new Date(now.getTime() + 60_000 * 2 ** tries);
+      const rowKey = `${at.toISOString()}|${item.kind}|${item.hours ?? 0}|${item.leadId}`;
+      await guard(() =>
+        this.table.upsertEntity(
+          { partitionKey: hourBucket(at.getTime()), rowKey, kind: item.kind, leadId: item.leadId, hours: item.hours ?? 0, dueAt: item.dueAt, tries },
+          'Replace',
+        ),
+      );
+    }
+    await this.remove(item);
+    return tries < maxTries;
   }
 
   async remove(item: Pick<DueItem, 'partitionKey' | 'rowKey'>): Promise<void> {

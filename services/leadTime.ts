@@ -2,6 +2,8 @@
 import type { Lead } from './lead';
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const SETTLE_MS = 1000;
 
 export type FlamePhase = 'none' | 'hot' | 'waiting';
 
@@ -28,20 +30,36 @@ export function reminderDue(lead: Pick<Lead, 'expiresAt' | 'remindersSent' | 'st
   return lead.remindersSent.some((sent) => sent <= nearest) ? undefined : nearest;
 }
 
+/**
+ * The "time left" a posted card shows, at the precision it shows it: whole days until the last
+ * two days, then days and hours (cards/leadCard.ts renders the same way).
+ */
+export function shownTimeLeft(lead: Pick<Lead, 'expiresAt' | 'stage'>, now: Date): string {
+  if (lead.stage !== 'Received') return '';
+  const left = msLeft(lead, now);
+  if (left <= 0) return 'expired';
+  return left >= 2 * DAY_MS ? `${Math.floor(left / DAY_MS)}d` : `${Math.floor(left / HOUR_MS)}h`;
+}
+
 /** What a posted card shows; when it changes, every copy of the card is updated. */
 export function renderKey(lead: Lead, now: Date, windowHours: number): string {
   const favorites = lead.favorites.map((f) => f.teamsUserId ?? f.id).sort().join(',');
-  const hoursLeft = lead.stage === 'Received' ? Math.max(0, Math.floor(msLeft(lead, now) / HOUR_MS)) : '';
-  return `${lead.revision}|${flamePhase(lead, now, windowHours)}|${favorites}|${hoursLeft}`;
+  return `${lead.revision}|${flamePhase(lead, now, windowHours)}|${favorites}|${shownTimeLeft(lead, now)}`;
 }
 
 /**
- * When a waiting lead's posted cards next need their "time left" brought up to date: every six
- * hours, hourly in the last two days; undefined once it has expired.
+ * When a waiting lead's posted cards next change what they show: the next whole day (or, in the
+ * last two days, whole hour) counted back from the expiry. On a fixed grid, so scheduling the
+ * same step twice files the same due row.
  */
 export function nextCardRefresh(lead: Pick<Lead, 'expiresAt' | 'stage'>, now: Date): Date | undefined {
-  const left = msLeft(lead, now);
-  if (lead.stage !== 'Received' || left <= 0) return undefined;
-  const step = left > 2 * 24 * HOUR_MS ? 6 * HOUR_MS : HOUR_MS;
-  return new Date(Math.min(now.getTime() + step, Date.parse(lead.expiresAt)));
+  const expires = Date.parse(lead.expiresAt);
+  if (lead.stage !== 'Received' || expires <= now.getTime()) return undefined;
+  // What a card shows drops just after each grid point (13 days left at the point, 12 days a
+  // moment later), so the refresh runs a second past it.
+  const left = expires + SETTLE_MS - now.getTime();
+  if (left > 2 * DAY_MS) return new Date(expires + SETTLE_MS - Math.max(2, Math.ceil(left / DAY_MS) - 1) * DAY_MS);
+  const hours = Math.ceil(left / HOUR_MS) - 1;
+  // At zero the lead expires, and expiry updates the cards itself.
+  return hours > 0 ? new Date(expires + SETTLE_MS - hours * HOUR_MS) : undefined;
 }

@@ -66,6 +66,7 @@ export class LeadsApp {
   readonly instanceId: string;
   readonly senderNotifier: SenderNotifier;
   private dispatcher?: Dispatcher;
+  private readonly schedulerLease: Lease;
   private readonly projections: Worker;
   private readonly sends: Worker;
   private readonly ticks: Worker;
@@ -96,12 +97,13 @@ export class LeadsApp {
       log: log.child({ module: 'projector' }),
       senderNotifier: this.senderNotifier,
     });
+    this.schedulerLease = new Lease(tables.Leases, 'scheduler', this.instanceId);
     this.scheduler = new Scheduler({
       leads: this.leads,
       due: this.due,
       deliveries: this.deliveries,
       outbox: this.outbox,
-      lease: new Lease(tables.Leases, 'scheduler', this.instanceId),
+      lease: this.schedulerLease,
       now: this.now,
       log: log.child({ module: 'scheduler' }),
       reminderHours: settings.REMINDER_HOURS_BEFORE_EXPIRY,
@@ -200,6 +202,10 @@ export class LeadsApp {
 
   async stop(): Promise<void> {
     await Promise.all([this.projections.stop(), this.sends.stop(), this.ticks.stop()]);
+    // Hand the leases over, so a restarted or other instance carries on without waiting them out.
+    await Promise.all([this.dispatcher?.letGo(), this.schedulerLease.letGo()]).catch((error: unknown) =>
+      this.options.log.warn({ err: error }, 'could not hand over the leases; they lapse by themselves'),
+    );
   }
 
   private leadChanged(id: string): void {

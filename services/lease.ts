@@ -45,4 +45,15 @@ export class Lease {
       throw error;
     }
   }
+
+  /** Lets go if this instance holds the lease (a graceful stop), so another can take over at once. */
+  async letGo(): Promise<void> {
+    const row = await getOrUndefined<{ owner: string }>(this.table, PARTITION, this.name);
+    if (!row || row.owner !== this.owner) return;
+    try {
+      await guard(() => this.table.updateEntity({ partitionKey: PARTITION, rowKey: this.name, until: 0 }, 'Merge', { etag: row.etag }));
+    } catch (error) {
+      if (!isPreconditionFailed(error)) throw error;
+    }
+  }
 }

@@ -18,6 +18,9 @@ export interface OutboxItem {
   text?: string;
   dueAt: number;
   attempts: number;
+  urgent?: boolean;
+  /** 429s so far: they do not count as failed tries, but widen the wait when Teams gives no Retry-After. */
+  throttles?: number;
   leaseUntil: number;
   lastError?: string;
   etag: string;
@@ -35,10 +38,13 @@ export class Outbox {
     private readonly dead: TableClient,
   ) {}
 
-  /** Queues a card sync; repeated calls coalesce into one pending item. */
-  async enqueueSync(leadId: string, conversationKey: string, now: Date): Promise<void> {
+  /**
+   * Queues a card sync; repeated calls coalesce into one pending item. `urgent` (a new lead's first
+   * post) goes before routine updates such as time-left refreshes.
+   */
+  async enqueueSync(leadId: string, conversationKey: string, now: Date, urgent = false): Promise<void> {
     const rowKey = `card|${leadId}|${conversationKey}`;
-    const item = { partitionKey: PENDING, rowKey, kind: 'syncCard', conversationKey, leadId, dueAt: now.getTime(), attempts: 0, leaseUntil: 0 };
+    const item = { partitionKey: PENDING, rowKey, kind: 'syncCard', conversationKey, leadId, dueAt: now.getTime(), attempts: 0, leaseUntil: 0, urgent };
     if (!(await createIfAbsent(this.table, item))) {
       // Already queued: touching it changes its ETag, so an in-flight send re-runs it afterwards
       // instead of completing it, and the card catches up with this change too.
@@ -77,7 +83,9 @@ export class Outbox {
         if (items.length >= limit * 5) break;
       }
     });
-    return items.sort((a, b) => a.dueAt - b.dueAt).slice(0, limit);
+    // New cards, reminders and alerts first; routine card updates after them.
+    const rank = (i: OutboxItem) => (i.kind === 'syncCard' && !i.urgent ? 1 : 0);
+    return items.sort((a, b) => rank(a) - rank(b) || a.dueAt - b.dueAt).slice(0, limit);
   }
 
   async pendingCount(): Promise<number> {
@@ -114,18 +122,19 @@ export class Outbox {
     await guard(() => this.table.updateEntity({ partitionKey: PENDING, rowKey: item.key, leaseUntil: 0 }, 'Merge'));
   }
 
-  /** Try again at `dueAt`. */
-  async retryLater(item: OutboxItem, dueAt: number, error: string, countAttempt = true): Promise<void> {
+  /** Try again at `dueAt`; a failed try counts toward the limit, a throttled one does not. */
+  async retryLater(item: OutboxItem, dueAt: number, error: string, outcome: 'failed' | 'throttled' | 'released' = 'failed'): Promise<void> {
+    const counts = {
+      attempts: item.attempts + (outcome === 'failed' ? 1 : 0),
+      throttles: (item.throttles ?? 0) + (outcome === 'throttled' ? 1 : 0),
+    };
+    const change = { partitionKey: PENDING, rowKey: item.key, dueAt, leaseUntil: 0, ...counts, lastError: error.slice(0, 500) };
     try {
-      await guard(() =>
-        this.table.updateEntity(
-          { partitionKey: PENDING, rowKey: item.key, dueAt, leaseUntil: 0, attempts: item.attempts + (countAttempt ? 1 : 0), lastError: error.slice(0, 500) },
-          'Merge',
-          { etag: item.etag },
-        ),
-      );
+      await guard(() => this.table.updateEntity(change, 'Merge', { etag: item.etag }));
     } catch (e) {
       if (!isPreconditionFailed(e)) throw e;
+      // Re-queued meanwhile: still keep the wait (and the counts), or a throttled send would hammer on.
+      await guard(() => this.table.updateEntity(change, 'Merge')).catch(() => undefined);
     }
   }
 

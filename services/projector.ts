@@ -73,7 +73,7 @@ export class Projector {
     }
 
     const targets = await deliveries.forLead(lead.id);
-    await Promise.all(targets.map((d) => outbox.enqueueSync(lead.id, d.conversationKey, now)));
+    await Promise.all(targets.map((d) => outbox.enqueueSync(lead.id, d.conversationKey, now, Boolean(effects.fanOut) && !d.activityId)));
 
     if (effects.reminderHours !== undefined) {
       const hours = effects.reminderHours;

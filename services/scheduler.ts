@@ -72,9 +72,15 @@ export class Scheduler {
         await this.handle(item, now, result);
         await due.remove(item);
       } catch (error) {
-        log.warn({ err: error, item: item.rowKey }, 'due item failed; retried next pass');
-        // Come back to this bucket next pass.
-        cursorMs = Math.min(cursorMs, bucketStart(item.partitionKey));
+        // Filed again a little later, so one stubborn row never holds the cursor back.
+        try {
+          if (await due.retry(item, now)) log.warn({ err: error, item: item.rowKey }, 'due item failed; retried later');
+          else log.error({ err: error, item: item.rowKey }, 'due item failed too often: dropped');
+        } catch {
+          // Storage is down: come back to this bucket next pass.
+          cursorMs = Math.min(cursorMs, bucketStart(item.partitionKey));
+          log.warn({ err: error, item: item.rowKey }, 'due item failed; storage unavailable, retried next pass');
+        }
       }
     }
     await lease.release(held.etag, { cursorMs });

@@ -27,8 +27,8 @@ async function world(options: { instances?: number; env?: Record<string, string>
     makeApp(tables, { clock, gateway: options.connected === false ? undefined : gateway, env: options.env, instanceId: `instance-${i}`, senderNotifier }),
   );
   const [app] = apps as [LeadsApp];
-  await app.conversations.save({ conversationId: '19:sales@thread.tacv2', scope: 'channel', subscribed: true, reference: {} });
-  await app.conversations.save({ conversationId: '19:chat@thread.v2', scope: 'groupChat', subscribed: true, reference: {} });
+  await app.conversations.save({ conversationId: '19:sales@thread.tacv2', scope: 'channel', subscribed: true, installed: true, reference: {} });
+  await app.conversations.save({ conversationId: '19:chat@thread.v2', scope: 'groupChat', subscribed: true, installed: true, reference: {} });
   const settle = () => Promise.all(apps.map((a) => a.settle()));
   const tick = async () => {
     for (const a of apps) a.tick();
@@ -260,7 +260,7 @@ describe('sending within Teams limits', () => {
 
   it('dead-letters a send after the last try and tells partner admins once', async () => {
     const { app, gateway, clock, settle } = await world({ env: { SEND_MAX_ATTEMPTS: '2' } });
-    await app.conversations.save({ conversationId: 'a:pat', scope: 'personal', userId: '00000000-0000-4000-8000-00000000000b', subscribed: false, reference: {} });
+    await app.conversations.save({ conversationId: 'a:pat', scope: 'personal', userId: '00000000-0000-4000-8000-00000000000b', subscribed: false, installed: true, reference: {} });
     gateway.failNext(...Array.from({ length: 4 }, () => new SendFailure(500, 'down')));
     await app.ingest([referral({ createdDateTime: T0.toISOString() })]);
     await settle();
@@ -293,6 +293,19 @@ describe('crashes and restarts', () => {
     expect(gateway.of('leadCard', 'post').map((s) => s.conversationId).sort()).toEqual(['19:chat@thread.v2', '19:sales@thread.tacv2']);
   });
 
+  it('hands sending over at once when the sending instance stops', async () => {
+    const { tables, clock, gateway, app, settle } = await world();
+    await app.ingest([referral({ createdDateTime: T0.toISOString() })]);
+    await settle();
+    expect(gateway.of('leadCard', 'post')).toHaveLength(2); // this instance now holds the sender lease
+    await app.stop();
+
+    const next = makeApp(tables, { clock, gateway, instanceId: 'after-restart' });
+    await next.ingest([referral({ createdDateTime: T0.toISOString() })]);
+    await next.settle();
+    expect(gateway.of('leadCard', 'post')).toHaveLength(4);
+  });
+
   it('resumes pending sends after a restart', async () => {
     const { tables, clock, app } = await world({ connected: false });
     // An instance with no Teams connection queues sends but cannot deliver them.
@@ -311,23 +324,40 @@ describe('crashes and restarts', () => {
 });
 
 describe('time left on posted cards', () => {
-  it('brings every copy of a waiting card up to date every six hours, and stops once the lead is answered', async () => {
+  it('updates every copy of a waiting card when the days left change, and only then', async () => {
     const { app, gateway, clock, tick, settle } = await world();
-    const input = referral({ createdDateTime: T0.toISOString() });
+    const input = referral({ createdDateTime: new Date(T0.getTime() - 60_000).toISOString() }); // posted with 13 days 23 h left
     await app.ingest([input]);
     await settle();
-    clock.advance(6 * HOUR + 1000);
-    await tick();
-    expect(gateway.of('leadCard', 'update')).toHaveLength(2);
     clock.advance(6 * HOUR);
     await tick();
-    expect(gateway.of('leadCard', 'update')).toHaveLength(4);
+    expect(gateway.of('leadCard', 'update')).toHaveLength(0);
+    clock.set(new Date(T0.getTime() - 60_000 + 24 * HOUR + 2000));
+    await tick();
+    const updates = gateway.of('leadCard', 'update');
+    expect(updates).toHaveLength(2);
+    const message = updates[0]?.message;
+    if (message?.kind !== 'leadCard') throw new Error('expected a lead card update');
+    const shown = renderLeadCard(message.lead, { locale: 'en', now: clock.now(), flameWindowHours: 72 });
+    expect(JSON.stringify(shown.content)).toContain('(12 days left)');
 
     await app.act(input.id, { kind: 'decline', reason: 'spam' }, { kind: 'user', id: 'a', name: 'A', canManage: true });
     await settle();
     const afterDecline = gateway.of('leadCard', 'update').length;
-    clock.advance(12 * HOUR);
+    clock.advance(2 * 24 * HOUR);
     await tick();
     expect(gateway.of('leadCard', 'update')).toHaveLength(afterDecline);
+  });
+
+  it('updates hourly in the last two days', async () => {
+    const { app, gateway, clock, tick, settle } = await world({ env: { REMINDER_HOURS_BEFORE_EXPIRY: '1' } });
+    const input = referral({ createdDateTime: new Date(T0.getTime() - 12 * 24 * HOUR - 1000).toISOString() }); // just under 2 days left
+    await app.ingest([input]);
+    await settle();
+    for (let hour = 1; hour <= 3; hour++) {
+      clock.advance(HOUR);
+      await tick();
+      expect(gateway.of('leadCard', 'update')).toHaveLength(2 * hour);
+    }
   });
 });
