@@ -2,8 +2,7 @@
  * Universal Actions: one handler per card verb. Each parses the untrusted payload, calls one use
  * case and answers with the card the clicker should now see. The answer is always HTTP 200.
  */
-import { formatDateTime, renderLeadCard, renderLeadList, t, type CardAttachment, type Locale } from '../cards';
-import { FORM_INPUT_BY_ISSUE_PATH } from '../cards';
+import { FORM_INPUT_BY_ISSUE_PATH, formatDateTime, renderLeadCard, renderLeadList, t, type CardAttachment, type Locale } from '../cards';
 import type { ActResult } from '../services/actOnLead';
 import type { Lead } from '../services/lead';
 import { ALLOWED, type Actor } from '../services/leadLifecycle';
