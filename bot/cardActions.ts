@@ -9,7 +9,8 @@ import { ALLOWED, type Actor } from '../services/leadLifecycle';
 import type { LeadsApp } from '../services/leadsApp';
 import { listLeads } from '../services/readLeads';
 import { formInputsSchema, invokeValueSchema, leadActionDataSchema, listActionDataSchema } from './activityParsers';
-import { commandFromForm, FORM_VERBS, formValues, SUBMIT_VERBS, type FormMode } from './formCommands';
+import type { FormMode } from '../cards';
+import { commandFromForm, FORM_VERBS, formValues, SUBMIT_VERBS } from './formCommands';
 
 export interface InvokeResponseBody {
   statusCode: number;

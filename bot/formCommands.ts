@@ -1,27 +1,16 @@
 /** Maps card verbs and form inputs to lifecycle commands (the lifecycle validates the values). */
+import { FORM_MODES, FORMS, type FormMode } from '../cards';
 import type { LeadCommand } from '../services/leadCommands';
 import type { FormInputs } from './activityParsers';
 
-export type FormMode = 'accept' | 'decline' | 'edit' | 'addEmployee' | 'confirmWon' | 'confirmLost';
+/** Buttons that open a form on the card, by verb. */
+export const FORM_VERBS: Record<string, { mode: FormMode; command: LeadCommand['kind'] }> = Object.fromEntries(
+  FORM_MODES.map((mode) => [FORMS[mode].open, { mode, command: FORMS[mode].command }]),
+);
 
-/** Buttons that open a form on the card, and the command the form will send. */
-export const FORM_VERBS: Record<string, { mode: FormMode; command: LeadCommand['kind'] }> = {
-  'lead.acceptForm': { mode: 'accept', command: 'accept' },
-  'lead.declineForm': { mode: 'decline', command: 'decline' },
-  'lead.editForm': { mode: 'edit', command: 'edit' },
-  'lead.addEmployeeForm': { mode: 'addEmployee', command: 'addEmployee' },
-  'lead.wonConfirm': { mode: 'confirmWon', command: 'markWon' },
-  'lead.lostConfirm': { mode: 'confirmLost', command: 'markLost' },
-};
-
-/** Buttons that change the lead, and the form to show again if the input is invalid. */
+/** Buttons that change the lead, by verb, with the form to show again if the input is invalid. */
 export const SUBMIT_VERBS: Record<string, { mode?: FormMode; command: LeadCommand['kind'] }> = {
-  'lead.accept': { mode: 'accept', command: 'accept' },
-  'lead.decline': { mode: 'decline', command: 'decline' },
-  'lead.edit': { mode: 'edit', command: 'edit' },
-  'lead.addEmployee': { mode: 'addEmployee', command: 'addEmployee' },
-  'lead.won': { mode: 'confirmWon', command: 'markWon' },
-  'lead.lost': { mode: 'confirmLost', command: 'markLost' },
+  ...Object.fromEntries(FORM_MODES.map((mode) => [FORMS[mode].submit, { mode, command: FORMS[mode].command }])),
   'lead.favorite': { command: 'favorite' },
   'lead.unfavorite': { command: 'unfavorite' },
 };

@@ -5,6 +5,7 @@ import { cardTemplate, executeAction, type ActionView, type CardAttachment } fro
 import { actionData } from './leadText';
 import { formatDateTime, formatDuration, t, tn, type Locale, type Zoned } from './locale';
 import alertJson from './templates/alert.json';
+import { FORMS } from './leadForm';
 
 interface AlertView {
   style: 'attention' | 'warning' | 'good' | 'accent' | null;
@@ -24,8 +25,8 @@ export function renderReminderCard(lead: Lead, { locale, now, timeZone }: Zoned 
   const answer =
     lead.stage === 'Received'
       ? [
-          executeAction(t(locale, 'action.accept'), 'lead.acceptForm', data, { style: 'positive' }),
-          executeAction(t(locale, 'action.decline'), 'lead.declineForm', data),
+          executeAction(t(locale, 'action.accept'), FORMS.accept.open, data, { style: 'positive' }),
+          executeAction(t(locale, 'action.decline'), FORMS.decline.open, data),
         ]
       : [];
   return render({

@@ -1,7 +1,7 @@
 /** The cards the bot sends: one render function per card, each returning an Adaptive Card attachment. */
 export { ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard, type CardAttachment } from './cardTemplate';
 export { renderLeadCard, type LeadCardMode, type LeadCardOptions } from './leadCard';
-export { CURRENCIES, FORM_INPUT_BY_ISSUE_PATH, FORM_MODES, type FormInputId, type FormMode, type FormState } from './leadForm';
+export { CURRENCIES, FORM_INPUT_BY_ISSUE_PATH, FORM_MODES, FORMS, type FormInputId, type FormMode, type FormState } from './leadForm';
 export { renderLeadList, type LeadListOptions } from './leadList';
 export { renderHelpCard, renderWelcomeCard } from './welcome';
 export { renderDigestCard, renderFlameAlertCard, renderMessageCard, renderReminderCard } from './alerts';

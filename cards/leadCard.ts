@@ -1,10 +1,9 @@
 /** The live card of one lead: what it is, where it stands, and the buttons its stage allows. */
 import type { Lead, Outcome } from '../services/lead';
 import { ALLOWED } from '../services/leadLifecycle';
-import type { CommandKind } from '../services/leadCommands';
 import { flamePhase, msLeft } from '../services/leadTime';
 import { cardTemplate, executeAction, type ActionView, type CardAttachment } from './cardTemplate';
-import { leadFormView, type FormMode, type FormState, type FormView } from './leadForm';
+import { FORMS, leadFormView, type FormMode, type FormState, type FormView } from './leadForm';
 import { actionData, personLine, reasonLabel, stageLabel, typeLabel } from './leadText';
 import { formatAmount, formatCalendarDate, formatDateTime, formatDay, formatDuration, formatTimeLeft, t, type Locale, type StringKey, type Zoned } from './locale';
 import leadCardJson from './templates/leadCard.json';
@@ -56,20 +55,12 @@ const render = cardTemplate<LeadCardView>(leadCardJson);
 
 const MAX_REFRESH_USERS = 60;
 const NOTICE_STYLE = { info: 'accent', warning: 'warning', good: 'good' } as const;
-const FORM_COMMAND: Record<FormMode, CommandKind> = {
-  accept: 'accept',
-  decline: 'decline',
-  edit: 'edit',
-  addEmployee: 'addEmployee',
-  confirmWon: 'markWon',
-  confirmLost: 'markLost',
-};
 
 export function renderLeadCard(lead: Lead, options: LeadCardOptions): CardAttachment {
   const { locale } = options;
   const zoned: Zoned = { locale, timeZone: options.timeZone };
   const requested = options.mode ?? 'view';
-  const mode = requested !== 'view' && ALLOWED[lead.stage].has(FORM_COMMAND[requested]) ? requested : 'view';
+  const mode = requested !== 'view' && ALLOWED[lead.stage].has(FORMS[requested].command) ? requested : 'view';
   const form = mode === 'view' ? null : leadFormView(lead, mode, locale, options.form);
   const refreshUserIds = [...new Set(options.refreshUserIds ?? [])].slice(0, MAX_REFRESH_USERS);
 
@@ -111,12 +102,12 @@ function viewActions(lead: Lead, locale: Locale, viewer: LeadCardOptions['viewer
   const button = (key: StringKey, verb: string, style?: 'positive' | 'destructive') =>
     executeAction(t(locale, key), verb, data, style ? { style } : {});
   const lifecycle: Record<Lead['stage'], ActionView[]> = {
-    Received: [button('action.accept', 'lead.acceptForm', 'positive'), button('action.decline', 'lead.declineForm')],
+    Received: [button('action.accept', FORMS.accept.open, 'positive'), button('action.decline', FORMS.decline.open)],
     Accepted: [
-      button('action.edit', 'lead.editForm'),
-      button('action.addEmployees', 'lead.addEmployeeForm'),
-      button('action.won', 'lead.wonConfirm', 'positive'),
-      button('action.lost', 'lead.lostConfirm'),
+      button('action.edit', FORMS.edit.open),
+      button('action.addEmployees', FORMS.addEmployee.open),
+      button('action.won', FORMS.confirmWon.open, 'positive'),
+      button('action.lost', FORMS.confirmLost.open),
     ],
     Archived: [],
   };

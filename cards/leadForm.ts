@@ -3,6 +3,7 @@
  * they are prefilled with, and where a command's validation issues show.
  */
 import { CLOSE_REASONS, type Deal, type Lead } from '../services/lead';
+import type { CommandKind } from '../services/leadCommands';
 import { executeAction, type ActionView } from './cardTemplate';
 import { actionData, reasonLabel } from './leadText';
 import { currencyName, t, type Locale, type StringKey } from './locale';
@@ -96,13 +97,17 @@ interface InputSpec {
 }
 type RowSpec = InputSpec | { kind: 'heading' | 'hint'; label: string };
 
-const SUBMIT: Record<FormMode, { verb: string; style?: 'positive' | 'destructive' }> = {
-  accept: { verb: 'lead.accept', style: 'positive' },
-  decline: { verb: 'lead.decline', style: 'destructive' },
-  edit: { verb: 'lead.edit', style: 'positive' },
-  addEmployee: { verb: 'lead.addEmployee', style: 'positive' },
-  confirmWon: { verb: 'lead.won', style: 'positive' },
-  confirmLost: { verb: 'lead.lost', style: 'destructive' },
+/**
+ * Each form: the command it sends, the verb of the button that opens it and the verb of its
+ * submit button. The one place the card verbs are defined; bot/ routes by this table.
+ */
+export const FORMS: Record<FormMode, { command: CommandKind; open: string; submit: string; style: 'positive' | 'destructive' }> = {
+  accept: { command: 'accept', open: 'lead.acceptForm', submit: 'lead.accept', style: 'positive' },
+  decline: { command: 'decline', open: 'lead.declineForm', submit: 'lead.decline', style: 'destructive' },
+  edit: { command: 'edit', open: 'lead.editForm', submit: 'lead.edit', style: 'positive' },
+  addEmployee: { command: 'addEmployee', open: 'lead.addEmployeeForm', submit: 'lead.addEmployee', style: 'positive' },
+  confirmWon: { command: 'markWon', open: 'lead.wonConfirm', submit: 'lead.won', style: 'positive' },
+  confirmLost: { command: 'markLost', open: 'lead.lostConfirm', submit: 'lead.lost', style: 'destructive' },
 };
 
 const INTRO: Partial<Record<FormMode, StringKey>> = {
@@ -118,7 +123,7 @@ export function leadFormView(lead: Lead, mode: FormMode, locale: Locale, state?:
   const ids = new Set<string>(rows.flatMap((row) => ('id' in row ? [row.id] : [])));
   const problems = Object.entries(errors).filter(([id]) => !ids.has(id));
   const dealName = lead.deal?.name ?? lead.name;
-  const { verb, style } = SUBMIT[mode];
+  const { submit: verb, style } = FORMS[mode];
   const introKey = INTRO[mode];
   return {
     title: t(locale, `form.${mode}.title`),

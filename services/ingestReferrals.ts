@@ -6,28 +6,22 @@ import { SYSTEM_ACTOR, type LeadEvent } from './leadLifecycle';
 import type { LeadStore } from './leadStore';
 import { MAX_REFERRALS_PER_REQUEST, referralSchema, type Referral } from './referral';
 
-const bodySchema = z.union([
-  referralSchema,
-  z.array(referralSchema).min(1, 'send at least one referral').max(MAX_REFERRALS_PER_REQUEST, `send at most ${MAX_REFERRALS_PER_REQUEST} referrals at once`),
-]);
+const batchSchema = z
+  .array(referralSchema)
+  .min(1, 'send at least one referral')
+  .max(MAX_REFERRALS_PER_REQUEST, `send at most ${MAX_REFERRALS_PER_REQUEST} referrals at once`);
 
 export type ParsedReferrals = { ok: true; referrals: Referral[]; batch: boolean } | { ok: false; issues: FieldIssue[] };
 
 export function parseReferrals(body: unknown): ParsedReferrals {
   if (Array.isArray(body)) {
-    const parsed = bodySchema.safeParse(body);
-    if (!parsed.success) return { ok: false, issues: toFieldIssues(batchIssues(parsed.error.issues)) };
-    return { ok: true, referrals: parsed.data as Referral[], batch: true };
+    const parsed = batchSchema.safeParse(body);
+    if (!parsed.success) return { ok: false, issues: toFieldIssues(parsed.error.issues) };
+    return { ok: true, referrals: parsed.data, batch: true };
   }
   const parsed = referralSchema.safeParse(body);
   if (!parsed.success) return { ok: false, issues: toFieldIssues(parsed.error.issues) };
   return { ok: true, referrals: [parsed.data], batch: false };
-}
-
-// A union reports the array branch's issues with paths like [3, "customerProfile", "name"].
-function batchIssues(issues: z.core.$ZodIssue[]): z.core.$ZodIssue[] {
-  const union = issues.find((i) => i.code === 'invalid_union') as { errors?: z.core.$ZodIssue[][] } | undefined;
-  return union?.errors?.[1] ?? issues;
 }
 
 export interface IngestResult {

@@ -70,6 +70,12 @@ export const hourBucket = (ms: number): string => new Date(ms).toISOString().sli
 export const bucketStart = (bucket: string): number =>
   Date.UTC(Number(bucket.slice(0, 4)), Number(bucket.slice(4, 6)) - 1, Number(bucket.slice(6, 8)), Number(bucket.slice(8, 10)));
 
+/** A due row filed at `at` (its bucket and key), for the time it is really due. */
+function dueRow(item: { kind: DueKind; leadId: string; hours?: number }, at: number, dueAt: string) {
+  const rowKey = `${new Date(at).toISOString()}|${item.kind}|${item.hours ?? 0}|${item.leadId}`;
+  return { partitionKey: hourBucket(at), rowKey, kind: item.kind, leadId: item.leadId, hours: item.hours ?? 0, dueAt };
+}
+
 export class DueIndex {
   constructor(private readonly table: TableClient) {}
 
@@ -77,14 +83,9 @@ export class DueIndex {
   async schedule(items: { kind: DueKind; leadId: string; dueAt: Date; hours?: number }[], now: Date): Promise<void> {
     await guard(() =>
       Promise.all(
-        items.map((item) => {
-          const at = Math.max(item.dueAt.getTime(), now.getTime());
-          const rowKey = `${new Date(at).toISOString()}|${item.kind}|${item.hours ?? 0}|${item.leadId}`;
-          return this.table.upsertEntity(
-            { partitionKey: hourBucket(at), rowKey, kind: item.kind, leadId: item.leadId, hours: item.hours ?? 0, dueAt: item.dueAt.toISOString() },
-            'Replace',
-          );
-        }),
+        items.map((item) =>
+          this.table.upsertEntity(dueRow(item, Math.max(item.dueAt.getTime(), now.getTime()), item.dueAt.toISOString()), 'Replace'),
+        ),
       ),
     );
   }
@@ -121,14 +122,8 @@ export class DueIndex {
   async retry(item: DueItem, now: Date, maxTries = 5): Promise<boolean> {
     const tries = (item.tries ?? 0) + 1;
     if (tries < maxTries) {
-      const at = new Date(now.getTime() + 60_000 * 2 ** tries);
-      const rowKey = `${at.toISOString()}|${item.kind}|${item.hours ?? 0}|${item.leadId}`;
-      await guard(() =>
-        this.table.upsertEntity(
-          { partitionKey: hourBucket(at.getTime()), rowKey, kind: item.kind, leadId: item.leadId, hours: item.hours ?? 0, dueAt: item.dueAt, tries },
-          'Replace',
-        ),
-      );
+      const at = now.getTime() + 60_000 * 2 ** tries;
+      await guard(() => this.table.upsertEntity({ ...dueRow(item, at, item.dueAt), tries }, 'Replace'));
     }
     await this.remove(item);
     return tries < maxTries;

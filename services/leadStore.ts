@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { leadSchema, type Lead } from './lead';
 import type { LeadEvent } from './leadLifecycle';
-import { chunkJson, getOrUndefined, guard, isConflict, isPreconditionFailed, unchunkJson } from './tables';
+import { chunkJson, deleteIfExists, getOrUndefined, guard, isConflict, isPreconditionFailed, unchunkJson } from './tables';
 
 const LEAD_ROW = 'lead';
 const PENDING_ROW = 'pending';
@@ -101,15 +101,8 @@ export class LeadStore {
   }
 
   /** Clears the pending row if nothing was added since it was read. */
-  async clearPending(id: string, etag: string): Promise<boolean> {
-    try {
-      await guard(() => this.table.deleteEntity(id, PENDING_ROW, { etag }));
-      return true;
-    } catch (error) {
-      if (isPreconditionFailed(error)) return false;
-      if ((error as { statusCode?: number }).statusCode === 404) return true;
-      throw error;
-    }
+  clearPending(id: string, etag: string): Promise<boolean> {
+    return deleteIfExists(this.table, id, PENDING_ROW, etag);
   }
 
   /** Lead ids that may have pending work: a small partition the projector sweeps. */
@@ -124,11 +117,7 @@ export class LeadStore {
   }
 
   async clearHint(id: string): Promise<void> {
-    try {
-      await guard(() => this.hints.deleteEntity('lead', id));
-    } catch (error) {
-      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
-    }
+    await deleteIfExists(this.hints, 'lead', id);
   }
 
   /** Written before the transaction, so a crash right after it still leaves a trace to sweep. */

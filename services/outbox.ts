@@ -4,7 +4,7 @@
  * never send one item twice; "sent" tombstones keep one-time messages from being re-queued.
  */
 import { odata, type TableClient } from '@azure/data-tables';
-import { createIfAbsent, deleteIfExists, getOrUndefined, guard, isPreconditionFailed } from './tables';
+import { createIfAbsent, deleteIfExists, getOrUndefined, guard, isNotFound, isPreconditionFailed } from './tables';
 
 export type OutboundKind = 'syncCard' | 'reminder' | 'flameAlert' | 'expiredNotice' | 'digest' | 'adminNotice';
 
@@ -52,7 +52,7 @@ export class Outbox {
         await guard(() => this.table.updateEntity({ partitionKey: PENDING, rowKey, touchedAt: now.getTime() }, 'Merge'));
       } catch (error) {
         // Completed in between: queue it afresh.
-        if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+        if (!isNotFound(error)) throw error;
         await createIfAbsent(this.table, item);
       }
     }
@@ -105,7 +105,7 @@ export class Outbox {
       );
       return { ...item, leaseUntil, etag: result.etag ?? item.etag };
     } catch (error) {
-      if (isPreconditionFailed(error) || (error as { statusCode?: number }).statusCode === 404) return undefined;
+      if (isPreconditionFailed(error) || isNotFound(error)) return undefined;
       throw error;
     }
   }
