@@ -206,11 +206,10 @@ export class Dispatcher {
 
   /** More than `digestThreshold` first posts waiting for one conversation → one digest card. */
   private async coalesce(due: OutboxItem[], now: Date): Promise<Set<string>> {
+    // First posts are the urgent card syncs (the projector marks them): no read needed to find them.
     const firstPosts = new Map<string, OutboxItem[]>();
     for (const item of due) {
-      if (item.kind !== 'syncCard' || !item.leadId) continue;
-      const delivery = await this.deps.deliveries.get(item.leadId, item.conversationKey);
-      if (!delivery || delivery.activityId) continue;
+      if (item.kind !== 'syncCard' || !item.urgent || !item.leadId) continue;
       firstPosts.set(item.conversationKey, [...(firstPosts.get(item.conversationKey) ?? []), item]);
     }
     const digested = new Set<string>();
@@ -226,7 +225,12 @@ export class Dispatcher {
       await this.deps.outbox.enqueueOnce({ key, kind: 'digest', conversationKey, count: claimed.length }, now);
       for (const item of claimed) {
         const delivery = await this.deps.deliveries.get(item.leadId ?? '', conversationKey);
-        if (delivery && !delivery.activityId) await this.deps.deliveries.record(delivery, { activityId: DIGEST_MARK, renderKey: '' });
+        if (delivery?.activityId) {
+          // Posted after all (an earlier try got through): an ordinary update, not part of the digest.
+          await this.deps.outbox.retryLater(item, now.getTime(), 'released', 'released');
+          continue;
+        }
+        if (delivery) await this.deps.deliveries.record(delivery, { activityId: DIGEST_MARK, renderKey: '' });
         await this.deps.outbox.complete(item, now);
         digested.add(item.key);
       }

@@ -66,8 +66,10 @@ export class LeadStore {
       ...events.map((e): TransactionAction => ['create', this.eventEntity(lead.id, e)]),
       ['upsert', this.pendingEntity(lead.id, effects), 'Merge'],
     ];
+    let newEtag: string | undefined;
     try {
-      await guard(() => this.table.submitTransaction(actions));
+      const response = await guard(() => this.table.submitTransaction(actions));
+      newEtag = response.getResponseForEntity(LEAD_ROW)?.etag;
     } catch (error) {
       // 412: someone else changed it; 409: their event row with the same seq won the race.
       if (!isPreconditionFailed(error) && !isConflict(error)) throw error;
@@ -75,6 +77,8 @@ export class LeadStore {
       if (!current) throw error;
       return { ok: false, current };
     }
+    // The transaction answers with the new ETag; read back only if a service left it out.
+    if (newEtag) return { ok: true, stored: { lead, etag: newEtag } };
     const stored = await this.get(lead.id);
     return { ok: true, stored: stored ?? { lead, etag: '' } };
   }

@@ -9,7 +9,7 @@ import type { DeliveryStore } from './deliveryStore';
 import type { DueIndex, DueItem } from './leadIndex';
 import type { Lease } from './lease';
 import { SYSTEM_ACTOR } from './leadLifecycle';
-import type { LeadStore } from './leadStore';
+import type { LeadStore, StoredLead } from './leadStore';
 import { flamePhase, nextCardRefresh, reminderDue } from './leadTime';
 import type { Logger } from './logger';
 import type { Outbox } from './outbox';
@@ -108,7 +108,7 @@ export class Scheduler {
     }
 
     if (item.kind === 'reminder') {
-      if (await this.remind(item.leadId, now)) result.reminders++;
+      if (await this.remind(stored, now)) result.reminders++;
       return;
     }
 
@@ -132,10 +132,12 @@ export class Scheduler {
   }
 
   /** Records the reminder on the lead (ETag-conditional, retried on a race); true if this pass sent it. */
-  private async remind(leadId: string, now: Date): Promise<boolean> {
+  private async remind(first: StoredLead, now: Date): Promise<boolean> {
     const { leads } = this.deps;
+    const leadId = first.lead.id;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const stored = await leads.get(leadId);
+      // The lead as the pass read it first; after a lost race, as it is now.
+      const stored = attempt === 0 ? first : await leads.get(leadId);
       if (!stored) return false;
       const lead = stored.lead;
       const hours = reminderDue(lead, this.deps.reminderHours, now);
