@@ -64,14 +64,17 @@ describe('a lead from ingestion to Won, in Teams', () => {
     expect(JSON.stringify(won.value)).toContain('Won by Dana Admin');
 
     for (const place of [sales, chat]) {
-      const copies = connector.current(place.conversation.id);
-      const card = [...copies.values()].find((a) => text(a).includes('E2E deal (bigger)'));
-      expect(card).toBeDefined();
+      // The card first posted in this conversation is the one that now shows the outcome…
+      const firstPost = cardPosts.find((p) => p.conversationId === place.conversation.id);
+      const card = connector.current(place.conversation.id).get(firstPost?.activityId ?? '');
+      expect(text(card)).toContain('E2E deal (bigger)');
       expect(text(card)).toContain('Lee Gu');
       expect(text(card)).toContain('Won by Dana Admin');
       expect(buttons(card).join()).not.toMatch(/Accept|Edit|Won"|Lost"/);
+      // …updated in place once per change (accept, edit, add employee, won), never posted anew.
+      expect(connector.updates(place.conversation.id).filter((u) => u.activityId === firstPost?.activityId)).toHaveLength(4);
     }
-    expect(connector.updates().length).toBeGreaterThanOrEqual(8);
+    expect(connector.posts().filter((p) => text(p.activity).includes('E2E deal'))).toHaveLength(0);
 
     const read = await getJson(`${server.url}/api/leads/${input.id}`, auth);
     expect(read.body.history.map((e: { type: string }) => e.type)).toEqual(['receive', 'accept', 'edit', 'addEmployee', 'markWon']);
