@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The reliability suite runs real processes: `npm run test:reliability`.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/reliability/'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
     // @microsoft/app-manifest requires strip-bom, which ships only as an ES module: compile it for Jest.

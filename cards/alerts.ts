@@ -49,13 +49,13 @@ export function renderFlameAlertCard(lead: Lead, { locale }: { locale: Locale })
   });
 }
 
-/** One card for a batch of new leads instead of one card each. */
-export function renderDigestCard({ count, locale }: { count: number; locale: Locale }): CardAttachment {
+/** One card for a batch of new leads instead of one card each: a line per lead, and the lists. */
+export function renderDigestCard({ count, leads = [], locale }: { count: number; leads?: Lead[]; locale: Locale }): CardAttachment {
   return render({
     style: 'accent',
     headline: tn(locale, 'digest.text', count),
     color: null,
-    lines: [],
+    lines: leads.map((lead) => ({ text: `${lead.flame ? '🔥 ' : ''}${lead.name} · ${lead.customer.name}`, subtle: false })),
     actions: [
       executeAction(t(locale, 'list.title.marketplace'), 'list.page', { view: 'marketplace' }),
       executeAction(t(locale, 'list.title.qualified'), 'list.page', { view: 'qualified' }),

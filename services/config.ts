@@ -51,6 +51,7 @@ export const configSchema = z
     SEND_PER_SECOND_GLOBAL: int(50, 1, 50),
     SEND_MAX_ATTEMPTS: int(8, 1, 20),
     DIGEST_THRESHOLD: int(5, 1, 100),
+    LEASE_SECONDS: int(30, 2, 600),
   })
   .superRefine((env, ctx) => {
     if (!env.MicrosoftAppId) return;
@@ -107,5 +108,6 @@ export function summarizeConfig(config: Config): Record<string, unknown> {
     reminderHours: config.REMINDER_HOURS_BEFORE_EXPIRY,
     flameWindowHours: config.FLAME_WINDOW_HOURS,
     schedulerIntervalSeconds: config.SCHEDULER_INTERVAL_SECONDS,
+    leaseSeconds: config.LEASE_SECONDS,
   };
 }

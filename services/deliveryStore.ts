@@ -8,12 +8,15 @@ export interface Delivery {
   activityId?: string;
   /** What the posted card shows (lead version + time-dependent state); differs → update it. */
   renderKey?: string;
+  /** Posted again after a crash cut the first try short: Teams may show this card twice. */
+  maybeDuplicate?: boolean;
   etag: string;
 }
 
 interface DeliveryEntity {
   activityId?: string;
   renderKey?: string;
+  maybeDuplicate?: boolean;
 }
 
 export class DeliveryStore {
@@ -40,7 +43,7 @@ export class DeliveryStore {
   }
 
   /** Records what was posted; false if someone else recorded first (their post stands). */
-  async record(delivery: Delivery, change: { activityId: string; renderKey: string }): Promise<boolean> {
+  async record(delivery: Delivery, change: { activityId: string; renderKey: string; maybeDuplicate?: boolean }): Promise<boolean> {
     try {
       await guard(() =>
         this.table.updateEntity({ partitionKey: delivery.leadId, rowKey: delivery.conversationKey, ...change }, 'Merge', { etag: delivery.etag }),
@@ -54,5 +57,12 @@ export class DeliveryStore {
 }
 
 function toDelivery(leadId: string, conversationKey: string, entity: DeliveryEntity & { etag: string }): Delivery {
-  return { leadId, conversationKey, activityId: entity.activityId ?? undefined, renderKey: entity.renderKey ?? undefined, etag: entity.etag };
+  return {
+    leadId,
+    conversationKey,
+    activityId: entity.activityId ?? undefined,
+    renderKey: entity.renderKey ?? undefined,
+    maybeDuplicate: entity.maybeDuplicate ?? undefined,
+    etag: entity.etag,
+  };
 }

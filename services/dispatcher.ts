@@ -4,7 +4,7 @@
  * dead letters with one notice to admins. Bursts of new cards for one conversation become a digest.
  */
 import type { Conversation, ConversationStore } from './conversationStore';
-import type { DeliveryStore } from './deliveryStore';
+import type { Delivery, DeliveryStore } from './deliveryStore';
 import type { Lead } from './lead';
 import type { LeadStore } from './leadStore';
 import { renderKey } from './leadTime';
@@ -21,6 +21,8 @@ export interface DispatcherOptions {
   maxAttempts: number;
   digestThreshold: number;
   flameWindowHours: number;
+  /** How long the sender lease and a claimed item last: a crashed sender blocks others this long. */
+  leaseMs: number;
   /** Where to tell admins that a send was given up on (a conversation key), if anywhere. */
   adminConversationKeys?: () => Promise<string[]>;
 }
@@ -38,10 +40,12 @@ export interface DispatcherDeps {
   random?: () => number;
 }
 
-const LEASE_MS = 30_000;
-const SENDER_LEASE_MS = 30_000;
 const RATE_WAIT_MS = 250;
+/** A delivery covered by a digest card: `digest|<the digest's outbox key>` ('digest' alone before keys were kept). */
 const DIGEST_MARK = 'digest';
+const isDigestMark = (activityId: string | undefined) => activityId === DIGEST_MARK || Boolean(activityId?.startsWith(`${DIGEST_MARK}|`));
+/** Lines on one digest card; a bigger burst becomes several digests. */
+const DIGEST_MAX_LINES = 20;
 
 export class Dispatcher {
   private readonly limiter: RateLimiter;
@@ -70,7 +74,8 @@ export class Dispatcher {
   async drain(): Promise<{ handled: number; wakeInMs?: number; more: boolean }> {
     const now = this.deps.now();
     // Held for the pass and renewed by the next; another instance takes over within its length.
-    if (!(await this.deps.lease.acquire(now, SENDER_LEASE_MS))) return { handled: 0, wakeInMs: SENDER_LEASE_MS, more: false };
+    const leaseMs = this.options.leaseMs;
+    if (!(await this.deps.lease.acquire(now, leaseMs))) return { handled: 0, wakeInMs: leaseMs, more: false };
     const due = await this.deps.outbox.due(now);
     let handled = 0;
     let wakeInMs: number | undefined;
@@ -80,7 +85,7 @@ export class Dispatcher {
     for (const item of due) {
       if (digested.has(item.key)) continue;
       // Hand the rest to the next pass before the sender lease could lapse under us.
-      if (Date.now() - started > SENDER_LEASE_MS / 2) {
+      if (Date.now() - started > leaseMs / 2) {
         wake(0);
         break;
       }
@@ -92,7 +97,7 @@ export class Dispatcher {
       }
       if (item.kind === 'syncCard' && (await this.cardUpToDate(item))) {
         // Nothing to send (say, a refresh that changes nothing shown): no rate-limit slot spent.
-        const claimed = await this.deps.outbox.claim(item, this.deps.now(), LEASE_MS);
+        const claimed = await this.deps.outbox.claim(item, this.deps.now(), leaseMs);
         if (claimed) await this.deps.outbox.complete(claimed, this.deps.now());
         continue;
       }
@@ -100,7 +105,7 @@ export class Dispatcher {
         wake(RATE_WAIT_MS);
         continue;
       }
-      const claimed = await this.deps.outbox.claim(item, this.deps.now(), LEASE_MS);
+      const claimed = await this.deps.outbox.claim(item, this.deps.now(), leaseMs);
       if (!claimed) continue;
       await this.handle(claimed);
       handled++;
@@ -118,8 +123,9 @@ export class Dispatcher {
     const { outbox, log } = this.deps;
     try {
       const conversation = await this.deps.conversations.get(item.conversationKey);
-      if (conversation?.installed) await this.send(item, conversation);
-      await outbox.complete(item, this.deps.now());
+      const maybeDuplicate = conversation?.installed ? await this.send(item, conversation) : false;
+      if (maybeDuplicate) log.warn({ item: item.key }, 'sent again after a crash cut the first try short: Teams may show it twice');
+      await outbox.complete(item, this.deps.now(), maybeDuplicate);
     } catch (error) {
       if (!(error instanceof SendFailure)) {
         log.warn({ err: error, item: item.key }, 'send failed; will retry');
@@ -152,59 +158,82 @@ export class Dispatcher {
     }
   }
 
-  private async send(item: OutboxItem, conversation: Conversation): Promise<void> {
+  /** Sends the item; true when it posted a message that an interrupted earlier try may have posted too. */
+  private async send(item: OutboxItem, conversation: Conversation): Promise<boolean> {
     const { gateway, leads } = this.deps;
-    if (item.kind === 'adminNotice' || item.kind === 'digest') {
-      const message: OutboundMessage = item.kind === 'digest' ? { kind: 'digest', count: item.count ?? 0 } : { kind: 'text', text: item.text ?? '' };
+    const posted = async (message: OutboundMessage) => {
       await gateway.post(conversation, message);
-      return;
+      return Boolean(item.interrupted);
+    };
+    if (item.kind === 'adminNotice') return posted({ kind: 'text', text: item.text ?? '' });
+    if (item.kind === 'digest') {
+      const ids = item.leadIds ? (JSON.parse(item.leadIds) as string[]) : [];
+      const found = await Promise.all(ids.map((id) => leads.get(id)));
+      const listed = found.flatMap((s) => (s ? [s.lead] : []));
+      return posted({ kind: 'digest', count: ids.length ? listed.length : (item.count ?? 0), leads: listed });
     }
     const stored = item.leadId ? await leads.get(item.leadId) : undefined;
-    if (!stored) return;
+    if (!stored) return false;
     const lead = stored.lead;
     switch (item.kind) {
       case 'syncCard':
         return this.syncCard(item, conversation, lead);
       case 'reminder':
-        if (lead.stage === 'Received') await gateway.post(conversation, { kind: 'reminder', lead, hours: item.hours ?? 0 });
-        return;
+        return lead.stage === 'Received' && posted({ kind: 'reminder', lead, hours: item.hours ?? 0 });
       case 'flameAlert':
-        if (lead.stage !== 'Archived') await gateway.post(conversation, { kind: 'flameAlert', lead });
-        return;
+        return lead.stage !== 'Archived' && posted({ kind: 'flameAlert', lead });
       case 'expiredNotice':
-        await gateway.post(conversation, { kind: 'expiredNotice', lead });
-        return;
+        return posted({ kind: 'expiredNotice', lead });
     }
+  }
+
+  /** A digest mark stands only if its digest was queued (a crash can fall between the two writes). */
+  private async digestCovers(delivery: Delivery): Promise<boolean> {
+    if (delivery.activityId === DIGEST_MARK) return true;
+    return this.deps.outbox.exists(delivery.activityId?.slice(DIGEST_MARK.length + 1) ?? '');
   }
 
   private async cardUpToDate(item: OutboxItem): Promise<boolean> {
     if (!item.leadId) return false;
     const [delivery, stored] = await Promise.all([this.deps.deliveries.get(item.leadId, item.conversationKey), this.deps.leads.get(item.leadId)]);
-    if (!delivery || !stored || delivery.activityId === DIGEST_MARK) return true;
+    if (!delivery || !stored) return true;
+    if (isDigestMark(delivery.activityId)) return this.digestCovers(delivery);
     return Boolean(delivery.activityId) && delivery.renderKey === renderKey(stored.lead, this.deps.now(), this.options.flameWindowHours);
   }
 
   /** Posts the card once, then keeps that one message in step with the lead. */
-  private async syncCard(item: OutboxItem, conversation: Conversation, lead: Lead): Promise<void> {
+  private async syncCard(item: OutboxItem, conversation: Conversation, lead: Lead): Promise<boolean> {
     const delivery = await this.deps.deliveries.get(lead.id, item.conversationKey);
-    if (!delivery || delivery.activityId === DIGEST_MARK) return;
+    if (!delivery) return false;
+    if (isDigestMark(delivery.activityId)) {
+      if (await this.digestCovers(delivery)) return false;
+      delivery.activityId = undefined; // its digest was never queued: the card goes out on its own
+    }
     const key = renderKey(lead, this.deps.now(), this.options.flameWindowHours);
-    if (delivery.activityId && delivery.renderKey === key) return;
+    if (delivery.activityId && delivery.renderKey === key) return false;
     if (delivery.activityId) {
       try {
         await this.deps.gateway.update(conversation, delivery.activityId, { kind: 'leadCard', lead });
         await this.deps.deliveries.record(delivery, { activityId: delivery.activityId, renderKey: key });
-        return;
+        return false;
       } catch (error) {
         // The message was deleted in Teams: post the card again rather than lose it.
         if (!(error instanceof SendFailure && error.status === 404)) throw error;
       }
     }
     const activityId = await this.deps.gateway.post(conversation, { kind: 'leadCard', lead });
-    await this.deps.deliveries.record(delivery, { activityId, renderKey: key });
+    // No activity id was recorded, yet an earlier try was cut short: it may have reached Teams.
+    const maybeDuplicate = Boolean(item.interrupted) && !delivery.activityId;
+    await this.deps.deliveries.record(delivery, { activityId, renderKey: key, ...(maybeDuplicate && { maybeDuplicate }) });
+    return maybeDuplicate;
   }
 
-  /** More than `digestThreshold` first posts waiting for one conversation → one digest card. */
+  /**
+   * More than `digestThreshold` first posts waiting for one conversation → digest cards, one line
+   * per lead. Each delivery is marked with its digest's key before the digest is queued, so a
+   * crash in between leaves marks without a digest, which `digestCovers` sees: the cards go out
+   * on their own and no lead is lost or shown twice.
+   */
   private async coalesce(due: OutboxItem[], now: Date): Promise<Set<string>> {
     // First posts are the urgent card syncs (the projector marks them): no read needed to find them.
     const firstPosts = new Map<string, OutboxItem[]>();
@@ -213,26 +242,34 @@ export class Dispatcher {
       firstPosts.set(item.conversationKey, [...(firstPosts.get(item.conversationKey) ?? []), item]);
     }
     const digested = new Set<string>();
+    const { outbox, deliveries } = this.deps;
+    const release = (item: OutboxItem) => outbox.retryLater(item, now.getTime(), 'released', 'released');
     for (const [conversationKey, items] of firstPosts) {
       if (items.length <= this.options.digestThreshold) continue;
-      const claimed = (await Promise.all(items.map((i) => this.deps.outbox.claim(i, now, LEASE_MS)))).filter((i): i is OutboxItem => Boolean(i));
+      const claimed = (await Promise.all(items.map((i) => outbox.claim(i, now, this.options.leaseMs)))).filter((i): i is OutboxItem => Boolean(i));
       if (claimed.length <= this.options.digestThreshold) {
         // Another instance took some: give the rest back.
-        await Promise.all(claimed.map((i) => this.deps.outbox.retryLater(i, now.getTime(), 'released', 'released')));
+        await Promise.all(claimed.map(release));
         continue;
       }
-      const key = `digest|${now.getTime()}|${conversationKey}`;
-      await this.deps.outbox.enqueueOnce({ key, kind: 'digest', conversationKey, count: claimed.length }, now);
-      for (const item of claimed) {
-        const delivery = await this.deps.deliveries.get(item.leadId ?? '', conversationKey);
-        if (delivery?.activityId) {
-          // Posted after all (an earlier try got through): an ordinary update, not part of the digest.
-          await this.deps.outbox.retryLater(item, now.getTime(), 'released', 'released');
-          continue;
-        }
-        if (delivery) await this.deps.deliveries.record(delivery, { activityId: DIGEST_MARK, renderKey: '' });
-        await this.deps.outbox.complete(item, now);
-        digested.add(item.key);
+      for (let start = 0; start < claimed.length; start += DIGEST_MAX_LINES) {
+        const chunk = claimed.slice(start, start + DIGEST_MAX_LINES);
+        const key = `digest|${now.getTime()}|${start / DIGEST_MAX_LINES}|${conversationKey}`;
+        const marked = await Promise.all(
+          chunk.map(async (item) => {
+            const delivery = await deliveries.get(item.leadId ?? '', conversationKey);
+            // Posted after all (an earlier try got through): an ordinary update, not a digest line.
+            const mark = delivery && !delivery.activityId && (await deliveries.record(delivery, { activityId: `${DIGEST_MARK}|${key}`, renderKey: '' }));
+            if (!mark) await release(item);
+            return mark ? item : undefined;
+          }),
+        );
+        const lines = marked.filter((i): i is OutboxItem => Boolean(i));
+        if (lines.length === 0) continue;
+        const leadIds = JSON.stringify(lines.map((i) => i.leadId));
+        await outbox.enqueueOnce({ key, kind: 'digest', conversationKey, count: lines.length, leadIds }, now);
+        await Promise.all(lines.map((i) => outbox.complete(i, now)));
+        for (const i of lines) digested.add(i.key);
       }
     }
     return digested;

@@ -38,6 +38,7 @@ export type AppSettings = Pick<
   | 'SEND_PER_SECOND_GLOBAL'
   | 'SEND_MAX_ATTEMPTS'
   | 'DIGEST_THRESHOLD'
+  | 'LEASE_SECONDS'
 >;
 
 export interface LeadsAppOptions {
@@ -109,6 +110,8 @@ export class LeadsApp {
       reminderHours: settings.REMINDER_HOURS_BEFORE_EXPIRY,
       flameWindowHours: settings.FLAME_WINDOW_HOURS,
       onLeadChanged: (id) => this.leadChanged(id),
+      // A pass releases the lease when done; this only bounds how long a crashed pass blocks others.
+      leaseMs: settings.LEASE_SECONDS * 4000,
     });
     if (options.gateway) this.useGateway(options.gateway);
 
@@ -155,6 +158,7 @@ export class LeadsApp {
         perSecondGlobal: settings.SEND_PER_SECOND_GLOBAL,
         maxAttempts: settings.SEND_MAX_ATTEMPTS,
         digestThreshold: settings.DIGEST_THRESHOLD,
+        leaseMs: settings.LEASE_SECONDS * 1000,
         flameWindowHours: settings.FLAME_WINDOW_HOURS,
         adminConversationKeys: () => this.adminConversationKeys(),
       },

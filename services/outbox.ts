@@ -15,6 +15,8 @@ export interface OutboxItem {
   leadId?: string;
   hours?: number;
   count?: number;
+  /** A digest's leads, as JSON (one line each on the card). */
+  leadIds?: string;
   text?: string;
   dueAt: number;
   attempts: number;
@@ -23,10 +25,15 @@ export interface OutboxItem {
   throttles?: number;
   leaseUntil: number;
   lastError?: string;
+  /**
+   * Set on a claimed item whose previous claim was never settled: the instance sending it stopped
+   * mid-send (a crash), so Teams may or may not have the message already.
+   */
+  interrupted?: boolean;
   etag: string;
 }
 
-type NewItem = Pick<OutboxItem, 'kind' | 'conversationKey' | 'leadId' | 'hours' | 'count' | 'text'> & { key: string };
+type NewItem = Pick<OutboxItem, 'kind' | 'conversationKey' | 'leadId' | 'hours' | 'count' | 'leadIds' | 'text'> & { key: string };
 
 const PENDING = 'pending';
 const SENT = 'sent';
@@ -103,17 +110,28 @@ export class Outbox {
       const result = await guard(() =>
         this.table.updateEntity({ partitionKey: PENDING, rowKey: item.key, leaseUntil }, 'Merge', { etag: item.etag }),
       );
-      return { ...item, leaseUntil, etag: result.etag ?? item.etag };
+      // Every settled try resets leaseUntil to 0; a lapsed one means its sender never finished.
+      return { ...item, leaseUntil, interrupted: item.leaseUntil > 0, etag: result.etag ?? item.etag };
     } catch (error) {
       if (isPreconditionFailed(error) || isNotFound(error)) return undefined;
       throw error;
     }
   }
 
-  /** Done. A card sync re-queued meanwhile (ETag changed) stays for another pass; a one-time message is gone for good. */
-  async complete(item: OutboxItem, now: Date): Promise<void> {
+  /** Queued or sent: a one-time message with this key exists. */
+  async exists(key: string): Promise<boolean> {
+    const [pending, sent] = await Promise.all([getOrUndefined(this.table, PENDING, key), getOrUndefined(this.table, SENT, key)]);
+    return Boolean(pending ?? sent);
+  }
+
+  /**
+   * Done. A card sync re-queued meanwhile (ETag changed) stays for another pass; a one-time
+   * message is gone for good, its tombstone saying whether it may have been sent twice.
+   */
+  async complete(item: OutboxItem, now: Date, maybeDuplicate = false): Promise<void> {
     if (item.kind !== 'syncCard') {
-      await guard(() => this.table.upsertEntity({ partitionKey: SENT, rowKey: item.key, kind: item.kind, sentAt: now.getTime() }, 'Replace'));
+      const tombstone = { partitionKey: SENT, rowKey: item.key, kind: item.kind, sentAt: now.getTime(), ...(maybeDuplicate && { maybeDuplicate }) };
+      await guard(() => this.table.upsertEntity(tombstone, 'Replace'));
       await deleteIfExists(this.table, PENDING, item.key);
       return;
     }

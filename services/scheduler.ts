@@ -27,10 +27,11 @@ export interface SchedulerDeps {
   flameWindowHours: number;
   /** Called after leads changed, so their projections run now rather than at the next sweep. */
   onLeadChanged: (leadId: string) => void;
+  /** How long a pass may hold the scheduler lease (a crashed pass blocks others this long). */
+  leaseMs: number;
 }
 
 const HOUR_MS = 3_600_000;
-const LEASE_MS = 120_000;
 const PASS_LIMIT = 500;
 const LOOK_BACK_MS = 10 * 60_000;
 
@@ -54,7 +55,7 @@ export class Scheduler {
   async runOnce(): Promise<PassResult> {
     const { lease, due, log } = this.deps;
     const now = this.deps.now();
-    const held = await lease.acquire(now, LEASE_MS);
+    const held = await lease.acquire(now, this.deps.leaseMs);
     const result: PassResult = { ran: false, reminders: 0, expired: 0, flameTurns: 0 };
     if (!held) return result;
     result.ran = true;

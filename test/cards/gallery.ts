@@ -45,7 +45,7 @@ export function everyCard(): [name: string, card: CardAttachment][] {
     cards.push([`${locale} help`, renderHelpCard(locale)]);
     cards.push([`${locale} reminder`, renderReminderCard(receivedLead(), { locale, now: NOW })]);
     cards.push([`${locale} flame alert`, renderFlameAlertCard(receivedLead({ flame: true }), { locale })]);
-    cards.push([`${locale} digest`, renderDigestCard({ count: 3, locale })]);
+    cards.push([`${locale} digest`, renderDigestCard({ count: 2, leads: [receivedLead({ flame: true }), receivedLead({ name: 'Fabrikam ERP' })], locale })]);
     cards.push([`${locale} roles`, renderRolesCard({ locale, entries: [{ id: DANA.id, role: 'partnerAdmin', source: 'granted', name: DANA.name }] })]);
     cards.push([`${locale} message`, renderMessageCard({ locale, title: 'Title', text: 'Text', tone: 'good' })]);
   }

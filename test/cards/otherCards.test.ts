@@ -125,9 +125,10 @@ describe('reminders and alerts', () => {
     expect(actions).toEqual([{ type: 'Action.Execute', title: 'Open lead', verb: 'lead.open', data: { leadId: 'lead-1' } }]);
   });
 
-  test('a digest counts the new leads and opens either list', () => {
-    const card = renderDigestCard({ count: 12, locale: 'en' });
-    expect(seen(card).texts).toEqual(['12 new leads — open the list']);
+  test('a digest counts the new leads, names each one and opens either list', () => {
+    const leads = [receivedLead({ flame: true }), receivedLead({ id: 'lead-2', name: 'Fabrikam ERP', customer: { ...receivedLead().customer, name: 'Fabrikam' } })];
+    const card = renderDigestCard({ count: 2, leads, locale: 'en' });
+    expect(seen(card).texts).toEqual(['2 new leads — open the list', '🔥 Contoso cloud migration · Contoso Ltd', 'Fabrikam ERP · Fabrikam']);
     expect(seen(card).actions.map((a) => [a.title, a.verb, a.data])).toEqual([
       ['Marketplace leads', 'list.page', { view: 'marketplace' }],
       ['Qualified leads', 'list.page', { view: 'qualified' }],

@@ -211,11 +211,22 @@ describe('sending within Teams limits', () => {
     expect(gateway.of('leadCard', 'post')).toHaveLength(10);
   });
 
-  it('posts one digest card instead of a burst of more than 5 new cards', async () => {
+  it('posts digest cards instead of a burst of more than 5 new cards, naming every lead once', async () => {
     const { app, gateway, settle } = await world();
-    await app.ingest(Array.from({ length: 12 }, () => referral({ createdDateTime: T0.toISOString() })));
+    const burst = Array.from({ length: 25 }, () => referral({ createdDateTime: T0.toISOString() }));
+    await app.ingest(burst);
     await settle();
-    expect(gateway.of('digest').map((d) => d.message.kind === 'digest' && d.message.count)).toEqual([12, 12]);
+    const digests = gateway.of('digest').map((d) => (d.message.kind === 'digest' ? d.message : undefined));
+    // Two conversations; at most 20 lines a card, so 25 leads make two digests in each.
+    expect(digests.map((d) => d?.count).sort()).toEqual([20, 20, 5, 5]);
+    const listed = digests.flatMap((d) => d?.leads.map((l) => l.id) ?? []);
+    expect(listed.sort()).toEqual([...burst.map((r) => r.id), ...burst.map((r) => r.id)].sort());
+    expect(gateway.of('leadCard')).toHaveLength(0);
+
+    // A later change to a digested lead does not post a card of its own.
+    const favorited = await app.act(burst[0]!.id, { kind: 'favorite' }, { kind: 'user', id: 'u1', name: 'U', canManage: false });
+    expect(favorited.status).toBe('changed');
+    await settle();
     expect(gateway.of('leadCard')).toHaveLength(0);
   });
 

@@ -11,7 +11,7 @@ import { transition } from '../services/leadLifecycle';
 import { LeadsApp } from '../services/leadsApp';
 import { silentLogger } from '../services/logger';
 import { ensureTables, openTables } from '../services/tables';
-import { demoReferrals } from './demoSeed';
+import { demoReferrals } from '../scripts/demoSeed';
 
 const rows: Array<[string, string]> = [];
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? 0;

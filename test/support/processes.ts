@@ -1,0 +1,165 @@
+/**
+ * Real processes for the reliability suite and the bench: Azurite's Table service on its own
+ * (so the app can be killed while storage lives on, or storage stopped while the app runs), and
+ * the built app (`dist/index.js`, as `npm start` runs it) with its logs captured.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import path from 'node:path';
+import { DEV_ACCOUNT, DEV_KEY } from '../../services/embeddedAzurite';
+
+export const ROOT = path.resolve(__dirname, '..', '..', __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '.');
+const AZURITE_TABLE = require.resolve('azurite/dist/src/table/main.js');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves when something accepts TCP connections on the port (or rejects after `timeoutMs`). */
+export async function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Polls `check` until it returns a value (not undefined/false), or throws after `timeoutMs`. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+export interface AzuriteProcess {
+  port: number;
+  connectionString: string;
+  /** Graceful stop (SIGTERM): Azurite saves its data when it has a location. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and location. */
+  restart(): Promise<void>;
+}
+
+/** Azurite's Table service as its own process, in memory or on disk at `location`. */
+export async function startAzurite(options: { location?: string } = {}): Promise<AzuriteProcess> {
+  const port = await freePort();
+  const args = [AZURITE_TABLE, '--tableHost', '127.0.0.1', '--tablePort', String(port), '--skipApiVersionCheck', '--disableTelemetry', '--silent'];
+  args.push(...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']));
+  let child: ChildProcess | undefined;
+  const launch = async () => {
+    child = spawn(process.execPath, args, { stdio: 'ignore' });
+    await waitForPort(port);
+  };
+  await launch();
+  const endpoint = `http://127.0.0.1:${port}/${DEV_ACCOUNT}`;
+  return {
+    port,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};TableEndpoint=${endpoint};`,
+    async stop() {
+      if (!child) return;
+      const exited = exitOf(child);
+      child.kill('SIGTERM');
+      await exited;
+      child = undefined;
+    },
+    restart: launch,
+  };
+}
+
+export interface AppProcess {
+  url: string;
+  pid: number;
+  /** Every line the app wrote to stdout and stderr so far. */
+  output: string[];
+  /** SIGTERM, then waits for the exit code. */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILL: no chance to finish anything. */
+  kill(): Promise<void>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs the built app with these settings (and nothing from the caller's environment or .env). */
+export function spawnApp(env: Record<string, string>, options: { cwd?: string } = {}): { child: ChildProcess; output: string[]; exited: AppProcess['exited'] } {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'index.js')], {
+    cwd: options.cwd ?? ROOT,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    let rest = '';
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop() ?? '';
+      output.push(...lines);
+    });
+  }
+  return { child, output, exited: exitOf(child) };
+}
+
+/** Starts the built app and resolves once it listens (its "listening" log line gives the port). */
+export async function startApp(env: Record<string, string>, options: { cwd?: string; timeoutMs?: number } = {}): Promise<AppProcess> {
+  const { child, output, exited } = spawnApp(env, options);
+  const port = await Promise.race([
+    eventually(
+      'the app to listen',
+      async () => {
+        for (const line of output) {
+          if (!line.includes('"listening"')) continue;
+          return (JSON.parse(line) as { port: number }).port;
+        }
+        return undefined;
+      },
+      options.timeoutMs ?? 30_000,
+      20,
+    ),
+    exited.then(({ code, signal }) => {
+      throw new Error(`the app exited (${code ?? signal}) before listening:\n${output.join('\n')}`);
+    }),
+  ]);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid ?? 0,
+    output,
+    exited,
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
