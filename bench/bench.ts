@@ -1,85 +1,77 @@
 /**
- * `npm run bench`: speed and memory of the hot paths — card rendering, the lifecycle, ingestion
- * and an Accept against a real (in-process, in-memory) Azurite. Prints a table; bounded in time.
+ * `npm run bench`: one command that starts its own Azurite (in memory), the real server (the
+ * built app as its own process) and a loopback fake Bot Connector, and measures side by side:
+ * Accept through /api/messages against the storage floor, ingest, delivery, a scheduler pass over
+ * 10,000 and 1,000 stored leads, memory and start-up. Prints a table (stdout; progress on stderr)
+ * and writes bench/results.json. `npm run bench -- --profile` also CPU-profiles the server under
+ * the Accept load and summarizes where the time went.
  */
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { renderLeadCard } from '../cards';
-import { loadConfig } from '../services/config';
-import { startEmbeddedAzurite } from '../services/embeddedAzurite';
-import { leadFromReferral } from '../services/leadFromReferral';
-import { transition } from '../services/leadLifecycle';
-import { LeadsApp } from '../services/leadsApp';
-import { silentLogger } from '../services/logger';
-import { ensureTables, openTables } from '../services/tables';
-import { demoReferrals } from '../scripts/demoSeed';
-
-const rows: Array<[string, string]> = [];
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? 0;
-
-function timeSync(label: string, n: number, work: (i: number) => void): void {
-  for (let i = 0; i < Math.min(200, n); i++) work(i); // warm up
-  const start = performance.now();
-  for (let i = 0; i < n; i++) work(i);
-  rows.push([label, `${(((performance.now() - start) / n) * 1000).toFixed(1)} µs/op (n=${n})`]);
-}
+import { referral } from '../test/fixtures/referrals';
+import { startAzurite } from '../test/support/processes';
+import { benchAccept } from './acceptBench';
+import { summarizeProfile } from './cpuProfile';
+import { benchDelivery, benchIngest } from './flowBench';
+import { profileText, roundTrips, table, writeResults, type Figures } from './report';
+import { benchStoredLeads, schedulerPass, seedSchedulerLeads } from './schedulerBench';
+import { checkSeedLayout } from './seedLeads';
+import { benchStartup } from './startupBench';
+import { progress, timed } from './stats';
+import { traceRoundTrips } from './traceBench';
 
 async function main(): Promise<void> {
-  const now = new Date();
-  const referral = demoReferrals(now).referrals[0]!;
-  const lead = leadFromReferral(referral, { now, responseDays: 14 });
-  const admin = { kind: 'user' as const, id: 'bench-admin', name: 'Bench Admin', canManage: true };
-  const deal = { name: 'Bench deal', value: 1000, currency: 'USD', purchaseDate: '2027-01-01' };
+  const began = performance.now();
+  const profileDir = process.argv.includes('--profile') ? mkdtempSync(path.join(tmpdir(), 'bench-cpu-')) : undefined;
+  progress('starting Azurite (its own process, in memory)');
+  const azurite = await startAzurite();
+  const storage = azurite.connectionString;
+  try {
+    // Start-up first, while the machine is quiet and Azurite holds nothing.
+    const startup = await benchStartup(storage);
+    const profiled = (phase: string) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, phase)}`] : undefined);
+    const accept = await benchAccept(storage, { nodeArgs: profiled('accept') });
+    const ingest = await benchIngest(storage, { nodeArgs: profiled('ingest') });
+    const delivery = await benchDelivery(storage);
 
-  timeSync('render lead card (view)', 5000, () => renderLeadCard(lead, { locale: 'en', now, flameWindowHours: 72 }));
-  timeSync('render lead card (Accept form, de)', 5000, () => renderLeadCard(lead, { locale: 'de', now, flameWindowHours: 72, mode: 'accept' }));
-  timeSync('lifecycle transition (accept)', 20000, () => transition(lead, { kind: 'accept', deal }, admin, now));
+    // T0: the stored leads' due times are laid out around it (see schedulerBench.ts).
+    const t0 = Date.now();
+    progress('stored leads: writing 10,000 and, under another prefix, 1,000 (50 of each due at T0 + 30 min)');
+    await checkSeedLayout(storage, referral({ name: 'Layout check' }), new Date(t0));
+    const seeding = await timed(() => seedSchedulerLeads(storage, 10_000, t0, 'bs10k'));
+    const small = await seedSchedulerLeads(storage, 1_000, t0, 'bs1k');
+    const stored = await benchStoredLeads(storage, seeding.value, Math.round(seeding.ms / 1000));
+    progress('scheduler: a pass over 10,000 stored leads, then over 1,000');
+    const stored10k = await schedulerPass(storage, seeding.value.prefix, 10_000, t0);
+    const stored1k = await schedulerPass(storage, small.prefix, 1_000, t0);
 
-  const azurite = await startEmbeddedAzurite({ inMemory: true });
-  const tables = openTables(azurite.connectionString, 'bench');
-  await ensureTables(tables);
-  const app = new LeadsApp({ tables, settings: loadConfig({ LOG_LEVEL: 'silent' }), log: silentLogger });
-  // With --expose-gc (npm run bench passes it) the heap figures are live data, not GC timing.
-  const settledHeap = () => {
-    (globalThis as { gc?: () => void }).gc?.();
-    return process.memoryUsage().heapUsed;
-  };
-  const heapBefore = settledHeap();
+    const trace = await traceRoundTrips(storage, azurite.port);
+    const figures: Figures = { accept, ingest, delivery, stored, scheduler: { stored10k, stored1k }, startup, trace };
+    if (profileDir) {
+      const profileOf = (phase: string) => {
+        const file = readdirSync(path.join(profileDir, phase)).find((f) => f.endsWith('.cpuprofile'));
+        return file ? path.join(profileDir, phase, file) : undefined;
+      };
+      const acceptProfile = profileOf('accept');
+      const ingestProfile = profileOf('ingest');
+      figures.profile = {
+        accept: acceptProfile ? summarizeProfile(acceptProfile, accept.windows, accept.accepts) : undefined,
+        ingest: ingestProfile ? summarizeProfile(ingestProfile, [ingest.window], ingest.leads) : undefined,
+      };
+    }
 
-  const batches = 10;
-  const perBatch = 50;
-  const batchTimes: number[] = [];
-  const start = performance.now();
-  for (let b = 0; b < batches; b++) {
-    const batch = Array.from({ length: perBatch }, (_, i) => ({ ...referral, id: `bench-${b}-${i}` }));
-    const t = performance.now();
-    await app.ingest(batch);
-    batchTimes.push(performance.now() - t);
+    const seconds = Math.round((performance.now() - began) / 1000);
+    const written = writeResults(figures, seconds);
+    console.log(table(figures));
+    console.log(`\n${roundTrips(figures)}`);
+    if (figures.profile?.accept) console.log(`\n${profileText(figures.profile.accept, `the Accept runs (${accept.accepts} Accepts)`, 'Accept')}`);
+    if (figures.profile?.ingest) console.log(`\n${profileText(figures.profile.ingest, `ingest (${ingest.leads} leads, until projected)`, 'lead')}`);
+    progress(`done in ${seconds} s; figures in ${path.relative(process.cwd(), written)}${profileDir ? `; CPU profile in ${profileDir}` : ''}`);
+  } finally {
+    await azurite.stop();
   }
-  const total = batches * perBatch;
-  rows.push(['ingest (Azurite, batches of 50)', `${((total / (performance.now() - start)) * 1000).toFixed(0)} leads/s; batch p50 ${percentile(batchTimes, 50).toFixed(0)} ms, p95 ${percentile(batchTimes, 95).toFixed(0)} ms`]);
-  await app.settle();
-
-  const acceptTimes: number[] = [];
-  for (let i = 0; i < 100; i++) {
-    const t = performance.now();
-    await app.act(`bench-${Math.floor(i / perBatch)}-${i % perBatch}`, { kind: 'accept', deal }, admin);
-    acceptTimes.push(performance.now() - t);
-  }
-  rows.push(['accept (read + ETag transaction)', `p50 ${percentile(acceptTimes, 50).toFixed(1)} ms, p95 ${percentile(acceptTimes, 95).toFixed(1)} ms (n=100)`]);
-
-  const pageTimes: number[] = [];
-  for (let i = 0; i < 50; i++) {
-    const t = performance.now();
-    await app.views.page('marketplace', { size: 10 });
-    pageTimes.push(performance.now() - t);
-  }
-  rows.push(['list page of 10 (500 leads stored)', `p50 ${percentile(pageTimes, 50).toFixed(1)} ms, p95 ${percentile(pageTimes, 95).toFixed(1)} ms`]);
-  rows.push(['live heap growth after 500 leads', `${((settledHeap() - heapBefore) / 1024 / 1024).toFixed(1)} MiB (rss ${(process.memoryUsage().rss / 1024 / 1024).toFixed(0)} MiB)`]);
-  await app.stop();
-  await azurite.close();
-
-  const width = Math.max(...rows.map(([label]) => label.length));
-  for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value}`);
 }
 
 main().catch((error: unknown) => {

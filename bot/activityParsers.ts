@@ -3,6 +3,51 @@ import { z } from 'zod';
 import { REFERRAL_ID_PATTERN } from '../services/referral';
 import { VIEWS } from '../services/leadViews';
 
+/** Teams ids ("29:1a…", "19:…@thread.tacv2", "a:1…") are visible ASCII; they go into URLs and headers. */
+const teamsId = z.string().regex(/^[\x21-\x7e]{1,1024}$/, 'must be a Teams id');
+const text = (max: number) => z.string().max(max).nullish();
+
+// Typed as the Bot Connector serializes them: a reply copies these fields back out.
+const account = z.looseObject({
+  id: teamsId,
+  name: text(512),
+  // A GUID from Teams; letters, digits and dashes keep it a valid storage key whatever the client.
+  aadObjectId: z.string().regex(/^[0-9A-Za-z-]{0,128}$/, 'must be an AAD object id').nullish(),
+  role: text(64),
+});
+
+/**
+ * The parts of an activity that botbuilder and the bot read. Teams always sends them so; anything
+ * else (no sender, a number for a locale, no type) is answered 400 before a turn starts.
+ */
+export const activityEnvelopeSchema = z.looseObject({
+  type: z.string().min(1).max(64),
+  id: text(1024),
+  name: text(128),
+  action: text(64),
+  channelId: z.string().min(1).max(64),
+  serviceUrl: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(2048),
+  from: account,
+  recipient: account,
+  conversation: z.looseObject({
+    id: teamsId,
+    name: text(512),
+    isGroup: z.boolean().nullish(),
+    conversationType: text(64),
+    tenantId: text(128),
+    aadObjectId: text(128),
+    role: text(64),
+  }),
+  channelData: z.looseObject({ tenant: z.looseObject({ id: text(128) }).nullish() }).nullish(),
+  text: text(100_000),
+  locale: text(64),
+  localTimezone: text(128),
+  replyToId: text(1024),
+  entities: z.array(z.record(z.string(), z.unknown())).max(100).nullish(),
+  membersAdded: z.array(account).max(1000).nullish(),
+  membersRemoved: z.array(account).max(1000).nullish(),
+});
+
 export const invokeValueSchema = z.object({
   action: z.object({
     type: z.literal('Action.Execute'),

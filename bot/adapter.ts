@@ -1,19 +1,60 @@
 /**
  * The Bot Framework adapter. With MicrosoftAppId set, every inbound request's JWT is verified
  * (issuer, audience, serviceUrl); without it the adapter is anonymous — development only.
+ * /api/messages verifies first and answers a refusal itself: a fast 401, also when the signing
+ * keys cannot be fetched (botbuilder would answer 500, or wait as long as the network does).
  */
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type TurnContext } from 'botbuilder';
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type Activity, type InvokeResponse, type TurnContext } from 'botbuilder';
 import type { Config } from '../services/config';
 import type { Logger } from '../services/logger';
+import { tokenRefusal } from './inboundToken';
 
-export function createAdapter(config: Config, log: Logger): CloudAdapter {
+export type VerifiedRequest = Awaited<ReturnType<ConfigurationBotFrameworkAuthentication['authenticateRequest']>>;
+
+const VERIFY_TIMEOUT_MS = 5_000;
+
+export class LeadsAdapter extends CloudAdapter {
+  constructor(
+    private readonly authentication: ConfigurationBotFrameworkAuthentication,
+    private readonly appId: string | undefined,
+    private readonly log: Logger,
+  ) {
+    super(authentication);
+  }
+
+  /** The verified request, or undefined when the token is missing, invalid or cannot be checked. */
+  async verify(activity: Activity, authHeader: string): Promise<VerifiedRequest | undefined> {
+    const refusal = tokenRefusal(authHeader, this.appId, Date.now() / 1000);
+    if (refusal) {
+      this.log.debug({ refusal }, 'Bot Framework token refused');
+      return undefined;
+    }
+    try {
+      return await withTimeout(this.authentication.authenticateRequest(activity, authHeader), VERIFY_TIMEOUT_MS);
+    } catch (error) {
+      // botbuilder's AuthenticationError carries 401; anything else means the keys could not be fetched.
+      const invalid = (error as { statusCode?: unknown }).statusCode === 401;
+      const reason = error instanceof Error ? error.message : String(error);
+      if (invalid) this.log.debug({ refusal: reason }, 'Bot Framework token refused');
+      else this.log.warn({ reason }, 'Bot Framework token refused: it could not be verified');
+      return undefined;
+    }
+  }
+
+  /** Runs the turn of a verified request; returns the invoke response, if any. */
+  runVerified(request: VerifiedRequest, activity: Activity, logic: (context: TurnContext) => Promise<void>): Promise<InvokeResponse | undefined> {
+    return this.processActivity(request, activity, logic);
+  }
+}
+
+export function createAdapter(config: Config, log: Logger): LeadsAdapter {
   const auth = new ConfigurationBotFrameworkAuthentication({
     MicrosoftAppId: config.MicrosoftAppId ?? '',
     MicrosoftAppPassword: config.MicrosoftAppPassword ?? '',
     MicrosoftAppType: config.MicrosoftAppType,
     MicrosoftAppTenantId: config.MicrosoftAppTenantId ?? '',
   });
-  const adapter = new CloudAdapter(auth);
+  const adapter = new LeadsAdapter(auth, config.MicrosoftAppId, log);
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
     log.error({ err: error, activityType: context.activity.type, conversation: context.activity.conversation?.id }, 'turn failed');
     if (context.activity.type === 'message') {
@@ -21,4 +62,12 @@ export function createAdapter(config: Config, log: Logger): CloudAdapter {
     }
   };
   return adapter;
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -57,14 +57,14 @@ export async function handleCardAction(invokeValue: unknown, clicker: Clicker, d
 
   if (verb === 'refresh' || verb === 'lead.open') return show();
 
-  const form = FORM_VERBS[verb];
+  const form = FORM_VERBS.get(verb);
   if (form) {
     if (!clicker.actor.canManage) return show({ notice: forbidden(form.command, clicker.locale, deps) });
     if (!ALLOWED[lead.stage].has(form.command)) return show({ notice: alreadyChanged(lead, clicker) });
     return show({ mode: form.mode });
   }
 
-  const submit = SUBMIT_VERBS[verb];
+  const submit = SUBMIT_VERBS.get(verb);
   if (!submit) return errorResponse(400, 'BadRequest', 'This card action is not one Partner Leads knows.');
   const inputs = formInputsSchema.parse(data);
   const command = commandFromForm(submit.command, inputs, target.data.revision, clicker.teamsUserId);

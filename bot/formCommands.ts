@@ -3,17 +3,20 @@ import { FORM_MODES, FORMS, type FormMode } from '../cards';
 import type { LeadCommand } from '../services/leadCommands';
 import type { FormInputs } from './activityParsers';
 
+type VerbTarget = { mode?: FormMode; command: LeadCommand['kind'] };
+
+// Maps, not objects: a verb such as "constructor" must not find Object.prototype's.
 /** Buttons that open a form on the card, by verb. */
-export const FORM_VERBS: Record<string, { mode: FormMode; command: LeadCommand['kind'] }> = Object.fromEntries(
+export const FORM_VERBS: ReadonlyMap<string, Required<VerbTarget>> = new Map(
   FORM_MODES.map((mode) => [FORMS[mode].open, { mode, command: FORMS[mode].command }]),
 );
 
 /** Buttons that change the lead, by verb, with the form to show again if the input is invalid. */
-export const SUBMIT_VERBS: Record<string, { mode?: FormMode; command: LeadCommand['kind'] }> = {
-  ...Object.fromEntries(FORM_MODES.map((mode) => [FORMS[mode].submit, { mode, command: FORMS[mode].command }])),
-  'lead.favorite': { command: 'favorite' },
-  'lead.unfavorite': { command: 'unfavorite' },
-};
+export const SUBMIT_VERBS: ReadonlyMap<string, VerbTarget> = new Map<string, VerbTarget>([
+  ...FORM_MODES.map((mode) => [FORMS[mode].submit, { mode, command: FORMS[mode].command }] as const),
+  ['lead.favorite', { command: 'favorite' }],
+  ['lead.unfavorite', { command: 'unfavorite' }],
+]);
 
 const blankToUndefined = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
 

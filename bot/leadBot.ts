@@ -64,14 +64,20 @@ export class LeadBot extends TeamsActivityHandler {
 
   /** Universal Actions are answered here, always with HTTP 200 (Teams expects it). */
   protected override async onInvokeActivity(context: TurnContext): Promise<InvokeResponse> {
-    if (context.activity.name !== 'adaptiveCard/action') return super.onInvokeActivity(context);
+    if (context.activity.name !== 'adaptiveCard/action') {
+      // botbuilder answers invokes nobody handles with 501; for Teams that is our bad request, not an outage.
+      const answer = await super.onInvokeActivity(context);
+      return answer.status === 501 ? { status: 400, body: errorResponse(400, 'NotSupported', 'Partner Leads does not handle this request.') } : answer;
+    }
     try {
       const body = await handleCardAction(context.activity.value, await this.clicker(context), this.deps());
       return { status: 200, body };
     } catch (error) {
       // Storage down or a bug: Teams still gets its HTTP 200 with an error body, never a 5xx.
-      this.options.log.error({ err: error, verb: (context.activity.value as { action?: { verb?: string } })?.action?.verb }, 'card action failed');
+      const verb = (context.activity.value as { action?: { verb?: string } })?.action?.verb;
       const storage = error instanceof StorageUnavailableError;
+      if (storage) this.options.log.warn({ storage: error.reason, verb }, 'card action failed: storage unavailable');
+      else this.options.log.error({ err: error, verb }, 'card action failed');
       return {
         status: 200,
         body: errorResponse(500, storage ? 'ServiceUnavailable' : 'InternalError', storage ? 'Partner Leads cannot reach its storage right now. Please try again in a minute.' : 'Something went wrong. Please try again.'),

@@ -1,5 +1,5 @@
 /** The HTTP API: POST /api/leads (ingest), GET /api/leads/:id, /healthz, /readyz. */
-import restify, { type Request, type Response, type Server } from 'restify';
+import restify, { type Next, type Request, type Response, type Server } from 'restify';
 import { StorageUnavailableError } from '../services/errors';
 import { parseReferrals } from '../services/ingestReferrals';
 import type { LeadsApp } from '../services/leadsApp';
@@ -7,7 +7,7 @@ import type { Logger } from '../services/logger';
 import { getLeadWithHistory } from '../services/readLeads';
 import { REFERRAL_ID_PATTERN } from '../services/referral';
 import { createApiAuth } from './apiAuth';
-import { sendError } from './httpErrors';
+import { requireJsonBody, sendError } from './httpErrors';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
@@ -22,21 +22,23 @@ export function mountLeadsApi(server: Server, options: LeadsApiOptions): void {
   const { app, log } = options;
   const authorize = createApiAuth(options.apiKey);
 
-  const guarded = (handler: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
+  /** Checks the key before anything else is looked at: a caller without it learns nothing. */
+  const requireKey = (req: Request, res: Response, next: Next) => {
     const verdict = authorize(req);
-    if (verdict !== 'ok') {
-      const message =
-        verdict === 'not_loopback'
-          ? 'LEADS_API_KEY is not set: only callers on this machine may use the API'
-          : 'Send Authorization: Bearer <LEADS_API_KEY>';
-      if (verdict !== 'not_loopback') res.header('WWW-Authenticate', 'Bearer');
-      return sendError(res, 401, 'unauthorized', message);
-    }
+    if (verdict === 'ok') return next();
+    const message =
+      verdict === 'not_loopback' ? 'LEADS_API_KEY is not set: only callers on this machine may use the API' : 'Send Authorization: Bearer <LEADS_API_KEY>';
+    if (verdict !== 'not_loopback') res.header('WWW-Authenticate', 'Bearer');
+    sendError(res, 401, 'unauthorized', message);
+    return next(false);
+  };
+
+  const guarded = (handler: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
     try {
       await handler(req, res);
     } catch (error) {
       if (error instanceof StorageUnavailableError) {
-        log.warn({ err: error.cause }, 'storage unavailable');
+        log.warn({ storage: error.reason }, 'storage unavailable: answered 503');
         return sendError(res, 503, 'storage_unavailable', 'Storage is unavailable; try again shortly', undefined, { 'Retry-After': '5' });
       }
       log.error({ err: error }, 'request failed');
@@ -46,6 +48,8 @@ export function mountLeadsApi(server: Server, options: LeadsApiOptions): void {
 
   server.post(
     '/api/leads',
+    requireKey,
+    requireJsonBody,
     restify.plugins.bodyReader({ maxBodySize: MAX_BODY_BYTES }),
     guarded(async (req, res) => {
       const body = parseJson(req);
@@ -66,6 +70,7 @@ export function mountLeadsApi(server: Server, options: LeadsApiOptions): void {
 
   server.get(
     '/api/leads/:id',
+    requireKey,
     guarded(async (req, res) => {
       const id = String(req.params.id ?? '');
       if (!REFERRAL_ID_PATTERN.test(id)) return sendError(res, 404, 'not_found', `No lead ${id}`);

@@ -32,7 +32,9 @@ export async function start(config: Config, log: Logger, options: { inMemory?: b
     log,
   });
   const app = new LeadsApp({ tables: storage.tables, settings: config, log, now: options.now });
+  let stopping: Promise<void> | undefined;
   const server = createServer({
+    stopping: () => stopping !== undefined,
     app,
     apiKey: config.LEADS_API_KEY,
     ready: () => ping(storage.connectionString),
@@ -42,11 +44,13 @@ export async function start(config: Config, log: Logger, options: { inMemory?: b
   const port = await listen(server, config.PORT, log, config.production ? '0.0.0.0' : '127.0.0.1');
   app.start();
 
-  let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       log.info('stopping');
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Requests in flight finish (and are acknowledged); idle connections close now, busy ones after their answer.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.server.closeIdleConnections();
+      await closed;
       await app.stop();
       await storage.close();
       log.info('stopped');

@@ -6,17 +6,34 @@ import { mountLeadsApi, type LeadsApiOptions } from './leadsApi';
 export interface ServerOptions extends LeadsApiOptions {
   /** Mounts POST /api/messages. */
   mountBot?: (server: Server) => void;
+  /** True once a stop began: new requests are turned away (503) so in-flight ones can finish. */
+  stopping?: () => boolean;
 }
+
+const RESTIFY_ERROR_CODES: Record<number, string> = {
+  400: 'malformed_json', // the JSON body parser's InvalidContent
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+};
 
 export function createServer(options: ServerOptions): Server {
   const server = restify.createServer({ name: 'partner-leads', handleUncaughtExceptions: false });
-  // restify's own errors (413, 404, 405) in our one error shape.
+  // restify's own errors (invalid JSON, 413, 404, 405) in our one error shape.
   server.on('restifyError', (_req, _res, err, callback) => {
     const status: number = err.statusCode ?? 500;
-    const code = status === 413 ? 'payload_too_large' : status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : 'error';
-    const message = status === 413 ? 'The body is larger than 256 KB' : err.message;
+    const code = RESTIFY_ERROR_CODES[status] ?? 'error';
+    const message = status === 413 ? 'The body is too large' : err.message;
     err.toJSON = () => ({ error: { code, message } });
     return callback();
+  });
+  // Keep-alive connections would otherwise carry new requests into a stopping server forever.
+  server.pre((_req, res, next) => {
+    if (!options.stopping?.()) return next();
+    res.header('Connection', 'close');
+    res.header('Retry-After', '5');
+    res.send(503, { error: { code: 'shutting_down', message: 'The service is restarting; try again shortly' } });
+    return next(false);
   });
   mountLeadsApi(server, options);
   options.mountBot?.(server);

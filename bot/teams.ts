@@ -1,11 +1,17 @@
 /** Mounts POST /api/messages: the adapter, the bot, and the gateway the dispatcher sends through. */
+import type { Activity } from 'botbuilder';
 import restify, { type Request, type Response, type Server } from 'restify';
 import type { Config } from '../services/config';
 import type { LeadsApp } from '../services/leadsApp';
 import type { Logger } from '../services/logger';
+import { toFieldIssues } from '../services/errors';
+import { activityEnvelopeSchema } from './activityParsers';
 import { createAdapter } from './adapter';
 import { BotGateway } from './botGateway';
+import { requireJsonBody, sendError } from './httpErrors';
 import { LeadBot } from './leadBot';
+
+const MAX_ACTIVITY_BYTES = 1024 * 1024;
 
 export function mountTeams(server: Server, options: { app: LeadsApp; config: Config; log: Logger }): void {
   const { app, config, log } = options;
@@ -14,7 +20,27 @@ export function mountTeams(server: Server, options: { app: LeadsApp; config: Con
   app.useGateway(
     new BotGateway(adapter, config.MicrosoftAppId ?? '', { now: app.now, flameWindowHours: config.FLAME_WINDOW_HOURS, responseDays: config.LEAD_RESPONSE_DAYS }),
   );
-  server.post('/api/messages', restify.plugins.bodyParser({ maxBodySize: 1024 * 1024 }), async (req: Request, res: Response) => {
-    await adapter.process(req, res, (context) => bot.run(context));
+  // requireJsonBody first: the body parser would also take forms and file uploads.
+  const jsonBody = restify.plugins.bodyParser({ maxBodySize: MAX_ACTIVITY_BYTES });
+  server.post('/api/messages', requireJsonBody, jsonBody, async (req: Request, res: Response) => {
+    // botbuilder throws (a 500) on an activity without a type, and handlers assume a sender.
+    const envelope = activityEnvelopeSchema.safeParse(req.body);
+    if (!envelope.success) {
+      return sendError(res, 400, 'invalid_activity', 'This is not an activity Partner Leads can handle', toFieldIssues(envelope.error.issues));
+    }
+    const activity = req.body as Activity;
+    const verified = await adapter.verify(activity, req.headers.authorization ?? '');
+    if (!verified) {
+      res.header('WWW-Authenticate', 'Bearer');
+      return sendError(res, 401, 'unauthorized', 'A valid Bot Framework token is required');
+    }
+    try {
+      const answer = await adapter.runVerified(verified, activity, (context) => bot.run(context));
+      res.send(answer?.status ?? 200, answer?.body);
+    } catch (error) {
+      // Turn errors are handled in onTurnError; this is the adapter itself failing.
+      log.error({ err: error, activityType: activity.type }, 'activity failed');
+      sendError(res, 500, 'internal', 'Something went wrong');
+    }
   });
 }

@@ -15,14 +15,15 @@ export interface CommandDeps {
   adminsConfigured: boolean;
 }
 
-const ROLE_ALIASES: Record<string, Role> = {
-  leadadmin: 'leadAdmin',
-  referralsadmin: 'leadAdmin',
-  referrals: 'leadAdmin',
-  partneradmin: 'partnerAdmin',
-  mpnpartneradmin: 'partnerAdmin',
-  mpn: 'partnerAdmin',
-};
+// A Map: "grant <id> constructor" must not find Object.prototype.constructor.
+const ROLE_ALIASES: ReadonlyMap<string, Role> = new Map([
+  ['leadadmin', 'leadAdmin'],
+  ['referralsadmin', 'leadAdmin'],
+  ['referrals', 'leadAdmin'],
+  ['partneradmin', 'partnerAdmin'],
+  ['mpnpartneradmin', 'partnerAdmin'],
+  ['mpn', 'partnerAdmin'],
+]);
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -76,7 +77,7 @@ async function changeRole(verb: 'grant' | 'revoke', args: string[], clicker: Cli
     const removed = await deps.app.roles.revoke(id);
     return t(locale, removed ? 'command.revoked' : 'command.revokeNothing', { id });
   }
-  const role = ROLE_ALIASES[roleName.toLowerCase().replace(/[^a-z]/g, '')];
+  const role = ROLE_ALIASES.get(roleName.toLowerCase().replace(/[^a-z]/g, ''));
   if (!role) return t(locale, 'command.grantUsage');
   await deps.app.roles.grant(id, role, clicker.actor.id);
   return t(locale, 'command.granted', { id, role: t(locale, `role.${role}` as never) });

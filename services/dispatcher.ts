@@ -260,7 +260,7 @@ export class Dispatcher {
             const delivery = await deliveries.get(item.leadId ?? '', conversationKey);
             // Posted after all (an earlier try got through): an ordinary update, not a digest line.
             const mark = delivery && !delivery.activityId && (await deliveries.record(delivery, { activityId: `${DIGEST_MARK}|${key}`, renderKey: '' }));
-            if (!mark) await release(item);
+            if (!mark) await outbox.retryLater(item, now.getTime(), 'posted before', 'routine');
             return mark ? item : undefined;
           }),
         );

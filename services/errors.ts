@@ -44,6 +44,14 @@ export class StorageUnavailableError extends AppError {
     super('storage_unavailable', 'Storage is unavailable', { cause });
     this.name = 'StorageUnavailableError';
   }
+
+  /** One line for the logs: an outage repeats on every request, its stack says nothing new. */
+  get reason(): string {
+    let cause = this.cause;
+    while (cause instanceof StorageUnavailableError) cause = cause.cause;
+    const { code, message } = (cause ?? {}) as { code?: unknown; message?: unknown };
+    return String(code ?? message ?? 'unknown');
+  }
 }
 
 /** zod issues as `{ path, message }` with dotted paths such as `customerProfile.team.0.email`. */

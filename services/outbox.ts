@@ -140,11 +140,15 @@ export class Outbox {
     await guard(() => this.table.updateEntity({ partitionKey: PENDING, rowKey: item.key, leaseUntil: 0 }, 'Merge'));
   }
 
-  /** Try again at `dueAt`; a failed try counts toward the limit, a throttled one does not. */
-  async retryLater(item: OutboxItem, dueAt: number, error: string, outcome: 'failed' | 'throttled' | 'released' = 'failed'): Promise<void> {
+  /**
+   * Try again at `dueAt`; a failed try counts toward the limit, a throttled one does not. A card
+   * found posted after all ('routine') is no longer a first post: it will not be digested again.
+   */
+  async retryLater(item: OutboxItem, dueAt: number, error: string, outcome: 'failed' | 'throttled' | 'released' | 'routine' = 'failed'): Promise<void> {
     const counts = {
       attempts: item.attempts + (outcome === 'failed' ? 1 : 0),
       throttles: (item.throttles ?? 0) + (outcome === 'throttled' ? 1 : 0),
+      ...(outcome === 'routine' && { urgent: false }),
     };
     const change = { partitionKey: PENDING, rowKey: item.key, dueAt, leaseUntil: 0, ...counts, lastError: error.slice(0, 500) };
     try {

@@ -1,5 +1,5 @@
 /** The Azure Tables this product uses: one client each, created once, names with an optional prefix. */
-import { TableClient, TableServiceClient, type TableEntityResult } from '@azure/data-tables';
+import { TableClient, TableServiceClient, type TableEntityResult, type TableServiceClientOptions } from '@azure/data-tables';
 import { StorageUnavailableError } from './errors';
 
 export const TABLE_NAMES = [
@@ -24,9 +24,10 @@ const clientOptions = (connectionString: string) => ({
   retryOptions: { maxRetries: 1, retryDelayInMs: 200, maxRetryDelayInMs: 1000, tryTimeoutInMs: 4_000 },
 });
 
-export function openTables(connectionString: string, prefix = ''): Tables {
+/** `options.additionalPolicies` lets a caller watch every request (the bench counts entities read). */
+export function openTables(connectionString: string, prefix = '', options: Pick<TableServiceClientOptions, 'additionalPolicies'> = {}): Tables {
   const entries = TABLE_NAMES.map(
-    (name) => [name, TableClient.fromConnectionString(connectionString, `${prefix}${name}`, clientOptions(connectionString))] as const,
+    (name) => [name, TableClient.fromConnectionString(connectionString, `${prefix}${name}`, { ...clientOptions(connectionString), ...options })] as const,
   );
   return Object.fromEntries(entries) as Tables;
 }

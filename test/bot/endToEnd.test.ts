@@ -7,7 +7,7 @@ import { FakeClock } from '../support/app';
 import { FakeConnector } from '../support/fakeConnector';
 import { getJson, postJson, startServer } from '../support/http';
 import { startTestStorage, type TestStorage } from '../support/storage';
-import { channel, dana, execute, groupChat, installUpdate, vic } from '../support/teamsActivities';
+import { channel, dana, execute, groupChat, installUpdate, message, vic } from '../support/teamsActivities';
 
 const KEY = 'end-to-end-key-0123456789';
 const auth = { authorization: `Bearer ${KEY}` };
@@ -155,5 +155,28 @@ describe('time, with the real server', () => {
     } finally {
       await timed.stop();
     }
+  });
+});
+
+describe('activities Teams would never send', () => {
+  it('refuses them with 400 or 415 before a turn starts, instead of a 500 or a failed turn', async () => {
+    const valid = message(groupChat('19:e2e-malformed@thread.v2'), vic, 'help', connector.url);
+    const refused = [
+      { ...valid, type: undefined }, // botbuilder threw: 500
+      { ...valid, from: undefined }, // the bot read from.aadObjectId: a failed turn
+      { ...valid, locale: 42 },
+      { ...valid, conversation: { ...valid.conversation, id: 'ünïcode-🔥' } }, // not a valid header for the reply
+      { ...valid, recipient: { ...valid.recipient, role: { not: 'a string' } } }, // the reply could not be serialized
+      { ...valid, from: { ...vic, aadObjectId: 'a/b#c?' } }, // not a storage key
+      { ...valid, serviceUrl: 'javascript:alert(1)' },
+    ];
+    for (const activity of refused) {
+      const answer = await teams(activity);
+      expect(answer).toMatchObject({ status: 400, body: { error: { code: 'invalid_activity' } } });
+    }
+    const asText = await fetch(`${server.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(valid) });
+    expect(asText.status).toBe(415);
+    expect(connector.posts('19:e2e-malformed@thread.v2')).toHaveLength(0);
+    expect((await teams(valid)).status).toBe(200);
   });
 });

@@ -264,6 +264,20 @@ describe('answers Teams can rely on', () => {
     expect(gone.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.activity.message' });
   });
 
+  it('answers a verb named like an Object property ("constructor", "toString") as unknown, not as an internal error', async () => {
+    const h = await harness();
+    for (const verb of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const answer = await h.click(vic, verb, { leadId: h.leadId });
+      expect(answer).toMatchObject({ status: 200, body: { statusCode: 400, type: 'application/vnd.microsoft.error', value: { code: 'BadRequest' } } });
+    }
+  });
+
+  it('answers an invoke it does not handle (task/fetch) with 400, not 501', async () => {
+    const h = await harness();
+    const replies = await h.turn({ ...execute(place, dana, 'refresh', {}, SERVICE_URL), name: 'task/fetch', value: {} });
+    expect(replies.find((r) => r.type === 'invokeResponse')?.value).toMatchObject({ status: 400, body: { value: { code: 'NotSupported' } } });
+  });
+
   it('answers with HTTP 200 and an error body when storage is down', async () => {
     const other = await startTestStorage();
     const app = makeApp(await other.freshTables());
@@ -349,6 +363,9 @@ describe('commands', () => {
     const after = await h.click(vic, 'lead.acceptForm', { leadId: h.leadId });
     expect(seen(after.card as CardAttachment).all).toContain('can accept leads');
     expect((await h.say(pat, 'grant someone admin'))[0]?.text).toMatch(/^Usage: grant/);
+    // A role named like an Object property is no role: nothing is granted.
+    expect((await h.say(pat, `grant ${vic.aadObjectId} constructor`, personal(pat)))[0]?.text).toMatch(/^Usage: grant/);
+    expect(await h.app.roles.roleOf(vic.aadObjectId)).toBeUndefined();
   });
 });
 

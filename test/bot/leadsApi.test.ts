@@ -63,6 +63,20 @@ describe('POST /api/leads', () => {
     expect(await postJson(`${server.url}/api/leads`, huge, auth)).toMatchObject({ status: 413, body: { error: { code: 'payload_too_large' } } });
   });
 
+  it('answers 415 for a body that is not declared JSON, and stores nothing', async () => {
+    const input = referral();
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const answer = await postJson(`${server.url}/api/leads`, input, { ...auth, 'content-type': type });
+      expect(answer).toMatchObject({ status: 415, body: { error: { code: 'unsupported_media_type' } } });
+    }
+    expect((await postJson(`${server.url}/api/leads`, input, { ...auth, 'content-type': 'application/json; charset=utf-8' })).status).toBe(201);
+  });
+
+  it('checks the key before the body: a caller without it gets 401 whatever it sends', async () => {
+    expect((await postJson(`${server.url}/api/leads`, 'x'.repeat(300 * 1024))).status).toBe(401);
+    expect((await postJson(`${server.url}/api/leads`, referral(), { 'content-type': 'text/plain' })).status).toBe(401);
+  });
+
   it('answers 401 without the key or with a wrong one', async () => {
     expect((await postJson(`${server.url}/api/leads`, referral())).status).toBe(401);
     expect((await postJson(`${server.url}/api/leads`, referral(), { authorization: 'Bearer wrong-key-wrong-key' })).status).toBe(401);

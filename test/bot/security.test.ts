@@ -1,4 +1,5 @@
 import { referral } from '../fixtures/referrals';
+import { untrustedTokens } from '../support/botTokens';
 import { postJson, startServer } from '../support/http';
 import { startTestStorage, type TestStorage } from '../support/storage';
 import { channel, dana, execute, message } from '../support/teamsActivities';
@@ -33,6 +34,15 @@ describe('in production (MicrosoftAppId set)', () => {
     const forged = `eyJhbGciOiJub25lIn0.eyJpc3MiOiAiaHR0cHM6Ly9sb2dpbi5ldmlsLmV4YW1wbGUvIiwgImF1ZCI6ICIxMTExMTExMS0yMjIyLTQzMzMtODQ0NC01NTU1NTU1NTU1NTUiLCAic2VydmljZXVybCI6ICJodHRwOi8vMTI3LjAuMC4xOjkvIn0.`;
     const answer = await postJson(`${server.url}/api/messages`, execute(channel(), dana, 'lead.open', { leadId: 'x' }, 'http://127.0.0.1:9/'), { authorization: `Bearer ${forged}` });
     expect(answer.status).toBe(401);
+  });
+
+  it('refuses forged, expired and unsigned tokens with a fast 401, without needing the network to fetch signing keys', async () => {
+    for (const [kind, token] of Object.entries(untrustedTokens(PRODUCTION.MicrosoftAppId, 'http://127.0.0.1:9/'))) {
+      const started = Date.now();
+      const answer = await postJson(`${server.url}/api/messages`, execute(channel(), dana, 'lead.open', { leadId: 'x' }, 'http://127.0.0.1:9/'), { authorization: `Bearer ${token}` });
+      expect({ kind, status: answer.status, code: answer.body?.error?.code }).toEqual({ kind, status: 401, code: 'unauthorized' });
+      expect(Date.now() - started).toBeLessThan(6_000);
+    }
   });
 
   it('refuses leads API callers without the key, even from this machine', async () => {

@@ -64,7 +64,7 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: Nod
 export interface AzuriteProcess {
   port: number;
   connectionString: string;
-  /** Graceful stop (SIGTERM): Azurite saves its data when it has a location. */
+  /** Graceful stop (SIGINT, the signal Azurite handles): it saves its data when it has a location. */
   stop(): Promise<void>;
   /** Starts it again on the same port and location. */
   restart(): Promise<void>;
@@ -88,7 +88,7 @@ export async function startAzurite(options: { location?: string } = {}): Promise
     async stop() {
       if (!child) return;
       const exited = exitOf(child);
-      child.kill('SIGTERM');
+      child.kill('SIGINT');
       await exited;
       child = undefined;
     },
@@ -109,8 +109,9 @@ export interface AppProcess {
 }
 
 /** Runs the built app with these settings (and nothing from the caller's environment or .env). */
-export function spawnApp(env: Record<string, string>, options: { cwd?: string } = {}): { child: ChildProcess; output: string[]; exited: AppProcess['exited'] } {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'index.js')], {
+export function spawnApp(env: Record<string, string>, options: { cwd?: string; nodeArgs?: string[] } = {}): { child: ChildProcess; output: string[]; exited: AppProcess['exited'] } {
+  // nodeArgs: flags for node itself (the bench profiles with --cpu-prof, which NODE_OPTIONS refuses).
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(ROOT, 'dist', 'index.js')], {
     cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -129,7 +130,7 @@ export function spawnApp(env: Record<string, string>, options: { cwd?: string } 
 }
 
 /** Starts the built app and resolves once it listens (its "listening" log line gives the port). */
-export async function startApp(env: Record<string, string>, options: { cwd?: string; timeoutMs?: number } = {}): Promise<AppProcess> {
+export async function startApp(env: Record<string, string>, options: { cwd?: string; timeoutMs?: number; nodeArgs?: string[] } = {}): Promise<AppProcess> {
   const { child, output, exited } = spawnApp(env, options);
   const port = await Promise.race([
     eventually(

@@ -1,0 +1,156 @@
+/**
+ * Accept as Teams sends it (an Action.Execute invoke to /api/messages, answered with the new
+ * card), at 1 user and at 32 users, side by side with the storage floor of one state change:
+ * read the lead, then one transaction with the ETag-conditional update and the audit insert,
+ * done directly with @azure/data-tables against the same Azurite.
+ */
+import type { TableClient } from '@azure/data-tables';
+import { referral } from '../test/fixtures/referrals';
+import { channel, execute, type Place, type TeamsUser } from '../test/support/teamsActivities';
+import { conversationKey } from '../services/conversationStore';
+import { chunkJson, openTables, unchunkJson } from '../services/tables';
+import type { Lead } from '../services/lead';
+import { benchUsers, startBenchServer, type Answer, type BenchServer } from './benchServer';
+import { seedLeads } from './seedLeads';
+import { closedLoop, latency, monotonicMicros, progress, round, type Latency } from './stats';
+
+const USERS = 32;
+const PER_USER = 15;
+const WARM_UP = 30;
+const ROUNDS = 4;
+const PER_ROUND = 50;
+const CHANNELS = 32;
+
+export interface AcceptFigures {
+  oneUser: Latency;
+  floorOneCaller: Latency;
+  users32: Latency & { perSecond: number };
+  floor32: Latency & { perSecond: number };
+  /** Accept p50 / floor p50 at one user. */
+  ratioP50: number;
+  failures: number;
+  /** Monotonic µs windows in which Accepts ran (to cut a CPU profile to them), and how many ran. */
+  windows: Array<{ from: number; to: number }>;
+  accepts: number;
+  serverPid: number;
+  serverRssMiB: number;
+  logLinesPerAccept: number;
+}
+
+export async function benchAccept(storage: string, options: { nodeArgs?: string[] } = {}): Promise<AcceptFigures> {
+  const users = benchUsers(USERS);
+  const server = await startBenchServer({ storage, env: { LEAD_ADMIN_IDS: users.map((u) => u.aadObjectId).join(',') }, nodeArgs: options.nodeArgs });
+  try {
+    // Cards spread over several channels, as leads are: one channel alone would hold every card
+    // update to Teams' 60 per 30 s per conversation, and the updates would pile up.
+    const places = Array.from({ length: CHANNELS }, (_, i) => channel(`19:bench-accept-${i}@thread.tacv2`));
+    await server.install(places, users[0]!);
+    const total = WARM_UP + ROUNDS * PER_ROUND + USERS * PER_USER;
+    progress(`accept: storing ${total} leads to act on, each with its card posted in one of ${CHANNELS} channels`);
+    // Stored directly (seedLeads.ts): ingest is measured on its own below.
+    const referrals = Array.from({ length: total }, (_, i) => referral({ name: `Accept lead ${i}` }));
+    const placeOf = (i: number) => places[i % CHANNELS]!;
+    await seedLeads(openTables(storage, server.prefix), referrals, new Date(), { deliveredTo: (i) => [conversationKey(placeOf(i).conversation.id)] });
+    const leadIds = referrals.map((r) => r.id);
+    const placeByLead = new Map(referrals.map((r, i) => [r.id, placeOf(i)]));
+
+    // The floor's leads live in the server's own Leads table: Azurite finds an entity by scanning
+    // every row with its RowKey ('lead'), so a smaller table would flatter the floor.
+    const floor = await floorTables(storage, server.prefix, USERS);
+    const accept = acceptCaller(server, (leadId) => placeByLead.get(leadId) ?? places[0]!);
+    const acceptFailures = () => accept.failures;
+    let next = 0;
+    const take = () => leadIds[next++] ?? '';
+
+    // Warm both paths (JIT, connections) before anything counts.
+    for (let i = 0; i < WARM_UP; i++) {
+      await accept.click(users[0]!, take());
+      await floor.change(0);
+    }
+    await server.settled();
+
+    progress(`accept: 1 user, ${ROUNDS} rounds of ${PER_ROUND} Accepts, each next to ${PER_ROUND} floor changes`);
+    const windows: AcceptFigures['windows'] = [];
+    const oneUser: number[] = [];
+    const floorOne: number[] = [];
+    const logLinesBefore = server.app.output.length;
+    for (let round = 0; round < ROUNDS; round++) {
+      floorOne.push(...(await closedLoop(1, PER_ROUND, () => floor.change(0))).samples);
+      const from = monotonicMicros();
+      oneUser.push(...(await closedLoop(1, PER_ROUND, () => accept.click(users[0]!, take()))).samples);
+      windows.push({ from, to: monotonicMicros() });
+      await server.settled();
+    }
+    const logLinesPerAccept = (server.app.output.length - logLinesBefore) / (ROUNDS * PER_ROUND);
+
+    progress(`accept: ${USERS} users at once, ${PER_USER} Accepts each; floor at ${USERS} callers`);
+    const floorMany = await closedLoop(USERS, PER_USER, (lane) => floor.change(lane));
+    await server.settled();
+    const laneLeads = users.map(() => Array.from({ length: PER_USER }, take));
+    const from = monotonicMicros();
+    const many = await closedLoop(USERS, PER_USER, (lane, i) => accept.click(users[lane]!, laneLeads[lane]![i]!));
+    windows.push({ from, to: monotonicMicros() });
+    await server.settled();
+
+    const oneUserLatency = latency(oneUser);
+    const floorOneLatency = latency(floorOne);
+    return {
+      oneUser: oneUserLatency,
+      floorOneCaller: floorOneLatency,
+      users32: { ...latency(many.samples), perSecond: round((many.samples.length / many.wallMs) * 1000, 0) },
+      floor32: { ...latency(floorMany.samples), perSecond: round((floorMany.samples.length / floorMany.wallMs) * 1000, 0) },
+      ratioP50: round(oneUserLatency.p50 / floorOneLatency.p50, 2),
+      failures: acceptFailures(),
+      windows,
+      accepts: oneUser.length + many.samples.length,
+      serverPid: server.app.pid,
+      serverRssMiB: server.memory().rssMiB,
+      logLinesPerAccept: round(logLinesPerAccept, 1),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+const cardText = (body: Answer | undefined): string => JSON.stringify(body?.value ?? body ?? {});
+
+/** Sends Accept as Teams does and checks the answer is the accepted card. */
+function acceptCaller(server: BenchServer, placeOf: (leadId: string) => Place) {
+  const caller = {
+    failures: 0,
+    async click(user: TeamsUser, leadId: string): Promise<void> {
+      const data = { leadId, revision: 1, dealName: `Deal ${leadId}`, dealValue: '5000', currency: 'EUR', purchaseDate: '2027-01-15' };
+      const answer = await server.teams(execute(placeOf(leadId), user, 'lead.accept', data, server.connector.url));
+      const text = cardText(answer.body);
+      const ok = answer.status === 200 && answer.body?.statusCode === 200 && text.includes(`Deal ${leadId}`) && !text.includes('Already');
+      if (!ok) caller.failures++;
+    },
+  };
+  return caller;
+}
+
+/**
+ * The floor: one state change's storage work and nothing else. Each caller changes its own lead
+ * again and again (so no two race), with an entity the size of a real lead and audit event.
+ */
+async function floorTables(storage: string, prefix: string, callers: number): Promise<{ change(lane: number): Promise<void> }> {
+  const tables = openTables(storage, prefix);
+  const referrals = Array.from({ length: callers }, (_, i) => referral({ id: `floor-${i}` }));
+  await seedLeads(tables, referrals, new Date());
+  const ids = referrals.map((r) => r.id);
+  const leads: TableClient = tables.Leads;
+  return {
+    async change(lane: number) {
+      const id = ids[lane] ?? '';
+      const entity = await leads.getEntity<Record<string, unknown>>(id, 'lead');
+      const lead = unchunkJson(entity) as Lead;
+      const deal = { name: `Deal ${id}`, value: 5000, currency: 'EUR', purchaseDate: '2027-01-15' };
+      const next = { ...lead, version: lead.version + 1, deal };
+      const event = { seq: next.version, type: 'accept', actor: { id: 'bench', name: 'Bench User' }, at: new Date().toISOString(), before: { stage: 'Received' }, after: { stage: 'Accepted', deal } };
+      await leads.submitTransaction([
+        ['update', { partitionKey: id, rowKey: 'lead', stage: next.stage, version: next.version, ...chunkJson(next) }, 'Replace', { etag: entity.etag }],
+        ['create', { partitionKey: id, rowKey: `event-${String(next.version).padStart(8, '0')}`, type: 'accept', ...chunkJson(event) }],
+      ]);
+    },
+  };
+}

@@ -1,0 +1,128 @@
+/** The bench's verdicts against the issue's goals, the printed table, and bench/results.json. */
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import path from 'node:path';
+import { ROOT } from '../test/support/processes';
+import type { AcceptFigures } from './acceptBench';
+import type { DeliveryFigures, IngestFigures } from './flowBench';
+import type { PassFigures, StoredFigures } from './schedulerBench';
+import type { StartupFigures } from './startupBench';
+import type { TraceFigures } from './traceBench';
+import type { ProfileSummary } from './cpuProfile';
+import { DUE } from './schedulerBench';
+
+export interface Figures {
+  accept: AcceptFigures;
+  ingest: IngestFigures;
+  delivery: DeliveryFigures;
+  stored: StoredFigures;
+  scheduler: { stored10k: PassFigures; stored1k: PassFigures };
+  startup: StartupFigures;
+  trace: TraceFigures;
+  profile?: { accept?: ProfileSummary; ingest?: ProfileSummary };
+}
+
+interface Goal {
+  goal: string;
+  figure: string;
+  pass: boolean;
+}
+
+const PAGE = 1000;
+
+export function goals(f: Figures): Goal[] {
+  const s10 = f.scheduler.stored10k;
+  const s1 = f.scheduler.stored1k;
+  const delivery = f.delivery.spread;
+  return [
+    { goal: 'Accept p50 ≤ 2 × storage floor p50 (1 user)', figure: `${f.accept.ratioP50} ×`, pass: f.accept.ratioP50 <= 2 },
+    { goal: 'Accept p99 < 250 ms at 32 users', figure: `${f.accept.users32.p99} ms`, pass: f.accept.users32.p99 < 250 },
+    { goal: 'ingest ≥ 300 leads/s (stored, indexed, queued; 16 callers)', figure: `${f.ingest.perSecond} /s`, pass: f.ingest.perSecond >= 300 },
+    {
+      goal: `delivery ≥ 90 % of ${delivery.limitPerSecond}/s, never over 50/s or 7/s per conversation`,
+      figure: `${delivery.perSecond} /s (${Math.round((delivery.perSecond / delivery.limitPerSecond) * 100)} %)`,
+      pass: delivery.perSecond >= 0.9 * delivery.limitPerSecond && delivery.maxInOneSecond <= 50 && delivery.maxInOneSecondPerConversation <= 7,
+    },
+    {
+      goal: `scheduler pass reads ≤ due items + one page, same at 10,000 as at 1,000`,
+      figure: `${s10.entitiesRead} vs ${s1.entitiesRead} entities`,
+      pass: s10.entitiesRead <= 2 * DUE + 1 + PAGE && s10.entitiesRead === s1.entitiesRead,
+    },
+    { goal: 'server RSS < 200 MB with 10,000 leads stored', figure: `${f.stored.rssMiB} MiB`, pass: f.stored.rssMiB * 1.048576 < 200 },
+    { goal: 'start < 3 s until /healthz (embedded storage, median of 3)', figure: `${f.startup.embeddedMedianMs} ms`, pass: f.startup.embeddedMedianMs < 3000 },
+  ];
+}
+
+export function table(f: Figures): string {
+  const a = f.accept;
+  const d = f.delivery;
+  const lat = (l: { p50: number; p95: number; p99: number }) => `p50 ${l.p50} / p95 ${l.p95} / p99 ${l.p99} ms`;
+  const rows: Array<[string, string]> = [
+    ['Accept via /api/messages, 1 user', `${lat(a.oneUser)} (n=${a.oneUser.n})`],
+    ['  storage floor, 1 caller', `${lat(a.floorOneCaller)} (n=${a.floorOneCaller.n})`],
+    ['  Accept / floor (p50)', `${a.ratioP50} ×`],
+    ['Accept, 32 users at once', `${lat(a.users32)}; ${a.users32.perSecond} Accepts/s (n=${a.users32.n}, failed ${a.failures})`],
+    ['  storage floor, 32 callers', `${lat(a.floor32)}; ${a.floor32.perSecond} changes/s`],
+    ['  storage requests per Accept', `${f.trace.accept.during.length} while answering + ${f.trace.accept.after.length} after (projection, card update)`],
+    ['Ingest, 16 callers × 1 referral/POST', `${f.ingest.perSecond} leads/s stored+indexed+queued; ${f.ingest.answeredPerSecond}/s answered 201; POST ${lat(f.ingest.request)}`],
+    ['  storage requests per ingested lead', `${f.trace.ingest.during.length} while answering + ${f.trace.ingest.after.length} after (projection, card post)`],
+    [
+      `Delivery, ${d.spread.conversations} conversations × ${d.spread.leadsPerConversation} cards`,
+      `${d.spread.perSecond} cards/s first→last (limit 50/s); ${d.spread.endToEndPerSecond}/s from ingest; busiest second ${d.spread.maxInOneSecond}, busiest conversation-second ${d.spread.maxInOneSecondPerConversation} (limit 7)`,
+    ],
+    [`Delivery, 1 conversation × ${d.oneConversation.cards} cards`, `${d.oneConversation.perSecond} cards/s; busiest 1 s ${d.oneConversation.maxInOneSecond} (limit 7), busiest 2 s ${d.oneConversation.maxInTwoSeconds} (limit 8)`],
+    ...passRows('Scheduler pass, 10,000 stored, 50 due', f.scheduler.stored10k),
+    ...passRows('Scheduler pass, 1,000 stored, 50 due', f.scheduler.stored1k),
+    ['Server RSS, 10,000 leads stored', `${f.stored.rssMiB} MiB (peak ${f.stored.peakRssMiB} MiB; external Azurite) after ${f.stored.served}`],
+    ['  RSS after the other phases', `${f.accept.serverRssMiB} MiB after ${f.accept.accepts + 30} Accepts; ${f.ingest.serverRssMiB} MiB after ingesting ${f.ingest.leads + 40} leads`],
+    ['  idle RSS just after start', `${f.startup.externalIdleRssMiB} MiB external storage, ${f.startup.embeddedIdleRssMiB} MiB embedded (npm start; Azurite in-process)`],
+    ['Start → /healthz 200, embedded', `${f.startup.embeddedMedianMs} ms median (${f.startup.embeddedMs.join(', ')})`],
+    ['Start → /healthz 200, external', `${f.startup.externalMedianMs} ms median (${f.startup.externalMs.join(', ')})`],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  const lines = rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`);
+  const verdicts = goals(f);
+  const goalWidth = Math.max(...verdicts.map((g) => g.goal.length));
+  lines.push('', 'Goals (2-core machine):');
+  for (const g of verdicts) lines.push(`  ${g.pass ? 'pass' : 'MISS'}  ${g.goal.padEnd(goalWidth)}  ${g.figure}`);
+  return lines.join('\n');
+}
+
+function passRows(label: string, p: PassFigures): Array<[string, string]> {
+  const tables = Object.entries(p.byTable)
+    .map(([name, t]) => `${name} ${t.requests} req/${t.entitiesRead} read`)
+    .join(', ');
+  return [[label, `${p.ms} ms, ${p.entitiesRead} entities read in ${p.requests} requests (${tables})`]];
+}
+
+export function roundTrips(f: Figures): string {
+  const list = (title: string, ops: string[]) => [`${title} (${ops.length}):`, ...ops.map((op, i) => `  ${String(i + 1).padStart(2)}. ${op}`)];
+  return [
+    ...list('Storage requests while POST /api/leads (one referral) is answered', f.trace.ingest.during),
+    ...list('…then, until idle (projection, card post)', f.trace.ingest.after),
+    ...list('Storage requests while an Accept invoke is answered', f.trace.accept.during),
+    ...list('…then, until idle (projection, card update)', f.trace.accept.after),
+    ...list('An idle server on its own, in 3 s', f.trace.idleIn3s),
+  ].join('\n');
+}
+
+export function profileText(p: ProfileSummary, what: string, unit: string): string {
+  const lines = [
+    `CPU profile of the server during ${what}: ${p.busyMs} ms busy in ${p.windowMs} ms (${p.perRequestBusyMs} ms CPU per ${unit}, its background work included)`,
+    'Self time by area:',
+    ...p.selfByArea.slice(0, 12).map((a) => `  ${String(a.share).padStart(5)} %  ${String(a.perRequestMs).padStart(6)} ms/${unit}  ${a.area}`),
+    'Top functions by self time:',
+    ...p.selfByFunction.slice(0, 20).map((s) => `  ${String(s.share).padStart(5)} %  ${s.name}`),
+    'Top functions by inclusive time:',
+    ...p.inclusive.slice(0, 30).map((s) => `  ${String(s.share).padStart(5)} %  ${String(s.perRequestMs).padStart(6)} ms/${unit}  ${s.name}`),
+  ];
+  return lines.join('\n');
+}
+
+export function writeResults(f: Figures, runSeconds: number): string {
+  const file = path.join(ROOT, 'bench', 'results.json');
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform };
+  const result = { date: new Date().toISOString(), machine, runSeconds, goals: goals(f), figures: f };
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  return file;
+}
