@@ -50,7 +50,9 @@ export async function handleCardAction(invokeValue: unknown, clicker: Clicker, d
 
   const target = leadActionDataSchema.safeParse(data);
   if (!target.success) return errorResponse(400, 'BadRequest', 'This card action names no valid lead.');
-  const stored = await deps.app.leads.get(target.data.leadId);
+  // A submit is about to change the lead: read it ready for that (no second read in `act`).
+  const submit = SUBMIT_VERBS.get(verb);
+  const stored = submit ? await deps.app.leads.getForChange(target.data.leadId) : await deps.app.leads.get(target.data.leadId);
   if (!stored) return messageResponse(t(clicker.locale, 'notice.notFound'));
   const lead = stored.lead;
   const show = (options: CardOptions = {}) => cardResponse(leadCard(lead, clicker, deps, options));
@@ -64,11 +66,10 @@ export async function handleCardAction(invokeValue: unknown, clicker: Clicker, d
     return show({ mode: form.mode });
   }
 
-  const submit = SUBMIT_VERBS.get(verb);
   if (!submit) return errorResponse(400, 'BadRequest', 'This card action is not one Partner Leads knows.');
   const inputs = formInputsSchema.parse(data);
   const command = commandFromForm(submit.command, inputs, target.data.revision, clicker.teamsUserId);
-  const result = await deps.app.act(lead.id, command, clicker.actor);
+  const result = await deps.app.act(lead.id, command, clicker.actor, stored);
   return answer(result, submit, inputs, clicker, deps);
 }
 

@@ -7,7 +7,7 @@
 import type { Lead } from './lead';
 import { transition, type Actor, type TransitionError } from './leadLifecycle';
 import { leadCommandSchema, type LeadCommand } from './leadCommands';
-import type { LeadStore, PendingEffects } from './leadStore';
+import type { LeadStore, PendingEffects, StoredLead } from './leadStore';
 
 export type ActResult =
   | { status: 'changed'; lead: Lead }
@@ -23,9 +23,11 @@ export async function actOnLead(
   command: LeadCommand,
   actor: Actor,
   deps: { leads: LeadStore; now: () => Date },
+  /** The lead as the caller just read it with `getForChange` (saves a read on the first try). */
+  current?: StoredLead,
 ): Promise<ActResult> {
   for (let attempt = 1; ; attempt++) {
-    const stored = await deps.leads.get(leadId);
+    const stored = attempt === 1 && current ? current : await deps.leads.getForChange(leadId);
     if (!stored) return { status: 'not_found' };
     const result = transition(stored.lead, command, actor, deps.now());
 
@@ -38,7 +40,7 @@ export async function actOnLead(
     const event = result.events[0];
     if (event && Object.keys(event.after).length === 0) return { status: 'unchanged', lead: stored.lead };
 
-    const written = await deps.leads.update(result.lead, stored.etag, result.events, effectsOf(command, actor));
+    const written = await deps.leads.update(result.lead, stored.etag, result.events, effectsOf(command, actor), { hinted: true });
     if (written.ok) return { status: 'changed', lead: written.stored.lead };
     if (attempt >= MAX_ATTEMPTS) return { status: 'conflict', lead: written.current.lead };
   }

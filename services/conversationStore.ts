@@ -38,7 +38,13 @@ const WELCOMED = 'welcomed';
 
 export const conversationKey = (conversationId: string): string => safeKey(conversationId);
 
+/** How long another instance's install or removal may go unseen here (every send and fan-out asks). */
+const CACHE_MS = 5_000;
+
 export class ConversationStore {
+  private subscribedCache?: { at: number; value: Promise<Conversation[]> };
+  private readonly byKey = new Map<string, { at: number; value: Promise<Conversation | undefined> }>();
+
   constructor(private readonly table: TableClient) {}
 
   async save(conversation: Omit<Conversation, 'key'>): Promise<Conversation> {
@@ -56,12 +62,15 @@ export class ConversationStore {
       reference: JSON.stringify(conversation.reference),
     };
     await guard(() => this.table.upsertEntity(entity, 'Replace'));
+    this.forget();
     return { ...conversation, key };
   }
 
-  async get(key: string): Promise<Conversation | undefined> {
-    const entity = await getOrUndefined<ConversationEntity>(this.table, PARTITION, key);
-    return entity && toConversation(key, entity);
+  get(key: string): Promise<Conversation | undefined> {
+    return this.cached(this.byKey.get(key), (entry) => this.byKey.set(key, entry), async () => {
+      const entity = await getOrUndefined<ConversationEntity>(this.table, PARTITION, key);
+      return entity && toConversation(key, entity);
+    });
   }
 
   /** True once per installation: Teams announces an install twice, at nearly the same moment. */
@@ -79,23 +88,44 @@ export class ConversationStore {
     const existing = await getOrUndefined<ConversationEntity>(this.table, PARTITION, key);
     if (!existing) return;
     await guard(() => this.table.updateEntity({ partitionKey: PARTITION, rowKey: key, subscribed: false, installed: false }, 'Merge'));
+    this.forget();
   }
 
   async setSubscribed(key: string, subscribed: boolean): Promise<boolean> {
     const existing = await getOrUndefined<ConversationEntity>(this.table, PARTITION, key);
     if (!existing) return false;
     await guard(() => this.table.updateEntity({ partitionKey: PARTITION, rowKey: key, subscribed }, 'Merge'));
+    this.forget();
     return true;
   }
 
-  async subscribed(): Promise<Conversation[]> {
-    return this.list(odata`PartitionKey eq ${PARTITION} and subscribed eq true`);
+  subscribed(): Promise<Conversation[]> {
+    return this.cached(this.subscribedCache, (entry) => (this.subscribedCache = entry), () =>
+      this.list(odata`PartitionKey eq ${PARTITION} and subscribed eq true`),
+    );
   }
 
   /** The personal chat with a user, found by AAD object id. */
   async personalChatOf(userId: string): Promise<Conversation | undefined> {
     const found = await this.list(odata`PartitionKey eq ${PARTITION} and scope eq 'personal' and userId eq ${userId}`);
     return found[0];
+  }
+
+  /** A changed conversation is seen at once by this instance, within CACHE_MS by the others. */
+  private forget(): void {
+    this.subscribedCache = undefined;
+    this.byKey.clear();
+  }
+
+  private cached<T>(entry: { at: number; value: Promise<T> } | undefined, store: (entry: { at: number; value: Promise<T> }) => void, load: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    if (entry && now - entry.at < CACHE_MS) return entry.value;
+    const value = load();
+    store({ at: now, value });
+    // A failed read is not remembered.
+    value.catch(() => this.forget());
+    if (this.byKey.size > 10_000) this.byKey.clear();
+    return value;
   }
 
   private async list(filter: string): Promise<Conversation[]> {

@@ -6,7 +6,7 @@
 import type { Conversation, ConversationStore } from './conversationStore';
 import type { Delivery, DeliveryStore } from './deliveryStore';
 import type { Lead } from './lead';
-import type { LeadStore } from './leadStore';
+import type { LeadStore, StoredLead } from './leadStore';
 import { renderKey } from './leadTime';
 import type { Logger } from './logger';
 import type { Lease } from './lease';
@@ -27,6 +27,12 @@ export interface DispatcherOptions {
   adminConversationKeys?: () => Promise<string[]>;
 }
 
+interface CardState {
+  upToDate: boolean;
+  delivery?: Delivery;
+  stored?: StoredLead;
+}
+
 export interface DispatcherDeps {
   outbox: Outbox;
   /** Only the holder sends: Teams' limits hold across instances, and its in-memory windows stay true. */
@@ -41,6 +47,8 @@ export interface DispatcherDeps {
 }
 
 const RATE_WAIT_MS = 250;
+/** How much wider than Teams' windows ours are (see RateLimiter): about 5 % of the 1 s limit. */
+const RATE_MARGIN_MS = 50;
 /** A delivery covered by a digest card: `digest|<the digest's outbox key>` ('digest' alone before keys were kept). */
 const DIGEST_MARK = 'digest';
 const isDigestMark = (activityId: string | undefined) => activityId === DIGEST_MARK || Boolean(activityId?.startsWith(`${DIGEST_MARK}|`));
@@ -64,6 +72,7 @@ export class Dispatcher {
         { limit: 1800, ms: 3_600_000 },
       ],
       [{ limit: options.perSecondGlobal, ms: 1000 }],
+      RATE_MARGIN_MS,
     );
   }
 
@@ -95,7 +104,8 @@ export class Dispatcher {
         wake(paused);
         continue;
       }
-      if (item.kind === 'syncCard' && (await this.cardUpToDate(item))) {
+      const card = item.kind === 'syncCard' ? await this.cardState(item) : undefined;
+      if (card?.upToDate) {
         // Nothing to send (say, a refresh that changes nothing shown): no rate-limit slot spent.
         const claimed = await this.deps.outbox.claim(item, this.deps.now(), leaseMs);
         if (claimed) await this.deps.outbox.complete(claimed, this.deps.now());
@@ -107,7 +117,9 @@ export class Dispatcher {
       }
       const claimed = await this.deps.outbox.claim(item, this.deps.now(), leaseMs);
       if (!claimed) continue;
-      await this.handle(claimed);
+      // What was read before the claim stands: a lead change since then touched the item, so
+      // the claim failed, or it will fail the completion and the item runs again.
+      await this.handle(claimed, card);
       handled++;
     }
     // A digest queued in this pass is sent in the next one, right away.
@@ -119,11 +131,11 @@ export class Dispatcher {
     return this.deps.lease.letGo();
   }
 
-  private async handle(item: OutboxItem): Promise<void> {
+  private async handle(item: OutboxItem, card?: CardState): Promise<void> {
     const { outbox, log } = this.deps;
     try {
       const conversation = await this.deps.conversations.get(item.conversationKey);
-      const maybeDuplicate = conversation?.installed ? await this.send(item, conversation) : false;
+      const maybeDuplicate = conversation?.installed ? await this.send(item, conversation, card) : false;
       if (maybeDuplicate) log.warn({ item: item.key }, 'sent again after a crash cut the first try short: Teams may show it twice');
       await outbox.complete(item, this.deps.now(), maybeDuplicate);
     } catch (error) {
@@ -159,9 +171,10 @@ export class Dispatcher {
   }
 
   /** Sends the item; true when it posted a message that an interrupted earlier try may have posted too. */
-  private async send(item: OutboxItem, conversation: Conversation): Promise<boolean> {
+  private async send(item: OutboxItem, conversation: Conversation, card?: CardState): Promise<boolean> {
     const { gateway, leads } = this.deps;
     const posted = async (message: OutboundMessage) => {
+      this.leaving(item);
       await gateway.post(conversation, message);
       return Boolean(item.interrupted);
     };
@@ -172,12 +185,12 @@ export class Dispatcher {
       const listed = found.flatMap((s) => (s ? [s.lead] : []));
       return posted({ kind: 'digest', count: ids.length ? listed.length : (item.count ?? 0), leads: listed });
     }
-    const stored = item.leadId ? await leads.get(item.leadId) : undefined;
+    const stored = card ? card.stored : item.leadId ? await leads.get(item.leadId) : undefined;
     if (!stored) return false;
     const lead = stored.lead;
     switch (item.kind) {
       case 'syncCard':
-        return this.syncCard(item, conversation, lead);
+        return this.syncCard(item, conversation, lead, card?.delivery);
       case 'reminder':
         return lead.stage === 'Received' && posted({ kind: 'reminder', lead, hours: item.hours ?? 0 });
       case 'flameAlert':
@@ -187,23 +200,30 @@ export class Dispatcher {
     }
   }
 
+  /** The rate-limit slot counts from when the request leaves, not from when it was claimed. */
+  private leaving(item: OutboxItem): void {
+    this.limiter.touch(item.conversationKey, this.deps.now().getTime());
+  }
+
   /** A digest mark stands only if its digest was queued (a crash can fall between the two writes). */
   private async digestCovers(delivery: Delivery): Promise<boolean> {
     if (delivery.activityId === DIGEST_MARK) return true;
     return this.deps.outbox.exists(delivery.activityId?.slice(DIGEST_MARK.length + 1) ?? '');
   }
 
-  private async cardUpToDate(item: OutboxItem): Promise<boolean> {
-    if (!item.leadId) return false;
+  /** The card's delivery and lead, and whether the posted card already shows what it should. */
+  private async cardState(item: OutboxItem): Promise<CardState> {
+    if (!item.leadId) return { upToDate: false };
     const [delivery, stored] = await Promise.all([this.deps.deliveries.get(item.leadId, item.conversationKey), this.deps.leads.get(item.leadId)]);
-    if (!delivery || !stored) return true;
-    if (isDigestMark(delivery.activityId)) return this.digestCovers(delivery);
-    return Boolean(delivery.activityId) && delivery.renderKey === renderKey(stored.lead, this.deps.now(), this.options.flameWindowHours);
+    if (!delivery || !stored) return { upToDate: true };
+    if (isDigestMark(delivery.activityId)) return { upToDate: await this.digestCovers(delivery), delivery, stored };
+    const upToDate = Boolean(delivery.activityId) && delivery.renderKey === renderKey(stored.lead, this.deps.now(), this.options.flameWindowHours);
+    return { upToDate, delivery, stored };
   }
 
   /** Posts the card once, then keeps that one message in step with the lead. */
-  private async syncCard(item: OutboxItem, conversation: Conversation, lead: Lead): Promise<boolean> {
-    const delivery = await this.deps.deliveries.get(lead.id, item.conversationKey);
+  private async syncCard(item: OutboxItem, conversation: Conversation, lead: Lead, known?: Delivery): Promise<boolean> {
+    const delivery = known ?? (await this.deps.deliveries.get(lead.id, item.conversationKey));
     if (!delivery) return false;
     if (isDigestMark(delivery.activityId)) {
       if (await this.digestCovers(delivery)) return false;
@@ -213,6 +233,7 @@ export class Dispatcher {
     if (delivery.activityId && delivery.renderKey === key) return false;
     if (delivery.activityId) {
       try {
+        this.leaving(item);
         await this.deps.gateway.update(conversation, delivery.activityId, { kind: 'leadCard', lead });
         await this.deps.deliveries.record(delivery, { activityId: delivery.activityId, renderKey: key });
         return false;
@@ -221,6 +242,7 @@ export class Dispatcher {
         if (!(error instanceof SendFailure && error.status === 404)) throw error;
       }
     }
+    this.leaving(item);
     const activityId = await this.deps.gateway.post(conversation, { kind: 'leadCard', lead });
     // No activity id was recorded, yet an earlier try was cut short: it may have reached Teams.
     const maybeDuplicate = Boolean(item.interrupted) && !delivery.activityId;

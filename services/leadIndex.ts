@@ -13,8 +13,8 @@ const viewRow = (lead: Pick<Lead, 'receivedAt' | 'id'>) => `${invertedTicks(lead
 export class LeadViewIndex {
   constructor(private readonly table: TableClient) {}
 
-  /** Puts the lead in its shared view and its favoriters' lists; removes it from the others. */
-  async put(lead: Lead, previousFavoriteIds: string[] = []): Promise<void> {
+  /** Puts the lead in its shared view and its favoriters' lists; removes it from the others (a new lead is in none). */
+  async put(lead: Lead, previousFavoriteIds: string[] = [], isNew = false): Promise<void> {
     const row = viewRow(lead);
     const summary = JSON.stringify(summarize(lead));
     const home = sharedViewOf(lead);
@@ -22,7 +22,7 @@ export class LeadViewIndex {
     await guard(() =>
       Promise.all([
         this.table.upsertEntity({ partitionKey: home, rowKey: row, summary }, 'Replace'),
-        ...VIEWS.filter((v) => v !== 'favorites' && v !== home).map((v) => deleteIfExists(this.table, v, row)),
+        ...VIEWS.filter((v) => !isNew && v !== 'favorites' && v !== home).map((v) => deleteIfExists(this.table, v, row)),
         ...favoriteIds.map((id) => this.table.upsertEntity({ partitionKey: viewPartition('favorites', id), rowKey: row, summary }, 'Replace')),
         ...previousFavoriteIds
           .filter((id) => !favoriteIds.includes(id))

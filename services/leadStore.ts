@@ -59,8 +59,8 @@ export class LeadStore {
   }
 
   /** Replaces the lead if it still has `etag`; otherwise returns the current lead. */
-  async update(lead: Lead, etag: string, events: LeadEvent[], effects: PendingEffects = {}): Promise<UpdateResult> {
-    await this.hint(lead.id);
+  async update(lead: Lead, etag: string, events: LeadEvent[], effects: PendingEffects = {}, options: { hinted?: boolean } = {}): Promise<UpdateResult> {
+    if (!options.hinted) await this.hint(lead.id);
     const actions: TransactionAction[] = [
       ['update', this.leadEntity(lead), 'Replace', { etag }],
       ...events.map((e): TransactionAction => ['create', this.eventEntity(lead.id, e)]),
@@ -69,7 +69,8 @@ export class LeadStore {
     let newEtag: string | undefined;
     try {
       const response = await guard(() => this.table.submitTransaction(actions));
-      newEtag = response.getResponseForEntity(LEAD_ROW)?.etag;
+      // The lead is the first action; sub-responses of updates carry no row key to look it up by.
+      newEtag = response.subResponses[0]?.etag ?? response.getResponseForEntity(LEAD_ROW)?.etag;
     } catch (error) {
       // 412: someone else changed it; 409: their event row with the same seq won the race.
       if (!isPreconditionFailed(error) && !isConflict(error)) throw error;
@@ -125,6 +126,16 @@ export class LeadStore {
   }
 
   /** Written before the transaction, so a crash right after it still leaves a trace to sweep. */
+  /**
+   * Reads a lead that is about to change, writing its projection hint alongside (one round trip
+   * instead of two): the hint must exist before the change commits, so a crash right after the
+   * commit still leaves the change findable by the projector's sweep.
+   */
+  async getForChange(id: string): Promise<StoredLead | undefined> {
+    const [stored] = await Promise.all([this.get(id), this.hint(id)]);
+    return stored;
+  }
+
   private async hint(id: string): Promise<void> {
     await guard(() => this.hints.upsertEntity({ partitionKey: 'lead', rowKey: id }, 'Replace'));
   }

@@ -12,7 +12,7 @@ import { ingestReferrals, type IngestResult } from './ingestReferrals';
 import type { Actor } from './leadLifecycle';
 import type { LeadCommand } from './leadCommands';
 import { DueIndex, LeadViewIndex } from './leadIndex';
-import { LeadStore } from './leadStore';
+import { LeadStore, type StoredLead } from './leadStore';
 import { Lease } from './lease';
 import type { Logger } from './logger';
 import { Outbox } from './outbox';
@@ -51,7 +51,7 @@ export interface LeadsAppOptions {
   senderNotifier?: SenderNotifier;
 }
 
-const PROJECTION_CONCURRENCY = 8;
+const PROJECTION_CONCURRENCY = 16;
 
 export class LeadsApp {
   readonly leads: LeadStore;
@@ -171,8 +171,8 @@ export class LeadsApp {
     return results;
   }
 
-  async act(leadId: string, command: LeadCommand, actor: Actor): Promise<ActResult> {
-    const result = await actOnLead(leadId, command, actor, { leads: this.leads, now: this.now });
+  async act(leadId: string, command: LeadCommand, actor: Actor, current?: StoredLead): Promise<ActResult> {
+    const result = await actOnLead(leadId, command, actor, { leads: this.leads, now: this.now }, current);
     if (result.status === 'changed') this.leadChanged(leadId);
     return result;
   }

@@ -15,28 +15,48 @@ export class Lease {
     private readonly owner: string,
   ) {}
 
+  /** The ETag of our last claim: renewing with it takes one write instead of a read and a write. */
+  private renewal?: { etag: string; state: LeaseState };
+
   /** Claims the lease for `ms`; returns its state, or undefined if another owner holds it. */
   async acquire(now: Date, ms: number): Promise<{ state: LeaseState; etag: string } | undefined> {
     const until = now.getTime() + ms;
+    if (this.renewal) {
+      const { etag, state } = this.renewal;
+      this.renewal = undefined;
+      try {
+        const renewed = await guard(() => this.table.updateEntity({ partitionKey: PARTITION, rowKey: this.name, owner: this.owner, until }, 'Merge', { etag }));
+        return this.held({ state, etag: renewed.etag ?? '' });
+      } catch (error) {
+        if (!isPreconditionFailed(error)) throw error;
+        // Released, taken over or changed meanwhile: read it as usual.
+      }
+    }
     const row = await getOrUndefined<{ owner: string; until: number; cursorMs?: number }>(this.table, PARTITION, this.name);
     try {
       if (!row) {
         const created = await guard(() => this.table.createEntity({ partitionKey: PARTITION, rowKey: this.name, owner: this.owner, until }));
-        return { state: {}, etag: created.etag ?? '' };
+        return this.held({ state: {}, etag: created.etag ?? '' });
       }
       if (row.owner !== this.owner && row.until > now.getTime()) return undefined;
       const updated = await guard(() =>
         this.table.updateEntity({ partitionKey: PARTITION, rowKey: this.name, owner: this.owner, until }, 'Merge', { etag: row.etag }),
       );
-      return { state: { cursorMs: row.cursorMs ?? undefined }, etag: updated.etag ?? '' };
+      return this.held({ state: { cursorMs: row.cursorMs ?? undefined }, etag: updated.etag ?? '' });
     } catch (error) {
       if (isConflict(error) || isPreconditionFailed(error)) return undefined;
       throw error;
     }
   }
 
+  private held(claim: { state: LeaseState; etag: string }): { state: LeaseState; etag: string } {
+    this.renewal = claim;
+    return claim;
+  }
+
   /** Saves state and lets go; false if the lease was lost meanwhile (its state is not saved). */
   async release(etag: string, state: LeaseState): Promise<boolean> {
+    this.renewal = undefined;
     try {
       await guard(() => this.table.updateEntity({ partitionKey: PARTITION, rowKey: this.name, until: 0, ...state }, 'Merge', { etag }));
       return true;
@@ -48,6 +68,7 @@ export class Lease {
 
   /** Lets go if this instance holds the lease (a graceful stop), so another can take over at once. */
   async letGo(): Promise<void> {
+    this.renewal = undefined;
     const row = await getOrUndefined<{ owner: string }>(this.table, PARTITION, this.name);
     if (!row || row.owner !== this.owner) return;
     try {

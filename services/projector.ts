@@ -4,7 +4,7 @@
  * step is idempotent, so a crash half-way is mended by running it again.
  */
 import type { ConversationStore } from './conversationStore';
-import type { DeliveryStore } from './deliveryStore';
+import type { Delivery, DeliveryStore } from './deliveryStore';
 import { isOpen, type Lead } from './lead';
 import type { DueIndex, DueKind, LeadViewIndex } from './leadIndex';
 import type { LeadStore, PendingEffects } from './leadStore';
@@ -43,8 +43,7 @@ export class Projector {
 
   async project(leadId: string): Promise<boolean> {
     const { leads } = this.deps;
-    const pending = await leads.pending(leadId);
-    const stored = pending && (await leads.get(leadId));
+    const [pending, stored] = await Promise.all([leads.pending(leadId), leads.get(leadId)]);
     if (!pending || !stored) {
       if (pending) await leads.clearPending(leadId, pending.etag);
       await leads.clearHint(leadId);
@@ -58,21 +57,26 @@ export class Projector {
   private async apply(lead: Lead, effects: PendingEffects): Promise<void> {
     const { views, deliveries, outbox, conversations } = this.deps;
     const now = this.deps.now();
-    await views.put(lead, effects.unfavoritedBy ?? []);
-
+    let targets: Delivery[] | undefined;
     if (effects.fanOut) {
-      await this.scheduleDueTimes(lead, now);
       const subscribed = await conversations.subscribed();
-      await Promise.all(subscribed.map((c) => deliveries.add(lead.id, c.key)));
+      const [added] = await Promise.all([
+        Promise.all(subscribed.map((c) => deliveries.add(lead.id, c.key))),
+        views.put(lead, effects.unfavoritedBy ?? [], lead.version === 1),
+        this.scheduleDueTimes(lead, now),
+      ]);
+      // All new: nothing posted yet, no need to read them back.
+      if (added.every(Boolean)) targets = subscribed.map((c) => ({ leadId: lead.id, conversationKey: c.key, etag: '' }));
       if (flamePhase(lead, now, this.deps.flameWindowHours) === 'hot') {
         const channels = subscribed.filter((c) => c.scope === 'channel');
         await Promise.all(
           channels.map((c) => outbox.enqueueOnce({ key: `flame|${lead.id}|${c.key}`, kind: 'flameAlert', conversationKey: c.key, leadId: lead.id }, now)),
         );
       }
+    } else {
+      await views.put(lead, effects.unfavoritedBy ?? []);
     }
-
-    const targets = await deliveries.forLead(lead.id);
+    targets ??= await deliveries.forLead(lead.id);
     await Promise.all(targets.map((d) => outbox.enqueueSync(lead.id, d.conversationKey, now, Boolean(effects.fanOut) && !d.activityId)));
 
     if (effects.reminderHours !== undefined) {

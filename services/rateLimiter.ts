@@ -1,4 +1,9 @@
-/** Sliding-window limits: per conversation (Teams: 7/s, 60/30 s) and overall (50/s). */
+/**
+ * Sliding-window limits: per conversation (Teams: 7/s, 60/30 s) and overall (50/s). Each window
+ * is counted `marginMs` wider than Teams counts it, since Teams counts arrivals and we count
+ * departures: a request that takes a little longer than the one after it must not squeeze two
+ * into one of Teams' windows.
+ */
 interface Window {
   limit: number;
   ms: number;
@@ -11,22 +16,33 @@ export class RateLimiter {
   constructor(
     private readonly perConversation: Window[],
     private readonly overall: Window[],
+    private readonly marginMs = 0,
   ) {}
 
   /** Takes a slot for `key` at `now` if every window allows it. */
   tryTake(key: string, now: number): boolean {
     const log = this.sent.get(key) ?? [];
-    if (!fits(log, this.perConversation, now) || !fits(this.global, this.overall, now)) return false;
+    if (!fits(log, this.perConversation, now, this.marginMs) || !fits(this.global, this.overall, now, this.marginMs)) return false;
     log.push(now);
     this.global.push(now);
     this.sent.set(key, prune(log, this.perConversation, now));
     prune(this.global, this.overall, now, true);
     return true;
   }
+
+  /** Moves the last slot taken for `key` to `now`: the moment the request actually leaves. */
+  touch(key: string, now: number): void {
+    const log = this.sent.get(key);
+    if (!log?.length) return;
+    const taken = log[log.length - 1]!;
+    log[log.length - 1] = now;
+    const i = this.global.lastIndexOf(taken);
+    if (i >= 0) this.global[i] = now;
+  }
 }
 
-function fits(log: number[], windows: Window[], now: number): boolean {
-  return windows.every((w) => log.filter((t) => t > now - w.ms).length < w.limit);
+function fits(log: number[], windows: Window[], now: number, marginMs: number): boolean {
+  return windows.every((w) => log.filter((t) => t > now - w.ms - marginMs).length < w.limit);
 }
 
 function prune(log: number[], windows: Window[], now: number, inPlace = false): number[] {

@@ -1,5 +1,5 @@
 /** Opens storage: the configured Azure Tables account, or an embedded Azurite when none is set. */
-import { startEmbeddedAzurite } from './embeddedAzurite';
+import type * as Embedded from './embeddedAzurite';
 import type { Logger } from './logger';
 import { ensureTables, openTables, type Tables } from './tables';
 
@@ -24,6 +24,9 @@ export async function openStorage(options: {
     options.log.info({ endpoint }, 'storage: Azure Tables from AZURE_TABLES_CONNECTION_STRING');
     return { tables, connectionString: options.connectionString, kind: 'azure', close: async () => undefined };
   }
+  // Loaded only when used: Azurite's code is most of the start-up time and memory otherwise.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startEmbeddedAzurite } = require('./embeddedAzurite') as typeof Embedded;
   const azurite = await startEmbeddedAzurite({ dataDir: options.dataDir, inMemory: options.inMemory });
   const tables = openTables(azurite.connectionString, options.tablePrefix);
   await ensureTables(tables);
