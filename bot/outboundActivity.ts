@@ -31,7 +31,7 @@ export function outboundActivity(message: OutboundMessage, conversation: Convers
           tone: 'warning',
         });
       case 'digest':
-        return renderDigestCard({ count: message.count, leads: message.leads, locale });
+        return renderDigestCard({ count: message.leads.length, leads: message.leads, locale });
       case 'text':
         return renderMessageCard({ locale, text: message.text, tone: 'warning' });
     }

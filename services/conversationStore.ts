@@ -41,9 +41,29 @@ export const conversationKey = (conversationId: string): string => safeKey(conve
 /** How long another instance's install or removal may go unseen here (every send and fan-out asks). */
 const CACHE_MS = 5_000;
 
+/** Reads answered within the last CACHE_MS, by key; a failed read is not kept. */
+class Recent<T> {
+  private readonly entries = new Map<string, { at: number; value: Promise<T> }>();
+
+  get(key: string, load: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const entry = this.entries.get(key);
+    if (entry && now - entry.at < CACHE_MS) return entry.value;
+    if (this.entries.size >= 10_000) this.entries.clear();
+    const value = load();
+    this.entries.set(key, { at: now, value });
+    value.catch(() => this.entries.delete(key));
+    return value;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
 export class ConversationStore {
-  private subscribedCache?: { at: number; value: Promise<Conversation[]> };
-  private readonly byKey = new Map<string, { at: number; value: Promise<Conversation | undefined> }>();
+  private readonly recentLists = new Recent<Conversation[]>();
+  private readonly recent = new Recent<Conversation | undefined>();
 
   constructor(private readonly table: TableClient) {}
 
@@ -67,7 +87,7 @@ export class ConversationStore {
   }
 
   get(key: string): Promise<Conversation | undefined> {
-    return this.cached(this.byKey.get(key), (entry) => this.byKey.set(key, entry), async () => {
+    return this.recent.get(key, async () => {
       const entity = await getOrUndefined<ConversationEntity>(this.table, PARTITION, key);
       return entity && toConversation(key, entity);
     });
@@ -100,9 +120,7 @@ export class ConversationStore {
   }
 
   subscribed(): Promise<Conversation[]> {
-    return this.cached(this.subscribedCache, (entry) => (this.subscribedCache = entry), () =>
-      this.list(odata`PartitionKey eq ${PARTITION} and subscribed eq true`),
-    );
+    return this.recentLists.get('subscribed', () => this.list(odata`PartitionKey eq ${PARTITION} and subscribed eq true`));
   }
 
   /** The personal chat with a user, found by AAD object id. */
@@ -113,19 +131,8 @@ export class ConversationStore {
 
   /** A changed conversation is seen at once by this instance, within CACHE_MS by the others. */
   private forget(): void {
-    this.subscribedCache = undefined;
-    this.byKey.clear();
-  }
-
-  private cached<T>(entry: { at: number; value: Promise<T> } | undefined, store: (entry: { at: number; value: Promise<T> }) => void, load: () => Promise<T>): Promise<T> {
-    const now = Date.now();
-    if (entry && now - entry.at < CACHE_MS) return entry.value;
-    const value = load();
-    store({ at: now, value });
-    // A failed read is not remembered.
-    value.catch(() => this.forget());
-    if (this.byKey.size > 10_000) this.byKey.clear();
-    return value;
+    this.recentLists.clear();
+    this.recent.clear();
   }
 
   private async list(filter: string): Promise<Conversation[]> {

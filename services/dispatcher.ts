@@ -49,9 +49,9 @@ export interface DispatcherDeps {
 const RATE_WAIT_MS = 250;
 /** How much wider than Teams' windows ours are (see RateLimiter): about 5 % of the 1 s limit. */
 const RATE_MARGIN_MS = 50;
-/** A delivery covered by a digest card: `digest|<the digest's outbox key>` ('digest' alone before keys were kept). */
-const DIGEST_MARK = 'digest';
-const isDigestMark = (activityId: string | undefined) => activityId === DIGEST_MARK || Boolean(activityId?.startsWith(`${DIGEST_MARK}|`));
+/** A delivery covered by a digest card has `digest|<the digest's outbox key>` for its activity id. */
+const DIGEST_MARK = 'digest|';
+const isDigestMark = (activityId: string | undefined) => Boolean(activityId?.startsWith(DIGEST_MARK));
 /** Lines on one digest card; a bigger burst becomes several digests. */
 const DIGEST_MAX_LINES = 20;
 
@@ -180,10 +180,9 @@ export class Dispatcher {
     };
     if (item.kind === 'adminNotice') return posted({ kind: 'text', text: item.text ?? '' });
     if (item.kind === 'digest') {
-      const ids = item.leadIds ? (JSON.parse(item.leadIds) as string[]) : [];
+      const ids = JSON.parse(item.leadIds ?? '[]') as string[];
       const found = await Promise.all(ids.map((id) => leads.get(id)));
-      const listed = found.flatMap((s) => (s ? [s.lead] : []));
-      return posted({ kind: 'digest', count: ids.length ? listed.length : (item.count ?? 0), leads: listed });
+      return posted({ kind: 'digest', leads: found.flatMap((s) => (s ? [s.lead] : [])) });
     }
     const stored = card ? card.stored : item.leadId ? await leads.get(item.leadId) : undefined;
     if (!stored) return false;
@@ -207,8 +206,7 @@ export class Dispatcher {
 
   /** A digest mark stands only if its digest was queued (a crash can fall between the two writes). */
   private async digestCovers(delivery: Delivery): Promise<boolean> {
-    if (delivery.activityId === DIGEST_MARK) return true;
-    return this.deps.outbox.exists(delivery.activityId?.slice(DIGEST_MARK.length + 1) ?? '');
+    return this.deps.outbox.exists(delivery.activityId?.slice(DIGEST_MARK.length) ?? '');
   }
 
   /** The card's delivery and lead, and whether the posted card already shows what it should. */
@@ -265,13 +263,12 @@ export class Dispatcher {
     }
     const digested = new Set<string>();
     const { outbox, deliveries } = this.deps;
-    const release = (item: OutboxItem) => outbox.retryLater(item, now.getTime(), 'released', 'released');
     for (const [conversationKey, items] of firstPosts) {
       if (items.length <= this.options.digestThreshold) continue;
       const claimed = (await Promise.all(items.map((i) => outbox.claim(i, now, this.options.leaseMs)))).filter((i): i is OutboxItem => Boolean(i));
       if (claimed.length <= this.options.digestThreshold) {
         // Another instance took some: give the rest back.
-        await Promise.all(claimed.map(release));
+        await Promise.all(claimed.map((i) => outbox.retryLater(i, now.getTime(), 'released', 'released')));
         continue;
       }
       for (let start = 0; start < claimed.length; start += DIGEST_MAX_LINES) {
@@ -281,7 +278,7 @@ export class Dispatcher {
           chunk.map(async (item) => {
             const delivery = await deliveries.get(item.leadId ?? '', conversationKey);
             // Posted after all (an earlier try got through): an ordinary update, not a digest line.
-            const mark = delivery && !delivery.activityId && (await deliveries.record(delivery, { activityId: `${DIGEST_MARK}|${key}`, renderKey: '' }));
+            const mark = delivery && !delivery.activityId && (await deliveries.record(delivery, { activityId: `${DIGEST_MARK}${key}`, renderKey: '' }));
             if (!mark) await outbox.retryLater(item, now.getTime(), 'posted before', 'routine');
             return mark ? item : undefined;
           }),
@@ -289,7 +286,7 @@ export class Dispatcher {
         const lines = marked.filter((i): i is OutboxItem => Boolean(i));
         if (lines.length === 0) continue;
         const leadIds = JSON.stringify(lines.map((i) => i.leadId));
-        await outbox.enqueueOnce({ key, kind: 'digest', conversationKey, count: lines.length, leadIds }, now);
+        await outbox.enqueueOnce({ key, kind: 'digest', conversationKey, leadIds }, now);
         await Promise.all(lines.map((i) => outbox.complete(i, now)));
         for (const i of lines) digested.add(i.key);
       }

@@ -13,8 +13,9 @@ const viewRow = (lead: Pick<Lead, 'receivedAt' | 'id'>) => `${invertedTicks(lead
 export class LeadViewIndex {
   constructor(private readonly table: TableClient) {}
 
-  /** Puts the lead in its shared view and its favoriters' lists; removes it from the others (a new lead is in none). */
-  async put(lead: Lead, previousFavoriteIds: string[] = [], isNew = false): Promise<void> {
+  /** Puts the lead in its shared view and its favoriters' lists; removes it from the others (a lead never changed is in none). */
+  async put(lead: Lead, previousFavoriteIds: string[] = []): Promise<void> {
+    const isNew = lead.version === 1;
     const row = viewRow(lead);
     const summary = JSON.stringify(summarize(lead));
     const home = sharedViewOf(lead);

@@ -125,7 +125,6 @@ export class LeadStore {
     await deleteIfExists(this.hints, 'lead', id);
   }
 
-  /** Written before the transaction, so a crash right after it still leaves a trace to sweep. */
   /**
    * Reads a lead that is about to change, writing its projection hint alongside (one round trip
    * instead of two): the hint must exist before the change commits, so a crash right after the
@@ -136,6 +135,7 @@ export class LeadStore {
     return stored;
   }
 
+  /** Written before the transaction, so a crash right after it still leaves a trace to sweep. */
   private async hint(id: string): Promise<void> {
     await guard(() => this.hints.upsertEntity({ partitionKey: 'lead', rowKey: id }, 'Replace'));
   }

@@ -14,7 +14,6 @@ export interface OutboxItem {
   conversationKey: string;
   leadId?: string;
   hours?: number;
-  count?: number;
   /** A digest's leads, as JSON (one line each on the card). */
   leadIds?: string;
   text?: string;
@@ -33,7 +32,7 @@ export interface OutboxItem {
   etag: string;
 }
 
-type NewItem = Pick<OutboxItem, 'kind' | 'conversationKey' | 'leadId' | 'hours' | 'count' | 'leadIds' | 'text'> & { key: string };
+type NewItem = Pick<OutboxItem, 'kind' | 'conversationKey' | 'leadId' | 'hours' | 'leadIds' | 'text'> & { key: string };
 
 const PENDING = 'pending';
 const SENT = 'sent';

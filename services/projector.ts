@@ -62,7 +62,7 @@ export class Projector {
       const subscribed = await conversations.subscribed();
       const [added] = await Promise.all([
         Promise.all(subscribed.map((c) => deliveries.add(lead.id, c.key))),
-        views.put(lead, effects.unfavoritedBy ?? [], lead.version === 1),
+        views.put(lead, effects.unfavoritedBy ?? []),
         this.scheduleDueTimes(lead, now),
       ]);
       // All new: nothing posted yet, no need to read them back.

@@ -8,7 +8,7 @@ export type OutboundMessage =
   | { kind: 'reminder'; lead: Lead; hours: number }
   | { kind: 'flameAlert'; lead: Lead }
   | { kind: 'expiredNotice'; lead: Lead }
-  | { kind: 'digest'; count: number; leads: Lead[] }
+  | { kind: 'digest'; leads: Lead[] }
   | { kind: 'text'; text: string };
 
 export interface TeamsGateway {

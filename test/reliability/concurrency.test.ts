@@ -4,7 +4,7 @@
  * lead reaches every conversation once.
  */
 import { referral } from '../fixtures/referrals';
-import { admins, cardText, deliveriesPerLead, startLiveWorld, type LiveWorld } from '../support/liveWorld';
+import { admins, cardText, settledDeliveries, startLiveWorld, type LiveWorld } from '../support/liveWorld';
 import { eventually } from '../support/processes';
 import { channel, execute, groupChat } from '../support/teamsActivities';
 
@@ -71,11 +71,7 @@ describe('500 concurrent ingests of 100 referrals, each sent five times', () => 
     expect((await world.storedLeadIds()).sort()).toEqual(distinct.map((r) => r.id).sort());
 
     const leads = distinct.map((r) => ({ id: r.id, name: r.name }));
-    const expected = world.places.length * leads.length;
-    const counts = await eventually('every lead to reach every conversation', async () => {
-      const c = deliveriesPerLead(world.connector, leads);
-      return c.size === expected && (await world.pendingOutbox()) === 0 && c;
-    }, 60_000, 250);
+    const counts = await settledDeliveries(world, leads);
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
     for (const place of world.places) {
       for (const lead of leads) expect(counts.get(`${place.conversation.id}|${lead.id}`)).toBe(1);

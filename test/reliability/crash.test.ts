@@ -6,22 +6,13 @@
  */
 import { referral } from '../fixtures/referrals';
 import { conversationKey } from '../../services/conversationStore';
-import { deliveriesPerLead, startLiveWorld, type LiveWorld } from '../support/liveWorld';
+import { settledDeliveries, startLiveWorld, type LiveWorld } from '../support/liveWorld';
 import { eventually } from '../support/processes';
 import { channel, groupChat, type Place } from '../support/teamsActivities';
 
 /** Waits until the restarted app has sent everything; then checks each (conversation, lead) pair. */
 async function expectEachDeliveredOnce(world: LiveWorld, leads: { id: string; name?: string }[]): Promise<void> {
-  const expected = world.places.length * leads.length;
-  const counts = await eventually(
-    'every lead to reach every conversation after the restart',
-    async () => {
-      const c = deliveriesPerLead(world.connector, leads);
-      return c.size === expected && (await world.pendingOutbox()) === 0 && c;
-    },
-    90_000,
-    250,
-  );
+  const counts = await settledDeliveries(world, leads, 90_000);
   const deliveries = world.table('Deliveries');
   for (const place of world.places) {
     for (const lead of leads) {

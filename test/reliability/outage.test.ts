@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { referral } from '../fixtures/referrals';
-import { admins, cardText, deliveriesPerLead, startLiveWorld, type LiveWorld } from '../support/liveWorld';
+import { admins, cardText, settledDeliveries, startLiveWorld, type LiveWorld } from '../support/liveWorld';
 import { getJson } from '../support/http';
 import { eventually, startAzurite, type AzuriteProcess } from '../support/processes';
 import { execute } from '../support/teamsActivities';
@@ -90,28 +90,14 @@ describe('storage stops under load, then comes back', () => {
     // Nothing lost, nothing half-written: every acknowledged lead is stored whole, with its history.
     const stored = new Set(await world.storedLeadIds());
     for (const id of acknowledged) expect(stored.has(id)).toBe(true);
+    const leads: { id: string; name: string }[] = [];
     for (const id of stored) {
       const lead = (await world.lead(id)).body;
       expect(lead.history).toHaveLength(lead.revision);
+      leads.push({ id, name: lead.name });
     }
     // And every stored lead reached the channel once, the ones that arrived during the outage too.
-    const all = [...stored].map((id) => ({ id, name: '' }));
-    const names = new Map<string, string>();
-    for (const id of stored) names.set(id, (await world.lead(id)).body.name);
-    const leads = all.map((l) => ({ id: l.id, name: names.get(l.id) ?? '' }));
-    const counts = await eventually(
-      'every lead to be delivered after the outage',
-      async () => {
-        const c = deliveriesPerLead(world.connector, leads);
-        return c.size === leads.length && (await world.pendingOutbox()) === 0 && c;
-      },
-      60_000,
-      250,
-    ).catch(async (error: Error) => {
-      const c = deliveriesPerLead(world.connector, leads);
-      const missing = leads.filter((l) => !c.has(`${place!.conversation.id}|${l.id}`)).map((l) => l.name);
-      throw new Error(`${error.message}\nmissing: ${missing.join(', ')}\n${await world.backlog()}\n${world.app.output.filter((l) => missing.some((m) => l.includes(m.split(' ').pop()!))).join('\n')}`);
-    });
+    const counts = await settledDeliveries(world, leads);
     expect([...counts.values()].every((times) => times === 1)).toBe(true);
   });
 

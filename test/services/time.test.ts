@@ -218,7 +218,7 @@ describe('sending within Teams limits', () => {
     await settle();
     const digests = gateway.of('digest').map((d) => (d.message.kind === 'digest' ? d.message : undefined));
     // Two conversations; at most 20 lines a card, so 25 leads make two digests in each.
-    expect(digests.map((d) => d?.count).sort()).toEqual([20, 20, 5, 5]);
+    expect(digests.map((d) => d?.leads.length).sort()).toEqual([20, 20, 5, 5]);
     const listed = digests.flatMap((d) => d?.leads.map((l) => l.id) ?? []);
     expect(listed.sort()).toEqual([...burst.map((r) => r.id), ...burst.map((r) => r.id)].sort());
     expect(gateway.of('leadCard')).toHaveLength(0);

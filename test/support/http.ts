@@ -1,5 +1,6 @@
 /** Starts the real server (restify + the product) over a test Azurite on a free port. */
-import { start, type Running } from '../../bot/main';
+import type * as Main from '../../bot/main';
+import type { Running } from '../../bot/main';
 import { silentLogger } from '../../services/logger';
 import { testConfig } from './settings';
 import type { TestStorage } from './storage';
@@ -7,6 +8,9 @@ import type { TestStorage } from './storage';
 export async function startServer(storage: TestStorage, env: Record<string, string> = {}, now?: () => Date): Promise<Running & { url: string }> {
   const prefix = `s${process.pid}x${Math.floor(Math.random() * 1e9)}`;
   const config = testConfig({ AZURE_TABLES_CONNECTION_STRING: storage.connectionString, TABLE_PREFIX: prefix, ...env });
+  // Loaded on first use: the reliability suite uses only the request helpers and runs the app as its own process.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { start } = require('../../bot/main') as typeof Main;
   const running = await start(config, silentLogger, { now });
   return { ...running, url: `http://127.0.0.1:${running.port}` };
 }

@@ -7,7 +7,7 @@ import { odata, TableClient } from '@azure/data-tables';
 import { randomUUID } from 'node:crypto';
 import { FakeConnector } from './fakeConnector';
 import { getJson, postJson } from './http';
-import { startApp, startAzurite, type AppProcess, type AzuriteProcess } from './processes';
+import { eventually, startApp, startAzurite, type AppProcess, type AzuriteProcess } from './processes';
 import { channel, installUpdate, type Place, type TeamsUser } from './teamsActivities';
 
 export const API_KEY = 'reliability-key-0123456789abcdef';
@@ -119,4 +119,27 @@ export function deliveriesPerLead(connector: FakeConnector, leads: { id: string;
     }
   }
   return counts;
+}
+
+/**
+ * Waits until every lead reached every conversation of the world and nothing waits to be sent;
+ * returns how many times each (conversation, lead) pair was delivered. A timeout names what is missing.
+ */
+export async function settledDeliveries(world: LiveWorld, leads: { id: string; name?: string }[], timeoutMs = 60_000): Promise<Map<string, number>> {
+  const expected = world.places.length * leads.length;
+  try {
+    return await eventually(
+      'every lead to reach every conversation',
+      async () => {
+        const counts = deliveriesPerLead(world.connector, leads);
+        return counts.size === expected && (await world.pendingOutbox()) === 0 && counts;
+      },
+      timeoutMs,
+      250,
+    );
+  } catch (error) {
+    const counts = deliveriesPerLead(world.connector, leads);
+    const missing = world.places.flatMap((p) => leads.filter((l) => !counts.has(`${p.conversation.id}|${l.id}`)).map((l) => `${l.name ?? l.id} in ${p.conversation.id}`));
+    throw new Error(`${(error as Error).message}\nmissing: ${missing.join(', ')}\n${await world.backlog()}`);
+  }
 }
