@@ -4,61 +4,35 @@
  * event, its list-index row, its due rows, optionally a posted card per conversation), written in
  * entity-group batches of up to 100 per partition instead of ~15 requests per lead. The in-memory
  * Azurite manages about a thousand requests a second, so the product's own path would take minutes.
- * `checkSeedLayout` proves the rows equal what the product writes for the same lead.
+ * The rows come from the product's own builders; `checkSeedLayout` proves that together they equal
+ * what the product writes for the same lead (a row the product adds later would show there).
  */
 import { type TableClient, type TransactionAction } from '@azure/data-tables';
-import { isOpen, type Lead } from '../services/lead';
+import type { Lead } from '../services/lead';
 import { leadFromReferral } from '../services/leadFromReferral';
-import { ingestReferrals } from '../services/ingestReferrals';
-import { hourBucket } from '../services/leadIndex';
-import { SYSTEM_ACTOR, type LeadEvent } from '../services/leadLifecycle';
-import { flameTurnsAt, nextCardRefresh } from '../services/leadTime';
-import { sharedViewOf, summarize } from '../services/leadViews';
+import { ingestReferrals, receiveEvent } from '../services/ingestReferrals';
+import { dueEntity, viewEntity } from '../services/leadIndex';
+import { eventEntity, leadEntity } from '../services/leadStore';
+import { dueTimesOf } from '../services/projector';
 import type { Referral } from '../services/referral';
-import { chunkJson, ensureTables, invertedTicks, openTables, type Tables } from '../services/tables';
+import { ensureTables, openTables, type Tables } from '../services/tables';
 import { LeadsApp } from '../services/leadsApp';
 import { silentLogger } from '../services/logger';
 import { testConfig } from '../test/support/settings';
 import { pool } from './stats';
 
-const HOUR_MS = 3_600_000;
 /** The settings the bench's servers run with (the defaults). */
 const SETTINGS = testConfig();
+const DUE_SETTINGS = { reminderHours: SETTINGS.REMINDER_HOURS_BEFORE_EXPIRY, flameWindowHours: SETTINGS.FLAME_WINDOW_HOURS };
 
 type Row = { partitionKey: string; rowKey: string } & Record<string, unknown>;
 
-/** Every row one new, projected lead has, by table. */
+/** Every row one new, projected lead has, by table — built by the product's own row builders. */
 function rowsOf(lead: Lead, now: Date, deliveredTo: string[]): Partial<Record<keyof Tables, Row[]>> {
-  const event: LeadEvent = { seq: 1, type: 'receive', actor: SYSTEM_ACTOR, at: now.toISOString(), before: {}, after: { stage: lead.stage, outcome: lead.outcome ?? null } };
-  const due: Row[] = [];
-  if (isOpen(lead)) {
-    const expires = Date.parse(lead.expiresAt);
-    const items: Array<{ kind: string; at: Date; hours?: number }> = [
-      ...SETTINGS.REMINDER_HOURS_BEFORE_EXPIRY.map((hours) => ({ kind: 'reminder', at: new Date(expires - hours * HOUR_MS), hours })),
-      { kind: 'expire', at: new Date(expires) },
-    ];
-    if (lead.flame) items.push({ kind: 'flame', at: flameTurnsAt(lead, SETTINGS.FLAME_WINDOW_HOURS) });
-    const refresh = nextCardRefresh(lead, now);
-    if (refresh) items.push({ kind: 'refresh', at: refresh });
-    for (const item of items.filter((i) => i.kind !== 'flame' || i.at > now)) {
-      const filed = Math.max(item.at.getTime(), now.getTime());
-      due.push({
-        partitionKey: hourBucket(filed),
-        rowKey: `${new Date(filed).toISOString()}|${item.kind}|${item.hours ?? 0}|${lead.id}`,
-        kind: item.kind,
-        leadId: lead.id,
-        hours: item.hours ?? 0,
-        dueAt: item.at.toISOString(),
-      });
-    }
-  }
   return {
-    Leads: [
-      { partitionKey: lead.id, rowKey: 'lead', stage: lead.stage, version: lead.version, ...chunkJson(lead) },
-      { partitionKey: lead.id, rowKey: `event-${String(event.seq).padStart(8, '0')}`, type: event.type, ...chunkJson(event) },
-    ],
-    LeadIndex: [{ partitionKey: sharedViewOf(lead), rowKey: `${invertedTicks(lead.receivedAt)}-${lead.id}`, summary: JSON.stringify(summarize(lead)) }],
-    DueIndex: due,
+    Leads: [leadEntity(lead), eventEntity(lead.id, receiveEvent(lead, now))],
+    LeadIndex: [viewEntity(lead)],
+    DueIndex: dueTimesOf(lead, now, DUE_SETTINGS).map((item) => dueEntity(item, now)),
     Deliveries: deliveredTo.map((key, i) => ({ partitionKey: lead.id, rowKey: key, activityId: `seeded-${lead.id}-${i}`, renderKey: 'seeded' })),
   };
 }

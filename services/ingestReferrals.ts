@@ -1,6 +1,7 @@
 /** Use case: take referrals from Partner Center (or any sender) and store each one once. */
 import { z } from 'zod';
 import { toFieldIssues, type FieldIssue } from './errors';
+import type { Lead } from './lead';
 import { leadFromReferral } from './leadFromReferral';
 import { SYSTEM_ACTOR, type LeadEvent } from './leadLifecycle';
 import type { LeadStore } from './leadStore';
@@ -29,6 +30,11 @@ export interface IngestResult {
   duplicate: boolean;
 }
 
+/** A new lead's first audit event. */
+export function receiveEvent(lead: Lead, now: Date): LeadEvent {
+  return { seq: 1, type: 'receive', actor: SYSTEM_ACTOR, at: now.toISOString(), before: {}, after: { stage: lead.stage, outcome: lead.outcome ?? null } };
+}
+
 export async function ingestReferrals(
   referrals: Referral[],
   deps: { leads: LeadStore; now: () => Date; responseDays: number },
@@ -37,14 +43,7 @@ export async function ingestReferrals(
     referrals.map(async (referral) => {
       const now = deps.now();
       const lead = leadFromReferral(referral, { now, responseDays: deps.responseDays });
-      const event: LeadEvent = {
-        seq: 1,
-        type: 'receive',
-        actor: SYSTEM_ACTOR,
-        at: now.toISOString(),
-        before: {},
-        after: { stage: lead.stage, outcome: lead.outcome ?? null },
-      };
+      const event = receiveEvent(lead, now);
       // A lead that arrives already expired is archived quietly: no card, no alert.
       const created = await deps.leads.create(lead, event, { fanOut: lead.stage !== 'Archived' });
       return { id: lead.id, duplicate: !created };

@@ -10,19 +10,21 @@ import { deleteIfExists, guard, invertedTicks, safeKey } from './tables';
 const viewPartition = (view: ViewName, userId?: string) => (view === 'favorites' ? `fav-${safeKey(userId ?? '')}` : view);
 const viewRow = (lead: Pick<Lead, 'receivedAt' | 'id'>) => `${invertedTicks(lead.receivedAt)}-${lead.id}`;
 
+/** The lead's row in its shared list view. */
+export const viewEntity = (lead: Lead) => ({ partitionKey: sharedViewOf(lead), rowKey: viewRow(lead), summary: JSON.stringify(summarize(lead)) });
+
 export class LeadViewIndex {
   constructor(private readonly table: TableClient) {}
 
   /** Puts the lead in its shared view and its favoriters' lists; removes it from the others (a lead never changed is in none). */
   async put(lead: Lead, previousFavoriteIds: string[] = []): Promise<void> {
     const isNew = lead.version === 1;
-    const row = viewRow(lead);
-    const summary = JSON.stringify(summarize(lead));
-    const home = sharedViewOf(lead);
+    const shared = viewEntity(lead);
+    const { rowKey: row, summary, partitionKey: home } = shared;
     const favoriteIds = lead.favorites.map((f) => f.id);
     await guard(() =>
       Promise.all([
-        this.table.upsertEntity({ partitionKey: home, rowKey: row, summary }, 'Replace'),
+        this.table.upsertEntity(shared, 'Replace'),
         ...VIEWS.filter((v) => !isNew && v !== 'favorites' && v !== home).map((v) => deleteIfExists(this.table, v, row)),
         ...favoriteIds.map((id) => this.table.upsertEntity({ partitionKey: viewPartition('favorites', id), rowKey: row, summary }, 'Replace')),
         ...previousFavoriteIds
@@ -77,18 +79,21 @@ function dueRow(item: { kind: DueKind; leadId: string; hours?: number }, at: num
   return { partitionKey: hourBucket(at), rowKey, kind: item.kind, leadId: item.leadId, hours: item.hours ?? 0, dueAt };
 }
 
+export interface DueTime {
+  kind: DueKind;
+  leadId: string;
+  dueAt: Date;
+  hours?: number;
+}
+
+/** Due rows in the past are filed at `now`, so a sweep that has passed their hour still finds them. */
+export const dueEntity = (item: DueTime, now: Date) => dueRow(item, Math.max(item.dueAt.getTime(), now.getTime()), item.dueAt.toISOString());
+
 export class DueIndex {
   constructor(private readonly table: TableClient) {}
 
-  /** Due rows in the past are filed at `now`, so a sweep that has passed their hour still finds them. */
-  async schedule(items: { kind: DueKind; leadId: string; dueAt: Date; hours?: number }[], now: Date): Promise<void> {
-    await guard(() =>
-      Promise.all(
-        items.map((item) =>
-          this.table.upsertEntity(dueRow(item, Math.max(item.dueAt.getTime(), now.getTime()), item.dueAt.toISOString()), 'Replace'),
-        ),
-      ),
-    );
+  async schedule(items: DueTime[], now: Date): Promise<void> {
+    await guard(() => Promise.all(items.map((item) => this.table.upsertEntity(dueEntity(item, now), 'Replace'))));
   }
 
   /** Rows due at or before `now`, reading only the hour buckets from `fromMs` on. */

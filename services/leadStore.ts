@@ -29,6 +29,12 @@ export interface StoredLead {
 
 export type UpdateResult = { ok: true; stored: StoredLead } | { ok: false; current: StoredLead };
 
+/** The row that holds a lead (exported for the bench's bulk seeding, which writes the same rows). */
+export const leadEntity = (lead: Lead) => ({ partitionKey: lead.id, rowKey: LEAD_ROW, stage: lead.stage, version: lead.version, ...chunkJson(lead) });
+
+/** One audit event of a lead, beside the lead in its partition. */
+export const eventEntity = (id: string, event: LeadEvent) => ({ partitionKey: id, rowKey: eventRow(event.seq), type: event.type, ...chunkJson(event) });
+
 export class LeadStore {
   constructor(
     private readonly table: TableClient,
@@ -46,8 +52,8 @@ export class LeadStore {
     try {
       await guard(() =>
         this.table.submitTransaction([
-          ['create', this.leadEntity(lead)],
-          ['create', this.eventEntity(lead.id, event)],
+          ['create', leadEntity(lead)],
+          ['create', eventEntity(lead.id, event)],
           ['upsert', this.pendingEntity(lead.id, effects), 'Merge'],
         ]),
       );
@@ -62,8 +68,8 @@ export class LeadStore {
   async update(lead: Lead, etag: string, events: LeadEvent[], effects: PendingEffects = {}, options: { hinted?: boolean } = {}): Promise<UpdateResult> {
     if (!options.hinted) await this.hint(lead.id);
     const actions: TransactionAction[] = [
-      ['update', this.leadEntity(lead), 'Replace', { etag }],
-      ...events.map((e): TransactionAction => ['create', this.eventEntity(lead.id, e)]),
+      ['update', leadEntity(lead), 'Replace', { etag }],
+      ...events.map((e): TransactionAction => ['create', eventEntity(lead.id, e)]),
       ['upsert', this.pendingEntity(lead.id, effects), 'Merge'],
     ];
     let newEtag: string | undefined;
@@ -138,14 +144,6 @@ export class LeadStore {
   /** Written before the transaction, so a crash right after it still leaves a trace to sweep. */
   private async hint(id: string): Promise<void> {
     await guard(() => this.hints.upsertEntity({ partitionKey: 'lead', rowKey: id }, 'Replace'));
-  }
-
-  private leadEntity(lead: Lead) {
-    return { partitionKey: lead.id, rowKey: LEAD_ROW, stage: lead.stage, version: lead.version, ...chunkJson(lead) };
-  }
-
-  private eventEntity(id: string, event: LeadEvent) {
-    return { partitionKey: id, rowKey: eventRow(event.seq), type: event.type, ...chunkJson(event) };
   }
 
   /** Merged into what is already pending: one property per effect (per user for unfavorites), none overwrites another. */

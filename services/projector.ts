@@ -6,7 +6,7 @@
 import type { ConversationStore } from './conversationStore';
 import type { Delivery, DeliveryStore } from './deliveryStore';
 import { isOpen, type Lead } from './lead';
-import type { DueIndex, DueKind, LeadViewIndex } from './leadIndex';
+import type { DueIndex, DueTime, LeadViewIndex } from './leadIndex';
 import type { LeadStore, PendingEffects } from './leadStore';
 import { flamePhase, flameTurnsAt, nextCardRefresh } from './leadTime';
 import type { Logger } from './logger';
@@ -99,17 +99,22 @@ export class Projector {
     }
   }
 
-  /** Files the lead's reminders, expiry and flame turn in the due index. */
+  /** Files the lead's reminders, expiry, flame turn and next card refresh in the due index. */
   private async scheduleDueTimes(lead: Lead, now: Date): Promise<void> {
-    if (!isOpen(lead)) return;
-    const expires = Date.parse(lead.expiresAt);
-    const items: { kind: DueKind; leadId: string; dueAt: Date; hours?: number }[] = [
-      ...this.deps.reminderHours.map((hours) => ({ kind: 'reminder' as const, leadId: lead.id, dueAt: new Date(expires - hours * HOUR_MS), hours })),
-      { kind: 'expire' as const, leadId: lead.id, dueAt: new Date(expires) },
-    ];
-    if (lead.flame) items.push({ kind: 'flame', leadId: lead.id, dueAt: flameTurnsAt(lead, this.deps.flameWindowHours) });
-    const refresh = nextCardRefresh(lead, now);
-    if (refresh) items.push({ kind: 'refresh', leadId: lead.id, dueAt: refresh });
-    await this.deps.due.schedule(items.filter((i) => i.kind !== 'flame' || i.dueAt > now), now);
+    await this.deps.due.schedule(dueTimesOf(lead, now, this.deps), now);
   }
+}
+
+/** When a lead still needs the scheduler: its reminders, expiry, flame turn and next card refresh. */
+export function dueTimesOf(lead: Lead, now: Date, settings: { reminderHours: number[]; flameWindowHours: number }): DueTime[] {
+  if (!isOpen(lead)) return [];
+  const expires = Date.parse(lead.expiresAt);
+  const items: DueTime[] = [
+    ...settings.reminderHours.map((hours) => ({ kind: 'reminder' as const, leadId: lead.id, dueAt: new Date(expires - hours * HOUR_MS), hours })),
+    { kind: 'expire', leadId: lead.id, dueAt: new Date(expires) },
+  ];
+  if (lead.flame) items.push({ kind: 'flame', leadId: lead.id, dueAt: flameTurnsAt(lead, settings.flameWindowHours) });
+  const refresh = nextCardRefresh(lead, now);
+  if (refresh) items.push({ kind: 'refresh', leadId: lead.id, dueAt: refresh });
+  return items.filter((i) => i.kind !== 'flame' || i.dueAt > now);
 }
