@@ -58,7 +58,6 @@ export async function benchAccept(storage: string, options: { nodeArgs?: string[
     // every row with its RowKey ('lead'), so a smaller table would flatter the floor.
     const floor = await floorTables(storage, server.prefix, USERS);
     const accept = acceptCaller(server, (leadId) => placeByLead.get(leadId) ?? places[0]!);
-    const acceptFailures = () => accept.failures;
     let next = 0;
     const take = () => leadIds[next++] ?? '';
 
@@ -100,7 +99,7 @@ export async function benchAccept(storage: string, options: { nodeArgs?: string[
       users32: { ...latency(many.samples), perSecond: round((many.samples.length / many.wallMs) * 1000, 0) },
       floor32: { ...latency(floorMany.samples), perSecond: round((floorMany.samples.length / floorMany.wallMs) * 1000, 0) },
       ratioP50: round(oneUserLatency.p50 / floorOneLatency.p50, 2),
-      failures: acceptFailures(),
+      failures: accept.failures,
       windows,
       accepts: oneUser.length + many.samples.length,
       serverPid: server.app.pid,

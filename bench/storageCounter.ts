@@ -13,8 +13,6 @@ export interface StorageCount {
 }
 
 export class StorageCounter {
-  /** Off while seeding, on for the measured pass. */
-  enabled = true;
   private count: StorageCount = { requests: 0, entitiesRead: 0, byTable: {} };
 
   constructor(private readonly tablePrefix: string) {}
@@ -35,7 +33,7 @@ export class StorageCounter {
         name: 'benchStorageCounter',
         sendRequest: async (request, next) => {
           const response = await next(request);
-          if (this.enabled) this.record(request.method, request.url, response.status, response.bodyAsText ?? undefined);
+          this.record(request.method, request.url, response.status, response.bodyAsText ?? undefined);
           return response;
         },
       },

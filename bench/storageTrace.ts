@@ -6,7 +6,7 @@
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { DEV_ACCOUNT, DEV_KEY } from '../services/embeddedAzurite';
+import { azuriteConnectionString } from '../services/embeddedAzurite';
 
 export interface TracedRequest {
   at: number;
@@ -48,7 +48,7 @@ export class StorageTrace {
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     const port = (this.server.address() as AddressInfo).port;
-    this.connectionString = `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};TableEndpoint=http://127.0.0.1:${port}/${DEV_ACCOUNT};`;
+    this.connectionString = azuriteConnectionString(`http://127.0.0.1:${port}`);
     return this;
   }
 

@@ -1,6 +1,7 @@
 /** The restify server: the leads API, health checks and (when given) the Teams endpoint. */
 import restify, { type Server } from 'restify';
 import type { Logger } from '../services/logger';
+import { sendError } from './httpErrors';
 import { mountLeadsApi, type LeadsApiOptions } from './leadsApi';
 
 export interface ServerOptions extends LeadsApiOptions {
@@ -30,9 +31,7 @@ export function createServer(options: ServerOptions): Server {
   // Keep-alive connections would otherwise carry new requests into a stopping server forever.
   server.pre((_req, res, next) => {
     if (!options.stopping?.()) return next();
-    res.header('Connection', 'close');
-    res.header('Retry-After', '5');
-    res.send(503, { error: { code: 'shutting_down', message: 'The service is restarting; try again shortly' } });
+    sendError(res, 503, 'shutting_down', 'The service is restarting; try again shortly', undefined, { Connection: 'close', 'Retry-After': '5' });
     return next(false);
   });
   mountLeadsApi(server, options);

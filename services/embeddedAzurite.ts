@@ -30,6 +30,10 @@ interface AzuriteServer {
 export const DEV_ACCOUNT = 'devstoreaccount1';
 export const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
+/** The connection string of an Azurite Table service at `endpoint` (http://host:port), dev account. */
+export const azuriteConnectionString = (endpoint: string): string =>
+  `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};TableEndpoint=${endpoint}/${DEV_ACCOUNT};`;
+
 export interface EmbeddedAzurite {
   connectionString: string;
   endpoint: string;
@@ -64,11 +68,11 @@ export async function startEmbeddedAzurite(options: { dataDir?: string; inMemory
   );
   const server = new TableServer(config);
   await server.start();
-  const endpoint = `${server.getHttpServerAddress()}/${DEV_ACCOUNT}`;
+  const address = server.getHttpServerAddress();
   let closed = false;
   return {
-    endpoint,
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};TableEndpoint=${endpoint};`,
+    endpoint: `${address}/${DEV_ACCOUNT}`,
+    connectionString: azuriteConnectionString(address),
     async close() {
       if (closed) return;
       closed = true;

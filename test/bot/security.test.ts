@@ -1,3 +1,4 @@
+import { tokenRefusal } from '../../bot/inboundToken';
 import { referral } from '../fixtures/referrals';
 import { untrustedTokens } from '../support/botTokens';
 import { postJson, startServer } from '../support/http';
@@ -48,5 +49,26 @@ describe('in production (MicrosoftAppId set)', () => {
   it('refuses leads API callers without the key, even from this machine', async () => {
     expect((await postJson(`${server.url}/api/leads`, referral())).status).toBe(401);
     expect((await postJson(`${server.url}/api/leads`, referral(), { authorization: `Bearer ${PRODUCTION.LEADS_API_KEY}` })).status).toBe(201);
+  });
+});
+
+describe('a Bot Framework token refused on sight, before any network call', () => {
+  const appId = '11111111-2222-4333-8444-555555555555';
+  const tokens = untrustedTokens(appId, 'https://smba.trafficmanager.net/emea/');
+  const now = Date.now() / 1000;
+
+  test.each([
+    ['expired', 'expired'],
+    ['unsigned (alg none)', 'not a signed bearer JWT'],
+    ['for another app', 'issued for another app'],
+  ])('%s → %s', (name, reason) => {
+    expect(tokenRefusal(`Bearer ${tokens[name]}`, appId, now)).toBe(reason);
+  });
+
+  test('garbage is not a JWT; no header at all is left to botbuilder; a well-formed RSA token needs its signature checked', () => {
+    expect(tokenRefusal('Bearer not-a-token', appId, now)).toBe('not a signed bearer JWT');
+    expect(tokenRefusal('Basic dXNlcjpwYXNz', appId, now)).toBe('not a signed bearer JWT');
+    expect(tokenRefusal('', appId, now)).toBeUndefined();
+    expect(tokenRefusal(`Bearer ${tokens['signed by an untrusted key']}`, appId, now)).toBeUndefined();
   });
 });

@@ -22,6 +22,7 @@ import {
   verb,
 } from '../support/malformed';
 import { eventually } from '../support/processes';
+import type { TableName } from '../../services/tables';
 import { ADMIN_ID, PARTNER_ADMIN_ID } from '../support/settings';
 import { botAdded, channel, dana, execute, groupChat, installUpdate, message, pat, personal, TENANT_ID, vic, type Place, type TeamsUser } from '../support/teamsActivities';
 
@@ -103,7 +104,7 @@ async function storm<T>(runs: number, arbitrary: fc.Arbitrary<T>, check: (input:
 
 /** Everything stored about leads and roles, ETags and timestamps included. */
 async function storedRows(): Promise<{ leads: unknown[]; roles: unknown[] }> {
-  const read = async (table: string) => {
+  const read = async (table: TableName) => {
     const rows: Record<string, unknown>[] = [];
     for await (const row of world.table(table).listEntities()) rows.push(row);
     return rows.sort((a, b) => `${a.partitionKey}|${a.rowKey}`.localeCompare(`${b.partitionKey}|${b.rowKey}`));

@@ -4,9 +4,10 @@
  * to fetch signing keys; start-up refuses to run without its secrets; and no secret reaches the
  * logs, even at LOG_LEVEL=trace.
  */
-import { TableClient } from '@azure/data-tables';
+import type { TableClient } from '@azure/data-tables';
 import { connect } from 'node:net';
 import { DEV_KEY } from '../../services/embeddedAzurite';
+import { openTables, type TableName } from '../../services/tables';
 import { referral } from '../fixtures/referrals';
 import { untrustedTokens } from '../support/botTokens';
 import { FakeConnector } from '../support/fakeConnector';
@@ -44,7 +45,7 @@ function production(omit: string[] = []): Record<string, string> {
   return env;
 }
 
-const table = (env: Record<string, string>, name: string) => TableClient.fromConnectionString(connectionString, `${env.TABLE_PREFIX}${name}`, { allowInsecureConnection: true });
+const table = (env: Record<string, string>, name: TableName) => openTables(connectionString, env.TABLE_PREFIX)[name];
 
 async function rows(client: TableClient): Promise<unknown[]> {
   const found: unknown[] = [];

@@ -3,7 +3,8 @@
  * own processes, Teams played by HTTP requests to /api/messages, and a loopback fake Bot
  * Connector receiving what the app sends. Storage is read directly to check what was stored.
  */
-import { odata, TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
+import { openTables, type TableName } from '../../services/tables';
 import { randomUUID } from 'node:crypto';
 import { FakeConnector } from './fakeConnector';
 import { getJson, postJson } from './http';
@@ -33,7 +34,7 @@ export interface LiveWorld {
   ingest(body: unknown): Promise<{ status: number; body: any; headers: Headers }>;
   lead(id: string): Promise<{ status: number; body: any }>;
   teams(activity: object): Promise<{ status: number; body: any }>;
-  table(name: string): TableClient;
+  table(name: TableName): TableClient;
   /** Every stored lead's id (a scan: fine for a check, never on a hot path). */
   storedLeadIds(): Promise<string[]>;
   pendingOutbox(): Promise<number>;
@@ -53,6 +54,7 @@ export async function startLiveWorld(options: { env?: Record<string, string>; pl
     LEASE_SECONDS: '2',
     ...options.env,
   };
+  const tables = openTables(azurite.connectionString, prefix);
   const world: LiveWorld = {
     azurite,
     connector,
@@ -66,7 +68,7 @@ export async function startLiveWorld(options: { env?: Record<string, string>; pl
     ingest: (body) => postJson(`${world.app.url}/api/leads`, body, auth),
     lead: (id) => getJson(`${world.app.url}/api/leads/${encodeURIComponent(id)}`, auth),
     teams: (activity) => postJson(`${world.app.url}/api/messages`, activity),
-    table: (name) => TableClient.fromConnectionString(azurite.connectionString, `${prefix}${name}`, { allowInsecureConnection: true }),
+    table: (name) => tables[name],
     async storedLeadIds() {
       const ids: string[] = [];
       for await (const row of world.table('Leads').listEntities({ queryOptions: { filter: odata`RowKey eq 'lead'`, select: ['PartitionKey'] } })) {

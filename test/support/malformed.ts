@@ -4,6 +4,8 @@
  * with a field of the wrong type, missing, huge or oddly encoded. Each generated case says what
  * it is (`label`), so a counter-example reads on its own.
  */
+import { formInputsSchema } from '../../bot/activityParsers';
+import { FORM_VERBS, SUBMIT_VERBS } from '../../bot/formCommands';
 import fc from 'fast-check';
 import { referral } from '../fixtures/referrals';
 
@@ -37,7 +39,7 @@ export function setPath(target: Record<string, unknown>, path: string, value: un
   defineOwn(node, keys[keys.length - 1]!, value);
 }
 
-export function deletePath(target: Record<string, unknown>, path: string): void {
+function deletePath(target: Record<string, unknown>, path: string): void {
   const keys = path.split('.');
   let node: any = target;
   for (const key of keys.slice(0, -1)) {
@@ -49,7 +51,7 @@ export function deletePath(target: Record<string, unknown>, path: string): void 
 
 // --- Values --------------------------------------------------------------------------------
 
-export const ODD_STRINGS = [
+const ODD_STRINGS = [
   '',
   ' ',
   '\u0000',
@@ -76,8 +78,8 @@ export const ODD_STRINGS = [
   '__proto__',
 ];
 
-export const oddString = fc.oneof(fc.constantFrom(...ODD_STRINGS), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }));
-export const hugeString = fc.constantFrom('x'.repeat(5_000), 'é'.repeat(20_000), '𝔘'.repeat(3_000), 'a '.repeat(30_000));
+const oddString = fc.oneof(fc.constantFrom(...ODD_STRINGS), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }));
+const hugeString = fc.constantFrom('x'.repeat(5_000), 'é'.repeat(20_000), '𝔘'.repeat(3_000), 'a '.repeat(30_000));
 const deepValue = fc.integer({ min: 20, max: 200 }).map((depth) => JSON.parse('['.repeat(depth) + ']'.repeat(depth)) as unknown);
 const POLLUTION_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'PartitionKey', 'RowKey', 'odata.etag'];
 const pollutingObject = fc
@@ -89,7 +91,7 @@ const pollutingObject = fc
   });
 
 /** Anything that is not a string. */
-export const notAString = fc.oneof(
+const notAString = fc.oneof(
   fc.integer(),
   fc.double(), // NaN and ±Infinity are written as null
   fc.constantFrom(RAW('1e309'), RAW('-1e309'), RAW('-0'), RAW('1e-400')),
@@ -185,7 +187,7 @@ const REFERRAL_FAULTS: Array<[path: string, bad: fc.Arbitrary<unknown>]> = [
 const junkKey = fc.oneof(fc.constantFrom(...POLLUTION_KEYS), fc.string({ minLength: 1, maxLength: 12 }).map((s) => `x-${s}`));
 const junk = fc.array(fc.tuple(fc.constantFrom('', 'customerProfile', 'details', 'consentDetails'), junkKey, fc.oneof(fc.jsonValue({ maxDepth: 2 }), pollutingObject)), { maxLength: 3 });
 
-export interface FaultyReferral extends Body {
+interface FaultyReferral extends Body {
   /** The field the answer must name. */
   path: string;
 }
@@ -271,7 +273,7 @@ const ACTIVITY_PATHS = [
 
 export const oddValue = fc.oneof(oddString, hugeString, notAString);
 
-export type ActivityMutation = { op: 'set'; path: string; value: unknown } | { op: 'delete'; path: string };
+type ActivityMutation = { op: 'set'; path: string; value: unknown } | { op: 'delete'; path: string };
 
 export const activityMutations: fc.Arbitrary<ActivityMutation[]> = fc.array(
   fc.oneof(
@@ -293,23 +295,16 @@ export function mutate(activity: object, mutations: ActivityMutation[]): Record<
 export const describeMutations = (mutations: ActivityMutation[]) =>
   mutations.map((m) => (m.op === 'set' ? `${m.path} = ${preview(m.value)}` : `no ${m.path}`)).join(', ');
 
-/** Card verbs the app knows, and ones it does not. */
-export const KNOWN_VERBS = [
+/**
+ * Card verbs the app knows (from its own routing tables), and ones it does not. Favorite and
+ * unfavorite are left out: anyone may use them, and they store a change by design.
+ */
+const KNOWN_VERBS = [
   'refresh',
   'lead.open',
-  'lead.acceptForm',
-  'lead.accept',
-  'lead.declineForm',
-  'lead.decline',
-  'lead.editForm',
-  'lead.edit',
-  'lead.addEmployeeForm',
-  'lead.addEmployee',
-  'lead.wonConfirm',
-  'lead.won',
-  'lead.lostConfirm',
-  'lead.lost',
   'list.page',
+  ...FORM_VERBS.keys(),
+  ...[...SUBMIT_VERBS.keys()].filter((v) => v !== 'lead.favorite' && v !== 'lead.unfavorite'),
 ];
 export const verb = fc.oneof(
   fc.constantFrom(...KNOWN_VERBS),
@@ -317,7 +312,7 @@ export const verb = fc.oneof(
   oddString,
 );
 
-const FORM_INPUTS = ['dealName', 'dealValue', 'currency', 'purchaseDate', 'notes', 'crmId', 'campaignId', 'contactName', 'contactEmail', 'contactPhone', 'reason', 'closeNotes', 'employeeName', 'employeePhone', 'employeeEmail'];
+const FORM_INPUTS = Object.keys(formInputsSchema.shape);
 const formValue = fc.oneof(
   oddString,
   oddValue,

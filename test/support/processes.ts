@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import path from 'node:path';
-import { DEV_ACCOUNT, DEV_KEY } from '../../services/embeddedAzurite';
+import { azuriteConnectionString } from '../../services/embeddedAzurite';
 
 export const ROOT = path.resolve(__dirname, '..', '..', __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '.');
 const AZURITE_TABLE = require.resolve('azurite/dist/src/table/main.js');
@@ -81,10 +81,9 @@ export async function startAzurite(options: { location?: string } = {}): Promise
     await waitForPort(port);
   };
   await launch();
-  const endpoint = `http://127.0.0.1:${port}/${DEV_ACCOUNT}`;
   return {
     port,
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};TableEndpoint=${endpoint};`,
+    connectionString: azuriteConnectionString(`http://127.0.0.1:${port}`),
     async stop() {
       if (!child) return;
       const exited = exitOf(child);
