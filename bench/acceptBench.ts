@@ -8,8 +8,10 @@ import type { TableClient } from '@azure/data-tables';
 import { referral } from '../test/fixtures/referrals';
 import { channel, execute, type Place, type TeamsUser } from '../test/support/teamsActivities';
 import { conversationKey } from '../services/conversationStore';
-import { chunkJson, openTables, unchunkJson } from '../services/tables';
+import { openTables, unchunkJson } from '../services/tables';
+import { eventEntity, leadEntity, leadRowKey } from '../services/leadStore';
 import type { Lead } from '../services/lead';
+import type { LeadEvent } from '../services/leadLifecycle';
 import { benchUsers, startBenchServer, type Answer, type BenchServer } from './benchServer';
 import { seedLeads } from './seedLeads';
 import { closedLoop, latency, monotonicMicros, progress, round, type Latency } from './stats';
@@ -54,8 +56,7 @@ export async function benchAccept(storage: string, options: { nodeArgs?: string[
     const leadIds = referrals.map((r) => r.id);
     const placeByLead = new Map(referrals.map((r, i) => [r.id, placeOf(i)]));
 
-    // The floor's leads live in the server's own Leads table: Azurite finds an entity by scanning
-    // every row with its RowKey ('lead'), so a smaller table would flatter the floor.
+    // The floor's leads live in the server's own Leads table, so both pay for the same table size.
     const floor = await floorTables(storage, server.prefix, USERS);
     const accept = acceptCaller(server, (leadId) => placeByLead.get(leadId) ?? places[0]!);
     let next = 0;
@@ -141,14 +142,14 @@ async function floorTables(storage: string, prefix: string, callers: number): Pr
   return {
     async change(lane: number) {
       const id = ids[lane] ?? '';
-      const entity = await leads.getEntity<Record<string, unknown>>(id, 'lead');
+      const entity = await leads.getEntity<Record<string, unknown>>(id, leadRowKey(id));
       const lead = unchunkJson(entity) as Lead;
       const deal = { name: `Deal ${id}`, value: 5000, currency: 'EUR', purchaseDate: '2027-01-15' };
       const next = { ...lead, version: lead.version + 1, deal };
-      const event = { seq: next.version, type: 'accept', actor: { id: 'bench', name: 'Bench User' }, at: new Date().toISOString(), before: { stage: 'Received' }, after: { stage: 'Accepted', deal } };
+      const event: LeadEvent = { seq: next.version, type: 'accept', actor: { id: 'bench', name: 'Bench User' }, at: new Date().toISOString(), before: { stage: 'Received' }, after: { stage: 'Accepted', deal } };
       await leads.submitTransaction([
-        ['update', { partitionKey: id, rowKey: 'lead', stage: next.stage, version: next.version, ...chunkJson(next) }, 'Replace', { etag: entity.etag }],
-        ['create', { partitionKey: id, rowKey: `event-${String(next.version).padStart(8, '0')}`, type: 'accept', ...chunkJson(event) }],
+        ['update', leadEntity(next), 'Replace', { etag: entity.etag }],
+        ['create', eventEntity(id, event)],
       ]);
     },
   };

@@ -8,6 +8,7 @@
  * what the product writes for the same lead (a row the product adds later would show there).
  */
 import { type TableClient, type TransactionAction } from '@azure/data-tables';
+import { deliveryRowKey } from '../services/deliveryStore';
 import type { Lead } from '../services/lead';
 import { leadFromReferral } from '../services/leadFromReferral';
 import { ingestReferrals, receiveEvent } from '../services/ingestReferrals';
@@ -33,7 +34,7 @@ function rowsOf(lead: Lead, now: Date, deliveredTo: string[]): Partial<Record<ke
     Leads: [leadEntity(lead), eventEntity(lead.id, receiveEvent(lead, now))],
     LeadIndex: [viewEntity(lead)],
     DueIndex: dueTimesOf(lead, now, DUE_SETTINGS).map((item) => dueEntity(item, now)),
-    Deliveries: deliveredTo.map((key, i) => ({ partitionKey: lead.id, rowKey: key, activityId: `seeded-${lead.id}-${i}`, renderKey: 'seeded' })),
+    Deliveries: deliveredTo.map((key, i) => ({ partitionKey: lead.id, rowKey: deliveryRowKey(lead.id, key), activityId: `seeded-${lead.id}-${i}`, renderKey: 'seeded' })),
   };
 }
 

@@ -109,7 +109,7 @@ function operation(method: string, target: string, ifMatch: string | undefined):
   }
 }
 
-/** The kind of row: RowKey up to its first separator (lead, pending, event-…, card, a lease's name). */
+/** The kind of row: RowKey up to its first separator (lead, pending, event, card, a lease's name; a delivery's lead id). */
 function rowHint(target: string): string {
   const row = /RowKey='([^']*)'/.exec(target)?.[1];
   return row === undefined ? '' : `(${decodeURIComponent(row).split(/[|-]/)[0]?.slice(0, 14)})`;

@@ -19,16 +19,23 @@ interface DeliveryEntity {
   maybeDuplicate?: boolean;
 }
 
+/**
+ * A delivery's RowKey names its lead as well as its conversation: Azurite (the embedded storage)
+ * looks a row up by RowKey first, and a conversation's key alone is shared by every lead posted there.
+ */
+export const deliveryRowKey = (leadId: string, conversationKey: string) => `${leadId}|${conversationKey}`;
+const conversationOf = (leadId: string, rowKey: string) => rowKey.slice(leadId.length + 1);
+
 export class DeliveryStore {
   constructor(private readonly table: TableClient) {}
 
   /** Registers that a lead's card belongs in a conversation; false if it already does. */
   add(leadId: string, conversationKey: string): Promise<boolean> {
-    return createIfAbsent(this.table, { partitionKey: leadId, rowKey: conversationKey });
+    return createIfAbsent(this.table, { partitionKey: leadId, rowKey: deliveryRowKey(leadId, conversationKey) });
   }
 
   async get(leadId: string, conversationKey: string): Promise<Delivery | undefined> {
-    const entity = await getOrUndefined<DeliveryEntity>(this.table, leadId, conversationKey);
+    const entity = await getOrUndefined<DeliveryEntity>(this.table, leadId, deliveryRowKey(leadId, conversationKey));
     return entity && toDelivery(leadId, conversationKey, entity);
   }
 
@@ -36,7 +43,7 @@ export class DeliveryStore {
     const found: Delivery[] = [];
     await guard(async () => {
       for await (const entity of this.table.listEntities<DeliveryEntity>({ queryOptions: { filter: odata`PartitionKey eq ${leadId}` } })) {
-        found.push(toDelivery(leadId, entity.rowKey ?? '', entity));
+        found.push(toDelivery(leadId, conversationOf(leadId, entity.rowKey ?? ''), entity));
       }
     });
     return found;
@@ -46,7 +53,7 @@ export class DeliveryStore {
   async record(delivery: Delivery, change: { activityId: string; renderKey: string; maybeDuplicate?: boolean }): Promise<boolean> {
     try {
       await guard(() =>
-        this.table.updateEntity({ partitionKey: delivery.leadId, rowKey: delivery.conversationKey, ...change }, 'Merge', { etag: delivery.etag }),
+        this.table.updateEntity({ partitionKey: delivery.leadId, rowKey: deliveryRowKey(delivery.leadId, delivery.conversationKey), ...change }, 'Merge', { etag: delivery.etag }),
       );
       return true;
     } catch (error) {

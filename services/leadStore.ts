@@ -9,10 +9,15 @@ import { leadSchema, type Lead } from './lead';
 import type { LeadEvent } from './leadLifecycle';
 import { chunkJson, deleteIfExists, getOrUndefined, guard, isConflict, isPreconditionFailed, unchunkJson } from './tables';
 
-const LEAD_ROW = 'lead';
-const PENDING_ROW = 'pending';
+// Row keys carry the lead id although the partition already does. Azure needs only the pair to
+// be unique, but Azurite (the embedded storage) looks a row up by its RowKey first: a RowKey
+// shared by every partition ('lead') made each read and write walk past every stored lead.
+/** The RowKey of the row that holds the lead (in partition `id`). */
+export const leadRowKey = (id: string) => `lead|${id}`;
+const pendingRowKey = (id: string) => `pending|${id}`;
+const eventPrefix = (id: string) => `event|${id}|`;
+const eventRowKey = (id: string, seq: number) => `${eventPrefix(id)}${String(seq).padStart(8, '0')}`;
 const UNFAVORITE = 'unfav_';
-const eventRow = (seq: number) => `event-${String(seq).padStart(8, '0')}`;
 
 /** Effects the projector owes a lead: names are property names, merged across changes. */
 export interface PendingEffects {
@@ -30,10 +35,10 @@ export interface StoredLead {
 export type UpdateResult = { ok: true; stored: StoredLead } | { ok: false; current: StoredLead };
 
 /** The row that holds a lead (exported for the bench's bulk seeding, which writes the same rows). */
-export const leadEntity = (lead: Lead) => ({ partitionKey: lead.id, rowKey: LEAD_ROW, stage: lead.stage, version: lead.version, ...chunkJson(lead) });
+export const leadEntity = (lead: Lead) => ({ partitionKey: lead.id, rowKey: leadRowKey(lead.id), stage: lead.stage, version: lead.version, ...chunkJson(lead) });
 
 /** One audit event of a lead, beside the lead in its partition. */
-export const eventEntity = (id: string, event: LeadEvent) => ({ partitionKey: id, rowKey: eventRow(event.seq), type: event.type, ...chunkJson(event) });
+export const eventEntity = (id: string, event: LeadEvent) => ({ partitionKey: id, rowKey: eventRowKey(id, event.seq), type: event.type, ...chunkJson(event) });
 
 export class LeadStore {
   constructor(
@@ -42,7 +47,7 @@ export class LeadStore {
   ) {}
 
   async get(id: string): Promise<StoredLead | undefined> {
-    const entity = await getOrUndefined<Record<string, unknown>>(this.table, id, LEAD_ROW);
+    const entity = await getOrUndefined<Record<string, unknown>>(this.table, id, leadRowKey(id));
     return entity && { lead: leadSchema.parse(unchunkJson(entity)), etag: entity.etag };
   }
 
@@ -76,7 +81,7 @@ export class LeadStore {
     try {
       const response = await guard(() => this.table.submitTransaction(actions));
       // The lead is the first action; sub-responses of updates carry no row key to look it up by.
-      newEtag = response.subResponses[0]?.etag ?? response.getResponseForEntity(LEAD_ROW)?.etag;
+      newEtag = response.subResponses[0]?.etag ?? response.getResponseForEntity(leadRowKey(lead.id))?.etag;
     } catch (error) {
       // 412: someone else changed it; 409: their event row with the same seq won the race.
       if (!isPreconditionFailed(error) && !isConflict(error)) throw error;
@@ -94,7 +99,7 @@ export class LeadStore {
     const events: LeadEvent[] = [];
     await guard(async () => {
       const rows = this.table.listEntities<{ data0: string }>({
-        queryOptions: { filter: odata`PartitionKey eq ${id} and RowKey ge 'event-' and RowKey lt 'event.'` },
+        queryOptions: { filter: odata`PartitionKey eq ${id} and RowKey gt ${eventPrefix(id)} and RowKey lt ${`${eventPrefix(id)}~`}` },
       });
       for await (const row of rows) events.push(unchunkJson(row) as LeadEvent);
     });
@@ -102,7 +107,7 @@ export class LeadStore {
   }
 
   async pending(id: string): Promise<{ effects: PendingEffects; etag: string } | undefined> {
-    const row = await getOrUndefined<Record<string, unknown> & Omit<PendingEffects, 'unfavoritedBy'>>(this.table, id, PENDING_ROW);
+    const row = await getOrUndefined<Record<string, unknown> & Omit<PendingEffects, 'unfavoritedBy'>>(this.table, id, pendingRowKey(id));
     if (!row) return undefined;
     const unfavoritedBy = Object.entries(row).flatMap(([name, value]) => (name.startsWith(UNFAVORITE) && typeof value === 'string' ? [value] : []));
     return {
@@ -113,7 +118,7 @@ export class LeadStore {
 
   /** Clears the pending row if nothing was added since it was read. */
   clearPending(id: string, etag: string): Promise<boolean> {
-    return deleteIfExists(this.table, id, PENDING_ROW, etag);
+    return deleteIfExists(this.table, id, pendingRowKey(id), etag);
   }
 
   /** Lead ids that may have pending work: a small partition the projector sweeps. */
@@ -151,6 +156,6 @@ export class LeadStore {
     const { unfavoritedBy = [], ...rest } = effects;
     const props: Record<string, unknown> = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
     for (const user of unfavoritedBy) props[`${UNFAVORITE}${createHash('sha1').update(user).digest('hex')}`] = user;
-    return { partitionKey: id, rowKey: PENDING_ROW, ...props };
+    return { partitionKey: id, rowKey: pendingRowKey(id), ...props };
   }
 }

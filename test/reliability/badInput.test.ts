@@ -137,7 +137,7 @@ beforeAll(async () => {
   const accept = await postActivity(execute(place, dana, 'lead.accept', { leadId: accepted.id, ...acceptData }, world.connector.url));
   expect(accept.json?.type).toBe('application/vnd.microsoft.card.adaptive');
   // Settled: the projector has taken its "pending" rows, so the tables hold still from here.
-  await eventually('the projector to settle', async () => (await world.pendingOutbox()) === 0 && (await storedRows()).leads.every((r: any) => r.rowKey !== 'pending'));
+  await eventually('the projector to settle', async () => (await world.pendingOutbox()) === 0 && (await storedRows()).leads.every((r: any) => !r.rowKey.startsWith('pending|')));
   before = await storedRows();
   beforeLeads = { [received.id]: await leadJson(received.id), [accepted.id]: await leadJson(accepted.id) };
   expect(JSON.parse(beforeLeads[accepted.id]!)).toMatchObject({ stage: 'Accepted', revision: 2 });

@@ -6,6 +6,7 @@
  */
 import { referral } from '../fixtures/referrals';
 import { conversationKey } from '../../services/conversationStore';
+import { deliveryRowKey } from '../../services/deliveryStore';
 import { settledDeliveries, startLiveWorld, type LiveWorld } from '../support/liveWorld';
 import { eventually } from '../support/processes';
 import { channel, groupChat, type Place } from '../support/teamsActivities';
@@ -20,7 +21,7 @@ async function expectEachDeliveredOnce(world: LiveWorld, leads: { id: string; na
       if (times === 1) continue;
       // Shown twice only where the record says so: the crash cut a send short after Teams had it.
       expect(times).toBe(2);
-      const record = await deliveries.getEntity<{ maybeDuplicate?: boolean }>(lead.id, conversationKey(place.conversation.id));
+      const record = await deliveries.getEntity<{ maybeDuplicate?: boolean }>(lead.id, deliveryRowKey(lead.id, conversationKey(place.conversation.id)));
       expect(record.maybeDuplicate).toBe(true);
     }
   }

@@ -71,7 +71,7 @@ export async function startLiveWorld(options: { env?: Record<string, string>; pl
     table: (name) => tables[name],
     async storedLeadIds() {
       const ids: string[] = [];
-      for await (const row of world.table('Leads').listEntities({ queryOptions: { filter: odata`RowKey eq 'lead'`, select: ['PartitionKey'] } })) {
+      for await (const row of world.table('Leads').listEntities({ queryOptions: { filter: odata`RowKey ge 'lead|' and RowKey lt 'lead}'`, select: ['PartitionKey'] } })) {
         ids.push(row.partitionKey ?? '');
       }
       return ids;
