@@ -22,13 +22,20 @@ export class LeadsAdapter extends CloudAdapter {
     super(authentication);
   }
 
-  /** The verified request, or undefined when the token is missing, invalid or cannot be checked. */
+  /**
+   * True when the request cannot carry a valid token, whatever its body: in production, no token
+   * or one refused on sight. Checked before the body, so a caller without a token learns nothing
+   * about what the bot accepts.
+   */
+  refusedOnSight(authHeader: string): boolean {
+    if (!this.appId) return false;
+    const refusal = authHeader.trim() ? tokenRefusal(authHeader, this.appId, Date.now() / 1000) : 'no token';
+    if (refusal) this.log.debug({ refusal }, 'Bot Framework token refused');
+    return refusal !== undefined;
+  }
+
+  /** The verified request, or undefined when the token is invalid or cannot be checked (after refusedOnSight). */
   async verify(activity: Activity, authHeader: string): Promise<VerifiedRequest | undefined> {
-    const refusal = tokenRefusal(authHeader, this.appId, Date.now() / 1000);
-    if (refusal) {
-      this.log.debug({ refusal }, 'Bot Framework token refused');
-      return undefined;
-    }
     try {
       return await withTimeout(this.authentication.authenticateRequest(activity, authHeader), VERIFY_TIMEOUT_MS);
     } catch (error) {

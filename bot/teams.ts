@@ -22,18 +22,22 @@ export function mountTeams(server: Server, options: { app: LeadsApp; config: Con
   );
   // requireJsonBody first: the body parser would also take forms and file uploads.
   const jsonBody = restify.plugins.bodyParser({ maxBodySize: MAX_ACTIVITY_BYTES });
+  const unauthorized = (res: Response) => {
+    res.header('WWW-Authenticate', 'Bearer');
+    sendError(res, 401, 'unauthorized', 'A valid Bot Framework token is required');
+  };
   server.post('/api/messages', requireJsonBody, jsonBody, async (req: Request, res: Response) => {
+    const authHeader = req.headers.authorization ?? '';
+    if (adapter.refusedOnSight(authHeader)) return unauthorized(res);
     // botbuilder throws (a 500) on an activity without a type, and handlers assume a sender.
     const envelope = activityEnvelopeSchema.safeParse(req.body);
     if (!envelope.success) {
       return sendError(res, 400, 'invalid_activity', 'This is not an activity Partner Leads can handle', toFieldIssues(envelope.error.issues));
     }
     const activity = req.body as Activity;
-    const verified = await adapter.verify(activity, req.headers.authorization ?? '');
-    if (!verified) {
-      res.header('WWW-Authenticate', 'Bearer');
-      return sendError(res, 401, 'unauthorized', 'A valid Bot Framework token is required');
-    }
+    // The signature, issuer and service URL claim: botbuilder checks them against the activity.
+    const verified = await adapter.verify(activity, authHeader);
+    if (!verified) return unauthorized(res);
     try {
       const answer = await adapter.runVerified(verified, activity, (context) => bot.run(context));
       res.send(answer?.status ?? 200, answer?.body);

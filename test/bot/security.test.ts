@@ -30,6 +30,15 @@ describe('in production (MicrosoftAppId set)', () => {
     expect(answer.status).toBe(401);
   });
 
+  it('refuses a caller without a valid token before looking at what it sent', async () => {
+    for (const body of [{ type: 42 }, { text: 'no type, no sender' }, []]) {
+      const answer = await postJson(`${server.url}/api/messages`, body);
+      expect({ status: answer.status, code: answer.body?.error?.code, details: answer.body?.error?.details }).toEqual({ status: 401, code: 'unauthorized', details: undefined });
+    }
+    const garbage = await postJson(`${server.url}/api/messages`, { type: 42 }, { authorization: 'Bearer not-a-token' });
+    expect(garbage.status).toBe(401);
+  });
+
   it('refuses a token from an issuer other than the Bot Framework', async () => {
     // Unsigned, with an issuer of its own choosing: refused before any key is looked up.
     const forged = `eyJhbGciOiJub25lIn0.eyJpc3MiOiAiaHR0cHM6Ly9sb2dpbi5ldmlsLmV4YW1wbGUvIiwgImF1ZCI6ICIxMTExMTExMS0yMjIyLTQzMzMtODQ0NC01NTU1NTU1NTU1NTUiLCAic2VydmljZXVybCI6ICJodHRwOi8vMTI3LjAuMC4xOjkvIn0.`;
