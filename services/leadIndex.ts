@@ -5,7 +5,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Lead } from './lead';
 import { sharedViewOf, summarize, VIEWS, type LeadSummary, type Page, type ViewName } from './leadViews';
-import { deleteIfExists, guard, invertedTicks, safeKey } from './tables';
+import { deleteIfExists, guard, invertedTicks, safeKey, upsertAll } from './tables';
 
 const viewPartition = (view: ViewName, userId?: string) => (view === 'favorites' ? `fav-${safeKey(userId ?? '')}` : view);
 const viewRow = (lead: Pick<Lead, 'receivedAt' | 'id'>) => `${invertedTicks(lead.receivedAt)}-${lead.id}`;
@@ -16,22 +16,23 @@ export const viewEntity = (lead: Lead) => ({ partitionKey: sharedViewOf(lead), r
 export class LeadViewIndex {
   constructor(private readonly table: TableClient) {}
 
-  /** Puts the lead in its shared view and its favoriters' lists; removes it from the others (a lead never changed is in none). */
-  async put(lead: Lead, previousFavoriteIds: string[] = []): Promise<void> {
-    const isNew = lead.version === 1;
-    const shared = viewEntity(lead);
-    const { rowKey: row, summary, partitionKey: home } = shared;
-    const favoriteIds = lead.favorites.map((f) => f.id);
-    await guard(() =>
-      Promise.all([
-        this.table.upsertEntity(shared, 'Replace'),
-        ...VIEWS.filter((v) => !isNew && v !== 'favorites' && v !== home).map((v) => deleteIfExists(this.table, v, row)),
-        ...favoriteIds.map((id) => this.table.upsertEntity({ partitionKey: viewPartition('favorites', id), rowKey: row, summary }, 'Replace')),
-        ...previousFavoriteIds
-          .filter((id) => !favoriteIds.includes(id))
-          .map((id) => deleteIfExists(this.table, viewPartition('favorites', id), row)),
-      ]),
-    );
+  /**
+   * Puts each lead in its shared view and its favoriters' lists, and removes it from the others
+   * (a lead never changed is in none). Rows of one list are written together.
+   */
+  async put(changes: { lead: Lead; previousFavoriteIds?: string[] }[]): Promise<void> {
+    const upserts: { partitionKey: string; rowKey: string; summary: string }[] = [];
+    const removals: { partitionKey: string; rowKey: string }[] = [];
+    for (const { lead, previousFavoriteIds = [] } of changes) {
+      const shared = viewEntity(lead);
+      const { rowKey, summary, partitionKey: home } = shared;
+      const favoriteIds = lead.favorites.map((f) => f.id);
+      upserts.push(shared, ...favoriteIds.map((id) => ({ partitionKey: viewPartition('favorites', id), rowKey, summary })));
+      if (lead.version > 1) removals.push(...VIEWS.filter((v) => v !== 'favorites' && v !== home).map((v) => ({ partitionKey: v, rowKey })));
+      removals.push(...previousFavoriteIds.filter((id) => !favoriteIds.includes(id)).map((id) => ({ partitionKey: viewPartition('favorites', id), rowKey })));
+    }
+    // Removals one by one: most of them find nothing, which would fail a whole transaction.
+    await Promise.all([upsertAll(this.table, upserts), ...removals.map((k) => deleteIfExists(this.table, k.partitionKey, k.rowKey))]);
   }
 
   /** One page of a view, newest first. `cursor` is the last RowKey of the previous page. */
@@ -92,8 +93,9 @@ export const dueEntity = (item: DueTime, now: Date) => dueRow(item, Math.max(ite
 export class DueIndex {
   constructor(private readonly table: TableClient) {}
 
+  /** Files due times (of one lead or many): one request per hour bucket. */
   async schedule(items: DueTime[], now: Date): Promise<void> {
-    await guard(() => Promise.all(items.map((item) => this.table.upsertEntity(dueEntity(item, now), 'Replace'))));
+    await upsertAll(this.table, items.map((item) => dueEntity(item, now)));
   }
 
   /** Rows due at or before `now`, reading only the hour buckets from `fromMs` on. */

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { leadSchema, type Lead } from './lead';
 import type { LeadEvent } from './leadLifecycle';
-import { chunkJson, deleteIfExists, getOrUndefined, guard, isConflict, isPreconditionFailed, unchunkJson } from './tables';
+import { chunkJson, deleteAllIfExist, deleteIfExists, getOrUndefined, guard, isConflict, isPreconditionFailed, unchunkJson } from './tables';
 
 // Row keys carry the lead id although the partition already does. Azure needs only the pair to
 // be unique, but Azurite (the embedded storage) looks a row up by its RowKey first: a RowKey
@@ -132,8 +132,8 @@ export class LeadStore {
     return ids;
   }
 
-  async clearHint(id: string): Promise<void> {
-    await deleteIfExists(this.hints, 'lead', id);
+  async clearHints(ids: string[]): Promise<void> {
+    await deleteAllIfExist(this.hints, ids.map((id) => ({ partitionKey: 'lead', rowKey: id })));
   }
 
   /**

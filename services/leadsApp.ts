@@ -51,7 +51,6 @@ export interface LeadsAppOptions {
   senderNotifier?: SenderNotifier;
 }
 
-const PROJECTION_CONCURRENCY = 16;
 
 export class LeadsApp {
   readonly leads: LeadStore;
@@ -120,10 +119,7 @@ export class LeadsApp {
       this.pendingLeads.clear();
       // A sweep also finds changes whose projection a crash interrupted.
       if (ids.length === 0) await this.projector.sweep();
-      // A few at a time: a batch of 100 leads reaches Teams in seconds without flooding storage.
-      for (let i = 0; i < ids.length; i += PROJECTION_CONCURRENCY) {
-        await Promise.all(ids.slice(i, i + PROJECTION_CONCURRENCY).map((id) => this.projector.project(id)));
-      }
+      else await this.projector.projectMany(ids);
       this.sends.kick();
     });
     this.sends = new Worker('sends', log, async () => {

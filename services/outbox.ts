@@ -4,7 +4,7 @@
  * never send one item twice; "sent" tombstones keep one-time messages from being re-queued.
  */
 import { odata, type TableClient } from '@azure/data-tables';
-import { createIfAbsent, deleteIfExists, getOrUndefined, guard, isNotFound, isPreconditionFailed } from './tables';
+import { createAll, createIfAbsent, deleteIfExists, getOrUndefined, guard, isNotFound, isPreconditionFailed } from './tables';
 
 export type OutboundKind = 'syncCard' | 'reminder' | 'flameAlert' | 'expiredNotice' | 'digest' | 'adminNotice';
 
@@ -32,6 +32,13 @@ export interface OutboxItem {
   etag: string;
 }
 
+/** A card to bring up to date in a conversation. */
+export interface CardSync {
+  leadId: string;
+  conversationKey: string;
+  urgent?: boolean;
+}
+
 type NewItem = Pick<OutboxItem, 'kind' | 'conversationKey' | 'leadId' | 'hours' | 'leadIds' | 'text'> & { key: string };
 
 const PENDING = 'pending';
@@ -45,23 +52,36 @@ export class Outbox {
   ) {}
 
   /**
-   * Queues a card sync; repeated calls coalesce into one pending item. `urgent` (a new lead's first
-   * post) goes before routine updates such as time-left refreshes.
+   * Queues card syncs; repeated calls coalesce into one pending item per card. `urgent` (a new
+   * lead's first post) goes before routine updates such as time-left refreshes. New items are
+   * created together, in one request.
    */
-  async enqueueSync(leadId: string, conversationKey: string, now: Date, urgent = false): Promise<void> {
-    const rowKey = `card|${leadId}|${conversationKey}`;
-    const item = { partitionKey: PENDING, rowKey, kind: 'syncCard', conversationKey, leadId, dueAt: now.getTime(), attempts: 0, leaseUntil: 0, urgent };
-    if (!(await createIfAbsent(this.table, item))) {
-      // Already queued: touching it changes its ETag, so an in-flight send re-runs it afterwards
-      // instead of completing it, and the card catches up with this change too.
-      try {
-        await guard(() => this.table.updateEntity({ partitionKey: PENDING, rowKey, touchedAt: now.getTime() }, 'Merge'));
-      } catch (error) {
-        // Completed in between: queue it afresh.
-        if (!isNotFound(error)) throw error;
-        await createIfAbsent(this.table, item);
-      }
-    }
+  async enqueueSyncs(cards: CardSync[], now: Date): Promise<void> {
+    const items = cards.map((c) => ({
+      partitionKey: PENDING,
+      rowKey: `card|${c.leadId}|${c.conversationKey}`,
+      kind: 'syncCard',
+      conversationKey: c.conversationKey,
+      leadId: c.leadId,
+      dueAt: now.getTime(),
+      attempts: 0,
+      leaseUntil: 0,
+      urgent: c.urgent ?? false,
+    }));
+    const notCreated = await createAll(this.table, items);
+    await Promise.all(
+      notCreated.map(async (item) => {
+        // Already queued (or created with it): touching it changes its ETag, so an in-flight send
+        // re-runs it afterwards instead of completing it, and the card catches up with this change too.
+        try {
+          await guard(() => this.table.updateEntity({ partitionKey: PENDING, rowKey: item.rowKey, touchedAt: now.getTime() }, 'Merge'));
+        } catch (error) {
+          // Not there (completed in between, or never created): queue it afresh.
+          if (!isNotFound(error)) throw error;
+          await createIfAbsent(this.table, item);
+        }
+      }),
+    );
   }
 
   /** Queues a one-time message; false when it was queued (or sent) before. */

@@ -10,7 +10,7 @@ import type { DueIndex, DueTime, LeadViewIndex } from './leadIndex';
 import type { LeadStore, PendingEffects } from './leadStore';
 import { flamePhase, flameTurnsAt, nextCardRefresh } from './leadTime';
 import type { Logger } from './logger';
-import type { Outbox } from './outbox';
+import type { CardSync, Outbox } from './outbox';
 import type { SenderNotifier } from './senderNotifier';
 
 export interface ProjectorDeps {
@@ -28,43 +28,81 @@ export interface ProjectorDeps {
 }
 
 const HOUR_MS = 3_600_000;
+/** Leads projected together: their list rows, due rows, queued cards and hints share partitions. */
+const BATCH = 32;
+
+/** A lead read for projection, with what it is owed and where its card goes. */
+interface Staged {
+  lead: Lead;
+  effects: PendingEffects;
+  pendingEtag: string;
+  targets: Delivery[];
+}
+
+/** The writes staged leads share, made together after staging: one request per partition. */
+interface SharedWrites {
+  views: { lead: Lead; previousFavoriteIds: string[] }[];
+  due: DueTime[];
+  cards: CardSync[];
+}
 
 export class Projector {
   constructor(private readonly deps: ProjectorDeps) {}
 
   /** Projects every lead with pending work; returns how many were projected. */
   async sweep(): Promise<number> {
-    let projected = 0;
-    for (const id of await this.deps.leads.hintedIds()) {
-      if (await this.project(id)) projected++;
-    }
-    return projected;
+    return this.projectMany(await this.deps.leads.hintedIds());
   }
 
   async project(leadId: string): Promise<boolean> {
-    const { leads } = this.deps;
-    const [pending, stored] = await Promise.all([leads.pending(leadId), leads.get(leadId)]);
-    if (!pending || !stored) {
-      if (pending) await leads.clearPending(leadId, pending.etag);
-      await leads.clearHint(leadId);
-      return false;
-    }
-    await this.apply(stored.lead, pending.effects);
-    if (await leads.clearPending(leadId, pending.etag)) await leads.clearHint(leadId);
-    return true;
+    return (await this.projectMany([leadId])) === 1;
   }
 
-  private async apply(lead: Lead, effects: PendingEffects): Promise<void> {
-    const { views, deliveries, outbox, conversations } = this.deps;
+  /** Projects these leads, a batch at a time; returns how many had work pending. */
+  async projectMany(leadIds: string[]): Promise<number> {
+    let projected = 0;
+    for (let i = 0; i < leadIds.length; i += BATCH) projected += await this.projectBatch(leadIds.slice(i, i + BATCH));
+    return projected;
+  }
+
+  private async projectBatch(leadIds: string[]): Promise<number> {
+    const { leads } = this.deps;
     const now = this.deps.now();
+    const shared: SharedWrites = { views: [], due: [], cards: [] };
+    const nothingPending: string[] = [];
+    const staged = await Promise.all(
+      leadIds.map(async (id): Promise<Staged | undefined> => {
+        const [pending, stored] = await Promise.all([leads.pending(id), leads.get(id)]);
+        if (!pending || !stored) {
+          if (pending) await leads.clearPending(id, pending.etag);
+          nothingPending.push(id);
+          return undefined;
+        }
+        const targets = await this.stage(stored.lead, pending.effects, now, shared);
+        return { lead: stored.lead, effects: pending.effects, pendingEtag: pending.etag, targets };
+      }),
+    );
+    const ready = staged.filter((s): s is Staged => s !== undefined);
+    await Promise.all([this.deps.views.put(shared.views), this.deps.due.schedule(shared.due, now), this.deps.outbox.enqueueSyncs(shared.cards, now)]);
+    await Promise.all(ready.map((s) => this.sendOneTimeMessages(s, now)));
+    // A pending row changed since it was read keeps its hint: the next pass projects it again.
+    const cleared = await Promise.all(ready.map((s) => leads.clearPending(s.lead.id, s.pendingEtag)));
+    await leads.clearHints([...nothingPending, ...ready.filter((_, i) => cleared[i]).map((s) => s.lead.id)]);
+    return ready.length;
+  }
+
+  /**
+   * What a lead's change owes that is its own (card deliveries, the 🔥 alert) is written now;
+   * what it shares with other leads is added to `shared`. Returns where its card is.
+   */
+  private async stage(lead: Lead, effects: PendingEffects, now: Date, shared: SharedWrites): Promise<Delivery[]> {
+    const { deliveries, outbox, conversations } = this.deps;
+    shared.views.push({ lead, previousFavoriteIds: effects.unfavoritedBy ?? [] });
     let targets: Delivery[] | undefined;
     if (effects.fanOut) {
       const subscribed = await conversations.subscribed();
-      const [added] = await Promise.all([
-        Promise.all(subscribed.map((c) => deliveries.add(lead.id, c.key))),
-        views.put(lead, effects.unfavoritedBy ?? []),
-        this.scheduleDueTimes(lead, now),
-      ]);
+      const added = await Promise.all(subscribed.map((c) => deliveries.add(lead.id, c.key)));
+      shared.due.push(...dueTimesOf(lead, now, this.deps));
       // All new: nothing posted yet, no need to read them back.
       if (added.every(Boolean)) targets = subscribed.map((c) => ({ leadId: lead.id, conversationKey: c.key, etag: '' }));
       if (flamePhase(lead, now, this.deps.flameWindowHours) === 'hot') {
@@ -73,12 +111,15 @@ export class Projector {
           channels.map((c) => outbox.enqueueOnce({ key: `flame|${lead.id}|${c.key}`, kind: 'flameAlert', conversationKey: c.key, leadId: lead.id }, now)),
         );
       }
-    } else {
-      await views.put(lead, effects.unfavoritedBy ?? []);
     }
     targets ??= await deliveries.forLead(lead.id);
-    await Promise.all(targets.map((d) => outbox.enqueueSync(lead.id, d.conversationKey, now, Boolean(effects.fanOut) && !d.activityId)));
+    shared.cards.push(...targets.map((d) => ({ leadId: lead.id, conversationKey: d.conversationKey, urgent: Boolean(effects.fanOut) && !d.activityId })));
+    return targets;
+  }
 
+  /** Reminders and expiry notices: queued after the card updates they go with. */
+  private async sendOneTimeMessages({ lead, effects, targets }: Staged, now: Date): Promise<void> {
+    const { outbox, conversations } = this.deps;
     if (effects.reminderHours !== undefined) {
       const hours = effects.reminderHours;
       const personal = await Promise.all(lead.favorites.map((f) => conversations.personalChatOf(f.id)));
@@ -97,11 +138,6 @@ export class Projector {
         ),
       );
     }
-  }
-
-  /** Files the lead's reminders, expiry, flame turn and next card refresh in the due index. */
-  private async scheduleDueTimes(lead: Lead, now: Date): Promise<void> {
-    await this.deps.due.schedule(dueTimesOf(lead, now, this.deps), now);
   }
 }
 

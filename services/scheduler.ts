@@ -129,7 +129,7 @@ export class Scheduler {
 
   private async syncCards(leadId: string, now: Date): Promise<void> {
     const deliveries = await this.deps.deliveries.forLead(leadId);
-    await Promise.all(deliveries.map((d) => this.deps.outbox.enqueueSync(leadId, d.conversationKey, now)));
+    await this.deps.outbox.enqueueSyncs(deliveries.map((d) => ({ leadId, conversationKey: d.conversationKey })), now);
   }
 
   /** Records the reminder on the lead (ETag-conditional, retried on a race); true if this pass sent it. */

@@ -90,6 +90,75 @@ export async function createIfAbsent(table: TableClient, entity: { partitionKey:
   }
 }
 
+type Keyed = { partitionKey: string; rowKey: string } & Record<string, unknown>;
+const MAX_TRANSACTION = 100;
+
+/** Groups entities by partition (the last of a repeated key wins), at most 100 a group: what one transaction may hold. */
+function transactionGroups<T extends Keyed>(entities: T[]): T[][] {
+  const byPartition = new Map<string, Map<string, T>>();
+  for (const e of entities) {
+    const rows = byPartition.get(e.partitionKey) ?? new Map<string, T>();
+    rows.set(e.rowKey, e);
+    byPartition.set(e.partitionKey, rows);
+  }
+  return [...byPartition.values()].flatMap((rows) => {
+    const list = [...rows.values()];
+    return Array.from({ length: Math.ceil(list.length / MAX_TRANSACTION) }, (_, i) => list.slice(i * MAX_TRANSACTION, (i + 1) * MAX_TRANSACTION));
+  });
+}
+
+/** Upserts (replaces) entities with one request per partition instead of one per entity. */
+export async function upsertAll(table: TableClient, entities: Keyed[]): Promise<void> {
+  await guard(() =>
+    Promise.all(
+      transactionGroups(entities).map((group) =>
+        group.length === 1 ? table.upsertEntity(group[0]!, 'Replace') : table.submitTransaction(group.map((e) => ['upsert', e, 'Replace'])),
+      ),
+    ),
+  );
+}
+
+/**
+ * Creates entities with one request per partition. A transaction is all or nothing: where one of
+ * its entities already exists, none is created, and those entities are returned for the caller
+ * to handle one by one.
+ */
+export async function createAll<T extends Keyed>(table: TableClient, entities: T[]): Promise<T[]> {
+  const refused = await Promise.all(
+    transactionGroups(entities).map(async (group) => {
+      try {
+        await guard(async () => {
+          if (group.length === 1) await table.createEntity(group[0]!);
+          else await table.submitTransaction(group.map((e) => ['create', e]));
+        });
+        return [];
+      } catch (error) {
+        if (isConflict(error)) return group;
+        throw error;
+      }
+    }),
+  );
+  return refused.flat();
+}
+
+/** Deletes entities (already gone is fine) with one request per partition where none is gone. */
+export async function deleteAllIfExist(table: TableClient, keys: { partitionKey: string; rowKey: string }[]): Promise<void> {
+  await Promise.all(
+    transactionGroups(keys.map((k) => ({ partitionKey: k.partitionKey, rowKey: k.rowKey }))).map(async (group) => {
+      if (group.length > 1) {
+        try {
+          await guard(() => table.submitTransaction(group.map((k) => ['delete', k])));
+          return;
+        } catch (error) {
+          // One was gone already (all or nothing): delete the rest one by one.
+          if (!isNotFound(error)) throw error;
+        }
+      }
+      await Promise.all(group.map((k) => deleteIfExists(table, k.partitionKey, k.rowKey)));
+    }),
+  );
+}
+
 /** Deletes an entity; already gone is fine. */
 export async function deleteIfExists(table: TableClient, partitionKey: string, rowKey: string, etag = '*'): Promise<boolean> {
   try {

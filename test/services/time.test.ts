@@ -304,6 +304,41 @@ describe('crashes and restarts', () => {
     expect(gateway.of('leadCard', 'post').map((s) => s.conversationId).sort()).toEqual(['19:chat@thread.v2', '19:sales@thread.tacv2']);
   });
 
+  it('finishes projections a crash cut short, for a burst of leads projected together, and shows each lead once where it belongs', async () => {
+    const { tables, clock, gateway, app } = await world();
+    const burst = Array.from({ length: 40 }, () => referral({ createdDateTime: T0.toISOString() }));
+    await ingestReferrals(burst, { leads: app.leads, now: clock.now, responseDays: 14 });
+    // The process died part-way through projecting them: three leads' cards were already queued,
+    // and one lead's hint was already cleared.
+    const conversations = await app.conversations.subscribed();
+    for (const r of burst.slice(0, 3)) {
+      await Promise.all(conversations.map((c) => app.deliveries.add(r.id, c.key)));
+      await app.outbox.enqueueSyncs(conversations.map((c) => ({ leadId: r.id, conversationKey: c.key, urgent: true })), clock.now());
+    }
+    await tables.Projections.deleteEntity('lead', burst[3]!.id);
+
+    const restarted = makeApp(tables, { clock, gateway });
+    expect(await restarted.projector.projectMany(burst.map((r) => r.id))).toBe(40);
+    for (let second = 0; second < 5; second++) {
+      restarted.kickSends();
+      await restarted.settle();
+      clock.advance(1000);
+    }
+    // Each lead reaches each conversation once: as a card of its own or as a line in a digest.
+    const shown = gateway.sent.flatMap((s) => {
+      if (s.op !== 'post') return [];
+      if (s.message.kind === 'leadCard') return [`${s.conversationId} ${s.message.lead.id}`];
+      if (s.message.kind === 'digest') return s.message.leads.map((l) => `${s.conversationId} ${l.id}`);
+      return [];
+    });
+    const expected = conversations.flatMap((c) => burst.map((r) => `${c.conversationId} ${r.id}`));
+    expect(shown.sort()).toEqual(expected.sort());
+    expect(await restarted.leads.hintedIds()).toEqual([]);
+    expect(await Promise.all(burst.map((r) => restarted.leads.pending(r.id)))).toEqual(burst.map(() => undefined));
+    const listed = await restarted.views.page('marketplace', { size: 50 });
+    expect(listed.items.map((l) => l.id).sort()).toEqual(burst.map((r) => r.id).sort());
+  });
+
   it('hands sending over at once when the sending instance stops', async () => {
     const { tables, clock, gateway, app, settle } = await world();
     await app.ingest([referral({ createdDateTime: T0.toISOString() })]);
