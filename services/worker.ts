@@ -58,8 +58,9 @@ export class Worker {
   }
 
   private async loop(): Promise<void> {
-    // Let kicks from the same synchronous run (a batch of leads) share one pass.
-    await null;
+    // Start after the current I/O turn: kicks from the same run (a batch of leads) share one
+    // pass, and the request that kicked it sends its answer before this work competes with it.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     try {
       do {
         this.again = false;
