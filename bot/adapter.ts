@@ -5,6 +5,7 @@
  * keys cannot be fetched (botbuilder would answer 500, or wait as long as the network does).
  */
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type Activity, type InvokeResponse, type TurnContext } from 'botbuilder';
+import { JwtTokenValidation, type ClaimsIdentity, type ConnectorClient, type ConnectorFactory, type UserTokenClient } from 'botframework-connector';
 import type { Config } from '../services/config';
 import type { Logger } from '../services/logger';
 import { tokenRefusal } from './inboundToken';
@@ -54,8 +55,73 @@ export class LeadsAdapter extends CloudAdapter {
   }
 }
 
+/**
+ * botbuilder builds a new ConnectorClient (with its own HTTP pipeline) and UserTokenClient for
+ * every turn and every proactive send. This bot has one identity and a few service URLs, so they
+ * are built once and reused, and their credentials keep their tokens between sends.
+ */
+class ReusingAuthentication extends ConfigurationBotFrameworkAuthentication {
+  private readonly replies = new ConnectorClients();
+  // The outbox owns retries of proactive sends (durably, within the rate limits).
+  private readonly proactive = new ConnectorClients(withoutClientRetries);
+  private readonly userTokenClients = new Map<string, Promise<UserTokenClient>>();
+
+  override async authenticateRequest(activity: Activity, authHeader: string) {
+    const result = await super.authenticateRequest(activity, authHeader);
+    const factory = result.connectorFactory;
+    return factory ? { ...result, connectorFactory: this.replies.of(factory, result.claimsIdentity) } : result;
+  }
+
+  override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
+    return this.proactive.of(super.createConnectorFactory(claimsIdentity), claimsIdentity);
+  }
+
+  override createUserTokenClient(claimsIdentity: ClaimsIdentity): Promise<UserTokenClient> {
+    return reuse(this.userTokenClients, appIdOf(claimsIdentity), () => super.createUserTokenClient(claimsIdentity));
+  }
+}
+
+const appIdOf = (identity: ClaimsIdentity): string => JwtTokenValidation.getAppIdFromClaims(identity.claims) ?? '';
+
+class ConnectorClients {
+  private readonly clients = new Map<string, Promise<ConnectorClient>>();
+
+  constructor(private readonly prepare: (client: ConnectorClient) => void = () => undefined) {}
+
+  of(factory: ConnectorFactory, identity: ClaimsIdentity): ConnectorFactory {
+    const appId = appIdOf(identity);
+    return {
+      create: (serviceUrl: string, audience?: string) =>
+        reuse(this.clients, `${appId}|${serviceUrl}|${audience ?? ''}`, async () => {
+          const client = await factory.create(serviceUrl, audience);
+          this.prepare(client);
+          return client;
+        }),
+    };
+  }
+}
+
+const MAX_REUSED = 64;
+
+/** The cached promise for `key`, or a new one (dropped again if it fails); a bounded cache. */
+function reuse<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  const cached = cache.get(key);
+  if (cached) return cached;
+  if (cache.size >= MAX_REUSED) cache.clear();
+  const made = make();
+  cache.set(key, made);
+  made.catch(() => cache.delete(key));
+  return made;
+}
+
+/** The connector's HTTP pipeline would retry 429s itself, sleeping for Retry-After inside the send. */
+function withoutClientRetries(connector: ConnectorClient): void {
+  const pipeline = (connector as unknown as { client?: { pipeline?: { removePolicy(options: { phase: string }): unknown } } }).client?.pipeline;
+  pipeline?.removePolicy({ phase: 'Retry' });
+}
+
 export function createAdapter(config: Config, log: Logger): LeadsAdapter {
-  const auth = new ConfigurationBotFrameworkAuthentication({
+  const auth = new ReusingAuthentication({
     MicrosoftAppId: config.MicrosoftAppId ?? '',
     MicrosoftAppPassword: config.MicrosoftAppPassword ?? '',
     MicrosoftAppType: config.MicrosoftAppType,

@@ -36,8 +36,8 @@ export class BotGateway implements TeamsGateway {
     // catch them here so the outbox learns of every failed send.
     let failed: unknown;
     try {
+      // The adapter's proactive connector clients have no retry step of their own (adapter.ts).
       await this.adapter.continueConversationAsync(this.appId, conversation.reference as ConversationReference, async (context) => {
-        withoutClientRetries(context.turnState.get(this.adapter.ConnectorClientKey));
         try {
           await logic(context);
         } catch (error) {
@@ -49,15 +49,6 @@ export class BotGateway implements TeamsGateway {
     }
     if (failed !== undefined) throw toSendFailure(failed);
   }
-}
-
-/**
- * The connector's HTTP pipeline retries 429s itself, sleeping for Retry-After inside the send.
- * Our outbox owns retries (durably, within rate limits), so the client's own retry step goes.
- */
-function withoutClientRetries(connector: unknown): void {
-  const pipeline = (connector as { client?: { pipeline?: { removePolicy(options: { phase: string }): unknown } } } | undefined)?.client?.pipeline;
-  pipeline?.removePolicy({ phase: 'Retry' });
 }
 
 function toSendFailure(error: unknown): SendFailure {
