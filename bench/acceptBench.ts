@@ -21,19 +21,27 @@ const PER_USER = 15;
 const WARM_UP = 30;
 const ROUNDS = 4;
 const PER_ROUND = 50;
+const APART = 100;
 const CHANNELS = 32;
 
 export interface AcceptFigures {
+  /** One user: each Accept after the server finished the work the previous one caused (card updates), as a person clicks. */
   oneUser: Latency;
   floorOneCaller: Latency;
+  /** One caller, Accept after Accept with no pause: each also competes with the previous ones' card updates. */
+  oneUserBackToBack: Latency;
+  floorBackToBack: Latency;
   users32: Latency & { perSecond: number };
   floor32: Latency & { perSecond: number };
-  /** Accept p50 / floor p50 at one user. */
+  /** Accept p50 / floor p50 at one user (clicks apart), and back to back. */
   ratioP50: number;
+  ratioBackToBackP50: number;
   failures: number;
   /** Monotonic µs windows in which Accepts ran (to cut a CPU profile to them), and how many ran. */
   windows: Array<{ from: number; to: number }>;
   accepts: number;
+  /** The same for each Accept made apart (one window each). */
+  apartWindows: Array<{ from: number; to: number }>;
   serverPid: number;
   serverRssMiB: number;
   logLinesPerAccept: number;
@@ -47,7 +55,7 @@ export async function benchAccept(storage: string, options: { nodeArgs?: string[
     // update to Teams' 60 per 30 s per conversation, and the updates would pile up.
     const places = Array.from({ length: CHANNELS }, (_, i) => channel(`19:bench-accept-${i}@thread.tacv2`));
     await server.install(places, users[0]!);
-    const total = WARM_UP + ROUNDS * PER_ROUND + USERS * PER_USER;
+    const total = WARM_UP + ROUNDS * PER_ROUND + APART + USERS * PER_USER;
     progress(`accept: storing ${total} leads to act on, each with its card posted in one of ${CHANNELS} channels`);
     // Stored directly (seedLeads.ts): ingest is measured on its own below.
     const referrals = Array.from({ length: total }, (_, i) => referral({ name: `Accept lead ${i}` }));
@@ -69,7 +77,7 @@ export async function benchAccept(storage: string, options: { nodeArgs?: string[
     }
     await server.settled();
 
-    progress(`accept: 1 user, ${ROUNDS} rounds of ${PER_ROUND} Accepts, each next to ${PER_ROUND} floor changes`);
+    progress(`accept: 1 caller, ${ROUNDS} rounds of ${PER_ROUND} Accepts back to back, each next to ${PER_ROUND} floor changes`);
     const windows: AcceptFigures['windows'] = [];
     const oneUser: number[] = [];
     const floorOne: number[] = [];
@@ -83,6 +91,18 @@ export async function benchAccept(storage: string, options: { nodeArgs?: string[
     }
     const logLinesPerAccept = (server.app.output.length - logLinesBefore) / (ROUNDS * PER_ROUND);
 
+    progress(`accept: 1 user, ${APART} Accepts apart (each once the server is idle again), each next to a floor change`);
+    const apart: number[] = [];
+    const floorApart: number[] = [];
+    const apartWindows: AcceptFigures['apartWindows'] = [];
+    for (let i = 0; i < APART; i++) {
+      await server.settled();
+      floorApart.push(...(await closedLoop(1, 1, () => floor.change(0))).samples);
+      const from = monotonicMicros();
+      apart.push(...(await closedLoop(1, 1, () => accept.click(users[0]!, take()))).samples);
+      apartWindows.push({ from, to: monotonicMicros() });
+    }
+
     progress(`accept: ${USERS} users at once, ${PER_USER} Accepts each; floor at ${USERS} callers`);
     const floorMany = await closedLoop(USERS, PER_USER, (lane) => floor.change(lane));
     await server.settled();
@@ -92,17 +112,23 @@ export async function benchAccept(storage: string, options: { nodeArgs?: string[
     windows.push({ from, to: monotonicMicros() });
     await server.settled();
 
-    const oneUserLatency = latency(oneUser);
-    const floorOneLatency = latency(floorOne);
+    const oneUserLatency = latency(apart);
+    const floorOneLatency = latency(floorApart);
+    const backToBack = latency(oneUser);
+    const floorBackToBack = latency(floorOne);
     return {
       oneUser: oneUserLatency,
       floorOneCaller: floorOneLatency,
+      oneUserBackToBack: backToBack,
+      floorBackToBack,
       users32: { ...latency(many.samples), perSecond: round((many.samples.length / many.wallMs) * 1000, 0) },
       floor32: { ...latency(floorMany.samples), perSecond: round((floorMany.samples.length / floorMany.wallMs) * 1000, 0) },
       ratioP50: round(oneUserLatency.p50 / floorOneLatency.p50, 2),
+      ratioBackToBackP50: round(backToBack.p50 / floorBackToBack.p50, 2),
       failures: accept.failures,
       windows,
       accepts: oneUser.length + many.samples.length,
+      apartWindows,
       serverPid: server.app.pid,
       serverRssMiB: server.memory().rssMiB,
       logLinesPerAccept: round(logLinesPerAccept, 1),
