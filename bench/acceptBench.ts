@@ -14,6 +14,7 @@ import type { Lead } from '../services/lead';
 import type { LeadEvent } from '../services/leadLifecycle';
 import { benchUsers, startBenchServer, type Answer, type BenchServer } from './benchServer';
 import { seedLeads } from './seedLeads';
+import { getJson } from '../test/support/http';
 import { closedLoop, latency, monotonicMicros, progress, round, type Latency } from './stats';
 
 const USERS = 32;
@@ -31,6 +32,8 @@ export interface AcceptFigures {
   /** One caller, Accept after Accept with no pause: each also competes with the previous ones' card updates. */
   oneUserBackToBack: Latency;
   floorBackToBack: Latency;
+  /** An empty request to the same server (GET /healthz), made the same way: what any HTTP call costs here. */
+  httpRoundTrip: Latency;
   users32: Latency & { perSecond: number };
   floor32: Latency & { perSecond: number };
   /** Accept p50 / floor p50 at one user (clicks apart), and back to back. */
@@ -94,10 +97,12 @@ export async function benchAccept(storage: string, options: { nodeArgs?: string[
     progress(`accept: 1 user, ${APART} Accepts apart (each once the server is idle again), each next to a floor change`);
     const apart: number[] = [];
     const floorApart: number[] = [];
+    const health: number[] = [];
     const apartWindows: AcceptFigures['apartWindows'] = [];
     for (let i = 0; i < APART; i++) {
       await server.settled();
       floorApart.push(...(await closedLoop(1, 1, () => floor.change(0))).samples);
+      health.push(...(await closedLoop(1, 1, async () => void (await getJson(`${server.app.url}/healthz`)))).samples);
       const from = monotonicMicros();
       apart.push(...(await closedLoop(1, 1, () => accept.click(users[0]!, take()))).samples);
       apartWindows.push({ from, to: monotonicMicros() });
@@ -121,6 +126,7 @@ export async function benchAccept(storage: string, options: { nodeArgs?: string[
       floorOneCaller: floorOneLatency,
       oneUserBackToBack: backToBack,
       floorBackToBack,
+      httpRoundTrip: latency(health),
       users32: { ...latency(many.samples), perSecond: round((many.samples.length / many.wallMs) * 1000, 0) },
       floor32: { ...latency(floorMany.samples), perSecond: round((floorMany.samples.length / floorMany.wallMs) * 1000, 0) },
       ratioP50: round(oneUserLatency.p50 / floorOneLatency.p50, 2),

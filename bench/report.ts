@@ -65,6 +65,7 @@ export function table(f: Figures): string {
     ['Accept via /api/messages, 1 user', `${lat(a.oneUser)} (n=${a.oneUser.n}; clicks apart)`],
     ['  storage floor, 1 caller', `${lat(a.floorOneCaller)} (n=${a.floorOneCaller.n})`],
     ['  Accept / floor (p50)', `${a.ratioP50} ×`],
+    ['  empty HTTP round trip (/healthz)', `${lat(a.httpRoundTrip)} (n=${a.httpRoundTrip.n})`],
     ['Accept, 1 caller back to back', `${lat(a.oneUserBackToBack)} (n=${a.oneUserBackToBack.n})`],
     ['  storage floor, back to back', `${lat(a.floorBackToBack)} (n=${a.floorBackToBack.n})`],
     ['  Accept / floor (p50)', `${a.ratioBackToBackP50} ×`],
