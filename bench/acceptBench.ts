@@ -6,7 +6,7 @@
  */
 import type { TableClient } from '@azure/data-tables';
 import { referral } from '../test/fixtures/referrals';
-import { channel, execute, type Place, type TeamsUser } from '../test/support/teamsActivities';
+import { acceptForm, channel, execute, type Place, type TeamsUser } from '../test/support/teamsActivities';
 import { conversationKey } from '../services/conversationStore';
 import { openTables, unchunkJson } from '../services/tables';
 import { eventEntity, leadEntity, leadRowKey } from '../services/leadStore';
@@ -151,8 +151,7 @@ function acceptCaller(server: BenchServer, placeOf: (leadId: string) => Place) {
   const caller = {
     failures: 0,
     async click(user: TeamsUser, leadId: string): Promise<void> {
-      const data = { leadId, revision: 1, dealName: `Deal ${leadId}`, dealValue: '5000', currency: 'EUR', purchaseDate: '2027-01-15' };
-      const answer = await server.teams(execute(placeOf(leadId), user, 'lead.accept', data, server.connector.url));
+      const answer = await server.teams(execute(placeOf(leadId), user, 'lead.accept', acceptForm(leadId), server.connector.url));
       const text = cardText(answer.body);
       const ok = answer.status === 200 && answer.body?.statusCode === 200 && text.includes(`Deal ${leadId}`) && !text.includes('Already');
       if (!ok) caller.failures++;

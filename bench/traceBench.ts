@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { referral } from '../test/fixtures/referrals';
-import { channel, execute } from '../test/support/teamsActivities';
+import { acceptForm, channel, execute } from '../test/support/teamsActivities';
 import { benchUsers, startBenchServer } from './benchServer';
 import { progress, sleep } from './stats';
 import { StorageTrace } from './storageTrace';
@@ -44,7 +44,7 @@ export async function traceRoundTrips(storage: string, azuritePort: number): Pro
     const input = referral({ name: 'Traced lead' });
     const ingest = await observe(trace, () => server.ingest(input), () => server.settled());
     const card = server.connector.posts().find((p) => JSON.stringify(p.activity).includes(`"leadId":"${input.id}"`));
-    const data = { leadId: input.id, revision: 1, dealName: 'Traced deal', dealValue: '5000', currency: 'EUR', purchaseDate: '2027-01-15' };
+    const data = acceptForm(input.id, 'Traced deal');
     const accept = await observe(
       trace,
       () => server.teams(execute(place, user, 'lead.accept', data, server.connector.url, { replyToId: card?.activityId })),

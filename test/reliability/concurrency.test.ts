@@ -6,7 +6,7 @@
 import { referral } from '../fixtures/referrals';
 import { admins, cardText, settledDeliveries, startLiveWorld, type LiveWorld } from '../support/liveWorld';
 import { eventually } from '../support/processes';
-import { channel, execute, groupChat } from '../support/teamsActivities';
+import { acceptForm, channel, execute, groupChat } from '../support/teamsActivities';
 
 const ADMINS = admins(50);
 
@@ -28,7 +28,7 @@ describe('50 admins act on one lead at the same moment', () => {
       ADMINS.map((admin, i) => {
         const data =
           i % 2 === 0
-            ? { leadId: input.id, revision: 1, dealName: `Deal of ${admin.name}`, dealValue: '1000', currency: 'USD', purchaseDate: '2027-06-01' }
+            ? acceptForm(input.id, `Deal of ${admin.name}`)
             : { leadId: input.id, revision: 1, reason: 'budget', notes: `Declined by ${admin.name}` };
         return world.teams(execute(place!, admin, i % 2 === 0 ? 'lead.accept' : 'lead.decline', data, world.connector.url, { replyToId: card.activityId }));
       }),

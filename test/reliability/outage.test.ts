@@ -10,7 +10,7 @@ import { referral } from '../fixtures/referrals';
 import { admins, cardText, settledDeliveries, startLiveWorld, type LiveWorld } from '../support/liveWorld';
 import { getJson } from '../support/http';
 import { eventually, startAzurite, type AzuriteProcess } from '../support/processes';
-import { execute } from '../support/teamsActivities';
+import { acceptForm, execute } from '../support/teamsActivities';
 
 const [dana] = admins(1);
 
@@ -36,7 +36,7 @@ describe('storage stops under load, then comes back', () => {
     const [place] = world.places;
     const accept = (leadId: string) =>
       world.teams(
-        execute(place!, dana!, 'lead.accept', { leadId, revision: 1, dealName: 'Outage deal', dealValue: '100', currency: 'USD', purchaseDate: '2027-03-01' }, world.connector.url),
+        execute(place!, dana!, 'lead.accept', acceptForm(leadId, 'Outage deal'), world.connector.url),
       );
 
     // Load: callers ingesting and admins accepting, until storage has been down for a while.

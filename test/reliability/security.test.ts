@@ -14,7 +14,7 @@ import { FakeConnector } from '../support/fakeConnector';
 import { getJson, postJson } from '../support/http';
 import { freePort, spawnApp, startApp, startAzurite, type AppProcess, type AzuriteProcess } from '../support/processes';
 import { ADMIN_ID, PARTNER_ADMIN_ID } from '../support/settings';
-import { channel, dana, execute, installUpdate, message, pat, TENANT_ID } from '../support/teamsActivities';
+import { acceptForm, channel, dana, execute, installUpdate, message, pat, TENANT_ID } from '../support/teamsActivities';
 
 // Distinctive values, so that any trace of them in the logs is found.
 const APP_ID = '5ec0de00-1111-4222-8333-444455556666';
@@ -90,7 +90,7 @@ describe('Teams requests without a valid Bot Framework token', () => {
     const activities = {
       install: installUpdate(place, pat, connector.url),
       grant: message(place, pat, `grant ${dana.aadObjectId} partnerAdmin`, connector.url),
-      accept: execute(place, dana, 'lead.accept', { leadId: lead.id, revision: 1, dealName: 'Forged', dealValue: '1', currency: 'USD', purchaseDate: '2027-01-01' }, connector.url),
+      accept: execute(place, dana, 'lead.accept', acceptForm(lead.id, 'Forged'), connector.url),
     };
     const authorizations: Record<string, string | undefined> = {
       'no Authorization header': undefined,

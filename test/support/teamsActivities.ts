@@ -63,6 +63,16 @@ export function message(place: Place, from: TeamsUser, text: string, serviceUrl:
   return { ...base(place, from, serviceUrl, locale), type: 'message', text: place.conversation.conversationType === 'personal' ? text : `<at>Partner Leads</at> ${text}` };
 }
 
+/** What the Accept form submits for a lead at revision 1: a valid deal, named `dealName`. */
+export const acceptForm = (leadId: string, dealName = `Deal ${leadId}`) => ({
+  leadId,
+  revision: 1,
+  dealName,
+  dealValue: '5000',
+  currency: 'EUR',
+  purchaseDate: '2027-01-15',
+});
+
 export function execute(place: Place, from: TeamsUser, verb: string, data: Record<string, unknown>, serviceUrl: string, options: { replyToId?: string; locale?: string; trigger?: 'manual' | 'automatic' } = {}) {
   return {
     ...base(place, from, serviceUrl, options.locale),
