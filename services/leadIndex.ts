@@ -4,7 +4,7 @@
  */
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Lead } from './lead';
-import { sharedViewOf, summarize, VIEWS, type LeadSummary, type Page, type ViewName } from './leadViews';
+import { sharedViewOf, summarize, type LeadSummary, type Page, type SharedView, type ViewName } from './leadViews';
 import { deleteIfExists, guard, invertedTicks, safeKey, upsertAll } from './tables';
 
 const viewPartition = (view: ViewName, userId?: string) => (view === 'favorites' ? `fav-${safeKey(userId ?? '')}` : view);
@@ -17,18 +17,18 @@ export class LeadViewIndex {
   constructor(private readonly table: TableClient) {}
 
   /**
-   * Puts each lead in its shared view and its favoriters' lists, and removes it from the others
-   * (a lead never changed is in none). Rows of one list are written together.
+   * Puts each lead in its shared view and its favoriters' lists, and removes it from the lists it
+   * left. Rows of one list are written together.
    */
-  async put(changes: { lead: Lead; previousFavoriteIds?: string[] }[]): Promise<void> {
+  async put(changes: { lead: Lead; previousFavoriteIds?: string[]; leftViews?: SharedView[] }[]): Promise<void> {
     const upserts: { partitionKey: string; rowKey: string; summary: string }[] = [];
     const removals: { partitionKey: string; rowKey: string }[] = [];
-    for (const { lead, previousFavoriteIds = [] } of changes) {
+    for (const { lead, previousFavoriteIds = [], leftViews = [] } of changes) {
       const shared = viewEntity(lead);
       const { rowKey, summary, partitionKey: home } = shared;
       const favoriteIds = lead.favorites.map((f) => f.id);
       upserts.push(shared, ...favoriteIds.map((id) => ({ partitionKey: viewPartition('favorites', id), rowKey, summary })));
-      if (lead.version > 1) removals.push(...VIEWS.filter((v) => v !== 'favorites' && v !== home).map((v) => ({ partitionKey: v, rowKey })));
+      removals.push(...leftViews.filter((v) => v !== home).map((v) => ({ partitionKey: v, rowKey })));
       removals.push(...previousFavoriteIds.filter((id) => !favoriteIds.includes(id)).map((id) => ({ partitionKey: viewPartition('favorites', id), rowKey })));
     }
     // Removals one by one: most of them find nothing, which would fail a whole transaction.

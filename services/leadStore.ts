@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { leadSchema, type Lead } from './lead';
+import { SHARED_VIEWS, sharedViewOf, type SharedView } from './leadViews';
 import type { LeadEvent } from './leadLifecycle';
 import { chunkJson, deleteAllIfExist, deleteIfExists, getOrUndefined, guard, isConflict, isPreconditionFailed, unchunkJson } from './tables';
 
@@ -18,6 +19,7 @@ const pendingRowKey = (id: string) => `pending|${id}`;
 const eventPrefix = (id: string) => `event|${id}|`;
 const eventRowKey = (id: string, seq: number) => `${eventPrefix(id)}${String(seq).padStart(8, '0')}`;
 const UNFAVORITE = 'unfav_';
+const LEFT_VIEW = 'left_';
 
 /** Effects the projector owes a lead: names are property names, merged across changes. */
 export interface PendingEffects {
@@ -25,6 +27,7 @@ export interface PendingEffects {
   expiredNotice?: boolean; // post "Expired — not answered…" where the card is
   reminderHours?: number; // send the reminder for this offset
   unfavoritedBy?: string[]; // take the lead off these users' Favorites lists
+  leftViews?: SharedView[]; // take the lead off these shared lists (it moved, e.g. to Archived)
 }
 
 export interface StoredLead {
@@ -69,9 +72,12 @@ export class LeadStore {
     }
   }
 
-  /** Replaces the lead if it still has `etag`; otherwise returns the current lead. */
-  async update(lead: Lead, etag: string, events: LeadEvent[], effects: PendingEffects = {}, options: { hinted?: boolean } = {}): Promise<UpdateResult> {
+  /** Replaces the lead read as `previous` if it is unchanged since (its ETag); otherwise returns the current lead. */
+  async update(lead: Lead, previous: StoredLead, events: LeadEvent[], effects: PendingEffects = {}, options: { hinted?: boolean } = {}): Promise<UpdateResult> {
     if (!options.hinted) await this.hint(lead.id);
+    const { etag } = previous;
+    const from = sharedViewOf(previous.lead);
+    if (from !== sharedViewOf(lead)) effects = { ...effects, leftViews: [from] };
     const actions: TransactionAction[] = [
       ['update', leadEntity(lead), 'Replace', { etag }],
       ...events.map((e): TransactionAction => ['create', eventEntity(lead.id, e)]),
@@ -110,8 +116,9 @@ export class LeadStore {
     const row = await getOrUndefined<Record<string, unknown> & Omit<PendingEffects, 'unfavoritedBy'>>(this.table, id, pendingRowKey(id));
     if (!row) return undefined;
     const unfavoritedBy = Object.entries(row).flatMap(([name, value]) => (name.startsWith(UNFAVORITE) && typeof value === 'string' ? [value] : []));
+    const leftViews = SHARED_VIEWS.filter((view) => row[`${LEFT_VIEW}${view}`] === true);
     return {
-      effects: { fanOut: row.fanOut, expiredNotice: row.expiredNotice, reminderHours: row.reminderHours, unfavoritedBy },
+      effects: { fanOut: row.fanOut, expiredNotice: row.expiredNotice, reminderHours: row.reminderHours, unfavoritedBy, leftViews },
       etag: row.etag,
     };
   }
@@ -153,9 +160,10 @@ export class LeadStore {
 
   /** Merged into what is already pending: one property per effect (per user for unfavorites), none overwrites another. */
   private pendingEntity(id: string, effects: PendingEffects) {
-    const { unfavoritedBy = [], ...rest } = effects;
+    const { unfavoritedBy = [], leftViews = [], ...rest } = effects;
     const props: Record<string, unknown> = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
     for (const user of unfavoritedBy) props[`${UNFAVORITE}${createHash('sha1').update(user).digest('hex')}`] = user;
+    for (const view of leftViews) props[`${LEFT_VIEW}${view}`] = true;
     return { partitionKey: id, rowKey: pendingRowKey(id), ...props };
   }
 }

@@ -3,6 +3,9 @@ import type { Lead, LeadType, Outcome, Stage } from './lead';
 
 export const VIEWS = ['marketplace', 'qualified', 'favorites', 'archived'] as const;
 export type ViewName = (typeof VIEWS)[number];
+/** The lists every lead is in exactly one of (Favorites are per user). */
+export type SharedView = Exclude<ViewName, 'favorites'>;
+export const SHARED_VIEWS = VIEWS.filter((v): v is SharedView => v !== 'favorites');
 
 /** A list row: enough to render a list without reading each lead. */
 export interface LeadSummary {
@@ -38,7 +41,7 @@ export function summarize(lead: Lead): LeadSummary {
  * marketing/sales-qualified ones are Qualified leads, every closed lead is Archived.
  * Favorites are per user and kept apart.
  */
-export function sharedViewOf(lead: Pick<Lead, 'stage' | 'type'>): Exclude<ViewName, 'favorites'> {
+export function sharedViewOf(lead: Pick<Lead, 'stage' | 'type'>): SharedView {
   if (lead.stage === 'Archived') return 'archived';
   return lead.type === 'customerInquiry' ? 'marketplace' : 'qualified';
 }

@@ -8,6 +8,7 @@ import type { Delivery, DeliveryStore } from './deliveryStore';
 import { isOpen, type Lead } from './lead';
 import type { DueIndex, DueTime, LeadViewIndex } from './leadIndex';
 import type { LeadStore, PendingEffects } from './leadStore';
+import type { SharedView } from './leadViews';
 import { flamePhase, flameTurnsAt, nextCardRefresh } from './leadTime';
 import type { Logger } from './logger';
 import type { CardSync, Outbox } from './outbox';
@@ -41,7 +42,7 @@ interface Staged {
 
 /** The writes staged leads share, made together after staging: one request per partition. */
 interface SharedWrites {
-  views: { lead: Lead; previousFavoriteIds: string[] }[];
+  views: { lead: Lead; previousFavoriteIds: string[]; leftViews: SharedView[] }[];
   due: DueTime[];
   cards: CardSync[];
 }
@@ -97,7 +98,7 @@ export class Projector {
    */
   private async stage(lead: Lead, effects: PendingEffects, now: Date, shared: SharedWrites): Promise<Delivery[]> {
     const { deliveries, outbox, conversations } = this.deps;
-    shared.views.push({ lead, previousFavoriteIds: effects.unfavoritedBy ?? [] });
+    shared.views.push({ lead, previousFavoriteIds: effects.unfavoritedBy ?? [], leftViews: effects.leftViews ?? [] });
     let targets: Delivery[] | undefined;
     if (effects.fanOut) {
       const subscribed = await conversations.subscribed();

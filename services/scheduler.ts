@@ -147,7 +147,7 @@ export class Scheduler {
       const remindersSent = [...new Set([...lead.remindersSent, ...this.deps.reminderHours.filter((h) => h >= hours)])];
       const next = { ...lead, remindersSent, version: lead.version + 1 };
       const event = { seq: next.version, type: 'remind' as const, actor: SYSTEM_ACTOR, at: now.toISOString(), before: {}, after: { reminderHours: hours } };
-      const written = await leads.update(next, stored.etag, [event], { reminderHours: hours });
+      const written = await leads.update(next, stored, [event], { reminderHours: hours });
       if (written.ok) {
         this.deps.onLeadChanged(leadId);
         return true;
