@@ -22,6 +22,9 @@ import { benchStartup } from './startupBench';
 import { progress, timed } from './stats';
 import { traceRoundTrips } from './traceBench';
 
+/** Referrals per POST in the second ingest run: a page, as a Partner Center poller would post it. */
+const INGEST_BATCH = 25;
+
 async function main(): Promise<void> {
   const began = performance.now();
   const profileDir = process.argv.includes('--profile') ? mkdtempSync(path.join(tmpdir(), 'bench-cpu-')) : undefined;
@@ -34,6 +37,7 @@ async function main(): Promise<void> {
     const profiled = (phase: string) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, phase)}`] : undefined);
     const accept = await benchAccept(storage, { nodeArgs: profiled('accept') });
     const ingest = await benchIngest(storage, { nodeArgs: profiled('ingest') });
+    const ingestBatched = await benchIngest(storage, { perPost: INGEST_BATCH });
     const delivery = await benchDelivery(storage);
 
     // T0: the stored leads' due times are laid out around it (see schedulerBench.ts).
@@ -48,7 +52,7 @@ async function main(): Promise<void> {
     const stored1k = await schedulerPass(storage, small.prefix, 1_000, t0);
 
     const trace = await traceRoundTrips(storage, azurite.port);
-    const figures: Figures = { accept, ingest, delivery, stored, scheduler: { stored10k, stored1k }, startup, trace };
+    const figures: Figures = { accept, ingest, ingestBatched, delivery, stored, scheduler: { stored10k, stored1k }, startup, trace };
     if (profileDir) {
       const profileOf = (phase: string) => {
         const file = readdirSync(path.join(profileDir, phase)).find((f) => f.endsWith('.cpuprofile'));

@@ -14,7 +14,7 @@ import { benchUsers, startBenchServer } from './benchServer';
 import { closedLoop, latency, monotonicMicros, progress, round, type Latency } from './stats';
 
 const INGEST_CALLERS = 16;
-const INGEST_PER_CALLER = 100;
+const INGEST_LEADS = 1_600;
 const SPREAD_CONVERSATIONS = 100;
 const SPREAD_LEADS = 5; // ≤ DIGEST_THRESHOLD (5): every card goes out on its own
 const ONE_CONVERSATION_LEADS = 30;
@@ -22,6 +22,8 @@ const ONE_CONVERSATION_LEADS = 30;
 export interface IngestFigures {
   leads: number;
   callers: number;
+  /** Referrals in each POST (the API takes one or an array, as a Partner Center poller sends a page). */
+  perPost: number;
   /** Leads per second answered 201 by POST /api/leads. */
   answeredPerSecond: number;
   /** Leads per second stored, indexed and queued for delivery (first request → projector idle). */
@@ -32,7 +34,9 @@ export interface IngestFigures {
   window: { from: number; to: number };
 }
 
-export async function benchIngest(storage: string, options: { nodeArgs?: string[] } = {}): Promise<IngestFigures> {
+export async function benchIngest(storage: string, options: { nodeArgs?: string[]; perPost?: number } = {}): Promise<IngestFigures> {
+  const perPost = options.perPost ?? 1;
+  const posts = INGEST_LEADS / INGEST_CALLERS / perPost;
   const installer = benchUsers(1)[0]!;
   const server = await startBenchServer({ storage, nodeArgs: options.nodeArgs });
   try {
@@ -46,23 +50,25 @@ export async function benchIngest(storage: string, options: { nodeArgs?: string[
     await closedLoop(4, 10, async () => void (await server.ingest(referral())));
     await eventually('the warm-up to be projected', projected, 30_000, 50);
 
-    progress(`ingest: ${INGEST_CALLERS} callers × ${INGEST_PER_CALLER} single-referral POSTs (one subscribed channel)`);
+    progress(`ingest: ${INGEST_CALLERS} callers × ${posts} POSTs of ${perPost} referral(s) (one subscribed channel)`);
     let created = 0;
     const from = monotonicMicros();
     const start = performance.now();
-    const run = await closedLoop(INGEST_CALLERS, INGEST_PER_CALLER, async (lane, i) => {
-      const answer = await server.ingest(referral({ name: `Ingest ${lane}-${i}` }));
-      if (answer.status === 201) created++;
+    const run = await closedLoop(INGEST_CALLERS, posts, async (lane, i) => {
+      const batch = Array.from({ length: perPost }, (_, j) => referral({ name: `Ingest ${lane}-${i}-${j}` }));
+      const answer = await server.ingest(perPost === 1 ? batch[0] : batch);
+      if (answer.status === 201) created += perPost;
     });
     const answered = performance.now();
     await eventually('every ingested lead to be projected', projected, 120_000, 25);
     const done = performance.now();
     const to = monotonicMicros();
-    const leads = INGEST_CALLERS * INGEST_PER_CALLER;
+    const leads = INGEST_LEADS;
     if (created !== leads) throw new Error(`ingest: ${leads - created} of ${leads} POSTs were not answered 201`);
     return {
       leads,
       callers: INGEST_CALLERS,
+      perPost,
       answeredPerSecond: round((leads / (answered - start)) * 1000, 0),
       perSecond: round((leads / (done - start)) * 1000, 0),
       request: latency(run.samples),

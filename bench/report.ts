@@ -14,6 +14,7 @@ import { DUE } from './schedulerBench';
 export interface Figures {
   accept: AcceptFigures;
   ingest: IngestFigures;
+  ingestBatched: IngestFigures;
   delivery: DeliveryFigures;
   stored: StoredFigures;
   scheduler: { stored10k: PassFigures; stored1k: PassFigures };
@@ -73,6 +74,10 @@ export function table(f: Figures): string {
     ['  storage floor, 32 callers', `${lat(a.floor32)}; ${a.floor32.perSecond} changes/s`],
     ['  storage requests per Accept', `${f.trace.accept.during.length} while answering + ${f.trace.accept.after.length} after (projection, card update)`],
     ['Ingest, 16 callers × 1 referral/POST', `${f.ingest.perSecond} leads/s stored+indexed+queued; ${f.ingest.answeredPerSecond}/s answered 201; POST ${lat(f.ingest.request)}`],
+    [
+      `Ingest, 16 callers × ${f.ingestBatched.perPost} referrals/POST`,
+      `${f.ingestBatched.perSecond} leads/s stored+indexed+queued; ${f.ingestBatched.answeredPerSecond}/s answered 201; POST ${lat(f.ingestBatched.request)}`,
+    ],
     ['  storage requests per ingested lead', `${f.trace.ingest.during.length} while answering + ${f.trace.ingest.after.length} after (projection, card post)`],
     [
       `Delivery, ${d.spread.conversations} conversations × ${d.spread.leadsPerConversation} cards`,
