@@ -3,10 +3,10 @@
  * Azurite (its own table prefix), a loopback fake Bot Connector, and Teams played by HTTP.
  */
 import { odata, TableClient } from '@azure/data-tables';
-import { readFileSync } from 'node:fs';
 import { FakeConnector } from '../test/support/fakeConnector';
 import { getJson, postJson } from '../test/support/http';
 import { eventually, startApp, type AppProcess } from '../test/support/processes';
+import { processMemory } from './stats';
 import { installUpdate, type Place, type TeamsUser } from '../test/support/teamsActivities';
 
 export const API_KEY = 'bench-key-0123456789abcdef';
@@ -93,11 +93,7 @@ export async function startBenchServer(options: {
         100,
       );
     },
-    memory() {
-      const status = readFileSync(`/proc/${app.pid}/status`, 'utf8');
-      const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
-      return { rssMiB: Math.round(kib('VmRSS') / 1024), peakMiB: Math.round(kib('VmHWM') / 1024) };
-    },
+    memory: () => processMemory(app.pid),
     async stop() {
       await app.stop();
       await connector.stop();

@@ -2,12 +2,12 @@
  * Start-up: from spawning the built app (as `npm start` runs it, build excluded) until GET
  * /healthz answers 200, with embedded storage (a fresh DATA_DIR) and with the external Azurite.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { freePort, spawnApp } from '../test/support/processes';
-import { progress, round, sleep } from './stats';
+import { processMemory, progress, round, sleep } from './stats';
 
 const RUNS = 3;
 
@@ -59,8 +59,7 @@ async function timeToHealthy(env: Record<string, string>): Promise<{ ms: number;
     }
     const ms = round(performance.now() - start, 0);
     await sleep(1000); // settled, idle
-    const rss = Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
-    return { ms, rssMiB: Math.round(rss / 1024) };
+    return { ms, rssMiB: processMemory(child.pid ?? 0).rssMiB };
   } finally {
     child.kill('SIGTERM');
     await exited;
