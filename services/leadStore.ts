@@ -8,7 +8,7 @@ import { odata, type TableClient, type TransactionAction } from '@azure/data-tab
 import { leadSchema, type Lead } from './lead';
 import { SHARED_VIEWS, sharedViewOf, type SharedView } from './leadViews';
 import type { LeadEvent } from './leadLifecycle';
-import { chunkJson, deleteAllIfExist, deleteIfExists, getOrUndefined, guard, isConflict, isPreconditionFailed, unchunkJson } from './tables';
+import { chunkJson, deleteAllIfExist, getOrUndefined, guard, isConflict, isNotFound, isPreconditionFailed, unchunkJson } from './tables';
 
 // Row keys carry the lead id although the partition already does. Azure needs only the pair to
 // be unique, but Azurite (the embedded storage) looks a row up by its RowKey first: a RowKey
@@ -123,20 +123,34 @@ export class LeadStore {
     };
   }
 
-  /** Clears the pending row if nothing was added since it was read. */
-  clearPending(id: string, etag: string): Promise<boolean> {
-    return deleteIfExists(this.table, id, pendingRowKey(id), etag);
+  /**
+   * Clears the pending row read with `etag`: 'cleared'; 'changed' when a change was added since
+   * (it stays, to be projected again); 'gone' when another projector cleared it first.
+   */
+  async clearPending(id: string, etag: string): Promise<'cleared' | 'changed' | 'gone'> {
+    try {
+      await guard(() => this.table.deleteEntity(id, pendingRowKey(id), { etag }));
+      return 'cleared';
+    } catch (error) {
+      if (isNotFound(error)) return 'gone';
+      if (isPreconditionFailed(error)) return 'changed';
+      throw error;
+    }
   }
 
-  /** Lead ids that may have pending work: a small partition the projector sweeps. */
-  async hintedIds(): Promise<string[]> {
-    const ids: string[] = [];
+  /** Leads that may have pending work, with when their hint was written (storage's clock): a small partition the projector sweeps. */
+  async hinted(): Promise<{ id: string; writtenAt: number }[]> {
+    const found: { id: string; writtenAt: number }[] = [];
     await guard(async () => {
-      for await (const row of this.hints.listEntities({ queryOptions: { filter: `PartitionKey eq 'lead'`, select: ['RowKey'] } })) {
-        if (row.rowKey) ids.push(row.rowKey);
+      for await (const row of this.hints.listEntities({ queryOptions: { filter: `PartitionKey eq 'lead'`, select: ['RowKey', 'Timestamp'] } })) {
+        if (row.rowKey) found.push({ id: row.rowKey, writtenAt: Date.parse(String(row.timestamp ?? '')) || 0 });
       }
     });
-    return ids;
+    return found;
+  }
+
+  async hintedIds(): Promise<string[]> {
+    return (await this.hinted()).map((h) => h.id);
   }
 
   async clearHints(ids: string[]): Promise<void> {

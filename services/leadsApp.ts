@@ -51,6 +51,8 @@ export interface LeadsAppOptions {
   senderNotifier?: SenderNotifier;
 }
 
+/** How often the projector looks for changes whose projection a crash interrupted. */
+const SWEEP_EVERY_MS = 5_000;
 
 export class LeadsApp {
   readonly leads: LeadStore;
@@ -71,6 +73,7 @@ export class LeadsApp {
   private readonly sends: Worker;
   private readonly ticks: Worker;
   private readonly pendingLeads = new Set<string>();
+  private lastSweep = 0;
 
   constructor(private readonly options: LeadsAppOptions) {
     const { tables, settings, log } = options;
@@ -117,9 +120,19 @@ export class LeadsApp {
     this.projections = new Worker('projections', log, async () => {
       const ids = [...this.pendingLeads];
       this.pendingLeads.clear();
-      // A sweep also finds changes whose projection a crash interrupted.
-      if (ids.length === 0) await this.projector.sweep();
-      else await this.projector.projectMany(ids);
+      if (ids.length > 0) {
+        try {
+          await this.projector.projectMany(ids);
+        } catch (error) {
+          // Tried again on the next pass (the sweep would find them too, but only later).
+          for (const id of ids) this.pendingLeads.add(id);
+          throw error;
+        }
+      } else if (Date.now() - this.lastSweep >= SWEEP_EVERY_MS) {
+        // Changes whose projection a crash (or another instance's) interrupted.
+        this.lastSweep = Date.now();
+        await this.projector.sweep();
+      }
       this.sends.kick();
     });
     this.sends = new Worker('sends', log, async () => {
@@ -176,7 +189,7 @@ export class LeadsApp {
   /** Starts the background loops: projection sweep, sending, the scheduler. */
   start(): void {
     const { settings } = this.options;
-    this.projections.every(5_000);
+    this.projections.every(SWEEP_EVERY_MS);
     this.sends.every(1_000);
     this.ticks.every(settings.SCHEDULER_INTERVAL_SECONDS * 1000);
   }

@@ -8,7 +8,7 @@ import type { Delivery, DeliveryStore } from './deliveryStore';
 import { isOpen, type Lead } from './lead';
 import type { DueIndex, DueTime, LeadViewIndex } from './leadIndex';
 import type { LeadStore, PendingEffects } from './leadStore';
-import type { SharedView } from './leadViews';
+import { SHARED_VIEWS, type SharedView } from './leadViews';
 import { flamePhase, flameTurnsAt, nextCardRefresh } from './leadTime';
 import type { Logger } from './logger';
 import type { CardSync, Outbox } from './outbox';
@@ -32,12 +32,21 @@ const HOUR_MS = 3_600_000;
 /** Leads projected together: their list rows, due rows, queued cards and hints share partitions. */
 const BATCH = 32;
 
+/**
+ * A hint with nothing pending may belong to a change still on its way to storage (the hint is
+ * written before the change commits, and a commit can take a few tries of 4 s): only a hint older
+ * than this is stale and cleared.
+ */
+const HINT_GRACE_MS = 60_000;
+
 /** A lead read for projection, with what it is owed and where its card goes. */
 interface Staged {
   lead: Lead;
   effects: PendingEffects;
   pendingEtag: string;
   targets: Delivery[];
+  /** Channels that get the 🔥 alert of a new hot lead. */
+  flameChannels: string[];
 }
 
 /** The writes staged leads share, made together after staging: one request per partition. */
@@ -50,77 +59,95 @@ interface SharedWrites {
 export class Projector {
   constructor(private readonly deps: ProjectorDeps) {}
 
-  /** Projects every lead with pending work; returns how many were projected. */
+  /** Projects every hinted lead; clears hints with nothing pending once they are stale. Returns how many were projected. */
   async sweep(): Promise<number> {
-    return this.projectMany(await this.deps.leads.hintedIds());
+    const hinted = await this.deps.leads.hinted();
+    const staleBefore = Date.now() - HINT_GRACE_MS;
+    const stale = new Set(hinted.filter((h) => h.writtenAt < staleBefore).map((h) => h.id));
+    return this.projectMany(
+      hinted.map((h) => h.id),
+      stale,
+    );
   }
 
   async project(leadId: string): Promise<boolean> {
     return (await this.projectMany([leadId])) === 1;
   }
 
-  /** Projects these leads, a batch at a time; returns how many had work pending. */
-  async projectMany(leadIds: string[]): Promise<number> {
+  /**
+   * Projects these leads, a batch at a time; returns how many had work pending. A lead that fails
+   * keeps its hint (the sweep retries it) and does not hold back the others.
+   */
+  async projectMany(leadIds: string[], staleHints: ReadonlySet<string> = new Set()): Promise<number> {
     let projected = 0;
-    for (let i = 0; i < leadIds.length; i += BATCH) projected += await this.projectBatch(leadIds.slice(i, i + BATCH));
+    for (let i = 0; i < leadIds.length; i += BATCH) projected += await this.projectBatch(leadIds.slice(i, i + BATCH), staleHints);
     return projected;
   }
 
-  private async projectBatch(leadIds: string[]): Promise<number> {
+  private async projectBatch(leadIds: string[], staleHints: ReadonlySet<string>): Promise<number> {
     const { leads } = this.deps;
     const now = this.deps.now();
     const shared: SharedWrites = { views: [], due: [], cards: [] };
-    const nothingPending: string[] = [];
-    const staged = await Promise.all(
-      leadIds.map(async (id): Promise<Staged | undefined> => {
-        const [pending, stored] = await Promise.all([leads.pending(id), leads.get(id)]);
-        if (!pending || !stored) {
-          if (pending) await leads.clearPending(id, pending.etag);
-          nothingPending.push(id);
-          return undefined;
-        }
-        const targets = await this.stage(stored.lead, pending.effects, now, shared);
-        return { lead: stored.lead, effects: pending.effects, pendingEtag: pending.etag, targets };
-      }),
-    );
-    const ready = staged.filter((s): s is Staged => s !== undefined);
+    const settled = await Promise.allSettled(leadIds.map((id) => this.stage(id, now, shared)));
+    const failed = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (failed.length > 0) this.deps.log.warn({ err: failed[0], failed: failed.length, of: leadIds.length }, 'projection failed for some leads; they are retried');
+    const ready = settled.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
+    const nothingPending = leadIds.filter((_, i) => settled[i]?.status === 'fulfilled' && !(settled[i] as PromiseFulfilledResult<Staged | undefined>).value);
+
     await Promise.all([this.deps.views.put(shared.views), this.deps.due.schedule(shared.due, now), this.deps.outbox.enqueueSyncs(shared.cards, now)]);
     await Promise.all(ready.map((s) => this.sendOneTimeMessages(s, now)));
-    // A pending row changed since it was read keeps its hint: the next pass projects it again.
-    const cleared = await Promise.all(ready.map((s) => leads.clearPending(s.lead.id, s.pendingEtag)));
-    await leads.clearHints([...nothingPending, ...ready.filter((_, i) => cleared[i]).map((s) => s.lead.id)]);
+    const outcomes = await Promise.all(ready.map((s) => leads.clearPending(s.lead.id, s.pendingEtag)));
+    // Another projector cleared it first, having perhaps read the lead after a change this one
+    // missed: this one's list rows may be older than its, so they are written again from the lead as it is now.
+    await Promise.all(ready.filter((_, i) => outcomes[i] === 'gone').map((s) => this.rewriteViews(s.lead.id)));
+    // 'changed': a change came in since; its hint stays and the next pass projects it.
+    await leads.clearHints([...nothingPending.filter((id) => staleHints.has(id)), ...ready.filter((_, i) => outcomes[i] === 'cleared').map((s) => s.lead.id)]);
     return ready.length;
   }
 
   /**
-   * What a lead's change owes that is its own (card deliveries, the 🔥 alert) is written now;
-   * what it shares with other leads is added to `shared`. Returns where its card is.
+   * Reads what a lead is owed (the pending row first, then the lead: they commit together, so the
+   * lead read is at least as new as the pending row). What the change owes that is its own (card
+   * deliveries) is written now; what it shares with other leads is added to `shared`.
    */
-  private async stage(lead: Lead, effects: PendingEffects, now: Date, shared: SharedWrites): Promise<Delivery[]> {
-    const { deliveries, outbox, conversations } = this.deps;
+  private async stage(id: string, now: Date, shared: SharedWrites): Promise<Staged | undefined> {
+    const { leads, deliveries, conversations } = this.deps;
+    const pending = await leads.pending(id);
+    const stored = pending && (await leads.get(id));
+    if (!pending || !stored) {
+      if (pending) await leads.clearPending(id, pending.etag);
+      return undefined;
+    }
+    const { lead } = stored;
+    const { effects } = pending;
     shared.views.push({ lead, previousFavoriteIds: effects.unfavoritedBy ?? [], leftViews: effects.leftViews ?? [] });
     let targets: Delivery[] | undefined;
+    let flameChannels: string[] = [];
     if (effects.fanOut) {
       const subscribed = await conversations.subscribed();
       const added = await Promise.all(subscribed.map((c) => deliveries.add(lead.id, c.key)));
       shared.due.push(...dueTimesOf(lead, now, this.deps));
       // All new: nothing posted yet, no need to read them back.
       if (added.every(Boolean)) targets = subscribed.map((c) => ({ leadId: lead.id, conversationKey: c.key, etag: '' }));
-      if (flamePhase(lead, now, this.deps.flameWindowHours) === 'hot') {
-        const channels = subscribed.filter((c) => c.scope === 'channel');
-        await Promise.all(
-          channels.map((c) => outbox.enqueueOnce({ key: `flame|${lead.id}|${c.key}`, kind: 'flameAlert', conversationKey: c.key, leadId: lead.id }, now)),
-        );
-      }
+      if (flamePhase(lead, now, this.deps.flameWindowHours) === 'hot') flameChannels = subscribed.filter((c) => c.scope === 'channel').map((c) => c.key);
     }
     targets ??= await deliveries.forLead(lead.id);
     shared.cards.push(...targets.map((d) => ({ leadId: lead.id, conversationKey: d.conversationKey, urgent: Boolean(effects.fanOut) && !d.activityId })));
-    return targets;
+    return { lead, effects, pendingEtag: pending.etag, targets, flameChannels };
   }
 
-  /** Reminders and expiry notices: queued after the card updates they go with. */
-  private async sendOneTimeMessages({ lead, effects, targets }: Staged, now: Date): Promise<void> {
+  /** The lead's list rows as it is now: in its own shared list, out of every other. */
+  private async rewriteViews(id: string): Promise<void> {
+    const stored = await this.deps.leads.get(id);
+    if (stored) await this.deps.views.put([{ lead: stored.lead, previousFavoriteIds: [], leftViews: [...SHARED_VIEWS] }]);
+  }
+
+  /** The 🔥 alert, reminders and expiry notices: queued after the card posts and updates they go with. */
+  private async sendOneTimeMessages({ lead, effects, targets, flameChannels }: Staged, now: Date): Promise<void> {
     const { outbox, conversations } = this.deps;
+    await Promise.all(
+      flameChannels.map((key) => outbox.enqueueOnce({ key: `flame|${lead.id}|${key}`, kind: 'flameAlert', conversationKey: key, leadId: lead.id }, now)),
+    );
     if (effects.reminderHours !== undefined) {
       const hours = effects.reminderHours;
       const personal = await Promise.all(lead.favorites.map((f) => conversations.personalChatOf(f.id)));

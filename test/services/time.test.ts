@@ -1,9 +1,11 @@
 import { renderLeadCard } from '../../cards';
+import { actOnLead } from '../../services/actOnLead';
 import { ingestReferrals } from '../../services/ingestReferrals';
 import type { LeadsApp } from '../../services/leadsApp';
 import { RecordingSenderNotifier } from '../../services/senderNotifier';
 import { SendFailure } from '../../services/teamsGateway';
 import type { Tables } from '../../services/tables';
+import { admin, dealInput } from '../fixtures/leads';
 import { referral } from '../fixtures/referrals';
 import { FakeClock, makeApp } from '../support/app';
 import { RecordingGateway } from '../support/recordingGateway';
@@ -337,6 +339,25 @@ describe('crashes and restarts', () => {
     expect(await Promise.all(burst.map((r) => restarted.leads.pending(r.id)))).toEqual(burst.map(() => undefined));
     const listed = await restarted.views.page('marketplace', { size: 50 });
     expect(listed.items.map((l) => l.id).sort()).toEqual(burst.map((r) => r.id).sort());
+  });
+
+  it('keeps the hint of a change still on its way to storage, so a sweep in between cannot lose the change', async () => {
+    const { clock, gateway, app, settle } = await world();
+    const input = referral({ createdDateTime: T0.toISOString() });
+    await app.ingest([input]);
+    await settle();
+    // An Accept has written its hint and read the lead; while its transaction is in flight, a sweep runs.
+    const read = await app.leads.getForChange(input.id);
+    await app.projector.sweep();
+    // The transaction lands, and the process that made it dies before it projects the change:
+    // only a later sweep can find it.
+    const accepted = await actOnLead(input.id, { kind: 'accept', deal: dealInput }, admin, { leads: app.leads, now: clock.now }, read);
+    expect(accepted.status).toBe('changed');
+    await app.projector.sweep();
+    app.kickSends();
+    await settle();
+    const updates = gateway.of('leadCard', 'update');
+    expect(updates.map((u) => u.message.kind === 'leadCard' && u.message.lead.stage)).toEqual(['Accepted', 'Accepted']);
   });
 
   it('hands sending over at once when the sending instance stops', async () => {
