@@ -5,7 +5,7 @@
  * keys cannot be fetched (botbuilder would answer 500, or wait as long as the network does).
  */
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type Activity, type InvokeResponse, type TurnContext } from 'botbuilder';
-import { JwtTokenValidation, type ClaimsIdentity, type ConnectorClient, type ConnectorFactory, type UserTokenClient } from 'botframework-connector';
+import type { ClaimsIdentity, ConnectorClient, ConnectorFactory, UserTokenClient } from 'botframework-connector';
 import type { Config } from '../services/config';
 import type { Logger } from '../services/logger';
 import { tokenRefusal } from './inboundToken';
@@ -57,42 +57,39 @@ export class LeadsAdapter extends CloudAdapter {
 
 /**
  * botbuilder builds a new ConnectorClient (with its own HTTP pipeline) and UserTokenClient for
- * every turn and every proactive send. This bot has one identity and a few service URLs, so they
- * are built once and reused, and their credentials keep their tokens between sends.
+ * every turn and every proactive send. One adapter serves one bot identity (the settings') and a
+ * few service URLs, so they are built once and reused, and their credentials keep their tokens.
  */
 class ReusingAuthentication extends ConfigurationBotFrameworkAuthentication {
   private readonly replies = new ConnectorClients();
   // The outbox owns retries of proactive sends (durably, within the rate limits).
   private readonly proactive = new ConnectorClients(withoutClientRetries);
-  private readonly userTokenClients = new Map<string, Promise<UserTokenClient>>();
+  private readonly userTokenClient = new Map<string, Promise<UserTokenClient>>();
 
   override async authenticateRequest(activity: Activity, authHeader: string) {
     const result = await super.authenticateRequest(activity, authHeader);
     const factory = result.connectorFactory;
-    return factory ? { ...result, connectorFactory: this.replies.of(factory, result.claimsIdentity) } : result;
+    return factory ? { ...result, connectorFactory: this.replies.of(factory) } : result;
   }
 
   override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
-    return this.proactive.of(super.createConnectorFactory(claimsIdentity), claimsIdentity);
+    return this.proactive.of(super.createConnectorFactory(claimsIdentity));
   }
 
   override createUserTokenClient(claimsIdentity: ClaimsIdentity): Promise<UserTokenClient> {
-    return reuse(this.userTokenClients, appIdOf(claimsIdentity), () => super.createUserTokenClient(claimsIdentity));
+    return reuse(this.userTokenClient, 'bot', () => super.createUserTokenClient(claimsIdentity));
   }
 }
-
-const appIdOf = (identity: ClaimsIdentity): string => JwtTokenValidation.getAppIdFromClaims(identity.claims) ?? '';
 
 class ConnectorClients {
   private readonly clients = new Map<string, Promise<ConnectorClient>>();
 
   constructor(private readonly prepare: (client: ConnectorClient) => void = () => undefined) {}
 
-  of(factory: ConnectorFactory, identity: ClaimsIdentity): ConnectorFactory {
-    const appId = appIdOf(identity);
+  of(factory: ConnectorFactory): ConnectorFactory {
     return {
       create: (serviceUrl: string, audience?: string) =>
-        reuse(this.clients, `${appId}|${serviceUrl}|${audience ?? ''}`, async () => {
+        reuse(this.clients, `${serviceUrl}|${audience ?? ''}`, async () => {
           const client = await factory.create(serviceUrl, audience);
           this.prepare(client);
           return client;

@@ -1,6 +1,6 @@
 /** Mounts POST /api/messages: the adapter, the bot, and the gateway the dispatcher sends through. */
 import type { Activity } from 'botbuilder';
-import restify, { type Request, type Response, type Server } from 'restify';
+import restify, { type Next, type Request, type Response, type Server } from 'restify';
 import type { Config } from '../services/config';
 import type { LeadsApp } from '../services/leadsApp';
 import type { Logger } from '../services/logger';
@@ -26,9 +26,14 @@ export function mountTeams(server: Server, options: { app: LeadsApp; config: Con
     res.header('WWW-Authenticate', 'Bearer');
     sendError(res, 401, 'unauthorized', 'A valid Bot Framework token is required');
   };
-  server.post('/api/messages', requireJsonBody, jsonBody, async (req: Request, res: Response) => {
+  // The token first: a caller without one learns nothing about what the bot accepts, and no body is read.
+  const tokenOnSight = (req: Request, res: Response, next: Next) => {
+    if (!adapter.refusedOnSight(req.headers.authorization ?? '')) return next();
+    unauthorized(res);
+    return next(false);
+  };
+  server.post('/api/messages', tokenOnSight, requireJsonBody, jsonBody, async (req: Request, res: Response) => {
     const authHeader = req.headers.authorization ?? '';
-    if (adapter.refusedOnSight(authHeader)) return unauthorized(res);
     // botbuilder throws (a 500) on an activity without a type, and handlers assume a sender.
     const envelope = activityEnvelopeSchema.safeParse(req.body);
     if (!envelope.success) {

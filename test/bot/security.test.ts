@@ -37,6 +37,8 @@ describe('in production (MicrosoftAppId set)', () => {
     }
     const garbage = await postJson(`${server.url}/api/messages`, { type: 42 }, { authorization: 'Bearer not-a-token' });
     expect(garbage.status).toBe(401);
+    const form = await fetch(`${server.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+    expect(form.status).toBe(401);
   });
 
   it('refuses a token from an issuer other than the Bot Framework', async () => {
