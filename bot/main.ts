@@ -72,7 +72,17 @@ export async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger(config.LOG_LEVEL);
-  const running = await start(config, log);
+  let running: Running;
+  try {
+    running = await start(config, log);
+  } catch (error) {
+    // Storage the settings point to that this version cannot use: said like any bad setting.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       running.stop().then(

@@ -1,6 +1,6 @@
 /** The Azure Tables this product uses: one client each, created once, names with an optional prefix. */
 import { TableClient, TableServiceClient, type TableEntityResult, type TableServiceClientOptions } from '@azure/data-tables';
-import { StorageUnavailableError } from './errors';
+import { ConfigError, StorageUnavailableError } from './errors';
 
 export const TABLE_NAMES = [
   'Leads',
@@ -13,6 +13,7 @@ export const TABLE_NAMES = [
   'DeadLetters',
   'Roles',
   'Leases',
+  'Meta',
 ] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 export type Tables = Record<TableName, TableClient>;
@@ -35,6 +36,38 @@ export function openTables(connectionString: string, prefix = '', options: Pick<
 /** Creates every table; an existing table is fine. */
 export async function ensureTables(tables: Tables): Promise<void> {
   await guard(() => Promise.all(Object.values(tables).map((t) => t.createTable())));
+}
+
+/** The row layout this version writes (version 2: RowKeys name their lead). */
+const LAYOUT = { partitionKey: 'layout', rowKey: 'rows', version: 2 };
+
+/**
+ * Makes sure storage holds rows in this version's layout: new storage is marked with it; storage
+ * that holds leads but no mark was written by a development build from before the mark, whose
+ * rows this version cannot read. `setting` names what to change to start afresh.
+ */
+export async function checkLayout(tables: Tables, setting: 'DATA_DIR' | 'TABLE_PREFIX'): Promise<void> {
+  const mark = await getOrUndefined<{ version: number }>(tables.Meta, LAYOUT.partitionKey, LAYOUT.rowKey);
+  let found = mark?.version;
+  if (found === undefined) {
+    const first = await guard(() => tables.Leads.listEntities({ queryOptions: { select: ['RowKey'] } }).byPage({ maxPageSize: 1 }).next());
+    if (first.done || first.value.length === 0) {
+      await createIfAbsent(tables.Meta, LAYOUT);
+      return;
+    }
+    found = 1;
+  }
+  if (found === LAYOUT.version) return;
+  throw new ConfigError([
+    {
+      path: setting,
+      message:
+        `the storage it points to holds leads in row layout ${found}, and this version reads layout ${LAYOUT.version}. ` +
+        (setting === 'DATA_DIR'
+          ? 'Point DATA_DIR at an empty directory, or delete the one it names if its leads are test data.'
+          : 'Set TABLE_PREFIX to a new prefix, or delete those tables if their leads are test data.'),
+    },
+  ]);
 }
 
 /** Storage answers: lists one table with a one-row page. Used by /readyz. */

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startEmbeddedAzurite } from '../../services/embeddedAzurite';
-import { ensureTables, openTables } from '../../services/tables';
+import { ConfigError } from '../../services/errors';
+import { checkLayout, ensureTables, openTables } from '../../services/tables';
 import { referral } from '../fixtures/referrals';
 import { admin, dealInput, viewer } from '../fixtures/leads';
 import { makeApp } from '../support/app';
@@ -127,5 +128,23 @@ describe('embedded storage on disk', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('storage written by another version', () => {
+  it('marks new storage with its row layout and opens it again', async () => {
+    const tables = await storage.freshTables();
+    await checkLayout(tables, 'DATA_DIR');
+    await makeApp(tables).ingest([referral()]);
+    await expect(checkLayout(tables, 'DATA_DIR')).resolves.toBeUndefined();
+  });
+
+  it('refuses storage that holds leads from a build before the layout mark, naming the setting to change', async () => {
+    const tables = await storage.freshTables();
+    // A lead as builds before the mark stored it: RowKey 'lead' in every partition.
+    await tables.Leads.createEntity({ partitionKey: 'old-lead', rowKey: 'lead', data0: '{}' });
+    const refused = checkLayout(tables, 'TABLE_PREFIX');
+    await expect(refused).rejects.toBeInstanceOf(ConfigError);
+    await expect(refused).rejects.toThrow(/TABLE_PREFIX: the storage it points to holds leads in row layout 1/);
   });
 });
