@@ -18,7 +18,7 @@ import { ingestReferrals } from '../services/ingestReferrals';
 import { LeadsApp } from '../services/leadsApp';
 import { silentLogger } from '../services/logger';
 import type { Referral } from '../services/referral';
-import { ensureTables, openTables } from '../services/tables';
+import { checkLayout, ensureTables, openTables } from '../services/tables';
 import { message, channel } from '../test/support/teamsActivities';
 import { benchUsers, getLead, startBenchServer } from './benchServer';
 import { seedLeads } from './seedLeads';
@@ -56,6 +56,8 @@ export async function seedSchedulerLeads(storage: string, n: number, t0: number,
   const prefix = `${tag}${process.pid}`;
   const tables = openTables(storage, prefix);
   await ensureTables(tables);
+  // Marked as the server would mark new storage, which it is then started on (benchStoredLeads).
+  await checkLayout(tables, 'TABLE_PREFIX');
   const now = new Date(t0 - 5 * 60_000);
   const referrals = schedulerReferrals(n, t0, tag);
   const app = new LeadsApp({ tables, settings: testConfig(), log: silentLogger, now: () => now });
