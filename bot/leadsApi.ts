@@ -1,5 +1,5 @@
 /** The HTTP API: POST /api/leads (ingest), GET /api/leads/:id, /healthz, /readyz. */
-import restify, { type Next, type Request, type Response, type Server } from 'restify';
+import type { Next, Request, Response, Server } from 'restify';
 import { StorageUnavailableError } from '../services/errors';
 import { parseReferrals } from '../services/ingestReferrals';
 import type { LeadsApp } from '../services/leadsApp';
@@ -7,7 +7,7 @@ import type { Logger } from '../services/logger';
 import { getLeadWithHistory } from '../services/readLeads';
 import { REFERRAL_ID_PATTERN } from '../services/referral';
 import { createApiAuth } from './apiAuth';
-import { requireJsonBody, sendError } from './httpErrors';
+import { jsonBody, sendError } from './httpErrors';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
@@ -49,12 +49,9 @@ export function mountLeadsApi(server: Server, options: LeadsApiOptions): void {
   server.post(
     '/api/leads',
     requireKey,
-    requireJsonBody,
-    restify.plugins.bodyReader({ maxBodySize: MAX_BODY_BYTES }),
+    ...jsonBody(MAX_BODY_BYTES, 'a referral'),
     guarded(async (req, res) => {
-      const body = parseJson(req);
-      if (!body.ok) return sendError(res, 400, 'malformed_json', body.message);
-      const parsed = parseReferrals(body.value);
+      const parsed = parseReferrals(req.body);
       if (!parsed.ok) {
         return sendError(res, 400, 'validation', `The referral is invalid: ${parsed.issues.map((i) => i.path).join(', ')}`, parsed.issues);
       }
@@ -89,14 +86,4 @@ export function mountLeadsApi(server: Server, options: LeadsApiOptions): void {
       sendError(res, 503, 'storage_unavailable', 'Storage does not answer', undefined, { 'Retry-After': '5' });
     }
   });
-}
-
-function parseJson(req: Request): { ok: true; value: unknown } | { ok: false; message: string } {
-  const raw = req.body === undefined ? '' : Buffer.isBuffer(req.body) ? req.body.toString('utf8') : String(req.body);
-  if (!raw.trim()) return { ok: false, message: 'The body is empty: send a referral as JSON' };
-  try {
-    return { ok: true, value: JSON.parse(raw) };
-  } catch (error) {
-    return { ok: false, message: `The body is not valid JSON: ${(error as Error).message}` };
-  }
 }

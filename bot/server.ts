@@ -12,7 +12,7 @@ export interface ServerOptions extends LeadsApiOptions {
 }
 
 const RESTIFY_ERROR_CODES: Record<number, string> = {
-  400: 'malformed_json', // the JSON body parser's InvalidContent
+  400: 'bad_request',
   404: 'not_found',
   405: 'method_not_allowed',
   413: 'payload_too_large',

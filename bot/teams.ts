@@ -1,6 +1,6 @@
 /** Mounts POST /api/messages: the adapter, the bot, and the gateway the dispatcher sends through. */
 import type { Activity } from 'botbuilder';
-import restify, { type Next, type Request, type Response, type Server } from 'restify';
+import type { Next, Request, Response, Server } from 'restify';
 import type { Config } from '../services/config';
 import type { LeadsApp } from '../services/leadsApp';
 import type { Logger } from '../services/logger';
@@ -8,7 +8,7 @@ import { toFieldIssues } from '../services/errors';
 import { activityEnvelopeSchema } from './activityParsers';
 import { createAdapter } from './adapter';
 import { BotGateway } from './botGateway';
-import { requireJsonBody, sendError } from './httpErrors';
+import { jsonBody, sendError } from './httpErrors';
 import { LeadBot } from './leadBot';
 
 const MAX_ACTIVITY_BYTES = 1024 * 1024;
@@ -20,8 +20,6 @@ export function mountTeams(server: Server, options: { app: LeadsApp; config: Con
   app.useGateway(
     new BotGateway(adapter, config.MicrosoftAppId ?? '', { now: app.now, flameWindowHours: config.FLAME_WINDOW_HOURS, responseDays: config.LEAD_RESPONSE_DAYS }),
   );
-  // requireJsonBody first: the body parser would also take forms and file uploads.
-  const jsonBody = restify.plugins.bodyParser({ maxBodySize: MAX_ACTIVITY_BYTES });
   const unauthorized = (res: Response) => {
     res.header('WWW-Authenticate', 'Bearer');
     sendError(res, 401, 'unauthorized', 'A valid Bot Framework token is required');
@@ -32,7 +30,7 @@ export function mountTeams(server: Server, options: { app: LeadsApp; config: Con
     unauthorized(res);
     return next(false);
   };
-  server.post('/api/messages', tokenOnSight, requireJsonBody, jsonBody, async (req: Request, res: Response) => {
+  server.post('/api/messages', tokenOnSight, ...jsonBody(MAX_ACTIVITY_BYTES, 'an activity'), async (req: Request, res: Response) => {
     const authHeader = req.headers.authorization ?? '';
     // botbuilder throws (a 500) on an activity without a type, and handlers assume a sender.
     const envelope = activityEnvelopeSchema.safeParse(req.body);

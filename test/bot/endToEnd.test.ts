@@ -176,6 +176,10 @@ describe('activities Teams would never send', () => {
     }
     const asText = await fetch(`${server.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(valid) });
     expect(asText.status).toBe(415);
+    for (const body of ['{"type": "message", ', '']) {
+      const broken = await fetch(`${server.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect({ status: broken.status, code: ((await broken.json()) as { error?: { code?: string } }).error?.code }).toEqual({ status: 400, code: 'malformed_json' });
+    }
     expect(connector.posts('19:e2e-malformed@thread.v2')).toHaveLength(0);
     expect((await teams(valid)).status).toBe(200);
   });
