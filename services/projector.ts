@@ -97,10 +97,10 @@ export class Projector {
     await Promise.all([this.deps.views.put(shared.views), this.deps.due.schedule(shared.due, now), this.deps.outbox.enqueueSyncs(shared.cards, now)]);
     await Promise.all(ready.map((s) => this.sendOneTimeMessages(s, now)));
     const outcomes = await Promise.all(ready.map((s) => leads.clearPending(s.lead.id, s.pendingEtag)));
-    // Another projector cleared it first, having perhaps read the lead after a change this one
-    // missed: this one's list rows may be older than its, so they are written again from the lead as it is now.
-    await Promise.all(ready.filter((_, i) => outcomes[i] === 'gone').map((s) => this.rewriteViews(s.lead.id)));
-    // 'changed': a change came in since; its hint stays and the next pass projects it.
+    // A change came in since ('changed'; its hint stays and a pass projects it again) or another
+    // projector cleared the row first ('gone'): either may have written list rows from a newer lead
+    // before this one overwrote them with the lead it read, so they are written again if it moved on.
+    await Promise.all(ready.filter((_, i) => outcomes[i] !== 'cleared').map((s) => this.catchUpViews(s)));
     await leads.clearHints([...nothingPending.filter((id) => staleHints.has(id)), ...ready.filter((_, i) => outcomes[i] === 'cleared').map((s) => s.lead.id)]);
     return ready.length;
   }
@@ -136,10 +136,12 @@ export class Projector {
     return { lead, effects, pendingEtag: pending.etag, targets, flameChannels };
   }
 
-  /** The lead's list rows as it is now: in its own shared list, out of every other. */
-  private async rewriteViews(id: string): Promise<void> {
-    const stored = await this.deps.leads.get(id);
-    if (stored) await this.deps.views.put([{ lead: stored.lead, previousFavoriteIds: [], leftViews: [...SHARED_VIEWS] }]);
+  /** The lead's list rows as it is now, if it changed since it was staged: in its own lists, out of every other this projection may have touched. */
+  private async catchUpViews({ lead, effects }: Staged): Promise<void> {
+    const now = await this.deps.leads.get(lead.id);
+    if (!now || now.lead.version === lead.version) return;
+    const touchedFavorites = [...lead.favorites.map((f) => f.id), ...(effects.unfavoritedBy ?? [])];
+    await this.deps.views.put([{ lead: now.lead, previousFavoriteIds: touchedFavorites, leftViews: [...SHARED_VIEWS] }]);
   }
 
   /** The 🔥 alert, reminders and expiry notices: queued after the card posts and updates they go with. */

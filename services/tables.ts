@@ -50,8 +50,14 @@ export async function checkLayout(tables: Tables, setting: 'DATA_DIR' | 'TABLE_P
   const mark = await getOrUndefined<{ version: number }>(tables.Meta, LAYOUT.partitionKey, LAYOUT.rowKey);
   let found = mark?.version;
   if (found === undefined) {
-    const first = await guard(() => tables.Leads.listEntities({ queryOptions: { select: ['RowKey'] } }).byPage({ maxPageSize: 1 }).next());
-    if (first.done || first.value.length === 0) {
+    // No mark: new storage, storage another instance is marking right now, a build from between
+    // the layout change and the mark, or layout 1. The first row tells (the iterator follows
+    // continuation tokens past empty pages).
+    const first = await guard(async () => {
+      for await (const row of tables.Leads.listEntities({ queryOptions: { select: ['RowKey'] } })) return row.rowKey ?? '';
+      return undefined;
+    });
+    if (first === undefined || /^(lead|pending|event)\|/.test(first)) {
       await createIfAbsent(tables.Meta, LAYOUT);
       return;
     }

@@ -139,6 +139,13 @@ describe('storage written by another version', () => {
     await expect(checkLayout(tables, 'DATA_DIR')).resolves.toBeUndefined();
   });
 
+  it('accepts unmarked storage whose leads are already in this layout, and marks it', async () => {
+    const tables = await storage.freshTables();
+    await makeApp(tables).ingest([referral()]);
+    await checkLayout(tables, 'DATA_DIR');
+    expect((await tables.Meta.getEntity<{ version: number }>('layout', 'rows')).version).toBe(2);
+  });
+
   it('refuses storage that holds leads from a build before the layout mark, naming the setting to change', async () => {
     const tables = await storage.freshTables();
     // A lead as builds before the mark stored it: RowKey 'lead' in every partition.
