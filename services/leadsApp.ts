@@ -133,7 +133,7 @@ export class LeadsApp {
       // so a steady stream of changes here cannot hold it off (a little early rather than a tick late).
       if (Date.now() - this.lastSweep >= SWEEP_EVERY_MS - 500) {
         this.lastSweep = Date.now();
-        await this.projector.sweep();
+        await this.projector.sweep(this.pendingLeads);
       }
       this.sends.kick();
     });

@@ -59,9 +59,12 @@ interface SharedWrites {
 export class Projector {
   constructor(private readonly deps: ProjectorDeps) {}
 
-  /** Projects every hinted lead; clears hints with nothing pending once they are stale. Returns how many were projected. */
-  async sweep(): Promise<number> {
-    const hinted = await this.deps.leads.hinted();
+  /**
+   * Projects every hinted lead but those `queued` here anyway; clears hints with nothing pending
+   * once they are stale. Returns how many were projected.
+   */
+  async sweep(queued: ReadonlySet<string> = new Set()): Promise<number> {
+    const hinted = (await this.deps.leads.hinted()).filter((h) => !queued.has(h.id));
     const staleBefore = Date.now() - HINT_GRACE_MS;
     const stale = new Set(hinted.filter((h) => h.writtenAt < staleBefore).map((h) => h.id));
     return this.projectMany(
