@@ -20,10 +20,9 @@ export function mountTeams(server: Server, options: { app: LeadsApp; config: Con
   app.useGateway(
     new BotGateway(adapter, config.MicrosoftAppId ?? '', { now: app.now, flameWindowHours: config.FLAME_WINDOW_HOURS, responseDays: config.LEAD_RESPONSE_DAYS }),
   );
-  const unauthorized = (res: Response) => {
-    res.header('WWW-Authenticate', 'Bearer');
-    sendError(res, 401, 'unauthorized', 'A valid Bot Framework token is required');
-  };
+  // Connection: close — the body of a refused request is not worth reading to keep the connection.
+  const unauthorized = (res: Response) =>
+    sendError(res, 401, 'unauthorized', 'A valid Bot Framework token is required', undefined, { 'WWW-Authenticate': 'Bearer', Connection: 'close' });
   // The token first: a caller without one learns nothing about what the bot accepts, and no body is read.
   const tokenOnSight = (req: Request, res: Response, next: Next) => {
     if (!adapter.refusedOnSight(req.headers.authorization ?? '')) return next();

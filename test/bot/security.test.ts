@@ -37,6 +37,8 @@ describe('in production (MicrosoftAppId set)', () => {
     }
     const garbage = await postJson(`${server.url}/api/messages`, { type: 42 }, { authorization: 'Bearer not-a-token' });
     expect(garbage.status).toBe(401);
+    // The refused body is not read to keep the connection alive.
+    expect(garbage.headers.get('connection')).toBe('close');
     const form = await fetch(`${server.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
     expect(form.status).toBe(401);
   });
