@@ -40,7 +40,7 @@ export async function actOnLead(
     const event = result.events[0];
     if (event && Object.keys(event.after).length === 0) return { status: 'unchanged', lead: stored.lead };
 
-    const written = await deps.leads.update(result.lead, stored, result.events, effectsOf(command, actor), { hinted: true });
+    const written = await deps.leads.update(result.lead, stored, result.events, effectsOf(command, actor));
     if (written.ok) return { status: 'changed', lead: written.stored.lead };
     if (attempt >= MAX_ATTEMPTS) return { status: 'conflict', lead: written.current.lead };
   }

@@ -3,7 +3,7 @@
  * row (the transactional outbox: what the projector still has to do). Every change is one
  * entity-group transaction, conditional on the ETag the caller read.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { leadSchema, type Lead } from './lead';
 import { SHARED_VIEWS, sharedViewOf, type SharedView } from './leadViews';
@@ -18,8 +18,11 @@ export const leadRowKey = (id: string) => `lead|${id}`;
 const pendingRowKey = (id: string) => `pending|${id}`;
 const eventPrefix = (id: string) => `event|${id}|`;
 const eventRowKey = (id: string, seq: number) => `${eventPrefix(id)}${String(seq).padStart(8, '0')}`;
+const hintRowKey = (id: string, key: string) => `${id}|${key}`;
 const UNFAVORITE = 'unfav_';
 const LEFT_VIEW = 'left_';
+const HINT = 'hint_';
+const HINTS = 'lead';
 
 /** Effects the projector owes a lead: names are property names, merged across changes. */
 export interface PendingEffects {
@@ -33,6 +36,16 @@ export interface PendingEffects {
 export interface StoredLead {
   lead: Lead;
   etag: string;
+  /** Read for a change (`getForChange`): the key of the projection hint already written for it. */
+  hint?: string;
+}
+
+/** A projection hint: one per change attempt, so clearing the hints of changes projected never clears one still on its way. */
+export interface Hint {
+  leadId: string;
+  key: string;
+  /** When it was written, by storage's clock (ms). */
+  writtenAt: number;
 }
 
 export type UpdateResult = { ok: true; stored: StoredLead } | { ok: false; current: StoredLead };
@@ -56,13 +69,13 @@ export class LeadStore {
 
   /** Stores a new lead with its first event; false when the id is already stored. */
   async create(lead: Lead, event: LeadEvent, effects: PendingEffects): Promise<boolean> {
-    await this.hint(lead.id);
+    const hint = await this.hint(lead.id);
     try {
       await guard(() =>
         this.table.submitTransaction([
           ['create', leadEntity(lead)],
           ['create', eventEntity(lead.id, event)],
-          ['upsert', this.pendingEntity(lead.id, effects), 'Merge'],
+          ['upsert', this.pendingEntity(lead.id, effects, hint), 'Merge'],
         ]),
       );
       return true;
@@ -73,15 +86,15 @@ export class LeadStore {
   }
 
   /** Replaces the lead read as `previous` if it is unchanged since (its ETag); otherwise returns the current lead. */
-  async update(lead: Lead, previous: StoredLead, events: LeadEvent[], effects: PendingEffects = {}, options: { hinted?: boolean } = {}): Promise<UpdateResult> {
-    if (!options.hinted) await this.hint(lead.id);
+  async update(lead: Lead, previous: StoredLead, events: LeadEvent[], effects: PendingEffects = {}): Promise<UpdateResult> {
+    const hint = previous.hint ?? (await this.hint(lead.id));
     const { etag } = previous;
     const from = sharedViewOf(previous.lead);
     if (from !== sharedViewOf(lead)) effects = { ...effects, leftViews: [from] };
     const actions: TransactionAction[] = [
       ['update', leadEntity(lead), 'Replace', { etag }],
       ...events.map((e): TransactionAction => ['create', eventEntity(lead.id, e)]),
-      ['upsert', this.pendingEntity(lead.id, effects), 'Merge'],
+      ['upsert', this.pendingEntity(lead.id, effects, hint), 'Merge'],
     ];
     let newEtag: string | undefined;
     try {
@@ -112,7 +125,8 @@ export class LeadStore {
     return events;
   }
 
-  async pending(id: string): Promise<{ effects: PendingEffects; etag: string } | undefined> {
+  /** What a lead's changes owe, and the keys of their hints (cleared with the row). */
+  async pending(id: string): Promise<{ effects: PendingEffects; etag: string; hints: string[] } | undefined> {
     const row = await getOrUndefined<Record<string, unknown> & Omit<PendingEffects, 'unfavoritedBy'>>(this.table, id, pendingRowKey(id));
     if (!row) return undefined;
     const unfavoritedBy = Object.entries(row).flatMap(([name, value]) => (name.startsWith(UNFAVORITE) && typeof value === 'string' ? [value] : []));
@@ -120,6 +134,7 @@ export class LeadStore {
     return {
       effects: { fanOut: row.fanOut, expiredNotice: row.expiredNotice, reminderHours: row.reminderHours, unfavoritedBy, leftViews },
       etag: row.etag,
+      hints: Object.keys(row).flatMap((name) => (name.startsWith(HINT) ? [name.slice(HINT.length)] : [])),
     };
   }
 
@@ -138,23 +153,26 @@ export class LeadStore {
     }
   }
 
-  /** Leads that may have pending work, with when their hint was written (storage's clock): a small partition the projector sweeps. */
-  async hinted(): Promise<{ id: string; writtenAt: number }[]> {
-    const found: { id: string; writtenAt: number }[] = [];
+  /** Every projection hint: a small partition the projector sweeps. */
+  async hinted(): Promise<Hint[]> {
+    const found: Hint[] = [];
     await guard(async () => {
-      for await (const row of this.hints.listEntities({ queryOptions: { filter: `PartitionKey eq 'lead'`, select: ['RowKey', 'Timestamp'] } })) {
-        if (row.rowKey) found.push({ id: row.rowKey, writtenAt: Date.parse(String(row.timestamp ?? '')) || 0 });
+      const rows = this.hints.listEntities<{ leadId?: string }>({ queryOptions: { filter: odata`PartitionKey eq ${HINTS}`, select: ['RowKey', 'leadId', 'Timestamp'] } });
+      for await (const row of rows) {
+        const rowKey = row.rowKey ?? '';
+        const leadId = row.leadId ?? rowKey;
+        found.push({ leadId, key: rowKey.slice(leadId.length + 1), writtenAt: Date.parse(String(row.timestamp ?? '')) || 0 });
       }
     });
     return found;
   }
 
   async hintedIds(): Promise<string[]> {
-    return (await this.hinted()).map((h) => h.id);
+    return [...new Set((await this.hinted()).map((h) => h.leadId))];
   }
 
-  async clearHints(ids: string[]): Promise<void> {
-    await deleteAllIfExist(this.hints, ids.map((id) => ({ partitionKey: 'lead', rowKey: id })));
+  async clearHints(hints: Pick<Hint, 'leadId' | 'key'>[]): Promise<void> {
+    await deleteAllIfExist(this.hints, hints.map((h) => ({ partitionKey: HINTS, rowKey: hintRowKey(h.leadId, h.key) })));
   }
 
   /**
@@ -163,19 +181,22 @@ export class LeadStore {
    * commit still leaves the change findable by the projector's sweep.
    */
   async getForChange(id: string): Promise<StoredLead | undefined> {
-    const [stored] = await Promise.all([this.get(id), this.hint(id)]);
-    return stored;
+    const [stored, hint] = await Promise.all([this.get(id), this.hint(id)]);
+    return stored && { ...stored, hint };
   }
 
-  /** Written before the transaction, so a crash right after it still leaves a trace to sweep. */
-  private async hint(id: string): Promise<void> {
-    await guard(() => this.hints.upsertEntity({ partitionKey: 'lead', rowKey: id }, 'Replace'));
+  /** Written before the transaction, so a crash right after it still leaves a trace to sweep; returns its key. */
+  private async hint(id: string): Promise<string> {
+    const key = randomBytes(6).toString('hex');
+    await guard(() => this.hints.createEntity({ partitionKey: HINTS, rowKey: hintRowKey(id, key), leadId: id }));
+    return key;
   }
 
   /** Merged into what is already pending: one property per effect (per user for unfavorites), none overwrites another. */
-  private pendingEntity(id: string, effects: PendingEffects) {
+  private pendingEntity(id: string, effects: PendingEffects, hint: string) {
     const { unfavoritedBy = [], leftViews = [], ...rest } = effects;
     const props: Record<string, unknown> = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+    props[`${HINT}${hint}`] = true;
     for (const user of unfavoritedBy) props[`${UNFAVORITE}${createHash('sha1').update(user).digest('hex')}`] = user;
     for (const view of leftViews) props[`${LEFT_VIEW}${view}`] = true;
     return { partitionKey: id, rowKey: pendingRowKey(id), ...props };

@@ -44,6 +44,8 @@ interface Staged {
   lead: Lead;
   effects: PendingEffects;
   pendingEtag: string;
+  /** The hints of the changes this pending row holds. */
+  hints: string[];
   targets: Delivery[];
   /** Channels that get the 🔥 alert of a new hot lead. */
   flameChannels: string[];
@@ -64,13 +66,11 @@ export class Projector {
    * once they are stale. Returns how many were projected.
    */
   async sweep(queued: ReadonlySet<string> = new Set()): Promise<number> {
-    const hinted = (await this.deps.leads.hinted()).filter((h) => !queued.has(h.id));
+    const hinted = (await this.deps.leads.hinted()).filter((h) => !queued.has(h.leadId));
     const staleBefore = Date.now() - HINT_GRACE_MS;
-    const stale = new Set(hinted.filter((h) => h.writtenAt < staleBefore).map((h) => h.id));
-    return this.projectMany(
-      hinted.map((h) => h.id),
-      stale,
-    );
+    const stale = new Map<string, string[]>();
+    for (const h of hinted) if (h.writtenAt < staleBefore) stale.set(h.leadId, [...(stale.get(h.leadId) ?? []), h.key]);
+    return this.projectMany([...new Set(hinted.map((h) => h.leadId))], stale);
   }
 
   async project(leadId: string): Promise<boolean> {
@@ -81,13 +81,13 @@ export class Projector {
    * Projects these leads, a batch at a time; returns how many had work pending. A lead that fails
    * keeps its hint (the sweep retries it) and does not hold back the others.
    */
-  async projectMany(leadIds: string[], staleHints: ReadonlySet<string> = new Set()): Promise<number> {
+  async projectMany(leadIds: string[], staleHints: ReadonlyMap<string, string[]> = new Map()): Promise<number> {
     let projected = 0;
     for (let i = 0; i < leadIds.length; i += BATCH) projected += await this.projectBatch(leadIds.slice(i, i + BATCH), staleHints);
     return projected;
   }
 
-  private async projectBatch(leadIds: string[], staleHints: ReadonlySet<string>): Promise<number> {
+  private async projectBatch(leadIds: string[], staleHints: ReadonlyMap<string, string[]>): Promise<number> {
     const { leads } = this.deps;
     const now = this.deps.now();
     const shared: SharedWrites = { views: [], due: [], cards: [] };
@@ -104,7 +104,11 @@ export class Projector {
     // projector cleared the row first ('gone'): either may have written list rows from a newer lead
     // before this one overwrote them with the lead it read, so they are written again if it moved on.
     await Promise.all(ready.filter((_, i) => outcomes[i] !== 'cleared').map((s) => this.catchUpViews(s)));
-    await leads.clearHints([...nothingPending.filter((id) => staleHints.has(id)), ...ready.filter((_, i) => outcomes[i] === 'cleared').map((s) => s.lead.id)]);
+    // Only the hints of the changes just projected: another change's hint may be on its way.
+    await leads.clearHints([
+      ...nothingPending.flatMap((leadId) => (staleHints.get(leadId) ?? []).map((key) => ({ leadId, key }))),
+      ...ready.filter((_, i) => outcomes[i] === 'cleared').flatMap((s) => s.hints.map((key) => ({ leadId: s.lead.id, key }))),
+    ]);
     return ready.length;
   }
 
@@ -136,7 +140,7 @@ export class Projector {
     }
     targets ??= await deliveries.forLead(lead.id);
     shared.cards.push(...targets.map((d) => ({ leadId: lead.id, conversationKey: d.conversationKey, urgent: Boolean(effects.fanOut) && !d.activityId })));
-    return { lead, effects, pendingEtag: pending.etag, targets, flameChannels };
+    return { lead, effects, pendingEtag: pending.etag, hints: pending.hints, targets, flameChannels };
   }
 
   /** The lead's list rows as it is now, if it changed since it was staged: in its own lists, out of every other this projection may have touched. */

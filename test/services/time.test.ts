@@ -1,11 +1,12 @@
 import { renderLeadCard } from '../../cards';
 import { actOnLead } from '../../services/actOnLead';
+import { listLeads } from '../../services/readLeads';
 import { ingestReferrals } from '../../services/ingestReferrals';
 import type { LeadsApp } from '../../services/leadsApp';
 import { RecordingSenderNotifier } from '../../services/senderNotifier';
 import { SendFailure } from '../../services/teamsGateway';
 import type { Tables } from '../../services/tables';
-import { admin, dealInput } from '../fixtures/leads';
+import { admin, dealInput, viewer } from '../fixtures/leads';
 import { referral } from '../fixtures/referrals';
 import { FakeClock, makeApp } from '../support/app';
 import { RecordingGateway } from '../support/recordingGateway';
@@ -317,7 +318,7 @@ describe('crashes and restarts', () => {
       await Promise.all(conversations.map((c) => app.deliveries.add(r.id, c.key)));
       await app.outbox.enqueueSyncs(conversations.map((c) => ({ leadId: r.id, conversationKey: c.key, urgent: true })), clock.now());
     }
-    await tables.Projections.deleteEntity('lead', burst[3]!.id);
+    await app.leads.clearHints((await app.leads.hinted()).filter((h) => h.leadId === burst[3]!.id));
 
     const restarted = makeApp(tables, { clock, gateway });
     expect(await restarted.projector.projectMany(burst.map((r) => r.id))).toBe(40);
@@ -358,6 +359,30 @@ describe('crashes and restarts', () => {
     await settle();
     const updates = gateway.of('leadCard', 'update');
     expect(updates.map((u) => u.message.kind === 'leadCard' && u.message.lead.stage)).toEqual(['Accepted', 'Accepted']);
+  });
+
+  it('keeps the hint of a second change while the first one is projected, so neither can be lost', async () => {
+    const { clock, gateway, app, settle } = await world();
+    const input = referral({ createdDateTime: T0.toISOString() });
+    await app.ingest([input]);
+    await settle();
+    const leadsOnly = { leads: app.leads, now: clock.now };
+    // A favorite is stored; before it is projected, an Accept reads the lead and writes its hint.
+    expect((await actOnLead(input.id, { kind: 'favorite' }, viewer, leadsOnly)).status).toBe('changed');
+    const read = await app.leads.getForChange(input.id);
+    // The favorite's projection clears its hint — only its own — and its card updates go out.
+    await app.projector.project(input.id);
+    app.kickSends();
+    await settle();
+    expect(gateway.of('leadCard', 'update').map((u) => u.message.kind === 'leadCard' && u.message.lead.stage)).toEqual(['Received', 'Received']);
+    // The Accept lands, and the process that made it dies before projecting it: a sweep finds it.
+    expect((await actOnLead(input.id, { kind: 'accept', deal: dealInput }, admin, leadsOnly, read)).status).toBe('changed');
+    await app.projector.sweep();
+    app.kickSends();
+    await settle();
+    const stages = gateway.of('leadCard', 'update').map((u) => u.message.kind === 'leadCard' && u.message.lead.stage);
+    expect(stages).toEqual(['Received', 'Received', 'Accepted', 'Accepted']);
+    expect((await listLeads(app.views, 'marketplace')).items.map((l) => l.stage)).toEqual(['Accepted']);
   });
 
   it('hands sending over at once when the sending instance stops', async () => {
