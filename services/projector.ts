@@ -4,6 +4,7 @@
  * step is idempotent, so a crash half-way is mended by running it again.
  */
 import type { ConversationStore } from './conversationStore';
+import { StorageUnavailableError } from './errors';
 import type { Delivery, DeliveryStore } from './deliveryStore';
 import { isOpen, type Lead } from './lead';
 import type { DueIndex, DueTime, LeadViewIndex } from './leadIndex';
@@ -58,7 +59,14 @@ interface SharedWrites {
   cards: CardSync[];
 }
 
+/** Failures in a row after which a lead's projection is reported as an error (once). */
+const KEEPS_FAILING = 5;
+const MAX_TRACKED_FAILURES = 10_000;
+
 export class Projector {
+  /** Leads whose projection failed, by failures in a row. */
+  private readonly failures = new Map<string, number>();
+
   constructor(private readonly deps: ProjectorDeps) {}
 
   /**
@@ -92,8 +100,7 @@ export class Projector {
     const now = this.deps.now();
     const shared: SharedWrites = { views: [], due: [], cards: [] };
     const settled = await Promise.allSettled(leadIds.map((id) => this.stage(id, now, shared)));
-    const failed = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
-    if (failed.length > 0) this.deps.log.warn({ err: failed[0], failed: failed.length, of: leadIds.length }, 'projection failed for some leads; they are retried');
+    this.noteFailures(leadIds, settled);
     const ready = settled.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
     const nothingPending = leadIds.filter((_, i) => settled[i]?.status === 'fulfilled' && !(settled[i] as PromiseFulfilledResult<Staged | undefined>).value);
 
@@ -110,6 +117,28 @@ export class Projector {
       ...ready.filter((_, i) => outcomes[i] === 'cleared').flatMap((s) => s.hints.map((key) => ({ leadId: s.lead.id, key }))),
     ]);
     return ready.length;
+  }
+
+  /**
+   * Reports leads whose projection failed without flooding the log: a first failure once (for the
+   * whole batch), a lead that keeps failing once more as an error, then nothing until it succeeds.
+   * An outage is not counted: the storage's own errors say that.
+   */
+  private noteFailures(leadIds: string[], settled: PromiseSettledResult<unknown>[]): void {
+    const firstTime: unknown[] = [];
+    leadIds.forEach((id, i) => {
+      const result = settled[i];
+      if (result?.status !== 'rejected') return void this.failures.delete(id);
+      if (result.reason instanceof StorageUnavailableError) return;
+      const times = (this.failures.get(id) ?? 0) + 1;
+      if (this.failures.size >= MAX_TRACKED_FAILURES) this.failures.clear();
+      this.failures.set(id, times);
+      if (times === 1) firstTime.push(result.reason);
+      if (times === KEEPS_FAILING) {
+        this.deps.log.error({ err: result.reason, leadId: id, times }, 'projection of a lead keeps failing; retried on every sweep, its cards and lists may be out of date');
+      }
+    });
+    if (firstTime.length > 0) this.deps.log.warn({ err: firstTime[0], failed: firstTime.length, of: leadIds.length }, 'projection failed for some leads; they are retried');
   }
 
   /**

@@ -1,6 +1,8 @@
 import { renderLeadCard } from '../../cards';
 import { actOnLead } from '../../services/actOnLead';
 import { listLeads } from '../../services/readLeads';
+import { leadRowKey } from '../../services/leadStore';
+import { createLogger } from '../../services/logger';
 import { ingestReferrals } from '../../services/ingestReferrals';
 import type { LeadsApp } from '../../services/leadsApp';
 import { RecordingSenderNotifier } from '../../services/senderNotifier';
@@ -383,6 +385,26 @@ describe('crashes and restarts', () => {
     const stages = gateway.of('leadCard', 'update').map((u) => u.message.kind === 'leadCard' && u.message.lead.stage);
     expect(stages).toEqual(['Received', 'Received', 'Accepted', 'Accepted']);
     expect((await listLeads(app.views, 'marketplace')).items.map((l) => l.stage)).toEqual(['Accepted']);
+  });
+
+  it('projects the rest of a batch when one lead cannot be, and reports that lead once, not on every sweep', async () => {
+    const { tables, clock, gateway } = await world();
+    const lines: Array<{ level: number; msg: string; leadId?: string }> = [];
+    const log = createLogger('info', { destination: { write: (line: string) => void lines.push(JSON.parse(line)) } });
+    const app = makeApp(tables, { clock, gateway, log });
+    const [broken, fine] = [referral({ createdDateTime: T0.toISOString() }), referral({ createdDateTime: T0.toISOString() })];
+    await ingestReferrals([broken, fine], { leads: app.leads, now: clock.now, responseDays: 14 });
+    // The broken lead's row no longer parses (say, written by a newer version).
+    await tables.Leads.updateEntity({ partitionKey: broken.id, rowKey: leadRowKey(broken.id), data0: '{"not":"a lead"}' }, 'Merge');
+
+    for (let sweep = 0; sweep < 8; sweep++) await app.projector.sweep();
+    app.kickSends();
+    await app.settle();
+    expect(gateway.of('leadCard', 'post').every((p) => p.message.kind === 'leadCard' && p.message.lead.id === fine.id)).toBe(true);
+    expect(gateway.of('leadCard', 'post')).toHaveLength(2);
+    expect(lines.filter((l) => l.msg.startsWith('projection failed for some leads'))).toHaveLength(1);
+    expect(lines.filter((l) => l.msg.startsWith('projection of a lead keeps failing')).map((l) => l.leadId)).toEqual([broken.id]);
+    expect(await app.leads.hintedIds()).toEqual([broken.id]);
   });
 
   it('hands sending over at once when the sending instance stops', async () => {

@@ -1,6 +1,6 @@
 /** The product over a real (in-memory) Azurite, with a clock the test controls. */
 import { LeadsApp } from '../../services/leadsApp';
-import { silentLogger } from '../../services/logger';
+import { silentLogger, type Logger } from '../../services/logger';
 import type { Tables } from '../../services/tables';
 import type { TeamsGateway } from '../../services/teamsGateway';
 import type { SenderNotifier } from '../../services/senderNotifier';
@@ -19,12 +19,12 @@ export class FakeClock {
 
 export function makeApp(
   tables: Tables,
-  options: { clock?: FakeClock; gateway?: TeamsGateway; env?: Record<string, string>; instanceId?: string; senderNotifier?: SenderNotifier } = {},
+  options: { clock?: FakeClock; gateway?: TeamsGateway; env?: Record<string, string>; instanceId?: string; senderNotifier?: SenderNotifier; log?: Logger } = {},
 ): LeadsApp {
   return new LeadsApp({
     tables,
     settings: testConfig(options.env),
-    log: silentLogger,
+    log: options.log ?? silentLogger,
     now: options.clock?.now,
     gateway: options.gateway,
     instanceId: options.instanceId,
