@@ -61,24 +61,16 @@ export async function start(config: Config, log: Logger, options: { inMemory?: b
 export async function main(): Promise<void> {
   // Settings may live in a .env file beside package.json (see .env.sample); the environment wins.
   if (existsSync('.env')) process.loadEnvFile('.env');
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\nSee .env.sample for every setting.\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
-  const log = createLogger(config.LOG_LEVEL);
   let running: Running;
+  let log: Logger;
   try {
+    const config = loadConfig();
+    log = createLogger(config.LOG_LEVEL);
     running = await start(config, log);
   } catch (error) {
-    // Storage the settings point to that this version cannot use: said like any bad setting.
+    // A bad setting, or storage the settings point to that this version cannot use.
     if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(`${error.message}\nSee .env.sample for every setting.\n`);
       process.exit(1);
     }
     throw error;

@@ -68,15 +68,17 @@ export class Outbox {
       leaseUntil: 0,
       urgent: c.urgent ?? false,
     }));
+    // A transaction is refused as a whole when one item is already queued: the rest go one by one.
     const notCreated = await createAll(this.table, items);
     await Promise.all(
       notCreated.map(async (item) => {
-        // Already queued (or created with it): touching it changes its ETag, so an in-flight send
-        // re-runs it afterwards instead of completing it, and the card catches up with this change too.
+        if (await createIfAbsent(this.table, item)) return;
+        // Already queued: touching it changes its ETag, so an in-flight send re-runs it afterwards
+        // instead of completing it, and the card catches up with this change too.
         try {
           await guard(() => this.table.updateEntity({ partitionKey: PENDING, rowKey: item.rowKey, touchedAt: now.getTime() }, 'Merge'));
         } catch (error) {
-          // Not there (completed in between, or never created): queue it afresh.
+          // Completed in between: queue it afresh.
           if (!isNotFound(error)) throw error;
           await createIfAbsent(this.table, item);
         }

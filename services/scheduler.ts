@@ -97,7 +97,7 @@ export class Scheduler {
 
     if (item.kind === 'expire') {
       if (Date.parse(lead.expiresAt) > now.getTime() || lead.stage !== 'Received') return;
-      const acted = await actOnLead(lead.id, { kind: 'expire' }, { kind: 'system' }, { leads, now: () => now });
+      const acted = await actOnLead(lead.id, { kind: 'expire' }, { kind: 'system' }, { leads, now: () => now }, stored);
       if (acted.status === 'changed') {
         result.expired++;
         this.deps.onLeadChanged(lead.id);
