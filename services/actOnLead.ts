@@ -29,21 +29,30 @@ export async function actOnLead(
   for (let attempt = 1; ; attempt++) {
     const stored = attempt === 1 && current ? current : await deps.leads.getForChange(leadId);
     if (!stored) return { status: 'not_found' };
-    const result = transition(stored.lead, command, actor, deps.now());
-
-    if (!result.ok) {
-      if (isReplay(stored.lead, command, actor, result.error)) return { status: 'unchanged', lead: stored.lead };
-      // Someone else moved the lead first: the caller shows who, not an error.
-      if (result.error.code === 'invalid_transition' && stored.lead.lastAction) return { status: 'conflict', lead: stored.lead };
-      return { status: 'rejected', lead: stored.lead, error: result.error };
-    }
-    const event = result.events[0];
-    if (event && Object.keys(event.after).length === 0) return { status: 'unchanged', lead: stored.lead };
-
-    const written = await deps.leads.update(result.lead, stored, result.events, effectsOf(command, actor));
-    if (written.ok) return { status: 'changed', lead: written.stored.lead };
-    if (attempt >= MAX_ATTEMPTS) return { status: 'conflict', lead: written.current.lead };
+    const outcome = await attemptChange(stored, command, actor, deps, attempt);
+    if (outcome?.status === 'changed') return outcome;
+    // No change was made from this read: its projection hint has nothing to point at.
+    await deps.leads.dropHint(leadId, stored);
+    if (outcome) return outcome;
+    // Lost a race: try again on the fresh lead.
   }
+}
+
+/** One try on the lead as read: the result, or undefined when another change won the race (try again). */
+async function attemptChange(stored: StoredLead, command: LeadCommand, actor: Actor, deps: { leads: LeadStore; now: () => Date }, attempt: number): Promise<ActResult | undefined> {
+  const result = transition(stored.lead, command, actor, deps.now());
+  if (!result.ok) {
+    if (isReplay(stored.lead, command, actor, result.error)) return { status: 'unchanged', lead: stored.lead };
+    // Someone else moved the lead first: the caller shows who, not an error.
+    if (result.error.code === 'invalid_transition' && stored.lead.lastAction) return { status: 'conflict', lead: stored.lead };
+    return { status: 'rejected', lead: stored.lead, error: result.error };
+  }
+  const event = result.events[0];
+  if (event && Object.keys(event.after).length === 0) return { status: 'unchanged', lead: stored.lead };
+
+  const written = await deps.leads.update(result.lead, stored, result.events, effectsOf(command, actor));
+  if (written.ok) return { status: 'changed', lead: written.stored.lead };
+  return attempt >= MAX_ATTEMPTS ? { status: 'conflict', lead: written.current.lead } : undefined;
 }
 
 function effectsOf(command: LeadCommand, actor: Actor): PendingEffects {

@@ -43,7 +43,7 @@ export interface StoredLead {
 /** A projection hint: one per change attempt, so clearing the hints of changes projected never clears one still on its way. */
 export interface Hint {
   leadId: string;
-  key: string;
+  rowKey: string;
   /** When it was written, by storage's clock (ms). */
   writtenAt: number;
 }
@@ -126,7 +126,7 @@ export class LeadStore {
   }
 
   /** What a lead's changes owe, and the keys of their hints (cleared with the row). */
-  async pending(id: string): Promise<{ effects: PendingEffects; etag: string; hints: string[] } | undefined> {
+  async pending(id: string): Promise<{ effects: PendingEffects; etag: string; hintRowKeys: string[] } | undefined> {
     const row = await getOrUndefined<Record<string, unknown> & Omit<PendingEffects, 'unfavoritedBy'>>(this.table, id, pendingRowKey(id));
     if (!row) return undefined;
     const unfavoritedBy = Object.entries(row).flatMap(([name, value]) => (name.startsWith(UNFAVORITE) && typeof value === 'string' ? [value] : []));
@@ -134,7 +134,7 @@ export class LeadStore {
     return {
       effects: { fanOut: row.fanOut, expiredNotice: row.expiredNotice, reminderHours: row.reminderHours, unfavoritedBy, leftViews },
       etag: row.etag,
-      hints: Object.keys(row).flatMap((name) => (name.startsWith(HINT) ? [name.slice(HINT.length)] : [])),
+      hintRowKeys: Object.keys(row).flatMap((name) => (name.startsWith(HINT) ? [hintRowKey(id, name.slice(HINT.length))] : [])),
     };
   }
 
@@ -160,19 +160,19 @@ export class LeadStore {
       const rows = this.hints.listEntities<{ leadId?: string }>({ queryOptions: { filter: odata`PartitionKey eq ${HINTS}`, select: ['RowKey', 'leadId', 'Timestamp'] } });
       for await (const row of rows) {
         const rowKey = row.rowKey ?? '';
-        const leadId = row.leadId ?? rowKey;
-        found.push({ leadId, key: rowKey.slice(leadId.length + 1), writtenAt: Date.parse(String(row.timestamp ?? '')) || 0 });
+        found.push({ leadId: row.leadId ?? rowKey, rowKey, writtenAt: Date.parse(String(row.timestamp ?? '')) || 0 });
       }
     });
     return found;
   }
 
-  async hintedIds(): Promise<string[]> {
-    return [...new Set((await this.hinted()).map((h) => h.leadId))];
+  async clearHints(rowKeys: string[]): Promise<void> {
+    await deleteAllIfExist(this.hints, rowKeys.map((rowKey) => ({ partitionKey: HINTS, rowKey })));
   }
 
-  async clearHints(hints: Pick<Hint, 'leadId' | 'key'>[]): Promise<void> {
-    await deleteAllIfExist(this.hints, hints.map((h) => ({ partitionKey: HINTS, rowKey: hintRowKey(h.leadId, h.key) })));
+  /** Drops the hint written for a change that was not made from this read (no pending row names it). */
+  async dropHint(id: string, read: StoredLead): Promise<void> {
+    if (read.hint) await this.clearHints([hintRowKey(id, read.hint)]);
   }
 
   /**
@@ -182,6 +182,7 @@ export class LeadStore {
    */
   async getForChange(id: string): Promise<StoredLead | undefined> {
     const [stored, hint] = await Promise.all([this.get(id), this.hint(id)]);
+    if (!stored) await this.clearHints([hintRowKey(id, hint)]);
     return stored && { ...stored, hint };
   }
 

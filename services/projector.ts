@@ -46,7 +46,7 @@ interface Staged {
   effects: PendingEffects;
   pendingEtag: string;
   /** The hints of the changes this pending row holds. */
-  hints: string[];
+  hintRowKeys: string[];
   targets: Delivery[];
   /** Channels that get the 🔥 alert of a new hot lead. */
   flameChannels: string[];
@@ -77,7 +77,7 @@ export class Projector {
     const hinted = (await this.deps.leads.hinted()).filter((h) => !queued.has(h.leadId));
     const staleBefore = Date.now() - HINT_GRACE_MS;
     const stale = new Map<string, string[]>();
-    for (const h of hinted) if (h.writtenAt < staleBefore) stale.set(h.leadId, [...(stale.get(h.leadId) ?? []), h.key]);
+    for (const h of hinted) if (h.writtenAt < staleBefore) stale.set(h.leadId, [...(stale.get(h.leadId) ?? []), h.rowKey]);
     return this.projectMany([...new Set(hinted.map((h) => h.leadId))], stale);
   }
 
@@ -113,8 +113,8 @@ export class Projector {
     await Promise.all(ready.filter((_, i) => outcomes[i] !== 'cleared').map((s) => this.catchUpViews(s)));
     // Only the hints of the changes just projected: another change's hint may be on its way.
     await leads.clearHints([
-      ...nothingPending.flatMap((leadId) => (staleHints.get(leadId) ?? []).map((key) => ({ leadId, key }))),
-      ...ready.filter((_, i) => outcomes[i] === 'cleared').flatMap((s) => s.hints.map((key) => ({ leadId: s.lead.id, key }))),
+      ...nothingPending.flatMap((leadId) => staleHints.get(leadId) ?? []),
+      ...ready.filter((_, i) => outcomes[i] === 'cleared').flatMap((s) => s.hintRowKeys),
     ]);
     return ready.length;
   }
@@ -169,7 +169,7 @@ export class Projector {
     }
     targets ??= await deliveries.forLead(lead.id);
     shared.cards.push(...targets.map((d) => ({ leadId: lead.id, conversationKey: d.conversationKey, urgent: Boolean(effects.fanOut) && !d.activityId })));
-    return { lead, effects, pendingEtag: pending.etag, hints: pending.hints, targets, flameChannels };
+    return { lead, effects, pendingEtag: pending.etag, hintRowKeys: pending.hintRowKeys, targets, flameChannels };
   }
 
   /** The lead's list rows as it is now, if it changed since it was staged: in its own lists, out of every other this projection may have touched. */

@@ -84,6 +84,16 @@ describe('leads in Azure Tables', () => {
     expect(stored?.lead.favorites.map((f) => f.name)).toEqual(['Vic Viewer']);
   });
 
+  it('leaves no projection hint behind for a click that changed nothing', async () => {
+    const app = makeApp(await storage.freshTables());
+    const input = referral();
+    await app.ingest([input]);
+    await app.settle();
+    expect((await app.act(input.id, { kind: 'accept', deal: dealInput }, viewer, await app.leads.getForChange(input.id))).status).toBe('rejected');
+    expect(await app.leads.getForChange('no-such-lead')).toBeUndefined();
+    expect(await app.leads.hinted()).toEqual([]);
+  });
+
   it('stores nothing when the command is invalid', async () => {
     const app = makeApp(await storage.freshTables());
     const input = referral();

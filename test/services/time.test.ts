@@ -320,7 +320,7 @@ describe('crashes and restarts', () => {
       await Promise.all(conversations.map((c) => app.deliveries.add(r.id, c.key)));
       await app.outbox.enqueueSyncs(conversations.map((c) => ({ leadId: r.id, conversationKey: c.key, urgent: true })), clock.now());
     }
-    await app.leads.clearHints((await app.leads.hinted()).filter((h) => h.leadId === burst[3]!.id));
+    await app.leads.clearHints((await app.leads.hinted()).filter((h) => h.leadId === burst[3]!.id).map((h) => h.rowKey));
 
     const restarted = makeApp(tables, { clock, gateway });
     expect(await restarted.projector.projectMany(burst.map((r) => r.id))).toBe(40);
@@ -338,7 +338,7 @@ describe('crashes and restarts', () => {
     });
     const expected = conversations.flatMap((c) => burst.map((r) => `${c.conversationId} ${r.id}`));
     expect(shown.sort()).toEqual(expected.sort());
-    expect(await restarted.leads.hintedIds()).toEqual([]);
+    expect(await restarted.leads.hinted()).toEqual([]);
     expect(await Promise.all(burst.map((r) => restarted.leads.pending(r.id)))).toEqual(burst.map(() => undefined));
     const listed = await restarted.views.page('marketplace', { size: 50 });
     expect(listed.items.map((l) => l.id).sort()).toEqual(burst.map((r) => r.id).sort());
@@ -404,7 +404,7 @@ describe('crashes and restarts', () => {
     expect(gateway.of('leadCard', 'post')).toHaveLength(2);
     expect(lines.filter((l) => l.msg.startsWith('projection failed for some leads'))).toHaveLength(1);
     expect(lines.filter((l) => l.msg.startsWith('projection of a lead keeps failing')).map((l) => l.leadId)).toEqual([broken.id]);
-    expect(await app.leads.hintedIds()).toEqual([broken.id]);
+    expect((await app.leads.hinted()).map((h) => h.leadId)).toEqual([broken.id]);
   });
 
   it('hands sending over at once when the sending instance stops', async () => {
