@@ -12,8 +12,9 @@ import { openTables, unchunkJson } from '../services/tables';
 import { eventEntity, leadEntity, leadRowKey } from '../services/leadStore';
 import type { Lead } from '../services/lead';
 import type { LeadEvent } from '../services/leadLifecycle';
-import { benchUsers, startBenchServer, type Answer, type BenchServer } from './benchServer';
+import { startBenchServer, type BenchServer } from './benchServer';
 import { seedLeads } from './seedLeads';
+import { admins, cardText } from '../test/support/liveWorld';
 import { getJson } from '../test/support/http';
 import { closedLoop, latency, monotonicMicros, progress, round, type Latency } from './stats';
 
@@ -43,15 +44,14 @@ export interface AcceptFigures {
   /** Monotonic µs windows in which Accepts ran (to cut a CPU profile to them), and how many ran. */
   windows: Array<{ from: number; to: number }>;
   accepts: number;
-  /** The same for each Accept made apart (one window each). */
-  apartWindows: Array<{ from: number; to: number }>;
-  serverPid: number;
+  /** Every Accept the server handled, warm-up included (for the memory figure). */
+  acceptsMade: number;
   serverRssMiB: number;
   logLinesPerAccept: number;
 }
 
 export async function benchAccept(storage: string, options: { nodeArgs?: string[] } = {}): Promise<AcceptFigures> {
-  const users = benchUsers(USERS);
+  const users = admins(USERS);
   const server = await startBenchServer({ storage, env: { LEAD_ADMIN_IDS: users.map((u) => u.aadObjectId).join(',') }, nodeArgs: options.nodeArgs });
   try {
     // Cards spread over several channels, as leads are: one channel alone would hold every card
@@ -98,19 +98,16 @@ export async function benchAccept(storage: string, options: { nodeArgs?: string[
     const apart: number[] = [];
     const floorApart: number[] = [];
     const health: number[] = [];
-    const apartWindows: AcceptFigures['apartWindows'] = [];
     for (let i = 0; i < APART; i++) {
       await server.settled();
       floorApart.push(...(await closedLoop(1, 1, () => floor.change(0))).samples);
       health.push(...(await closedLoop(1, 1, async () => void (await getJson(`${server.app.url}/healthz`)))).samples);
-      const from = monotonicMicros();
       apart.push(...(await closedLoop(1, 1, () => accept.click(users[0]!, take()))).samples);
-      apartWindows.push({ from, to: monotonicMicros() });
     }
 
     progress(`accept: ${USERS} users at once, ${PER_USER} Accepts each; floor at ${USERS} callers`);
-    const floorMany = await closedLoop(USERS, PER_USER, (lane) => floor.change(lane));
     await server.settled();
+    const floorMany = await closedLoop(USERS, PER_USER, (lane) => floor.change(lane));
     const laneLeads = users.map(() => Array.from({ length: PER_USER }, take));
     const from = monotonicMicros();
     const many = await closedLoop(USERS, PER_USER, (lane, i) => accept.click(users[lane]!, laneLeads[lane]![i]!));
@@ -134,8 +131,7 @@ export async function benchAccept(storage: string, options: { nodeArgs?: string[
       failures: accept.failures,
       windows,
       accepts: oneUser.length + many.samples.length,
-      apartWindows,
-      serverPid: server.app.pid,
+      acceptsMade: next,
       serverRssMiB: server.memory().rssMiB,
       logLinesPerAccept: round(logLinesPerAccept, 1),
     };
@@ -144,7 +140,6 @@ export async function benchAccept(storage: string, options: { nodeArgs?: string[
   }
 }
 
-const cardText = (body: Answer | undefined): string => JSON.stringify(body?.value ?? body ?? {});
 
 /** Sends Accept as Teams does and checks the answer is the accepted card. */
 function acceptCaller(server: BenchServer, placeOf: (leadId: string) => Place) {

@@ -2,7 +2,8 @@
  * The product as the bench drives it: the built server as its own process over the bench's
  * Azurite (its own table prefix), a loopback fake Bot Connector, and Teams played by HTTP.
  */
-import { odata, TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
+import { openTables, type TableName } from '../services/tables';
 import { FakeConnector } from '../test/support/fakeConnector';
 import { getJson, postJson } from '../test/support/http';
 import { eventually, startApp, type AppProcess } from '../test/support/processes';
@@ -11,15 +12,6 @@ import { installUpdate, type Place, type TeamsUser } from '../test/support/teams
 
 export const API_KEY = 'bench-key-0123456789abcdef';
 const auth = { authorization: `Bearer ${API_KEY}` };
-
-/** People with distinct AAD ids; the server is told they may change leads. */
-export function benchUsers(n: number): TeamsUser[] {
-  return Array.from({ length: n }, (_, i) => ({
-    id: `29:bench-user-${i}`,
-    aadObjectId: `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`,
-    name: `Bench User ${i}`,
-  }));
-}
 
 /** An HTTP answer's JSON, read loosely: the bench checks a field or two. */
 export type Answer = { statusCode?: number; value?: unknown } & Record<string, unknown>;
@@ -31,7 +23,7 @@ export interface BenchServer {
   ingest(body: unknown): Promise<{ status: number; body: Answer }>;
   teams(activity: object): Promise<{ status: number; body: Answer }>;
   install(places: Place[], by: TeamsUser): Promise<void>;
-  table(name: string): TableClient;
+  table(name: TableName): TableClient;
   /** Waits until nothing is left to project or to send. */
   settled(timeoutMs?: number): Promise<void>;
   /** The server's resident memory now and at its peak, in MiB (/proc/<pid>/status). */
@@ -61,8 +53,9 @@ export async function startBenchServer(options: {
     },
     { nodeArgs: options.nodeArgs },
   );
-  const table = (name: string) => TableClient.fromConnectionString(options.storage, `${prefix}${name}`, { allowInsecureConnection: true });
-  const isEmpty = async (name: string, partition: string) => {
+  const tables = openTables(options.storage, prefix);
+  const table = (name: TableName) => tables[name];
+  const isEmpty = async (name: TableName, partition: string) => {
     const page = await table(name).listEntities({ queryOptions: { filter: odata`PartitionKey eq ${partition}`, select: ['RowKey'] } }).byPage({ maxPageSize: 1 }).next();
     return page.done || page.value.length === 0;
   };

@@ -46,7 +46,12 @@ export function goals(f: Figures): Goal[] {
     {
       goal: `delivery ≥ 90 % of ${delivery.limitPerSecond}/s, never over 50/s or 7/s per conversation`,
       figure: `${delivery.perSecond} /s (${Math.round((delivery.perSecond / delivery.limitPerSecond) * 100)} %)`,
-      pass: delivery.perSecond >= 0.9 * delivery.limitPerSecond && delivery.maxInOneSecond <= 50 && delivery.maxInOneSecondPerConversation <= 7,
+      // The per-conversation limits can only be broken where one conversation gets many cards.
+      pass:
+        delivery.perSecond >= 0.9 * delivery.limitPerSecond &&
+        delivery.maxInOneSecond <= 50 &&
+        f.delivery.oneConversation.maxInOneSecond <= 7 &&
+        f.delivery.oneConversation.maxInTwoSeconds <= 8,
     },
     {
       goal: `scheduler pass reads ≤ due items + one page, same at 10,000 as at 1,000`,
@@ -87,7 +92,7 @@ export function table(f: Figures): string {
     ...passRows('Scheduler pass, 10,000 stored, 50 due', f.scheduler.stored10k),
     ...passRows('Scheduler pass, 1,000 stored, 50 due', f.scheduler.stored1k),
     ['Server RSS, 10,000 leads stored', `${f.stored.rssMiB} MiB (peak ${f.stored.peakRssMiB} MiB; external Azurite) after ${f.stored.served}`],
-    ['  RSS after the other phases', `${f.accept.serverRssMiB} MiB after ${f.accept.accepts + 30} Accepts; ${f.ingest.serverRssMiB} MiB after ingesting ${f.ingest.leads + 40} leads`],
+    ['  RSS after the other phases', `${f.accept.serverRssMiB} MiB after ${f.accept.acceptsMade} Accepts; ${f.ingest.serverRssMiB} MiB after ingesting ${f.ingest.leadsMade} leads`],
     ['  idle RSS just after start', `${f.startup.externalIdleRssMiB} MiB external storage, ${f.startup.embeddedIdleRssMiB} MiB embedded (npm start; Azurite in-process)`],
     ['Start → /healthz 200, embedded', `${f.startup.embeddedMedianMs} ms median (${f.startup.embeddedMs.join(', ')})`],
     ['Start → /healthz 200, external', `${f.startup.externalMedianMs} ms median (${f.startup.externalMs.join(', ')})`],
@@ -96,7 +101,7 @@ export function table(f: Figures): string {
   const lines = rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`);
   const verdicts = goals(f);
   const goalWidth = Math.max(...verdicts.map((g) => g.goal.length));
-  lines.push('', 'Goals (2-core machine):');
+  lines.push('', f.profile ? 'Goals (2-core machine; a CPU-profiled run: the Accept and first ingest figures are slowed by the profiler):' : 'Goals (2-core machine):');
   for (const g of verdicts) lines.push(`  ${g.pass ? 'pass' : 'MISS'}  ${g.goal.padEnd(goalWidth)}  ${g.figure}`);
   return lines.join('\n');
 }

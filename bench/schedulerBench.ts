@@ -20,7 +20,8 @@ import { silentLogger } from '../services/logger';
 import type { Referral } from '../services/referral';
 import { checkLayout, ensureTables, openTables } from '../services/tables';
 import { message, channel } from '../test/support/teamsActivities';
-import { benchUsers, getLead, startBenchServer } from './benchServer';
+import { admins } from '../test/support/liveWorld';
+import { getLead, startBenchServer } from './benchServer';
 import { seedLeads } from './seedLeads';
 import { StorageCounter, type StorageCount } from './storageCounter';
 import { pool, progress, round, timed } from './stats';
@@ -72,7 +73,7 @@ export async function seedSchedulerLeads(storage: string, n: number, t0: number,
 export async function benchStoredLeads(storage: string, stored: { prefix: string; ids: string[] }, seedSeconds: number): Promise<StoredFigures> {
   const { prefix, ids } = stored;
   const n = ids.length;
-  const user = benchUsers(1)[0]!;
+  const user = admins(1)[0]!;
   const server = await startBenchServer({ storage, prefix, env: { SCHEDULER_INTERVAL_SECONDS: '3600', LEAD_ADMIN_IDS: user.aadObjectId } });
   try {
     progress(`memory: the server over ${n} stored leads reads 1,000 of them (with history) and lists 20 pages`);

@@ -7,7 +7,7 @@
  * The rows come from the product's own builders; `checkSeedLayout` proves that together they equal
  * what the product writes for the same lead (a row the product adds later would show there).
  */
-import { type TableClient, type TransactionAction } from '@azure/data-tables';
+import type { TransactionAction } from '@azure/data-tables';
 import { deliveryRowKey } from '../services/deliveryStore';
 import type { Lead } from '../services/lead';
 import { leadFromReferral } from '../services/leadFromReferral';
@@ -16,7 +16,7 @@ import { dueEntity, viewEntity } from '../services/leadIndex';
 import { eventEntity, leadEntity } from '../services/leadStore';
 import { dueTimesOf } from '../services/projector';
 import type { Referral } from '../services/referral';
-import { ensureTables, openTables, type Tables } from '../services/tables';
+import { ensureTables, openTables, transactionGroups, type Tables } from '../services/tables';
 import { LeadsApp } from '../services/leadsApp';
 import { silentLogger } from '../services/logger';
 import { testConfig } from '../test/support/settings';
@@ -43,21 +43,16 @@ function rowsOf(lead: Lead, now: Date, deliveredTo: string[]): Partial<Record<ke
  * `deliveredTo(i)`: the conversation keys where the i-th lead's card was posted.
  */
 export async function seedLeads(tables: Tables, referrals: Referral[], now: Date, options: { deliveredTo?: (i: number) => string[] } = {}): Promise<void> {
-  const byPartition = new Map<string, { table: TableClient; rows: Row[] }>();
+  const byTable = new Map<keyof Tables, Row[]>();
   for (const [i, referral] of referrals.entries()) {
     const lead = leadFromReferral(referral, { now, responseDays: SETTINGS.LEAD_RESPONSE_DAYS });
     for (const [name, rows] of Object.entries(rowsOf(lead, now, options.deliveredTo?.(i) ?? [])) as Array<[keyof Tables, Row[]]>) {
-      for (const row of rows) {
-        const key = `${name}|${row.partitionKey}`;
-        const group = byPartition.get(key) ?? { table: tables[name], rows: [] };
-        group.rows.push(row);
-        byPartition.set(key, group);
-      }
+      const all = byTable.get(name) ?? [];
+      all.push(...rows);
+      byTable.set(name, all);
     }
   }
-  const batches = [...byPartition.values()].flatMap(({ table, rows }) =>
-    Array.from({ length: Math.ceil(rows.length / 100) }, (_, i) => ({ table, rows: rows.slice(i * 100, i * 100 + 100) })),
-  );
+  const batches = [...byTable].flatMap(([name, rows]) => transactionGroups(rows).map((group) => ({ table: tables[name], rows: group })));
   await pool(batches, 16, ({ table, rows }) => table.submitTransaction(rows.map((row): TransactionAction => ['upsert', row, 'Replace'])));
 }
 

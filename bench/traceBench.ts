@@ -6,7 +6,8 @@
 import { performance } from 'node:perf_hooks';
 import { referral } from '../test/fixtures/referrals';
 import { acceptForm, channel, execute } from '../test/support/teamsActivities';
-import { benchUsers, startBenchServer } from './benchServer';
+import { admins } from '../test/support/liveWorld';
+import { startBenchServer } from './benchServer';
 import { progress, sleep } from './stats';
 import { StorageTrace } from './storageTrace';
 
@@ -24,7 +25,7 @@ export interface TraceFigures {
 
 export async function traceRoundTrips(storage: string, azuritePort: number): Promise<TraceFigures> {
   progress('trace: storage requests of one ingested lead and of one Accept (through a recording proxy)');
-  const user = benchUsers(1)[0]!;
+  const user = admins(1)[0]!;
   const prefix = `btrace${process.pid}`;
   const trace = await new StorageTrace(azuritePort, prefix).start();
   const server = await startBenchServer({ storage, serverStorage: trace.connectionString, prefix, env: { LEAD_ADMIN_IDS: user.aadObjectId } });

@@ -133,7 +133,7 @@ type Keyed = { partitionKey: string; rowKey: string } & Record<string, unknown>;
 const MAX_TRANSACTION = 100;
 
 /** Groups entities by partition (the last of a repeated key wins), at most 100 a group: what one transaction may hold. */
-function transactionGroups<T extends Keyed>(entities: T[]): T[][] {
+export function transactionGroups<T extends Keyed>(entities: T[]): T[][] {
   const byPartition = new Map<string, Map<string, T>>();
   for (const e of entities) {
     const rows = byPartition.get(e.partitionKey) ?? new Map<string, T>();
