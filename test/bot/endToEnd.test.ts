@@ -174,11 +174,11 @@ describe('activities Teams would never send', () => {
       const answer = await teams(activity);
       expect(answer).toMatchObject({ status: 400, body: { error: { code: 'invalid_activity' } } });
     }
-    const asText = await fetch(`${server.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(valid) });
+    const asText = await postJson(`${server.url}/api/messages`, JSON.stringify(valid), { 'content-type': 'text/plain' });
     expect(asText.status).toBe(415);
     for (const body of ['{"type": "message", ', '']) {
-      const broken = await fetch(`${server.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      expect({ status: broken.status, code: ((await broken.json()) as { error?: { code?: string } }).error?.code }).toEqual({ status: 400, code: 'malformed_json' });
+      const broken = await postJson(`${server.url}/api/messages`, body);
+      expect({ status: broken.status, code: broken.body?.error?.code }).toEqual({ status: 400, code: 'malformed_json' });
     }
     expect(connector.posts('19:e2e-malformed@thread.v2')).toHaveLength(0);
     expect((await teams(valid)).status).toBe(200);

@@ -39,7 +39,7 @@ describe('in production (MicrosoftAppId set)', () => {
     expect(garbage.status).toBe(401);
     // The refused body is not read to keep the connection alive.
     expect(garbage.headers.get('connection')).toBe('close');
-    const form = await fetch(`${server.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+    const form = await postJson(`${server.url}/api/messages`, 'hello', { 'content-type': 'text/plain' });
     expect(form.status).toBe(401);
   });
 

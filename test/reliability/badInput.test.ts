@@ -24,7 +24,7 @@ import {
 import { eventually } from '../support/processes';
 import type { TableName } from '../../services/tables';
 import { ADMIN_ID, PARTNER_ADMIN_ID } from '../support/settings';
-import { botAdded, channel, dana, execute, groupChat, installUpdate, message, pat, personal, TENANT_ID, vic, type Place, type TeamsUser } from '../support/teamsActivities';
+import { acceptForm, botAdded, channel, dana, execute, groupChat, installUpdate, message, pat, personal, TENANT_ID, vic, type Place, type TeamsUser } from '../support/teamsActivities';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
 const PARALLEL = 8;
@@ -122,7 +122,6 @@ const otherTenant: Place = {
 const stranger: TeamsUser = { id: '29:stranger', aadObjectId: '', name: 'Someone Else' };
 const received = referral({ name: 'Untouchable received lead' });
 const accepted = referral({ name: 'Untouchable accepted lead' });
-const acceptData = { revision: 1, dealName: 'A deal', dealValue: '1000', currency: 'USD', purchaseDate: '2027-06-01' };
 let before: Awaited<ReturnType<typeof storedRows>>;
 let beforeLeads: Record<string, string>;
 
@@ -134,7 +133,7 @@ beforeAll(async () => {
   void world.app.exited.then(() => (exited = true));
   expect((await world.ingest(received)).status).toBe(201);
   expect((await world.ingest(accepted)).status).toBe(201);
-  const accept = await postActivity(execute(place, dana, 'lead.accept', { leadId: accepted.id, ...acceptData }, world.connector.url));
+  const accept = await postActivity(execute(place, dana, 'lead.accept', acceptForm(accepted.id), world.connector.url));
   expect(accept.json?.type).toBe('application/vnd.microsoft.card.adaptive');
   // Settled: the projector has taken its "pending" rows, so the tables hold still from here.
   await eventually('the projector to settle', async () => (await world.pendingOutbox()) === 0 && (await storedRows()).leads.every((r: any) => !r.rowKey.startsWith('pending|')));
@@ -184,8 +183,8 @@ describe('a storm of generated bad input', () => {
     const bases: Array<[string, () => object]> = [
       ['a viewer types help', () => message(place, vic, 'help', url())],
       ['a viewer asks for a lead in a personal chat', () => message(personal(vic), vic, `lead ${received.id}`, url())],
-      ['a viewer clicks Accept', () => execute(place, vic, 'lead.accept', { leadId: received.id, ...acceptData }, url())],
-      ['an admin clicks Accept on a forged lead', () => execute(place, dana, 'lead.accept', { leadId: 'forged-lead', ...acceptData }, url())],
+      ['a viewer clicks Accept', () => execute(place, vic, 'lead.accept', acceptForm(received.id), url())],
+      ['an admin clicks Accept on a forged lead', () => execute(place, dana, 'lead.accept', acceptForm('forged-lead'), url())],
       ['the app is added to a chat', () => installUpdate(groupChat('19:fuzz-install@thread.v2'), vic, url())],
       ['the bot joins a chat', () => botAdded(groupChat('19:fuzz-added@thread.v2'), vic, url())],
     ];
@@ -237,17 +236,17 @@ describe('a storm of generated bad input', () => {
 
 describe('named cases', () => {
   it("an admin's Accept naming a forged lead id is told the lead does not exist, and nothing is created", async () => {
-    const forged = await postActivity(execute(place, dana, 'lead.accept', { leadId: 'ref-forged-0001', ...acceptData }, world.connector.url));
+    const forged = await postActivity(execute(place, dana, 'lead.accept', acceptForm('ref-forged-0001'), world.connector.url));
     expect(forged.status).toBe(200);
     expect(forged.json).toMatchObject({ type: 'application/vnd.microsoft.activity.message', value: 'This lead no longer exists.' });
 
-    const notAnId = await postActivity(execute(place, dana, 'lead.accept', { leadId: { $ne: null }, ...acceptData }, world.connector.url));
+    const notAnId = await postActivity(execute(place, dana, 'lead.accept', { ...acceptForm('ref-forged-0002'), leadId: { $ne: null } }, world.connector.url));
     expect(notAnId.json).toMatchObject({ type: 'application/vnd.microsoft.error', value: { message: 'This card action names no valid lead.' } });
     expect((await world.lead('ref-forged-0001')).status).toBe(404);
   });
 
   it("an admin in another tenant's conversation is refused, and the lead stays as it was", async () => {
-    const click = await postActivity(execute(otherTenant, dana, 'lead.accept', { leadId: received.id, ...acceptData }, world.connector.url));
+    const click = await postActivity(execute(otherTenant, dana, 'lead.accept', acceptForm(received.id), world.connector.url));
     expect(click.status).toBe(200);
     expect(click.json).toMatchObject({ type: 'application/vnd.microsoft.error', value: { message: 'This organization may not use this app.' } });
 
@@ -288,7 +287,7 @@ describe('named cases', () => {
   });
 
   it("a Viewer's Accept gets the card back with a \"not allowed\" notice, and nothing changes", async () => {
-    const answer = await postActivity(execute(place, vic, 'lead.accept', { leadId: received.id, ...acceptData }, world.connector.url));
+    const answer = await postActivity(execute(place, vic, 'lead.accept', acceptForm(received.id), world.connector.url));
     expect(answer.status).toBe(200);
     expect(answer.json.type).toBe('application/vnd.microsoft.card.adaptive');
     expect(cardText(answer.json)).toContain('Only Referrals admins and MPN partner admins can accept leads.');

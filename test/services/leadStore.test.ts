@@ -145,6 +145,7 @@ describe('storage written by another version', () => {
   it('marks new storage with its row layout and opens it again', async () => {
     const tables = await storage.freshTables();
     await checkLayout(tables, 'DATA_DIR');
+    expect((await tables.Meta.getEntity<{ version: number }>('layout', 'rows')).version).toBe(2);
     await makeApp(tables).ingest([referral()]);
     await expect(checkLayout(tables, 'DATA_DIR')).resolves.toBeUndefined();
   });

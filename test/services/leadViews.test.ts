@@ -79,28 +79,28 @@ describe('list views over storage', () => {
     expect((await listLeads(app.views, 'marketplace')).items[0]).toMatchObject({ id: input.id, stage: 'Accepted' });
   });
 
-describe('two projectors on one lead (two instances)', () => {
-  it('puts the list rows right again when a slower projector wrote them from an older lead', async () => {
-    const tables = await storage.freshTables();
-    const [fast, slow] = [makeApp(tables, { instanceId: 'fast' }), makeApp(tables, { instanceId: 'slow' })];
-    const input = referral({ name: 'Raced' });
-    await fast.ingest([input]);
-    await fast.settle();
-    // Accepted (not yet projected). The slow projector reads that; before it writes, the lead is
-    // marked lost and the fast projector projects everything and clears the pending row.
-    await actOnLead(input.id, { kind: 'accept', deal: dealInput }, admin, { leads: fast.leads, now: () => new Date() });
-    const read = slow.leads.get.bind(slow.leads);
-    slow.leads.get = async (id) => {
-      slow.leads.get = read;
-      const accepted = await read(id);
-      await actOnLead(input.id, { kind: 'markLost', reason: 'budget' }, admin, { leads: fast.leads, now: () => new Date() });
-      await fast.projector.project(input.id);
-      return accepted;
-    };
-    await slow.projector.project(input.id);
+  describe('two projectors on one lead (two instances)', () => {
+    it('puts the list rows right again when a slower projector wrote them from an older lead', async () => {
+      const tables = await storage.freshTables();
+      const [fast, slow] = [makeApp(tables, { instanceId: 'fast' }), makeApp(tables, { instanceId: 'slow' })];
+      const input = referral({ name: 'Raced' });
+      await fast.ingest([input]);
+      await fast.settle();
+      // Accepted (not yet projected). The slow projector reads that; before it writes, the lead is
+      // marked lost and the fast projector projects everything and clears the pending row.
+      await actOnLead(input.id, { kind: 'accept', deal: dealInput }, admin, { leads: fast.leads, now: () => new Date() });
+      const read = slow.leads.get.bind(slow.leads);
+      slow.leads.get = async (id) => {
+        slow.leads.get = read;
+        const accepted = await read(id);
+        await actOnLead(input.id, { kind: 'markLost', reason: 'budget' }, admin, { leads: fast.leads, now: () => new Date() });
+        await fast.projector.project(input.id);
+        return accepted;
+      };
+      await slow.projector.project(input.id);
 
-    expect((await listLeads(slow.views, 'marketplace')).items).toEqual([]);
-    expect((await listLeads(slow.views, 'archived')).items.map((l) => [l.name, l.outcome])).toEqual([['Raced', 'Lost']]);
+      expect((await listLeads(slow.views, 'marketplace')).items).toEqual([]);
+      expect((await listLeads(slow.views, 'archived')).items.map((l) => [l.name, l.outcome])).toEqual([['Raced', 'Lost']]);
+    });
   });
-});
 });

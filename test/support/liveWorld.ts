@@ -107,7 +107,7 @@ export async function startLiveWorld(options: { env?: Record<string, string>; pl
 export const cardText = (activity: any): string => JSON.stringify(activity?.attachments?.[0]?.content ?? activity?.value ?? activity ?? {});
 
 /** How many times each lead reached each conversation: its own card, or a line in a digest (names must be unique). */
-export function deliveriesPerLead(connector: FakeConnector, leads: { id: string; name?: string }[]): Map<string, number> {
+function deliveriesPerLead(connector: FakeConnector, leads: { id: string; name?: string }[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const post of connector.posts()) {
     const text = cardText(post.activity);
