@@ -76,7 +76,7 @@ export class LeadBot extends TeamsActivityHandler {
       // Storage down or a bug: Teams still gets its HTTP 200 with an error body, never a 5xx.
       const verb = (context.activity.value as { action?: { verb?: string } })?.action?.verb;
       const storage = error instanceof StorageUnavailableError;
-      if (storage) this.options.log.warn({ storage: error.reason, verb }, 'card action failed: storage unavailable');
+      if (storage) this.options.log.warn({ err: error, verb }, 'card action failed: storage unavailable');
       else this.options.log.error({ err: error, verb }, 'card action failed');
       return {
         status: 200,

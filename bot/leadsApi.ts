@@ -38,7 +38,7 @@ export function mountLeadsApi(server: Server, options: LeadsApiOptions): void {
       await handler(req, res);
     } catch (error) {
       if (error instanceof StorageUnavailableError) {
-        log.warn({ storage: error.reason }, 'storage unavailable: answered 503');
+        log.warn({ err: error }, 'storage unavailable: answered 503');
         return sendError(res, 503, 'storage_unavailable', 'Storage is unavailable; try again shortly', undefined, { 'Retry-After': '5' });
       }
       log.error({ err: error }, 'request failed');

@@ -1,5 +1,6 @@
 /** One structured logger (pino): JSON lines in production, a child per module; secrets redacted. */
 import pino, { type Logger } from 'pino';
+import { StorageUnavailableError } from './errors';
 
 export type { Logger };
 
@@ -15,8 +16,16 @@ const redact = {
   censor: '[redacted]',
 };
 
+/**
+ * An outage repeats on every request and its stack says nothing new (its cause carries the whole
+ * request, headers included): it is logged as one line with the reason, wherever it is logged.
+ */
+const serializers = {
+  err: (error: unknown) => (error instanceof StorageUnavailableError ? { type: error.name, storage: error.reason } : pino.stdSerializers.err(error as Error)),
+};
+
 export function createLogger(level: string, options: { destination?: pino.DestinationStream } = {}): Logger {
-  return pino({ level, redact, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, options.destination);
+  return pino({ level, redact, serializers, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, options.destination);
 }
 
 /** A logger that drops everything: for tests and tools that have nothing to say. */

@@ -2,7 +2,6 @@
  * A background job that runs one pass at a time: kicked on demand, and on an interval. A kick
  * during a pass runs one more pass after it, so no work is left behind.
  */
-import { StorageUnavailableError } from './errors';
 import type { Logger } from './logger';
 
 export class Worker {
@@ -67,8 +66,7 @@ export class Worker {
         try {
           await this.pass();
         } catch (error) {
-          const detail = error instanceof StorageUnavailableError ? { storage: error.reason } : { err: error };
-          this.log.warn({ ...detail, worker: this.name }, 'background pass failed; retried on the next one');
+          this.log.warn({ err: error, worker: this.name }, 'background pass failed; retried on the next one');
         }
       } while (this.again && !this.stopped);
     } finally {
