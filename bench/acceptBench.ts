@@ -7,12 +7,12 @@
 import type { TableClient } from '@azure/data-tables';
 import { referral } from '../test/fixtures/referrals';
 import { acceptForm, channel, execute, type Place, type TeamsUser } from '../test/support/teamsActivities';
-import { conversationKey } from '../services/conversationStore';
-import { openTables, unchunkJson } from '../services/tables';
-import { eventEntity, leadEntity, leadRowKey } from '../services/leadStore';
-import type { Lead } from '../services/lead';
-import type { LeadEvent } from '../services/leadLifecycle';
-import { startBenchServer, type BenchServer } from './benchServer';
+import { conversationKey } from '../services/storage/conversationStore';
+import { openTables, unchunkJson } from '../services/storage/tables';
+import { eventEntity, leadEntity, leadRowKey } from '../services/storage/leadStore';
+import type { Lead } from '../services/leads/lead';
+import type { LeadEvent } from '../services/leads/leadLifecycle';
+import { startLiveApp, type LiveApp } from '../test/support/liveApp';
 import { seedLeads } from './seedLeads';
 import { admins, cardText } from '../test/support/liveWorld';
 import { getJson } from '../test/support/http';
@@ -52,7 +52,7 @@ export interface AcceptFigures {
 
 export async function benchAccept(storage: string, options: { nodeArgs?: string[] } = {}): Promise<AcceptFigures> {
   const users = admins(USERS);
-  const server = await startBenchServer({ storage, env: { LEAD_ADMIN_IDS: users.map((u) => u.aadObjectId).join(',') }, nodeArgs: options.nodeArgs });
+  const server = await startLiveApp({ storage, env: { LEAD_ADMIN_IDS: users.map((u) => u.aadObjectId).join(',') }, nodeArgs: options.nodeArgs });
   try {
     // Cards spread over several channels, as leads are: one channel alone would hold every card
     // update to Teams' 60 per 30 s per conversation, and the updates would pile up.
@@ -142,7 +142,7 @@ export async function benchAccept(storage: string, options: { nodeArgs?: string[
 
 
 /** Sends Accept as Teams does and checks the answer is the accepted card. */
-function acceptCaller(server: BenchServer, placeOf: (leadId: string) => Place) {
+function acceptCaller(server: LiveApp, placeOf: (leadId: string) => Place) {
   const caller = {
     failures: 0,
     async click(user: TeamsUser, leadId: string): Promise<void> {

@@ -11,7 +11,7 @@ import { channel } from '../test/support/teamsActivities';
 import { odata } from '@azure/data-tables';
 import { performance } from 'node:perf_hooks';
 import { admins } from '../test/support/liveWorld';
-import { startBenchServer } from './benchServer';
+import { startLiveApp } from '../test/support/liveApp';
 import { closedLoop, latency, monotonicMicros, progress, round, type Latency } from './stats';
 
 const INGEST_CALLERS = 16;
@@ -41,7 +41,7 @@ export async function benchIngest(storage: string, options: { nodeArgs?: string[
   const perPost = options.perPost ?? 1;
   const posts = INGEST_LEADS / INGEST_CALLERS / perPost;
   const installer = admins(1)[0]!;
-  const server = await startBenchServer({ storage, nodeArgs: options.nodeArgs });
+  const server = await startLiveApp({ storage, nodeArgs: options.nodeArgs });
   try {
     await server.install([channel('19:bench-ingest@thread.tacv2')], installer);
     const hints = server.table('Projections');
@@ -114,7 +114,7 @@ export async function benchDelivery(storage: string): Promise<DeliveryFigures> {
   const installer = admins(1)[0]!;
   const isCard = (s: Sent) => s.method === 'POST' && JSON.stringify(s.activity).includes('lead.acceptForm');
 
-  const spread = await startBenchServer({ storage });
+  const spread = await startLiveApp({ storage });
   let spreadFigures: DeliveryFigures['spread'];
   try {
     const places = Array.from({ length: SPREAD_CONVERSATIONS }, (_, i) => channel(`19:bench-delivery-${i}@thread.tacv2`));
@@ -149,7 +149,7 @@ export async function benchDelivery(storage: string): Promise<DeliveryFigures> {
   }
 
   // One conversation, with the digest threshold raised so every lead is a card of its own.
-  const single = await startBenchServer({ storage, env: { DIGEST_THRESHOLD: '100' } });
+  const single = await startLiveApp({ storage, env: { DIGEST_THRESHOLD: '100' } });
   try {
     progress(`delivery: ${ONE_CONVERSATION_LEADS} new leads into one channel (DIGEST_THRESHOLD=100)`);
     await single.install([channel('19:bench-one-conversation@thread.tacv2')], installer);

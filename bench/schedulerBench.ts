@@ -14,14 +14,14 @@
 import { referral } from '../test/fixtures/referrals';
 import { FakeClock } from '../test/support/app';
 import { testConfig } from '../test/support/settings';
-import { ingestReferrals } from '../services/ingestReferrals';
-import { LeadsApp } from '../services/leadsApp';
+import { ingestReferrals } from '../services/useCases/ingestReferrals';
+import { LeadsApp } from '../services/app/leadsApp';
 import { silentLogger } from '../services/logger';
-import type { Referral } from '../services/referral';
-import { checkLayout, ensureTables, openTables } from '../services/tables';
+import type { Referral } from '../services/leads/referral';
+import { checkLayout, ensureTables, openTables } from '../services/storage/tables';
 import { message, channel } from '../test/support/teamsActivities';
 import { admins } from '../test/support/liveWorld';
-import { getLead, startBenchServer } from './benchServer';
+import { startLiveApp } from '../test/support/liveApp';
 import { seedLeads } from './seedLeads';
 import { StorageCounter, type StorageCount } from './storageCounter';
 import { pool, progress, round, timed } from './stats';
@@ -74,13 +74,13 @@ export async function benchStoredLeads(storage: string, stored: { prefix: string
   const { prefix, ids } = stored;
   const n = ids.length;
   const user = admins(1)[0]!;
-  const server = await startBenchServer({ storage, prefix, env: { SCHEDULER_INTERVAL_SECONDS: '3600', LEAD_ADMIN_IDS: user.aadObjectId } });
+  const server = await startLiveApp({ storage, prefix, env: { SCHEDULER_INTERVAL_SECONDS: '3600', LEAD_ADMIN_IDS: user.aadObjectId } });
   try {
     progress(`memory: the server over ${n} stored leads reads 1,000 of them (with history) and lists 20 pages`);
     const place = channel('19:bench-memory@thread.tacv2');
     await server.install([place], user);
     await pool(ids.filter((_, i) => i % Math.floor(n / 1000) === 0).slice(0, 1000), 8, async (id) => {
-      const answer = await getLead(server, id);
+      const answer = await server.lead(id);
       if (answer.status !== 200) throw new Error(`GET /api/leads/${id} answered ${answer.status}`);
     });
     for (let i = 0; i < 20; i++) await server.teams(message(place, user, 'marketplace', server.connector.url));

@@ -8,16 +8,16 @@
  * what the product writes for the same lead (a row the product adds later would show there).
  */
 import type { TransactionAction } from '@azure/data-tables';
-import { deliveryRowKey } from '../services/deliveryStore';
-import type { Lead } from '../services/lead';
-import { leadFromReferral } from '../services/leadFromReferral';
-import { ingestReferrals, receiveEvent } from '../services/ingestReferrals';
-import { dueEntity, viewEntity } from '../services/leadIndex';
-import { eventEntity, leadEntity } from '../services/leadStore';
-import { dueTimesOf } from '../services/projector';
-import type { Referral } from '../services/referral';
-import { ensureTables, openTables, transactionGroups, type Tables } from '../services/tables';
-import { LeadsApp } from '../services/leadsApp';
+import { deliveryRowKey } from '../services/delivery/deliveryStore';
+import type { Lead } from '../services/leads/lead';
+import { leadFromReferral } from '../services/leads/leadFromReferral';
+import { ingestReferrals, receiveEvent } from '../services/useCases/ingestReferrals';
+import { dueEntity, viewEntity } from '../services/storage/leadIndex';
+import { eventEntity, leadEntity } from '../services/storage/leadStore';
+import { dueTimesOf } from '../services/delivery/projector';
+import type { Referral } from '../services/leads/referral';
+import { ensureTables, openTables, transactionGroups, type Tables } from '../services/storage/tables';
+import { LeadsApp } from '../services/app/leadsApp';
 import { silentLogger } from '../services/logger';
 import { testConfig } from '../test/support/settings';
 import { pool } from './stats';

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { freePort, spawnApp } from '../test/support/processes';
-import { processMemory, progress, round, sleep } from './stats';
+import { freePort, processMemory, spawnApp } from '../test/support/processes';
+import { progress, round, sleep } from './stats';
 
 const RUNS = 3;
 

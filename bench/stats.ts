@@ -1,5 +1,4 @@
 /** Small measuring helpers for the bench: latency percentiles, a worker pool, progress lines. */
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 export interface Latency {
@@ -65,9 +64,3 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 /** The process's monotonic clock in µs: the same clock V8 stamps CPU-profile samples with. */
 export const monotonicMicros = (): number => Number(process.hrtime.bigint() / 1000n);
 
-/** A process's resident memory now and at its peak, in MiB (/proc/<pid>/status). */
-export function processMemory(pid: number): { rssMiB: number; peakMiB: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
-  return { rssMiB: Math.round(kib('VmRSS') / 1024), peakMiB: Math.round(kib('VmHWM') / 1024) };
-}

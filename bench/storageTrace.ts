@@ -6,7 +6,7 @@
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { azuriteConnectionString } from '../services/embeddedAzurite';
+import { azuriteConnectionString } from '../services/storage/embeddedAzurite';
 
 export interface TracedRequest {
   at: number;

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { referral } from '../test/fixtures/referrals';
 import { acceptForm, channel, execute } from '../test/support/teamsActivities';
 import { admins } from '../test/support/liveWorld';
-import { startBenchServer } from './benchServer';
+import { startLiveApp } from '../test/support/liveApp';
 import { progress, sleep } from './stats';
 import { StorageTrace } from './storageTrace';
 
@@ -28,7 +28,7 @@ export async function traceRoundTrips(storage: string, azuritePort: number): Pro
   const user = admins(1)[0]!;
   const prefix = `btrace${process.pid}`;
   const trace = await new StorageTrace(azuritePort, prefix).start();
-  const server = await startBenchServer({ storage, serverStorage: trace.connectionString, prefix, env: { LEAD_ADMIN_IDS: user.aadObjectId } });
+  const server = await startLiveApp({ storage, appStorage: trace.connectionString, prefix, env: { LEAD_ADMIN_IDS: user.aadObjectId } });
   try {
     const place = channel('19:bench-trace@thread.tacv2');
     await server.install([place], user);

@@ -1,7 +1,7 @@
 /** Parsers for what Teams sends: every card payload is untrusted until it passes these. */
 import { z } from 'zod';
-import { REFERRAL_ID_PATTERN } from '../services/referral';
-import { VIEWS } from '../services/leadViews';
+import { REFERRAL_ID_PATTERN } from '../services/leads/referral';
+import { VIEWS } from '../services/leads/leadViews';
 
 /** Teams ids ("29:1a…", "19:…@thread.tacv2", "a:1…") are visible ASCII; they go into URLs and headers. */
 const teamsId = z.string().regex(/^[\x21-\x7e]{1,1024}$/, 'must be a Teams id');

@@ -6,7 +6,7 @@
  */
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type Activity, type InvokeResponse, type TurnContext } from 'botbuilder';
 import type { ClaimsIdentity, ConnectorClient, ConnectorFactory, UserTokenClient } from 'botframework-connector';
-import type { Config } from '../services/config';
+import type { Config } from '../services/app/config';
 import type { Logger } from '../services/logger';
 import { tokenRefusal } from './inboundToken';
 

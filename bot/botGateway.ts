@@ -3,8 +3,8 @@
  * Connector's HTTP status turned into a SendFailure the dispatcher understands.
  */
 import type { CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
-import type { Conversation } from '../services/conversationStore';
-import { SendFailure, type OutboundMessage, type TeamsGateway } from '../services/teamsGateway';
+import type { Conversation } from '../services/storage/conversationStore';
+import { SendFailure, type OutboundMessage, type TeamsGateway } from '../services/delivery/teamsGateway';
 import { outboundActivity, type RenderSettings } from './outboundActivity';
 
 export class BotGateway implements TeamsGateway {

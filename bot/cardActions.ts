@@ -2,14 +2,14 @@
  * Universal Actions: one handler per card verb. Each parses the untrusted payload, calls one use
  * case and answers with the card the clicker should now see. The answer is always HTTP 200.
  */
-import { FORM_INPUT_BY_ISSUE_PATH, formatDateTime, renderLeadCard, renderLeadList, t, type CardAttachment, type Locale } from '../cards';
-import type { ActResult } from '../services/actOnLead';
-import type { Lead } from '../services/lead';
-import { ALLOWED, type Actor } from '../services/leadLifecycle';
-import type { LeadsApp } from '../services/leadsApp';
-import { listLeads } from '../services/readLeads';
+import { FORM_INPUT_BY_ISSUE_PATH, formatDateTime, renderLeadCard, renderLeadList, t, type CardAttachment, type Locale } from '../cards/index';
+import type { ActResult } from '../services/useCases/actOnLead';
+import type { Lead } from '../services/leads/lead';
+import { ALLOWED, type Actor } from '../services/leads/leadLifecycle';
+import type { LeadsApp } from '../services/app/leadsApp';
+import { listLeads } from '../services/useCases/readLeads';
 import { formInputsSchema, invokeValueSchema, leadActionDataSchema, listActionDataSchema } from './activityParsers';
-import type { FormMode } from '../cards';
+import type { FormMode } from '../cards/index';
 import { commandFromForm, FORM_VERBS, formValues, SUBMIT_VERBS } from './formCommands';
 
 export interface InvokeResponseBody {

@@ -1,6 +1,6 @@
 /** What we keep of a conversation to message it later: the reference, its scope, its locale. */
 import { TurnContext, type Activity, type ConversationReference } from 'botbuilder';
-import type { Conversation, ConversationScope } from '../services/conversationStore';
+import type { Conversation, ConversationScope } from '../services/storage/conversationStore';
 
 export function scopeOf(activity: Activity): ConversationScope {
   const type = activity.conversation?.conversationType;

@@ -1,6 +1,6 @@
 /** Maps card verbs and form inputs to lifecycle commands (the lifecycle validates the values). */
-import { FORM_MODES, FORMS, type FormMode } from '../cards';
-import type { LeadCommand } from '../services/leadCommands';
+import { FORM_MODES, FORMS, type FormMode } from '../cards/index';
+import type { LeadCommand } from '../services/leads/leadCommands';
 import type { FormInputs } from './activityParsers';
 
 type VerbTarget = { mode?: FormMode; command: LeadCommand['kind'] };

@@ -3,10 +3,10 @@
  * handler (card action, typed command, install/uninstall), send what it returns.
  */
 import { CardFactory, TeamsActivityHandler, type InvokeResponse, type TurnContext } from 'botbuilder';
-import { renderWelcomeCard, resolveLocale } from '../cards';
-import { conversationKey } from '../services/conversationStore';
+import { renderWelcomeCard, resolveLocale } from '../cards/index';
+import { conversationKey } from '../services/storage/conversationStore';
 import { StorageUnavailableError } from '../services/errors';
-import type { LeadsApp } from '../services/leadsApp';
+import type { LeadsApp } from '../services/app/leadsApp';
 import type { Logger } from '../services/logger';
 import { errorResponse, handleCardAction, type Clicker } from './cardActions';
 import { conversationFrom, tenantOf } from './conversationRef';

@@ -1,11 +1,11 @@
 /** The HTTP API: POST /api/leads (ingest), GET /api/leads/:id, /healthz, /readyz. */
 import type { Next, Request, Response, Server } from 'restify';
 import { StorageUnavailableError } from '../services/errors';
-import { parseReferrals } from '../services/ingestReferrals';
-import type { LeadsApp } from '../services/leadsApp';
+import { parseReferrals } from '../services/useCases/ingestReferrals';
+import type { LeadsApp } from '../services/app/leadsApp';
 import type { Logger } from '../services/logger';
-import { getLeadWithHistory } from '../services/readLeads';
-import { REFERRAL_ID_PATTERN } from '../services/referral';
+import { getLeadWithHistory } from '../services/useCases/readLeads';
+import { REFERRAL_ID_PATTERN } from '../services/leads/referral';
 import { createApiAuth } from './apiAuth';
 import { jsonBody, sendError } from './httpErrors';
 

@@ -1,12 +1,12 @@
 /** Start-up: settings → storage → product → HTTP server (+ Teams), and a graceful stop. */
 import { existsSync } from 'node:fs';
 import type { Server } from 'restify';
-import { loadConfig, summarizeConfig, type Config } from '../services/config';
+import { loadConfig, summarizeConfig, type Config } from '../services/app/config';
 import { ConfigError } from '../services/errors';
-import { LeadsApp } from '../services/leadsApp';
+import { LeadsApp } from '../services/app/leadsApp';
 import { createLogger, type Logger } from '../services/logger';
-import { openStorage, type Storage } from '../services/storage';
-import { ping } from '../services/tables';
+import { openStorage, type Storage } from '../services/storage/storage';
+import { ping } from '../services/storage/tables';
 import { createServer, listen } from './server';
 import { mountTeams } from './teams';
 

@@ -1,8 +1,8 @@
 /** Renders what services/ asks to send (an OutboundMessage) as a Teams activity. */
 import { CardFactory, type Activity } from 'botbuilder';
-import { renderDigestCard, renderFlameAlertCard, renderLeadCard, renderMessageCard, renderReminderCard, resolveLocale, t } from '../cards';
-import type { Conversation } from '../services/conversationStore';
-import type { OutboundMessage } from '../services/teamsGateway';
+import { renderDigestCard, renderFlameAlertCard, renderLeadCard, renderMessageCard, renderReminderCard, resolveLocale, t } from '../cards/index';
+import type { Conversation } from '../services/storage/conversationStore';
+import type { OutboundMessage } from '../services/delivery/teamsGateway';
 import { refreshUserIds } from './cardActions';
 
 export interface RenderSettings {

@@ -1,8 +1,8 @@
 /** Mounts POST /api/messages: the adapter, the bot, and the gateway the dispatcher sends through. */
 import type { Activity } from 'botbuilder';
 import type { Next, Request, Response, Server } from 'restify';
-import type { Config } from '../services/config';
-import type { LeadsApp } from '../services/leadsApp';
+import type { Config } from '../services/app/config';
+import type { LeadsApp } from '../services/app/leadsApp';
 import type { Logger } from '../services/logger';
 import { toFieldIssues } from '../services/errors';
 import { activityEnvelopeSchema } from './activityParsers';

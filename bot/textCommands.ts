@@ -1,10 +1,10 @@
 /** Typed commands: help, the four lists, lead <id>, subscribe/unsubscribe, roles, grant, revoke. */
 import type { TurnContext } from 'botbuilder';
 import { CardFactory } from 'botbuilder';
-import { renderHelpCard, renderRolesCard, t, type CardAttachment } from '../cards';
-import type { LeadsApp } from '../services/leadsApp';
-import { REFERRAL_ID_PATTERN } from '../services/referral';
-import type { Role } from '../services/roleStore';
+import { renderHelpCard, renderRolesCard, t, type CardAttachment } from '../cards/index';
+import type { LeadsApp } from '../services/app/leadsApp';
+import { REFERRAL_ID_PATTERN } from '../services/leads/referral';
+import type { Role } from '../services/storage/roleStore';
 import { commandText } from './activityParsers';
 import { leadCard, listCard, type Clicker } from './cardActions';
 import { conversationFrom } from './conversationRef';

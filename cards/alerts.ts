@@ -1,6 +1,6 @@
 /** Short cards: deadline reminders, flame alerts, the new-leads digest and plain notices. */
-import type { Lead } from '../services/lead';
-import { msLeft } from '../services/leadTime';
+import type { Lead } from '../services/leads/lead';
+import { msLeft } from '../services/leads/leadTime';
 import { cardTemplate, executeAction, type ActionView, type CardAttachment } from './cardTemplate';
 import { actionData } from './leadText';
 import { formatDateTime, formatDuration, t, tn, type Locale, type Zoned } from './locale';

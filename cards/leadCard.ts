@@ -1,7 +1,7 @@
 /** The live card of one lead: what it is, where it stands, and the buttons its stage allows. */
-import type { Lead, Outcome } from '../services/lead';
-import { ALLOWED } from '../services/leadLifecycle';
-import { flamePhase, msLeft } from '../services/leadTime';
+import type { Lead, Outcome } from '../services/leads/lead';
+import { ALLOWED } from '../services/leads/leadLifecycle';
+import { flamePhase, msLeft } from '../services/leads/leadTime';
 import { cardTemplate, executeAction, type ActionView, type CardAttachment } from './cardTemplate';
 import { FORMS, leadFormView, type FormMode, type FormState, type FormView } from './leadForm';
 import { actionData, personLine, reasonLabel, stageLabel, typeLabel } from './leadText';

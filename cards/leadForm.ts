@@ -2,8 +2,8 @@
  * The forms a lead card turns into for the person who clicked: which inputs each form has, what
  * they are prefilled with, and where a command's validation issues show.
  */
-import { CLOSE_REASONS, type Deal, type Lead } from '../services/lead';
-import type { CommandKind } from '../services/leadCommands';
+import { CLOSE_REASONS, type Deal, type Lead } from '../services/leads/lead';
+import type { CommandKind } from '../services/leads/leadCommands';
 import { executeAction, type ActionView } from './cardTemplate';
 import { actionData, reasonLabel } from './leadText';
 import { currencyName, t, type Locale, type StringKey } from './locale';

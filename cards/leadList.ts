@@ -1,6 +1,6 @@
 /** One page of a list view (Marketplace, Qualified, Favorites, Archived), newest first, with paging. */
-import { msLeft } from '../services/leadTime';
-import type { LeadSummary, ViewName } from '../services/leadViews';
+import { msLeft } from '../services/leads/leadTime';
+import type { LeadSummary, ViewName } from '../services/leads/leadViews';
 import { cardTemplate, executeAction, type ActionView, type CardAttachment } from './cardTemplate';
 import { stageLabel, typeLabel } from './leadText';
 import { formatDay, formatTimeLeft, t, type Locale } from './locale';

@@ -1,5 +1,5 @@
 /** How a lead's type, stage, outcome and people read in a locale: shared by every lead-related card. */
-import type { CloseReason, LeadType, Outcome, Person, Stage } from '../services/lead';
+import type { CloseReason, LeadType, Outcome, Person, Stage } from '../services/leads/lead';
 import { t, type Locale } from './locale';
 
 export const typeLabel = (type: LeadType, locale: Locale): string => t(locale, `type.${type}`);

@@ -1,5 +1,5 @@
 /** Realistic sample leads for the playground demo: every type, a flame lead, one near expiry, one accepted, one archived. */
-import type { Referral } from '../services/referral';
+import type { Referral } from '../services/leads/referral';
 
 const HOUR = 3_600_000;
 const ago = (now: Date, hours: number) => new Date(now.getTime() - hours * HOUR).toISOString();

@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { start } from '../bot/main';
-import { loadConfig } from '../services/config';
+import { loadConfig } from '../services/app/config';
 import { createLogger } from '../services/logger';
 import { arrivingReferral, demoReferrals } from './demoSeed';
 

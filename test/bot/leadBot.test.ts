@@ -1,7 +1,7 @@
 import { TestAdapter, type Activity } from 'botbuilder';
 import { LeadBot } from '../../bot/leadBot';
-import type { CardAttachment } from '../../cards';
-import type { LeadsApp } from '../../services/leadsApp';
+import type { CardAttachment } from '../../cards/index';
+import type { LeadsApp } from '../../services/app/leadsApp';
 import { silentLogger } from '../../services/logger';
 import { seen, titles } from '../cards/seen';
 import { referral } from '../fixtures/referrals';

@@ -1,5 +1,5 @@
 /** Leads in each stage, built as plain objects and parsed with the real schema so they stay valid. */
-import { leadSchema, type Lead, type Outcome } from '../../services/lead';
+import { leadSchema, type Lead, type Outcome } from '../../services/leads/lead';
 
 export const NOW = new Date('2025-11-26T10:00:00Z');
 const HOUR_MS = 3_600_000;

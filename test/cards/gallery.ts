@@ -12,9 +12,9 @@ import {
   renderWelcomeCard,
   type CardAttachment,
   type Locale,
-} from '../../cards';
-import { OUTCOMES } from '../../services/lead';
-import { summarize, VIEWS } from '../../services/leadViews';
+} from '../../cards/index';
+import { OUTCOMES } from '../../services/leads/lead';
+import { summarize, VIEWS } from '../../services/leads/leadViews';
 import { acceptedLead, archivedLead, DANA, NOW, receivedLead } from './fixtures';
 
 export function everyCard(): [name: string, card: CardAttachment][] {

@@ -1,5 +1,5 @@
-import { renderLeadCard, type LeadCardOptions } from '../../cards';
-import type { Lead } from '../../services/lead';
+import { renderLeadCard, type LeadCardOptions } from '../../cards/index';
+import type { Lead } from '../../services/leads/lead';
 import { acceptedLead, archivedLead, DANA, hoursFromNow, NOW, receivedLead, ROBIN } from './fixtures';
 import { seen, titles, verbs } from './seen';
 

@@ -1,7 +1,7 @@
-import { FORM_INPUT_BY_ISSUE_PATH, FORM_MODES, renderLeadCard, type FormMode, type LeadCardOptions } from '../../cards';
+import { FORM_INPUT_BY_ISSUE_PATH, FORM_MODES, renderLeadCard, type FormMode, type LeadCardOptions } from '../../cards/index';
 import { toFieldIssues } from '../../services/errors';
-import type { Lead } from '../../services/lead';
-import { leadCommandSchema, type LeadCommand } from '../../services/leadCommands';
+import type { Lead } from '../../services/leads/lead';
+import { leadCommandSchema, type LeadCommand } from '../../services/leads/leadCommands';
 import { acceptedLead, NOW, receivedLead } from './fixtures';
 import { elementAfterInput, seen } from './seen';
 

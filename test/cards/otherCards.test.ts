@@ -7,8 +7,8 @@ import {
   renderReminderCard,
   renderRolesCard,
   renderWelcomeCard,
-} from '../../cards';
-import { summarize, VIEWS } from '../../services/leadViews';
+} from '../../cards/index';
+import { summarize, VIEWS } from '../../services/leads/leadViews';
 import { acceptedLead, archivedLead, DANA, hoursFromNow, NOW, receivedLead } from './fixtures';
 import { seen } from './seen';
 

@@ -22,7 +22,7 @@ import {
   verb,
 } from '../support/malformed';
 import { eventually } from '../support/processes';
-import type { TableName } from '../../services/tables';
+import type { TableName } from '../../services/storage/tables';
 import { ADMIN_ID, PARTNER_ADMIN_ID } from '../support/settings';
 import { acceptForm, botAdded, channel, dana, execute, groupChat, installUpdate, message, pat, personal, TENANT_ID, vic, type Place, type TeamsUser } from '../support/teamsActivities';
 

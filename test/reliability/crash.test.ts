@@ -5,8 +5,8 @@
  * fell between Teams taking a card and the app recording it, the delivery says it may show twice.
  */
 import { referral } from '../fixtures/referrals';
-import { conversationKey } from '../../services/conversationStore';
-import { deliveryRowKey } from '../../services/deliveryStore';
+import { conversationKey } from '../../services/storage/conversationStore';
+import { deliveryRowKey } from '../../services/delivery/deliveryStore';
 import { settledDeliveries, startLiveWorld, type LiveWorld } from '../support/liveWorld';
 import { eventually } from '../support/processes';
 import { channel, groupChat, type Place } from '../support/teamsActivities';

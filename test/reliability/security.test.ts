@@ -5,8 +5,8 @@
  * logs, even at LOG_LEVEL=trace.
  */
 import type { TableClient } from '@azure/data-tables';
-import { DEV_KEY } from '../../services/embeddedAzurite';
-import { openTables, type TableName } from '../../services/tables';
+import { DEV_KEY } from '../../services/storage/embeddedAzurite';
+import { openTables, type TableName } from '../../services/storage/tables';
 import { referral } from '../fixtures/referrals';
 import { untrustedTokens } from '../support/botTokens';
 import { FakeConnector } from '../support/fakeConnector';

@@ -1,9 +1,9 @@
 /** The product over a real (in-memory) Azurite, with a clock the test controls. */
-import { LeadsApp } from '../../services/leadsApp';
+import { LeadsApp } from '../../services/app/leadsApp';
 import { silentLogger, type Logger } from '../../services/logger';
-import type { Tables } from '../../services/tables';
-import type { TeamsGateway } from '../../services/teamsGateway';
-import type { SenderNotifier } from '../../services/senderNotifier';
+import type { Tables } from '../../services/storage/tables';
+import type { TeamsGateway } from '../../services/delivery/teamsGateway';
+import type { SenderNotifier } from '../../services/delivery/senderNotifier';
 import { testConfig } from './settings';
 
 export class FakeClock {

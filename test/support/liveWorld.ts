@@ -1,18 +1,13 @@
 /**
- * The product as it runs for real, for the reliability suite: Azurite and the built app as their
- * own processes, Teams played by HTTP requests to /api/messages, and a loopback fake Bot
- * Connector receiving what the app sends. Storage is read directly to check what was stored.
+ * The reliability suite's world: an Azurite process (or the caller's), the live app over it (see
+ * liveApp.ts) and the bot installed in each place by an admin.
  */
-import { odata, type TableClient } from '@azure/data-tables';
-import { openTables, type TableName } from '../../services/tables';
-import { randomUUID } from 'node:crypto';
-import { FakeConnector } from './fakeConnector';
-import { getJson, postJson } from './http';
-import { eventually, startApp, startAzurite, type AppProcess, type AzuriteProcess } from './processes';
-import { channel, installUpdate, type Place, type TeamsUser } from './teamsActivities';
+import { eventually, startAzurite, type AzuriteProcess } from './processes';
+import { startLiveApp, type LiveApp } from './liveApp';
+import type { FakeConnector } from './fakeConnector';
+import { channel, type Place, type TeamsUser } from './teamsActivities';
 
-export const API_KEY = 'reliability-key-0123456789abcdef';
-const auth = { authorization: `Bearer ${API_KEY}` };
+export { API_KEY } from './liveApp';
 
 /** Admins with distinct AAD ids (the app is told they may change leads). */
 export function admins(n: number): TeamsUser[] {
@@ -23,83 +18,25 @@ export function admins(n: number): TeamsUser[] {
   }));
 }
 
-export interface LiveWorld {
+export interface LiveWorld extends LiveApp {
   azurite: AzuriteProcess;
-  connector: FakeConnector;
-  app: AppProcess;
-  env: Record<string, string>;
   places: Place[];
-  /** Starts the app again over the same storage (after a kill or a stop). */
-  restartApp(): Promise<AppProcess>;
-  ingest(body: unknown): Promise<{ status: number; body: any; headers: Headers }>;
-  lead(id: string): Promise<{ status: number; body: any }>;
-  teams(activity: object): Promise<{ status: number; body: any }>;
-  table(name: TableName): TableClient;
-  /** Every stored lead's id (a scan: fine for a check, never on a hot path). */
-  storedLeadIds(): Promise<string[]>;
-  pendingOutbox(): Promise<number>;
-  /** What still waits to be sent or projected, for a failure message. */
-  backlog(): Promise<string>;
+  /** Stops the app, the connector and (if the world started it) Azurite. */
   close(): Promise<void>;
 }
 
 export async function startLiveWorld(options: { env?: Record<string, string>; places?: Place[]; azurite?: AzuriteProcess } = {}): Promise<LiveWorld> {
   const azurite = options.azurite ?? (await startAzurite());
-  const connector = await new FakeConnector().start();
-  const prefix = `r${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const env = {
-    AZURE_TABLES_CONNECTION_STRING: azurite.connectionString,
-    TABLE_PREFIX: prefix,
-    LEADS_API_KEY: API_KEY,
-    LEASE_SECONDS: '2',
-    ...options.env,
-  };
-  const tables = openTables(azurite.connectionString, prefix);
-  const world: LiveWorld = {
+  const live = await startLiveApp({ storage: azurite.connectionString, env: { LEASE_SECONDS: '2', ...options.env } });
+  const world: LiveWorld = Object.assign(live, {
     azurite,
-    connector,
-    app: await startApp(env),
-    env,
     places: options.places ?? [channel('19:reliability@thread.tacv2')],
-    async restartApp() {
-      world.app = await startApp(env);
-      return world.app;
-    },
-    ingest: (body) => postJson(`${world.app.url}/api/leads`, body, auth),
-    lead: (id) => getJson(`${world.app.url}/api/leads/${encodeURIComponent(id)}`, auth),
-    teams: (activity) => postJson(`${world.app.url}/api/messages`, activity),
-    table: (name) => tables[name],
-    async storedLeadIds() {
-      const ids: string[] = [];
-      for await (const row of world.table('Leads').listEntities({ queryOptions: { filter: odata`RowKey ge 'lead|' and RowKey lt 'lead}'`, select: ['PartitionKey'] } })) {
-        ids.push(row.partitionKey ?? '');
-      }
-      return ids;
-    },
-    async pendingOutbox() {
-      let n = 0;
-      for await (const _ of world.table('Outbox').listEntities({ queryOptions: { filter: odata`PartitionKey eq 'pending'`, select: ['RowKey'] } })) n++;
-      return n;
-    },
-    async backlog() {
-      const rows: string[] = [];
-      for await (const row of world.table('Outbox').listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq 'pending'` } })) {
-        rows.push(`${row.rowKey} due ${new Date(Number(row.dueAt)).toISOString()} attempts ${row.attempts} lease ${row.leaseUntil} ${row.lastError ?? ''}`);
-      }
-      for await (const row of world.table('Projections').listEntities()) rows.push(`projection ${row.partitionKey} ${row.rowKey}`);
-      return `at ${new Date().toISOString()}:\n${rows.join('\n')}`;
-    },
     async close() {
-      await world.app.stop();
-      await connector.stop();
+      await live.stop();
       if (!options.azurite) await azurite.stop();
     },
-  };
-  const installer = admins(1)[0]!;
-  for (const place of world.places) {
-    const answer = await world.teams(installUpdate(place, installer, connector.url));
-    if (answer.status !== 200) throw new Error(`installing the bot answered ${answer.status}`);
-  }
+  });
+  await world.install(world.places, admins(1)[0]!);
   return world;
 }
 

@@ -4,9 +4,10 @@
  * the built app (`dist/index.js`, as `npm start` runs it) with its logs captured.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import path from 'node:path';
-import { azuriteConnectionString } from '../../services/embeddedAzurite';
+import { azuriteConnectionString } from '../../services/storage/embeddedAzurite';
 
 export const ROOT = path.resolve(__dirname, '..', '..', __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '.');
 const AZURITE_TABLE = require.resolve('azurite/dist/src/table/main.js');
@@ -162,4 +163,11 @@ export async function startApp(env: Record<string, string>, options: { cwd?: str
       await exited;
     },
   };
+}
+
+/** A process's resident memory now and at its peak, in MiB (/proc/<pid>/status). */
+export function processMemory(pid: number): { rssMiB: number; peakMiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+  return { rssMiB: Math.round(kib('VmRSS') / 1024), peakMiB: Math.round(kib('VmHWM') / 1024) };
 }

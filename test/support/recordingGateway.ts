@@ -1,6 +1,6 @@
 /** A recording TeamsGateway: what services/ asked to send, when (by the test clock), and where. */
-import type { Conversation } from '../../services/conversationStore';
-import { SendFailure, type OutboundMessage, type TeamsGateway } from '../../services/teamsGateway';
+import type { Conversation } from '../../services/storage/conversationStore';
+import { SendFailure, type OutboundMessage, type TeamsGateway } from '../../services/delivery/teamsGateway';
 
 export interface Recorded {
   op: 'post' | 'update';

@@ -1,4 +1,4 @@
-import { loadConfig, type Config } from '../../services/config';
+import { loadConfig, type Config } from '../../services/app/config';
 
 export const ADMIN_ID = '00000000-0000-4000-8000-00000000000a';
 export const PARTNER_ADMIN_ID = '00000000-0000-4000-8000-00000000000b';

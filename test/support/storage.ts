@@ -1,6 +1,6 @@
 /** A real Table service for tests: Azurite in memory, started in-process on a free port. */
-import { startEmbeddedAzurite, type EmbeddedAzurite } from '../../services/embeddedAzurite';
-import { ensureTables, openTables, type Tables } from '../../services/tables';
+import { startEmbeddedAzurite, type EmbeddedAzurite } from '../../services/storage/embeddedAzurite';
+import { ensureTables, openTables, type Tables } from '../../services/storage/tables';
 
 export interface TestStorage {
   azurite: EmbeddedAzurite;

@@ -1,0 +1,113 @@
+/** Every setting, parsed once from the environment by one zod schema. */
+import { z } from 'zod';
+import { ConfigError, toFieldIssues } from '../errors';
+
+const aadIdList = z
+  .string()
+  .default('')
+  .transform((value) => value.split(',').map((id) => id.trim().toLowerCase()).filter(Boolean))
+  .pipe(z.array(z.uuid({ message: 'must be a comma-separated list of AAD object ids (GUIDs)' })));
+
+const hoursList = z
+  .string()
+  .default('72,24')
+  .transform((value) => value.split(',').map((h) => h.trim()).filter(Boolean).map(Number))
+  .pipe(z.array(z.number({ message: 'must be a list of hours such as 72,24' }).positive('must be positive hours').max(24 * 30)).max(10))
+  .transform((hours) => [...new Set(hours)].sort((a, b) => b - a));
+
+const int = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int('must be a whole number').min(min).max(max).default(fallback);
+
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value) => (value ? value : undefined));
+
+export const configSchema = z
+  .object({
+    PORT: int(3978, 0, 65535),
+    DATA_DIR: z.string().min(1).default('.data'),
+    AZURE_TABLES_CONNECTION_STRING: optionalText,
+    TABLE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9]{0,19}$/, 'must be letters and digits, starting with a letter, at most 20')
+      .optional(),
+    LEADS_API_KEY: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    LEAD_RESPONSE_DAYS: int(14, 1, 90),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    MicrosoftAppId: optionalText.pipe(z.uuid('must be the Azure Bot app id (a GUID)').optional()),
+    MicrosoftAppPassword: optionalText,
+    MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
+    MicrosoftAppTenantId: optionalText.pipe(z.uuid('must be a tenant id (GUID)').optional()),
+    LEAD_ADMIN_IDS: aadIdList,
+    PARTNER_ADMIN_IDS: aadIdList,
+    ALLOWED_TENANT_IDS: aadIdList,
+    SCHEDULER_INTERVAL_SECONDS: int(60, 1, 3600),
+    REMINDER_HOURS_BEFORE_EXPIRY: hoursList,
+    FLAME_WINDOW_HOURS: int(72, 1, 24 * 14),
+    SEND_PER_SECOND_PER_CONVERSATION: int(7, 1, 7),
+    SEND_PER_30_SECONDS_PER_CONVERSATION: int(60, 1, 60),
+    SEND_PER_SECOND_GLOBAL: int(50, 1, 50),
+    SEND_MAX_ATTEMPTS: int(8, 1, 20),
+    DIGEST_THRESHOLD: int(5, 1, 100),
+    LEASE_SECONDS: int(30, 2, 600),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.MicrosoftAppId) return;
+    // Production: refuse to start without the secrets it needs.
+    if (!env.LEADS_API_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['LEADS_API_KEY'], message: 'is required in production (MicrosoftAppId is set)' });
+    }
+    if (env.MicrosoftAppType !== 'UserAssignedMSI' && !env.MicrosoftAppPassword) {
+      ctx.addIssue({ code: 'custom', path: ['MicrosoftAppPassword'], message: `is required for MicrosoftAppType ${env.MicrosoftAppType}` });
+    }
+    if (env.MicrosoftAppType === 'MultiTenant' && env.ALLOWED_TENANT_IDS.length === 0 && !env.MicrosoftAppTenantId) {
+      // Anyone can sideload a manifest with this bot id; without a tenant list they would get every lead.
+      ctx.addIssue({ code: 'custom', path: ['ALLOWED_TENANT_IDS'], message: 'is required in production for a MultiTenant bot (or set MicrosoftAppTenantId)' });
+    }
+    if (env.MicrosoftAppType !== 'MultiTenant' && !env.MicrosoftAppTenantId) {
+      ctx.addIssue({ code: 'custom', path: ['MicrosoftAppTenantId'], message: `is required for MicrosoftAppType ${env.MicrosoftAppType}` });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema> & { production: boolean };
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    // Name the variable itself; a bad item in a list is said in the message.
+    const issues = toFieldIssues(parsed.error.issues).map(({ path, message }) => {
+      const [variable, ...rest] = path.split('.');
+      return { path: variable ?? path, message: rest.length ? `item ${Number(rest[0]) + 1}: ${message}` : message };
+    });
+    throw new ConfigError(issues);
+  }
+  const production = Boolean(parsed.data.MicrosoftAppId);
+  // In production, leads stay in the bot's own tenant unless other tenants are listed.
+  const tenants = parsed.data.ALLOWED_TENANT_IDS.length || !production || !parsed.data.MicrosoftAppTenantId ? parsed.data.ALLOWED_TENANT_IDS : [parsed.data.MicrosoftAppTenantId.toLowerCase()];
+  return { ...parsed.data, ALLOWED_TENANT_IDS: tenants, production };
+}
+
+/** What the start-up log prints: every setting that matters, secrets only as "set"/"not set". */
+export function summarizeConfig(config: Config): Record<string, unknown> {
+  return {
+    mode: config.production ? 'production' : 'development',
+    port: config.PORT,
+    storage: config.AZURE_TABLES_CONNECTION_STRING ? 'connection string' : `embedded Azurite in ${config.DATA_DIR}`,
+    tablePrefix: config.TABLE_PREFIX ?? '',
+    leadsApiKey: config.LEADS_API_KEY ? 'set' : 'not set',
+    microsoftAppId: config.MicrosoftAppId ?? 'not set',
+    microsoftAppType: config.MicrosoftAppType,
+    microsoftAppPassword: config.MicrosoftAppPassword ? 'set' : 'not set',
+    microsoftAppTenantId: config.MicrosoftAppTenantId ?? 'not set',
+    leadAdmins: config.LEAD_ADMIN_IDS.length,
+    partnerAdmins: config.PARTNER_ADMIN_IDS.length,
+    allowedTenants: config.ALLOWED_TENANT_IDS.length || 'any',
+    leadResponseDays: config.LEAD_RESPONSE_DAYS,
+    reminderHours: config.REMINDER_HOURS_BEFORE_EXPIRY,
+    flameWindowHours: config.FLAME_WINDOW_HOURS,
+    schedulerIntervalSeconds: config.SCHEDULER_INTERVAL_SECONDS,
+    leaseSeconds: config.LEASE_SECONDS,
+  };
+}

@@ -1,0 +1,236 @@
+/**
+ * The product without its edges: every store, use case and background worker, wired once.
+ * bot/ calls into this; tests build it over an in-memory Azurite.
+ */
+import { randomUUID } from 'node:crypto';
+import { actOnLead, type ActResult } from '../useCases/actOnLead';
+import type { Config } from './config';
+import { ConversationStore } from '../storage/conversationStore';
+import { DeliveryStore } from '../delivery/deliveryStore';
+import { Dispatcher } from '../delivery/dispatcher';
+import { ingestReferrals, type IngestResult } from '../useCases/ingestReferrals';
+import type { Actor } from '../leads/leadLifecycle';
+import type { LeadCommand } from '../leads/leadCommands';
+import { DueIndex, LeadViewIndex } from '../storage/leadIndex';
+import { LeadStore, type StoredLead } from '../storage/leadStore';
+import { Lease } from '../storage/lease';
+import type { Logger } from '../logger';
+import { Outbox } from '../delivery/outbox';
+import { Projector } from '../delivery/projector';
+import type { Referral } from '../leads/referral';
+import { RoleStore } from '../storage/roleStore';
+import { Scheduler } from '../schedule/scheduler';
+import type { Tables } from '../storage/tables';
+import type { TeamsGateway } from '../delivery/teamsGateway';
+import { RecordingSenderNotifier, type SenderNotifier } from '../delivery/senderNotifier';
+import { Worker } from '../schedule/worker';
+
+export type AppSettings = Pick<
+  Config,
+  | 'LEAD_RESPONSE_DAYS'
+  | 'LEAD_ADMIN_IDS'
+  | 'PARTNER_ADMIN_IDS'
+  | 'REMINDER_HOURS_BEFORE_EXPIRY'
+  | 'FLAME_WINDOW_HOURS'
+  | 'SCHEDULER_INTERVAL_SECONDS'
+  | 'SEND_PER_SECOND_PER_CONVERSATION'
+  | 'SEND_PER_30_SECONDS_PER_CONVERSATION'
+  | 'SEND_PER_SECOND_GLOBAL'
+  | 'SEND_MAX_ATTEMPTS'
+  | 'DIGEST_THRESHOLD'
+  | 'LEASE_SECONDS'
+>;
+
+export interface LeadsAppOptions {
+  tables: Tables;
+  settings: AppSettings;
+  log: Logger;
+  now?: () => Date;
+  gateway?: TeamsGateway;
+  instanceId?: string;
+  senderNotifier?: SenderNotifier;
+}
+
+/** How often the projector looks for changes whose projection a crash interrupted. */
+const SWEEP_EVERY_MS = 5_000;
+
+export class LeadsApp {
+  readonly leads: LeadStore;
+  readonly views: LeadViewIndex;
+  readonly due: DueIndex;
+  readonly conversations: ConversationStore;
+  readonly deliveries: DeliveryStore;
+  readonly outbox: Outbox;
+  readonly roles: RoleStore;
+  readonly projector: Projector;
+  readonly scheduler: Scheduler;
+  readonly now: () => Date;
+  readonly instanceId: string;
+  readonly senderNotifier: SenderNotifier;
+  private dispatcher?: Dispatcher;
+  private readonly schedulerLease: Lease;
+  private readonly projections: Worker;
+  private readonly sends: Worker;
+  private readonly ticks: Worker;
+  private readonly pendingLeads = new Set<string>();
+  private lastSweep = 0;
+
+  constructor(private readonly options: LeadsAppOptions) {
+    const { tables, settings, log } = options;
+    this.now = options.now ?? (() => new Date());
+    this.instanceId = options.instanceId ?? randomUUID();
+    this.senderNotifier = options.senderNotifier ?? new RecordingSenderNotifier(log.child({ module: 'sender-notifier' }));
+    this.leads = new LeadStore(tables.Leads, tables.Projections);
+    this.views = new LeadViewIndex(tables.LeadIndex);
+    this.due = new DueIndex(tables.DueIndex);
+    this.conversations = new ConversationStore(tables.Conversations);
+    this.deliveries = new DeliveryStore(tables.Deliveries);
+    this.outbox = new Outbox(tables.Outbox, tables.DeadLetters);
+    this.roles = new RoleStore(tables.Roles, { leadAdmins: settings.LEAD_ADMIN_IDS, partnerAdmins: settings.PARTNER_ADMIN_IDS });
+    this.projector = new Projector({
+      leads: this.leads,
+      views: this.views,
+      due: this.due,
+      conversations: this.conversations,
+      deliveries: this.deliveries,
+      outbox: this.outbox,
+      now: this.now,
+      reminderHours: settings.REMINDER_HOURS_BEFORE_EXPIRY,
+      flameWindowHours: settings.FLAME_WINDOW_HOURS,
+      log: log.child({ module: 'projector' }),
+      senderNotifier: this.senderNotifier,
+    });
+    this.schedulerLease = new Lease(tables.Leases, 'scheduler', this.instanceId);
+    this.scheduler = new Scheduler({
+      leads: this.leads,
+      due: this.due,
+      deliveries: this.deliveries,
+      outbox: this.outbox,
+      lease: this.schedulerLease,
+      now: this.now,
+      log: log.child({ module: 'scheduler' }),
+      reminderHours: settings.REMINDER_HOURS_BEFORE_EXPIRY,
+      flameWindowHours: settings.FLAME_WINDOW_HOURS,
+      onLeadChanged: (id) => this.leadChanged(id),
+      // A pass releases the lease when done; this only bounds how long a crashed pass blocks others.
+      leaseMs: settings.LEASE_SECONDS * 4000,
+    });
+    if (options.gateway) this.useGateway(options.gateway);
+
+    this.projections = new Worker('projections', log, async () => {
+      const ids = [...this.pendingLeads];
+      this.pendingLeads.clear();
+      if (ids.length > 0) {
+        try {
+          await this.projector.projectMany(ids);
+        } catch (error) {
+          // Tried again on the next pass (the sweep would find them too, but only later).
+          for (const id of ids) this.pendingLeads.add(id);
+          throw error;
+        }
+      }
+      // Changes whose projection a crash (or another instance's) interrupted: on its own clock,
+      // so a steady stream of changes here cannot hold it off (a little early rather than a tick late).
+      if (Date.now() - this.lastSweep >= SWEEP_EVERY_MS - 500) {
+        this.lastSweep = Date.now();
+        await this.projector.sweep(this.pendingLeads);
+      }
+      this.sends.kick();
+    });
+    this.sends = new Worker('sends', log, async () => {
+      if (!this.dispatcher) return;
+      const { wakeInMs, more } = await this.dispatcher.drain();
+      if (more) this.sends.kick();
+      else if (wakeInMs !== undefined) this.sends.kickAfter(wakeInMs);
+    });
+    this.ticks = new Worker('scheduler', log, async () => {
+      await this.scheduler.runOnce();
+      this.sends.kick();
+    });
+  }
+
+  /** Connects the Teams side; until then, nothing is sent (outbox items wait). */
+  useGateway(gateway: TeamsGateway): void {
+    const { settings, log } = this.options;
+    this.dispatcher = new Dispatcher(
+      {
+        outbox: this.outbox,
+        lease: new Lease(this.options.tables.Leases, 'dispatcher', this.instanceId),
+        leads: this.leads,
+        deliveries: this.deliveries,
+        conversations: this.conversations,
+        gateway,
+        now: this.now,
+        log: log.child({ module: 'dispatcher' }),
+      },
+      {
+        perSecondPerConversation: settings.SEND_PER_SECOND_PER_CONVERSATION,
+        per30SecondsPerConversation: settings.SEND_PER_30_SECONDS_PER_CONVERSATION,
+        perSecondGlobal: settings.SEND_PER_SECOND_GLOBAL,
+        maxAttempts: settings.SEND_MAX_ATTEMPTS,
+        digestThreshold: settings.DIGEST_THRESHOLD,
+        leaseMs: settings.LEASE_SECONDS * 1000,
+        flameWindowHours: settings.FLAME_WINDOW_HOURS,
+        adminConversationKeys: () => this.adminConversationKeys(),
+      },
+    );
+  }
+
+  async ingest(referrals: Referral[]): Promise<IngestResult[]> {
+    const results = await ingestReferrals(referrals, { leads: this.leads, now: this.now, responseDays: this.options.settings.LEAD_RESPONSE_DAYS });
+    for (const r of results) if (!r.duplicate) this.leadChanged(r.id);
+    return results;
+  }
+
+  async act(leadId: string, command: LeadCommand, actor: Actor, current?: StoredLead): Promise<ActResult> {
+    const result = await actOnLead(leadId, command, actor, { leads: this.leads, now: this.now }, current);
+    if (result.status === 'changed') this.leadChanged(leadId);
+    return result;
+  }
+
+  /** Starts the background loops: projection sweep, sending, the scheduler. */
+  start(): void {
+    const { settings } = this.options;
+    this.projections.every(SWEEP_EVERY_MS);
+    this.sends.every(1_000);
+    this.ticks.every(settings.SCHEDULER_INTERVAL_SECONDS * 1000);
+  }
+
+  /** Resolves when every kicked job has run (tests use it instead of sleeping). */
+  async settle(): Promise<void> {
+    for (let i = 0; i < 10; i++) {
+      await this.projections.idle();
+      await this.sends.idle();
+      await this.ticks.idle();
+      if (this.projections.quiet && this.sends.quiet && this.ticks.quiet) return;
+    }
+  }
+
+  /** Runs the scheduler now (tests and the playground's fast clock). */
+  tick(): void {
+    this.ticks.kick();
+  }
+
+  kickSends(): void {
+    this.sends.kick();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.projections.stop(), this.sends.stop(), this.ticks.stop()]);
+    // Hand the leases over, so a restarted or other instance carries on without waiting them out.
+    await Promise.all([this.dispatcher?.letGo(), this.schedulerLease.letGo()]).catch((error: unknown) =>
+      this.options.log.warn({ err: error }, 'could not hand over the leases; they lapse by themselves'),
+    );
+  }
+
+  private leadChanged(id: string): void {
+    this.pendingLeads.add(id);
+    this.projections.kick();
+  }
+
+  private async adminConversationKeys(): Promise<string[]> {
+    const admins = await this.roles.list();
+    const chats = await Promise.all(admins.filter((a) => a.role === 'partnerAdmin').map((a) => this.conversations.personalChatOf(a.id)));
+    return chats.flatMap((c) => (c ? [c.key] : []));
+  }
+}

@@ -1,0 +1,314 @@
+/**
+ * Sends what waits in the outbox, within Teams' rate limits: 429 waits for Retry-After, 5xx and
+ * network errors back off with jitter, 403 unsubscribes, and the last failed try goes to the
+ * dead letters with one notice to admins. Bursts of new cards for one conversation become a digest.
+ */
+import type { Conversation, ConversationStore } from '../storage/conversationStore';
+import type { Delivery, DeliveryStore } from './deliveryStore';
+import type { Lead } from '../leads/lead';
+import type { LeadStore, StoredLead } from '../storage/leadStore';
+import { renderKey } from '../leads/leadTime';
+import type { Logger } from '../logger';
+import type { Lease } from '../storage/lease';
+import type { Outbox, OutboxItem } from './outbox';
+import { RateLimiter } from './rateLimiter';
+import { SendFailure, type OutboundMessage, type TeamsGateway } from './teamsGateway';
+
+export interface DispatcherOptions {
+  perSecondPerConversation: number;
+  per30SecondsPerConversation: number;
+  perSecondGlobal: number;
+  maxAttempts: number;
+  digestThreshold: number;
+  flameWindowHours: number;
+  /** How long the sender lease and a claimed item last: a crashed sender blocks others this long. */
+  leaseMs: number;
+  /** Where to tell admins that a send was given up on (a conversation key), if anywhere. */
+  adminConversationKeys?: () => Promise<string[]>;
+}
+
+interface CardState {
+  upToDate: boolean;
+  delivery?: Delivery;
+  stored?: StoredLead;
+}
+
+export interface DispatcherDeps {
+  outbox: Outbox;
+  /** Only the holder sends: Teams' limits hold across instances, and its in-memory windows stay true. */
+  lease: Lease;
+  leads: LeadStore;
+  deliveries: DeliveryStore;
+  conversations: ConversationStore;
+  gateway: TeamsGateway;
+  now: () => Date;
+  log: Logger;
+  random?: () => number;
+}
+
+const RATE_WAIT_MS = 250;
+/** How much wider than Teams' windows ours are (see RateLimiter): about 5 % of the 1 s limit. */
+const RATE_MARGIN_MS = 50;
+/** A delivery covered by a digest card has `digest|<the digest's outbox key>` for its activity id. */
+const DIGEST_MARK = 'digest|';
+const isDigestMark = (activityId: string | undefined) => Boolean(activityId?.startsWith(DIGEST_MARK));
+/** Lines on one digest card; a bigger burst becomes several digests. */
+const DIGEST_MAX_LINES = 20;
+
+export class Dispatcher {
+  private readonly limiter: RateLimiter;
+  /** Conversations Teams asked us to leave alone (429 Retry-After), until when. */
+  private readonly pausedUntil = new Map<string, number>();
+
+  constructor(
+    private readonly deps: DispatcherDeps,
+    private readonly options: DispatcherOptions,
+  ) {
+    this.limiter = new RateLimiter(
+      [
+        { limit: options.perSecondPerConversation, ms: 1000 },
+        { limit: Math.min(8, options.perSecondPerConversation + 1), ms: 2000 },
+        { limit: options.per30SecondsPerConversation, ms: 30_000 },
+        { limit: 1800, ms: 3_600_000 },
+      ],
+      [{ limit: options.perSecondGlobal, ms: 1000 }],
+      RATE_MARGIN_MS,
+    );
+  }
+
+  /**
+   * One pass over what is due. Returns how many items were handled and, when some had to wait
+   * (a rate limit, or a conversation paused by a 429), how soon to run again.
+   */
+  async drain(): Promise<{ handled: number; wakeInMs?: number; more: boolean }> {
+    const now = this.deps.now();
+    // Held for the pass and renewed by the next; another instance takes over within its length.
+    const leaseMs = this.options.leaseMs;
+    if (!(await this.deps.lease.acquire(now, leaseMs))) return { handled: 0, wakeInMs: leaseMs, more: false };
+    const due = await this.deps.outbox.due(now);
+    let handled = 0;
+    let wakeInMs: number | undefined;
+    const wake = (ms: number) => (wakeInMs = Math.min(wakeInMs ?? ms, ms));
+    const digested = await this.coalesce(due, now);
+    const started = Date.now();
+    for (const item of due) {
+      if (digested.has(item.key)) continue;
+      // Hand the rest to the next pass before the sender lease could lapse under us.
+      if (Date.now() - started > leaseMs / 2) {
+        wake(0);
+        break;
+      }
+      const at = this.deps.now().getTime();
+      const paused = (this.pausedUntil.get(item.conversationKey) ?? 0) - at;
+      if (paused > 0) {
+        wake(paused);
+        continue;
+      }
+      const card = item.kind === 'syncCard' ? await this.cardState(item) : undefined;
+      if (card?.upToDate) {
+        // Nothing to send (say, a refresh that changes nothing shown): no rate-limit slot spent.
+        const claimed = await this.deps.outbox.claim(item, this.deps.now(), leaseMs);
+        if (claimed) await this.deps.outbox.complete(claimed, this.deps.now());
+        continue;
+      }
+      if (!this.limiter.tryTake(item.conversationKey, at)) {
+        wake(RATE_WAIT_MS);
+        continue;
+      }
+      const claimed = await this.deps.outbox.claim(item, this.deps.now(), leaseMs);
+      if (!claimed) continue;
+      // What was read before the claim stands: a lead change since then touched the item, so
+      // the claim failed, or it will fail the completion and the item runs again.
+      await this.handle(claimed, card);
+      handled++;
+    }
+    // A digest queued in this pass is sent in the next one, right away.
+    return { handled: handled + digested.size, wakeInMs, more: digested.size > 0 };
+  }
+
+  /** A graceful stop: another instance may send at once. */
+  letGo(): Promise<void> {
+    return this.deps.lease.letGo();
+  }
+
+  private async handle(item: OutboxItem, card?: CardState): Promise<void> {
+    const { outbox, log } = this.deps;
+    try {
+      const conversation = await this.deps.conversations.get(item.conversationKey);
+      const maybeDuplicate = conversation?.installed ? await this.send(item, conversation, card) : false;
+      if (maybeDuplicate) log.warn({ item: item.key }, 'sent again after a crash cut the first try short: Teams may show it twice');
+      await outbox.complete(item, this.deps.now(), maybeDuplicate);
+    } catch (error) {
+      if (!(error instanceof SendFailure)) {
+        log.warn({ err: error, item: item.key }, 'send failed; will retry');
+        await outbox.retryLater(item, this.backoff(item.attempts), String(error));
+        return;
+      }
+      if (error.gone) {
+        log.info({ conversation: item.conversationKey }, 'bot removed or blocked (403): no more sends there');
+        await this.deps.conversations.markRemoved(item.conversationKey);
+        await outbox.complete(item, this.deps.now());
+        return;
+      }
+      if (error.status === 429) {
+        // Throttled, not failed: the whole conversation waits, and the try does not count.
+        const at = error.retryAfterMs !== undefined ? this.deps.now().getTime() + error.retryAfterMs : this.backoff(item.throttles ?? 0);
+        this.pausedUntil.set(item.conversationKey, at);
+        log.info({ item: item.key, retryAt: new Date(at).toISOString() }, 'throttled by Teams (429)');
+        await outbox.retryLater(item, at, error.message, 'throttled');
+        return;
+      }
+      if (error.retryable && item.attempts + 1 < this.options.maxAttempts) {
+        const at = this.backoff(item.attempts);
+        log.info({ item: item.key, status: error.status, retryAt: new Date(at).toISOString() }, 'send deferred');
+        await outbox.retryLater(item, at, error.message);
+        return;
+      }
+      log.error({ item: item.key, status: error.status, attempts: item.attempts + 1 }, 'send given up: dead-lettered');
+      await outbox.deadLetter(item, error.message, this.deps.now());
+      await this.tellAdmins(item, error);
+    }
+  }
+
+  /** Sends the item; true when it posted a message that an interrupted earlier try may have posted too. */
+  private async send(item: OutboxItem, conversation: Conversation, card?: CardState): Promise<boolean> {
+    const { gateway, leads } = this.deps;
+    const posted = async (message: OutboundMessage) => {
+      this.leaving(item);
+      await gateway.post(conversation, message);
+      return Boolean(item.interrupted);
+    };
+    if (item.kind === 'adminNotice') return posted({ kind: 'text', text: item.text ?? '' });
+    if (item.kind === 'digest') {
+      const ids = JSON.parse(item.leadIds ?? '[]') as string[];
+      const found = await Promise.all(ids.map((id) => leads.get(id)));
+      return posted({ kind: 'digest', leads: found.flatMap((s) => (s ? [s.lead] : [])) });
+    }
+    const stored = card ? card.stored : item.leadId ? await leads.get(item.leadId) : undefined;
+    if (!stored) return false;
+    const lead = stored.lead;
+    switch (item.kind) {
+      case 'syncCard':
+        return this.syncCard(item, conversation, lead, card?.delivery);
+      case 'reminder':
+        return lead.stage === 'Received' && posted({ kind: 'reminder', lead, hours: item.hours ?? 0 });
+      case 'flameAlert':
+        return lead.stage !== 'Archived' && posted({ kind: 'flameAlert', lead });
+      case 'expiredNotice':
+        return posted({ kind: 'expiredNotice', lead });
+    }
+  }
+
+  /** The rate-limit slot counts from when the request leaves, not from when it was claimed. */
+  private leaving(item: OutboxItem): void {
+    this.limiter.touch(item.conversationKey, this.deps.now().getTime());
+  }
+
+  /** A digest mark stands only if its digest was queued (a crash can fall between the two writes). */
+  private async digestCovers(delivery: Delivery): Promise<boolean> {
+    return this.deps.outbox.exists(delivery.activityId?.slice(DIGEST_MARK.length) ?? '');
+  }
+
+  /** The card's delivery and lead, and whether the posted card already shows what it should. */
+  private async cardState(item: OutboxItem): Promise<CardState> {
+    if (!item.leadId) return { upToDate: false };
+    const [delivery, stored] = await Promise.all([this.deps.deliveries.get(item.leadId, item.conversationKey), this.deps.leads.get(item.leadId)]);
+    if (!delivery || !stored) return { upToDate: true };
+    if (isDigestMark(delivery.activityId)) return { upToDate: await this.digestCovers(delivery), delivery, stored };
+    const upToDate = Boolean(delivery.activityId) && delivery.renderKey === renderKey(stored.lead, this.deps.now(), this.options.flameWindowHours);
+    return { upToDate, delivery, stored };
+  }
+
+  /** Posts the card once, then keeps that one message in step with the lead. */
+  private async syncCard(item: OutboxItem, conversation: Conversation, lead: Lead, known?: Delivery): Promise<boolean> {
+    const delivery = known ?? (await this.deps.deliveries.get(lead.id, item.conversationKey));
+    if (!delivery) return false;
+    if (isDigestMark(delivery.activityId)) {
+      if (await this.digestCovers(delivery)) return false;
+      delivery.activityId = undefined; // its digest was never queued: the card goes out on its own
+    }
+    const key = renderKey(lead, this.deps.now(), this.options.flameWindowHours);
+    if (delivery.activityId && delivery.renderKey === key) return false;
+    if (delivery.activityId) {
+      try {
+        this.leaving(item);
+        await this.deps.gateway.update(conversation, delivery.activityId, { kind: 'leadCard', lead });
+        await this.deps.deliveries.record(delivery, { activityId: delivery.activityId, renderKey: key });
+        return false;
+      } catch (error) {
+        // The message was deleted in Teams: post the card again rather than lose it.
+        if (!(error instanceof SendFailure && error.status === 404)) throw error;
+      }
+    }
+    this.leaving(item);
+    const activityId = await this.deps.gateway.post(conversation, { kind: 'leadCard', lead });
+    // No activity id was recorded, yet an earlier try was cut short: it may have reached Teams.
+    const maybeDuplicate = Boolean(item.interrupted) && !delivery.activityId;
+    await this.deps.deliveries.record(delivery, { activityId, renderKey: key, ...(maybeDuplicate && { maybeDuplicate }) });
+    return maybeDuplicate;
+  }
+
+  /**
+   * More than `digestThreshold` first posts waiting for one conversation → digest cards, one line
+   * per lead. Each delivery is marked with its digest's key before the digest is queued, so a
+   * crash in between leaves marks without a digest, which `digestCovers` sees: the cards go out
+   * on their own and no lead is lost or shown twice.
+   */
+  private async coalesce(due: OutboxItem[], now: Date): Promise<Set<string>> {
+    // First posts are the urgent card syncs (the projector marks them): no read needed to find them.
+    const firstPosts = new Map<string, OutboxItem[]>();
+    for (const item of due) {
+      if (item.kind !== 'syncCard' || !item.urgent || !item.leadId) continue;
+      firstPosts.set(item.conversationKey, [...(firstPosts.get(item.conversationKey) ?? []), item]);
+    }
+    const digested = new Set<string>();
+    const { outbox, deliveries } = this.deps;
+    for (const [conversationKey, items] of firstPosts) {
+      if (items.length <= this.options.digestThreshold) continue;
+      const claimed = (await Promise.all(items.map((i) => outbox.claim(i, now, this.options.leaseMs)))).filter((i): i is OutboxItem => Boolean(i));
+      if (claimed.length <= this.options.digestThreshold) {
+        // Another instance took some: give the rest back.
+        await Promise.all(claimed.map((i) => outbox.retryLater(i, now.getTime(), 'released', 'released')));
+        continue;
+      }
+      for (let start = 0; start < claimed.length; start += DIGEST_MAX_LINES) {
+        const chunk = claimed.slice(start, start + DIGEST_MAX_LINES);
+        const key = `digest|${now.getTime()}|${start / DIGEST_MAX_LINES}|${conversationKey}`;
+        const marked = await Promise.all(
+          chunk.map(async (item) => {
+            const delivery = await deliveries.get(item.leadId ?? '', conversationKey);
+            // Posted after all (an earlier try got through): an ordinary update, not a digest line.
+            const mark = delivery && !delivery.activityId && (await deliveries.record(delivery, { activityId: `${DIGEST_MARK}${key}`, renderKey: '' }));
+            if (!mark) await outbox.retryLater(item, now.getTime(), 'posted before', 'routine');
+            return mark ? item : undefined;
+          }),
+        );
+        const lines = marked.filter((i): i is OutboxItem => Boolean(i));
+        if (lines.length === 0) continue;
+        const leadIds = JSON.stringify(lines.map((i) => i.leadId));
+        await outbox.enqueueOnce({ key, kind: 'digest', conversationKey, leadIds }, now);
+        await Promise.all(lines.map((i) => outbox.complete(i, now)));
+        for (const i of lines) digested.add(i.key);
+      }
+    }
+    return digested;
+  }
+
+  /** Exponential with jitter: 1 s, 2 s, 4 s … up to a minute. */
+  private backoff(tries: number): number {
+    const base = Math.min(60_000, 1000 * 2 ** tries);
+    const jitter = (this.deps.random ?? Math.random)() * base * 0.5;
+    return this.deps.now().getTime() + base + jitter;
+  }
+
+  private async tellAdmins(item: OutboxItem, error: SendFailure): Promise<void> {
+    if (item.kind === 'adminNotice') return;
+    const keys = (await this.options.adminConversationKeys?.()) ?? [];
+    const text = `A Teams message could not be delivered after ${item.attempts + 1} tries (${error.status ?? 'network error'}): ${item.kind}${item.leadId ? ` for lead ${item.leadId}` : ''}.`;
+    await Promise.all(
+      keys
+        .filter((k) => k !== item.conversationKey)
+        .map((k) => this.deps.outbox.enqueueOnce({ key: `admin|${item.key}|${k}`, kind: 'adminNotice', conversationKey: k, text }, this.deps.now())),
+    );
+  }
+}

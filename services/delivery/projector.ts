@@ -1,0 +1,222 @@
+/**
+ * Carries out what a lead change owes the rest of the system (the pending row written in the
+ * change's own transaction): list indexes, due times, card deliveries, one-time messages. Every
+ * step is idempotent, so a crash half-way is mended by running it again.
+ */
+import type { ConversationStore } from '../storage/conversationStore';
+import { StorageUnavailableError } from '../errors';
+import type { Delivery, DeliveryStore } from './deliveryStore';
+import { isOpen, type Lead } from '../leads/lead';
+import type { DueIndex, DueTime, LeadViewIndex } from '../storage/leadIndex';
+import type { LeadStore, PendingEffects } from '../storage/leadStore';
+import { SHARED_VIEWS, type SharedView } from '../leads/leadViews';
+import { flamePhase, flameTurnsAt, nextCardRefresh } from '../leads/leadTime';
+import type { Logger } from '../logger';
+import type { CardSync, Outbox } from './outbox';
+import type { SenderNotifier } from './senderNotifier';
+
+export interface ProjectorDeps {
+  leads: LeadStore;
+  views: LeadViewIndex;
+  due: DueIndex;
+  conversations: ConversationStore;
+  deliveries: DeliveryStore;
+  outbox: Outbox;
+  now: () => Date;
+  reminderHours: number[];
+  flameWindowHours: number;
+  log: Logger;
+  senderNotifier: SenderNotifier;
+}
+
+const HOUR_MS = 3_600_000;
+/** Leads projected together: their list rows, due rows, queued cards and hints share partitions. */
+const BATCH = 32;
+
+/**
+ * A hint with nothing pending may belong to a change still on its way to storage (the hint is
+ * written before the change commits, and a commit can take a few tries of 4 s): only a hint older
+ * than this is stale and cleared.
+ */
+const HINT_GRACE_MS = 60_000;
+
+/** A lead read for projection, with what it is owed and where its card goes. */
+interface Staged {
+  lead: Lead;
+  effects: PendingEffects;
+  pendingEtag: string;
+  /** The hints of the changes this pending row holds. */
+  hintRowKeys: string[];
+  targets: Delivery[];
+  /** Channels that get the 🔥 alert of a new hot lead. */
+  flameChannels: string[];
+}
+
+/** The writes staged leads share, made together after staging: one request per partition. */
+interface SharedWrites {
+  views: { lead: Lead; previousFavoriteIds: string[]; leftViews: SharedView[] }[];
+  due: DueTime[];
+  cards: CardSync[];
+}
+
+/** Failures in a row after which a lead's projection is reported as an error (once). */
+const KEEPS_FAILING = 5;
+const MAX_TRACKED_FAILURES = 10_000;
+
+export class Projector {
+  /** Leads whose projection failed, by failures in a row. */
+  private readonly failures = new Map<string, number>();
+
+  constructor(private readonly deps: ProjectorDeps) {}
+
+  /**
+   * Projects every hinted lead but those `queued` here anyway; clears hints with nothing pending
+   * once they are stale. Returns how many were projected.
+   */
+  async sweep(queued: ReadonlySet<string> = new Set()): Promise<number> {
+    const hinted = (await this.deps.leads.hinted()).filter((h) => !queued.has(h.leadId));
+    const staleBefore = Date.now() - HINT_GRACE_MS;
+    const stale = new Map<string, string[]>();
+    for (const h of hinted) if (h.writtenAt < staleBefore) stale.set(h.leadId, [...(stale.get(h.leadId) ?? []), h.rowKey]);
+    return this.projectMany([...new Set(hinted.map((h) => h.leadId))], stale);
+  }
+
+  async project(leadId: string): Promise<boolean> {
+    return (await this.projectMany([leadId])) === 1;
+  }
+
+  /**
+   * Projects these leads, a batch at a time; returns how many had work pending. A lead that fails
+   * keeps its hint (the sweep retries it) and does not hold back the others.
+   */
+  async projectMany(leadIds: string[], staleHints: ReadonlyMap<string, string[]> = new Map()): Promise<number> {
+    let projected = 0;
+    for (let i = 0; i < leadIds.length; i += BATCH) projected += await this.projectBatch(leadIds.slice(i, i + BATCH), staleHints);
+    return projected;
+  }
+
+  private async projectBatch(leadIds: string[], staleHints: ReadonlyMap<string, string[]>): Promise<number> {
+    const { leads } = this.deps;
+    const now = this.deps.now();
+    const shared: SharedWrites = { views: [], due: [], cards: [] };
+    const settled = await Promise.allSettled(leadIds.map((id) => this.stage(id, now, shared)));
+    this.noteFailures(leadIds, settled);
+    const ready = settled.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
+    const nothingPending = leadIds.filter((_, i) => settled[i]?.status === 'fulfilled' && !(settled[i] as PromiseFulfilledResult<Staged | undefined>).value);
+
+    await Promise.all([this.deps.views.put(shared.views), this.deps.due.schedule(shared.due, now), this.deps.outbox.enqueueSyncs(shared.cards, now)]);
+    await Promise.all(ready.map((s) => this.sendOneTimeMessages(s, now)));
+    const outcomes = await Promise.all(ready.map((s) => leads.clearPending(s.lead.id, s.pendingEtag)));
+    // A change came in since ('changed'; its hint stays and a pass projects it again) or another
+    // projector cleared the row first ('gone'): either may have written list rows from a newer lead
+    // before this one overwrote them with the lead it read, so they are written again if it moved on.
+    await Promise.all(ready.filter((_, i) => outcomes[i] !== 'cleared').map((s) => this.catchUpViews(s)));
+    // Only the hints of the changes just projected: another change's hint may be on its way.
+    await leads.clearHints([
+      ...nothingPending.flatMap((leadId) => staleHints.get(leadId) ?? []),
+      ...ready.filter((_, i) => outcomes[i] === 'cleared').flatMap((s) => s.hintRowKeys),
+    ]);
+    return ready.length;
+  }
+
+  /**
+   * Reports leads whose projection failed without flooding the log: a first failure once (for the
+   * whole batch), a lead that keeps failing once more as an error, then nothing until it succeeds.
+   * An outage is not counted: the storage's own errors say that.
+   */
+  private noteFailures(leadIds: string[], settled: PromiseSettledResult<unknown>[]): void {
+    const firstTime: unknown[] = [];
+    leadIds.forEach((id, i) => {
+      const result = settled[i];
+      if (result?.status !== 'rejected') return void this.failures.delete(id);
+      if (result.reason instanceof StorageUnavailableError) return;
+      const times = (this.failures.get(id) ?? 0) + 1;
+      if (this.failures.size >= MAX_TRACKED_FAILURES) this.failures.clear();
+      this.failures.set(id, times);
+      if (times === 1) firstTime.push(result.reason);
+      if (times === KEEPS_FAILING) {
+        this.deps.log.error({ err: result.reason, leadId: id, times }, 'projection of a lead keeps failing; retried on every sweep, its cards and lists may be out of date');
+      }
+    });
+    if (firstTime.length > 0) this.deps.log.warn({ err: firstTime[0], failed: firstTime.length, of: leadIds.length }, 'projection failed for some leads; they are retried');
+  }
+
+  /**
+   * Reads what a lead is owed (the pending row first, then the lead: they commit together, so the
+   * lead read is at least as new as the pending row). What the change owes that is its own (card
+   * deliveries) is written now; what it shares with other leads is added to `shared`.
+   */
+  private async stage(id: string, now: Date, shared: SharedWrites): Promise<Staged | undefined> {
+    const { leads, deliveries, conversations } = this.deps;
+    const pending = await leads.pending(id);
+    const stored = pending && (await leads.get(id));
+    if (!pending || !stored) {
+      if (pending) await leads.clearPending(id, pending.etag);
+      return undefined;
+    }
+    const { lead } = stored;
+    const { effects } = pending;
+    shared.views.push({ lead, previousFavoriteIds: effects.unfavoritedBy ?? [], leftViews: effects.leftViews ?? [] });
+    let targets: Delivery[] | undefined;
+    let flameChannels: string[] = [];
+    if (effects.fanOut) {
+      const subscribed = await conversations.subscribed();
+      const added = await Promise.all(subscribed.map((c) => deliveries.add(lead.id, c.key)));
+      shared.due.push(...dueTimesOf(lead, now, this.deps));
+      // All new: nothing posted yet, no need to read them back.
+      if (added.every(Boolean)) targets = subscribed.map((c) => ({ leadId: lead.id, conversationKey: c.key, etag: '' }));
+      if (flamePhase(lead, now, this.deps.flameWindowHours) === 'hot') flameChannels = subscribed.filter((c) => c.scope === 'channel').map((c) => c.key);
+    }
+    targets ??= await deliveries.forLead(lead.id);
+    shared.cards.push(...targets.map((d) => ({ leadId: lead.id, conversationKey: d.conversationKey, urgent: Boolean(effects.fanOut) && !d.activityId })));
+    return { lead, effects, pendingEtag: pending.etag, hintRowKeys: pending.hintRowKeys, targets, flameChannels };
+  }
+
+  /** The lead's list rows as it is now, if it changed since it was staged: in its own lists, out of every other this projection may have touched. */
+  private async catchUpViews({ lead, effects }: Staged): Promise<void> {
+    const now = await this.deps.leads.get(lead.id);
+    if (!now || now.lead.version === lead.version) return;
+    const touchedFavorites = [...lead.favorites.map((f) => f.id), ...(effects.unfavoritedBy ?? [])];
+    await this.deps.views.put([{ lead: now.lead, previousFavoriteIds: touchedFavorites, leftViews: [...SHARED_VIEWS] }]);
+  }
+
+  /** The 🔥 alert, reminders and expiry notices: queued after the card posts and updates they go with. */
+  private async sendOneTimeMessages({ lead, effects, targets, flameChannels }: Staged, now: Date): Promise<void> {
+    const { outbox, conversations } = this.deps;
+    await Promise.all(
+      flameChannels.map((key) => outbox.enqueueOnce({ key: `flame|${lead.id}|${key}`, kind: 'flameAlert', conversationKey: key, leadId: lead.id }, now)),
+    );
+    if (effects.reminderHours !== undefined) {
+      const hours = effects.reminderHours;
+      const personal = await Promise.all(lead.favorites.map((f) => conversations.personalChatOf(f.id)));
+      const keys = new Set([...targets.map((d) => d.conversationKey), ...personal.flatMap((c) => (c ? [c.key] : []))]);
+      await Promise.all(
+        [...keys].map((key) =>
+          outbox.enqueueOnce({ key: `reminder|${lead.id}|${hours}|${key}`, kind: 'reminder', conversationKey: key, leadId: lead.id, hours }, now),
+        ),
+      );
+    }
+    if (effects.expiredNotice) {
+      await this.deps.senderNotifier.leadExpired(lead);
+      await Promise.all(
+        targets.map((d) =>
+          outbox.enqueueOnce({ key: `expired|${lead.id}|${d.conversationKey}`, kind: 'expiredNotice', conversationKey: d.conversationKey, leadId: lead.id }, now),
+        ),
+      );
+    }
+  }
+}
+
+/** When a lead still needs the scheduler: its reminders, expiry, flame turn and next card refresh. */
+export function dueTimesOf(lead: Lead, now: Date, settings: { reminderHours: number[]; flameWindowHours: number }): DueTime[] {
+  if (!isOpen(lead)) return [];
+  const expires = Date.parse(lead.expiresAt);
+  const items: DueTime[] = [
+    ...settings.reminderHours.map((hours) => ({ kind: 'reminder' as const, leadId: lead.id, dueAt: new Date(expires - hours * HOUR_MS), hours })),
+    { kind: 'expire', leadId: lead.id, dueAt: new Date(expires) },
+  ];
+  if (lead.flame) items.push({ kind: 'flame', leadId: lead.id, dueAt: flameTurnsAt(lead, settings.flameWindowHours) });
+  const refresh = nextCardRefresh(lead, now);
+  if (refresh) items.push({ kind: 'refresh', leadId: lead.id, dueAt: refresh });
+  return items.filter((i) => i.kind !== 'flame' || i.dueAt > now);
+}

@@ -1,0 +1,40 @@
+/** The port to Teams: bot/ implements it (rendering and sending); services/ only says what to send. */
+import { AppError } from '../errors';
+import type { Conversation } from '../storage/conversationStore';
+import type { Lead } from '../leads/lead';
+
+export type OutboundMessage =
+  | { kind: 'leadCard'; lead: Lead }
+  | { kind: 'reminder'; lead: Lead; hours: number }
+  | { kind: 'flameAlert'; lead: Lead }
+  | { kind: 'expiredNotice'; lead: Lead }
+  | { kind: 'digest'; leads: Lead[] }
+  | { kind: 'text'; text: string };
+
+export interface TeamsGateway {
+  /** Posts a new message; returns its activity id. */
+  post(conversation: Conversation, message: OutboundMessage): Promise<string>;
+  /** Replaces a posted message for everyone. */
+  update(conversation: Conversation, activityId: string, message: OutboundMessage): Promise<void>;
+}
+
+/** A send Teams refused or that did not get through; `status` is the HTTP status, if any. */
+export class SendFailure extends AppError {
+  constructor(
+    readonly status: number | undefined,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super('send_failed', message);
+    this.name = 'SendFailure';
+  }
+
+  /** The bot was removed or blocked: stop sending to this conversation. */
+  get gone(): boolean {
+    return this.status === 403;
+  }
+
+  get retryable(): boolean {
+    return this.status === undefined || this.status === 429 || this.status === 412 || this.status >= 500;
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The lead lifecycle as a pure function: (lead, command, actor, now) → the next lead and its
+ * audit events, or a typed error. No I/O, no clock of its own.
+ */
+import { randomUUID } from 'node:crypto';
+import { toFieldIssues, type FieldIssue } from '../errors';
+import {
+  partnerCenterStatus,
+  CLOSE_REASON_TEXT,
+  type ActorRef,
+  type Lead,
+  type Outcome,
+  type Stage,
+} from './lead';
+import { leadCommandSchema, MANAGING_COMMANDS, type CommandKind, type LeadCommand, type ParsedLeadCommand } from './leadCommands';
+
+export type Actor =
+  | { kind: 'user'; id: string; name: string; canManage: boolean; teamsUserId?: string }
+  | { kind: 'system' };
+
+export const SYSTEM_ACTOR: ActorRef = { id: 'system', name: 'Partner Leads' };
+
+export interface LeadEvent {
+  seq: number; // the lead version this event produced
+  type: CommandKind | 'receive' | 'remind';
+  actor: ActorRef;
+  at: string;
+  before: Record<string, unknown>;
+  after: Record<string, unknown>;
+}
+
+export type TransitionError =
+  | { code: 'validation'; issues: FieldIssue[] }
+  | { code: 'forbidden'; command: CommandKind }
+  | { code: 'invalid_transition'; command: CommandKind; stage: Stage; outcome?: Outcome }
+  | { code: 'stale'; command: CommandKind; lead: Lead };
+
+export type TransitionResult = { ok: true; lead: Lead; events: LeadEvent[] } | { ok: false; error: TransitionError };
+
+/** Which commands each stage takes. Archived takes nothing. */
+export const ALLOWED: Record<Stage, ReadonlySet<CommandKind>> = {
+  Received: new Set(['accept', 'decline', 'expire', 'favorite', 'unfavorite']),
+  Accepted: new Set(['edit', 'addEmployee', 'removeEmployee', 'markWon', 'markLost', 'favorite', 'unfavorite']),
+  Archived: new Set(),
+};
+
+const MAX_EMPLOYEES = 25;
+const MAX_FAVORITES = 500;
+
+export function actorRef(actor: Actor): ActorRef {
+  return actor.kind === 'system' ? SYSTEM_ACTOR : { id: actor.id, name: actor.name };
+}
+
+export function transition(lead: Lead, command: LeadCommand, actor: Actor, now: Date): TransitionResult {
+  const parsed = leadCommandSchema.safeParse(command);
+  if (!parsed.success) return fail({ code: 'validation', issues: toFieldIssues(parsed.error.issues) });
+  const cmd = parsed.data;
+
+  if (cmd.kind === 'expire' ? actor.kind !== 'system' : MANAGING_COMMANDS.has(cmd.kind) && !(actor.kind === 'user' && actor.canManage)) {
+    return fail({ code: 'forbidden', command: cmd.kind });
+  }
+  if (!ALLOWED[lead.stage].has(cmd.kind)) {
+    return fail({ code: 'invalid_transition', command: cmd.kind, stage: lead.stage, outcome: lead.outcome });
+  }
+  if (cmd.kind === 'edit' && cmd.expectedRevision !== undefined && cmd.expectedRevision !== lead.revision) {
+    return fail({ code: 'stale', command: cmd.kind, lead });
+  }
+
+  const change = apply(lead, cmd, actor);
+  if ('issues' in change) return fail({ code: 'validation', issues: change.issues });
+
+  const business = MANAGING_COMMANDS.has(cmd.kind) || cmd.kind === 'expire';
+  const by = actorRef(actor);
+  const at = now.toISOString();
+  const next: Lead = {
+    ...lead,
+    ...change,
+    version: lead.version + 1,
+    revision: business ? lead.revision + 1 : lead.revision,
+    lastAction: business ? { kind: cmd.kind, by, at } : lead.lastAction,
+  };
+  next.partnerCenter = { ...lead.partnerCenter, ...partnerCenterStatus(next.stage, next.outcome), statusReason: statusReason(next) };
+
+  const event: LeadEvent = { seq: next.version, type: cmd.kind, actor: by, at, ...diff(lead, change) };
+  return { ok: true, lead: next, events: [event] };
+}
+
+function apply(lead: Lead, cmd: ParsedLeadCommand, actor: Actor): Partial<Lead> | { issues: FieldIssue[] } {
+  switch (cmd.kind) {
+    case 'accept': {
+      const employees = [...lead.employees, ...cmd.employees.map((e) => ({ ...e, id: randomUUID() }))];
+      return { stage: 'Accepted', deal: cmd.deal, employees };
+    }
+    case 'decline':
+      return { stage: 'Archived', outcome: 'Declined', closeReason: { code: cmd.reason, notes: cmd.notes } };
+    case 'edit':
+      return { deal: cmd.deal };
+    case 'addEmployee': {
+      const duplicate = lead.employees.some(
+        (e) => e.name.toLowerCase() === cmd.employee.name.toLowerCase() && (e.email ?? '') === (cmd.employee.email ?? ''),
+      );
+      if (duplicate) return { issues: [{ path: 'employee.name', message: `${cmd.employee.name} is already on this deal` }] };
+      if (lead.employees.length >= MAX_EMPLOYEES) {
+        return { issues: [{ path: 'employee', message: `A deal can have at most ${MAX_EMPLOYEES} employees` }] };
+      }
+      return { employees: [...lead.employees, { ...cmd.employee, id: randomUUID() }] };
+    }
+    case 'removeEmployee': {
+      const employees = lead.employees.filter((e) => e.id !== cmd.employeeId);
+      if (employees.length === lead.employees.length) {
+        return { issues: [{ path: 'employeeId', message: 'That employee is not on this deal' }] };
+      }
+      return { employees };
+    }
+    case 'markWon':
+      return { stage: 'Archived', outcome: 'Won', closeReason: undefined, deal: withNotes(lead, cmd.notes) };
+    case 'markLost':
+      return {
+        stage: 'Archived',
+        outcome: 'Lost',
+        closeReason: cmd.reason || cmd.notes ? { code: cmd.reason ?? 'others', notes: cmd.notes } : undefined,
+      };
+    case 'expire':
+      return { stage: 'Archived', outcome: 'Expired' };
+    case 'favorite': {
+      if (actor.kind !== 'user') return { issues: [{ path: 'actor', message: 'Only a person can favorite a lead' }] };
+      if (lead.favorites.some((f) => f.id === actor.id)) return { favorites: lead.favorites };
+      if (lead.favorites.length >= MAX_FAVORITES) return { issues: [{ path: 'favorites', message: 'Too many favorites' }] };
+      return { favorites: [...lead.favorites, { id: actor.id, name: actor.name, teamsUserId: cmd.teamsUserId ?? actor.teamsUserId }] };
+    }
+    case 'unfavorite':
+      return { favorites: lead.favorites.filter((f) => actor.kind !== 'user' || f.id !== actor.id) };
+  }
+}
+
+function withNotes(lead: Lead, notes: string | undefined): Lead['deal'] {
+  if (!notes || !lead.deal) return lead.deal;
+  return { ...lead.deal, notes: lead.deal.notes ? `${lead.deal.notes}\n${notes}` : notes };
+}
+
+function statusReason(lead: Lead): string | undefined {
+  if (!lead.closeReason) return undefined;
+  const text = CLOSE_REASON_TEXT[lead.closeReason.code];
+  return lead.closeReason.notes ? `${text}: ${lead.closeReason.notes}` : text;
+}
+
+/** The top-level fields a change touches, before and after: the audit trail's "before → after". */
+function diff(lead: Lead, change: Partial<Lead>): Pick<LeadEvent, 'before' | 'after'> {
+  const before: Record<string, unknown> = {};
+  const after: Record<string, unknown> = {};
+  for (const key of Object.keys(change) as (keyof Lead)[]) {
+    if (JSON.stringify(lead[key]) === JSON.stringify(change[key])) continue;
+    before[key] = lead[key] ?? null;
+    after[key] = change[key] ?? null;
+  }
+  return { before, after };
+}
+
+function fail(error: TransitionError): TransitionResult {
+  return { ok: false, error };
+}

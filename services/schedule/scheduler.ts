@@ -1,0 +1,158 @@
+/**
+ * Makes time work: reminders before expiry, expiry itself, and the flame alert's turn after its
+ * window. Each pass reads only due rows (hour buckets from a saved cursor), under a lease so one
+ * instance runs it at a time; the ETag check on each lead is the final guard against double work.
+ */
+import { actOnLead } from '../useCases/actOnLead';
+import { AppError } from '../errors';
+import type { DeliveryStore } from '../delivery/deliveryStore';
+import type { DueIndex, DueItem } from '../storage/leadIndex';
+import type { Lease } from '../storage/lease';
+import { SYSTEM_ACTOR } from '../leads/leadLifecycle';
+import type { LeadStore, StoredLead } from '../storage/leadStore';
+import { flamePhase, nextCardRefresh, reminderDue } from '../leads/leadTime';
+import type { Logger } from '../logger';
+import type { Outbox } from '../delivery/outbox';
+import { bucketStart, hourBucket } from '../storage/leadIndex';
+
+export interface SchedulerDeps {
+  leads: LeadStore;
+  due: DueIndex;
+  deliveries: DeliveryStore;
+  outbox: Outbox;
+  lease: Lease;
+  now: () => Date;
+  log: Logger;
+  reminderHours: number[];
+  flameWindowHours: number;
+  /** Called after leads changed, so their projections run now rather than at the next sweep. */
+  onLeadChanged: (leadId: string) => void;
+  /** How long a pass may hold the scheduler lease (a crashed pass blocks others this long). */
+  leaseMs: number;
+}
+
+const HOUR_MS = 3_600_000;
+const PASS_LIMIT = 500;
+const LOOK_BACK_MS = 10 * 60_000;
+
+/** A lead kept changing under the scheduler: its due row stays for the next pass. */
+class LeadBusyError extends AppError {
+  constructor(leadId: string) {
+    super('conflict', `lead ${leadId} changed during every attempt`);
+  }
+}
+
+export interface PassResult {
+  ran: boolean;
+  reminders: number;
+  expired: number;
+  flameTurns: number;
+}
+
+export class Scheduler {
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  async runOnce(): Promise<PassResult> {
+    const { lease, due, log } = this.deps;
+    const now = this.deps.now();
+    const held = await lease.acquire(now, this.deps.leaseMs);
+    const result: PassResult = { ran: false, reminders: 0, expired: 0, flameTurns: 0 };
+    if (!held) return result;
+    result.ran = true;
+    // A first pass looks back a day; after that, from where the last pass stopped.
+    const from = held.state.cursorMs ?? now.getTime() - 24 * HOUR_MS;
+    const items = await due.due(from, now, PASS_LIMIT);
+    // Rows filed late in an hour (or by an instance whose clock lags) sit in the bucket before
+    // this one: the next pass starts a little back. Done rows are deleted, so this costs little.
+    let cursorMs = Math.floor((now.getTime() - LOOK_BACK_MS) / HOUR_MS) * HOUR_MS;
+    // A full pass may have left rows behind in its last bucket: start there next time.
+    const last = items[items.length - 1];
+    if (items.length >= PASS_LIMIT && last) cursorMs = Math.min(cursorMs, bucketStart(last.partitionKey));
+    for (const item of items) {
+      try {
+        await this.handle(item, now, result);
+        await due.remove(item);
+      } catch (error) {
+        // Filed again a little later, so one stubborn row never holds the cursor back.
+        try {
+          if (await due.retry(item, now)) log.warn({ err: error, item: item.rowKey }, 'due item failed; retried later');
+          else log.error({ err: error, item: item.rowKey }, 'due item failed too often: dropped');
+        } catch {
+          // Storage is down: come back to this bucket next pass.
+          cursorMs = Math.min(cursorMs, bucketStart(item.partitionKey));
+          log.warn({ err: error, item: item.rowKey }, 'due item failed; storage unavailable, retried next pass');
+        }
+      }
+    }
+    await lease.release(held.etag, { cursorMs });
+    if (result.reminders + result.expired + result.flameTurns > 0) log.info({ ...result, bucket: hourBucket(now.getTime()) }, 'scheduler pass');
+    return result;
+  }
+
+  private async handle(item: DueItem, now: Date, result: PassResult): Promise<void> {
+    const { leads } = this.deps;
+    const stored = await leads.get(item.leadId);
+    if (!stored || stored.lead.stage === 'Archived') return;
+    const lead = stored.lead;
+
+    if (item.kind === 'expire') {
+      if (Date.parse(lead.expiresAt) > now.getTime() || lead.stage !== 'Received') return;
+      const acted = await actOnLead(lead.id, { kind: 'expire' }, { kind: 'system' }, { leads, now: () => now }, stored);
+      if (acted.status === 'changed') {
+        result.expired++;
+        this.deps.onLeadChanged(lead.id);
+        return;
+      }
+      // Lost every race (or someone answered it meanwhile): keep the row unless it is settled.
+      if (acted.status === 'conflict' && acted.lead.stage === 'Received') throw new LeadBusyError(lead.id);
+      return;
+    }
+
+    if (item.kind === 'reminder') {
+      if (await this.remind(stored, now)) result.reminders++;
+      return;
+    }
+
+    if (item.kind === 'refresh') {
+      // "Time left" moves on: bring every posted card up to date, and come back later.
+      await this.syncCards(lead.id, now);
+      const next = nextCardRefresh(lead, now);
+      if (next) await this.deps.due.schedule([{ kind: 'refresh', leadId: lead.id, dueAt: next }], now);
+      return;
+    }
+
+    // The flame turns from 🔥 to ⏳: no change to the lead, but every copy of its card changes.
+    if (flamePhase(lead, now, this.deps.flameWindowHours) !== 'waiting') return;
+    await this.syncCards(lead.id, now);
+    result.flameTurns++;
+  }
+
+  private async syncCards(leadId: string, now: Date): Promise<void> {
+    const deliveries = await this.deps.deliveries.forLead(leadId);
+    await this.deps.outbox.enqueueSyncs(deliveries.map((d) => ({ leadId, conversationKey: d.conversationKey })), now);
+  }
+
+  /** Records the reminder on the lead (ETag-conditional, retried on a race); true if this pass sent it. */
+  private async remind(first: StoredLead, now: Date): Promise<boolean> {
+    const { leads } = this.deps;
+    const leadId = first.lead.id;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      // The lead as the pass read it first; after a lost race, as it is now.
+      const stored = attempt === 0 ? first : await leads.get(leadId);
+      if (!stored) return false;
+      const lead = stored.lead;
+      const hours = reminderDue(lead, this.deps.reminderHours, now);
+      if (hours === undefined) return false;
+      // Mark every offset down to this one as done: one reminder, not a burst.
+      const remindersSent = [...new Set([...lead.remindersSent, ...this.deps.reminderHours.filter((h) => h >= hours)])];
+      const next = { ...lead, remindersSent, version: lead.version + 1 };
+      const event = { seq: next.version, type: 'remind' as const, actor: SYSTEM_ACTOR, at: now.toISOString(), before: {}, after: { reminderHours: hours } };
+      const written = await leads.update(next, stored, [event], { reminderHours: hours });
+      if (written.ok) {
+        this.deps.onLeadChanged(leadId);
+        return true;
+      }
+    }
+    throw new LeadBusyError(leadId);
+  }
+}

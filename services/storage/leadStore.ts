@@ -1,0 +1,205 @@
+/**
+ * Leads in Azure Tables. A lead's partition holds the lead, its audit events and its "pending"
+ * row (the transactional outbox: what the projector still has to do). Every change is one
+ * entity-group transaction, conditional on the ETag the caller read.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import { leadSchema, type Lead } from '../leads/lead';
+import { SHARED_VIEWS, sharedViewOf, type SharedView } from '../leads/leadViews';
+import type { LeadEvent } from '../leads/leadLifecycle';
+import { chunkJson, deleteAllIfExist, getOrUndefined, guard, isConflict, isNotFound, isPreconditionFailed, unchunkJson } from './tables';
+
+// Row keys carry the lead id although the partition already does. Azure needs only the pair to
+// be unique, but Azurite (the embedded storage) looks a row up by its RowKey first: a RowKey
+// shared by every partition ('lead') made each read and write walk past every stored lead.
+/** The RowKey of the row that holds the lead (in partition `id`). */
+export const leadRowKey = (id: string) => `lead|${id}`;
+const pendingRowKey = (id: string) => `pending|${id}`;
+const eventPrefix = (id: string) => `event|${id}|`;
+const eventRowKey = (id: string, seq: number) => `${eventPrefix(id)}${String(seq).padStart(8, '0')}`;
+const hintRowKey = (id: string, key: string) => `${id}|${key}`;
+const UNFAVORITE = 'unfav_';
+const LEFT_VIEW = 'left_';
+const HINT = 'hint_';
+const HINTS = 'lead';
+
+/** Effects the projector owes a lead: names are property names, merged across changes. */
+export interface PendingEffects {
+  fanOut?: boolean; // post the new lead's card to every subscribed conversation
+  expiredNotice?: boolean; // post "Expired — not answered…" where the card is
+  reminderHours?: number; // send the reminder for this offset
+  unfavoritedBy?: string[]; // take the lead off these users' Favorites lists
+  leftViews?: SharedView[]; // take the lead off these shared lists (it moved, e.g. to Archived)
+}
+
+export interface StoredLead {
+  lead: Lead;
+  etag: string;
+  /** Read for a change (`getForChange`): the key of the projection hint already written for it. */
+  hint?: string;
+}
+
+/** A projection hint: one per change attempt, so clearing the hints of changes projected never clears one still on its way. */
+export interface Hint {
+  leadId: string;
+  rowKey: string;
+  /** When it was written, by storage's clock (ms). */
+  writtenAt: number;
+}
+
+export type UpdateResult = { ok: true; stored: StoredLead } | { ok: false; current: StoredLead };
+
+/** The row that holds a lead (exported for the bench's bulk seeding, which writes the same rows). */
+export const leadEntity = (lead: Lead) => ({ partitionKey: lead.id, rowKey: leadRowKey(lead.id), stage: lead.stage, version: lead.version, ...chunkJson(lead) });
+
+/** One audit event of a lead, beside the lead in its partition. */
+export const eventEntity = (id: string, event: LeadEvent) => ({ partitionKey: id, rowKey: eventRowKey(id, event.seq), type: event.type, ...chunkJson(event) });
+
+export class LeadStore {
+  constructor(
+    private readonly table: TableClient,
+    private readonly hints: TableClient,
+  ) {}
+
+  async get(id: string): Promise<StoredLead | undefined> {
+    const entity = await getOrUndefined<Record<string, unknown>>(this.table, id, leadRowKey(id));
+    return entity && { lead: leadSchema.parse(unchunkJson(entity)), etag: entity.etag };
+  }
+
+  /** Stores a new lead with its first event; false when the id is already stored. */
+  async create(lead: Lead, event: LeadEvent, effects: PendingEffects): Promise<boolean> {
+    const hint = await this.hint(lead.id);
+    try {
+      await guard(() =>
+        this.table.submitTransaction([
+          ['create', leadEntity(lead)],
+          ['create', eventEntity(lead.id, event)],
+          ['upsert', this.pendingEntity(lead.id, effects, hint), 'Merge'],
+        ]),
+      );
+      return true;
+    } catch (error) {
+      if (isConflict(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Replaces the lead read as `previous` if it is unchanged since (its ETag); otherwise returns the current lead. */
+  async update(lead: Lead, previous: StoredLead, events: LeadEvent[], effects: PendingEffects = {}): Promise<UpdateResult> {
+    const hint = previous.hint ?? (await this.hint(lead.id));
+    const { etag } = previous;
+    const from = sharedViewOf(previous.lead);
+    if (from !== sharedViewOf(lead)) effects = { ...effects, leftViews: [from] };
+    const actions: TransactionAction[] = [
+      ['update', leadEntity(lead), 'Replace', { etag }],
+      ...events.map((e): TransactionAction => ['create', eventEntity(lead.id, e)]),
+      ['upsert', this.pendingEntity(lead.id, effects, hint), 'Merge'],
+    ];
+    let newEtag: string | undefined;
+    try {
+      const response = await guard(() => this.table.submitTransaction(actions));
+      // The lead is the first action; sub-responses of updates carry no row key to look it up by.
+      newEtag = response.subResponses[0]?.etag ?? response.getResponseForEntity(leadRowKey(lead.id))?.etag;
+    } catch (error) {
+      // 412: someone else changed it; 409: their event row with the same seq won the race.
+      if (!isPreconditionFailed(error) && !isConflict(error)) throw error;
+      const current = await this.get(lead.id);
+      if (!current) throw error;
+      return { ok: false, current };
+    }
+    // The transaction answers with the new ETag; read back only if a service left it out.
+    if (newEtag) return { ok: true, stored: { lead, etag: newEtag } };
+    const stored = await this.get(lead.id);
+    return { ok: true, stored: stored ?? { lead, etag: '' } };
+  }
+
+  async history(id: string): Promise<LeadEvent[]> {
+    const events: LeadEvent[] = [];
+    await guard(async () => {
+      const rows = this.table.listEntities<{ data0: string }>({
+        queryOptions: { filter: odata`PartitionKey eq ${id} and RowKey gt ${eventPrefix(id)} and RowKey lt ${`${eventPrefix(id)}~`}` },
+      });
+      for await (const row of rows) events.push(unchunkJson(row) as LeadEvent);
+    });
+    return events;
+  }
+
+  /** What a lead's changes owe, and the keys of their hints (cleared with the row). */
+  async pending(id: string): Promise<{ effects: PendingEffects; etag: string; hintRowKeys: string[] } | undefined> {
+    const row = await getOrUndefined<Record<string, unknown> & Omit<PendingEffects, 'unfavoritedBy'>>(this.table, id, pendingRowKey(id));
+    if (!row) return undefined;
+    const unfavoritedBy = Object.entries(row).flatMap(([name, value]) => (name.startsWith(UNFAVORITE) && typeof value === 'string' ? [value] : []));
+    const leftViews = SHARED_VIEWS.filter((view) => row[`${LEFT_VIEW}${view}`] === true);
+    return {
+      effects: { fanOut: row.fanOut, expiredNotice: row.expiredNotice, reminderHours: row.reminderHours, unfavoritedBy, leftViews },
+      etag: row.etag,
+      hintRowKeys: Object.keys(row).flatMap((name) => (name.startsWith(HINT) ? [hintRowKey(id, name.slice(HINT.length))] : [])),
+    };
+  }
+
+  /**
+   * Clears the pending row read with `etag`: 'cleared'; 'changed' when a change was added since
+   * (it stays, to be projected again); 'gone' when another projector cleared it first.
+   */
+  async clearPending(id: string, etag: string): Promise<'cleared' | 'changed' | 'gone'> {
+    try {
+      await guard(() => this.table.deleteEntity(id, pendingRowKey(id), { etag }));
+      return 'cleared';
+    } catch (error) {
+      if (isNotFound(error)) return 'gone';
+      if (isPreconditionFailed(error)) return 'changed';
+      throw error;
+    }
+  }
+
+  /** Every projection hint: a small partition the projector sweeps. */
+  async hinted(): Promise<Hint[]> {
+    const found: Hint[] = [];
+    await guard(async () => {
+      const rows = this.hints.listEntities<{ leadId?: string }>({ queryOptions: { filter: odata`PartitionKey eq ${HINTS}`, select: ['RowKey', 'leadId', 'Timestamp'] } });
+      for await (const row of rows) {
+        const rowKey = row.rowKey ?? '';
+        found.push({ leadId: row.leadId ?? rowKey, rowKey, writtenAt: Date.parse(String(row.timestamp ?? '')) || 0 });
+      }
+    });
+    return found;
+  }
+
+  async clearHints(rowKeys: string[]): Promise<void> {
+    await deleteAllIfExist(this.hints, rowKeys.map((rowKey) => ({ partitionKey: HINTS, rowKey })));
+  }
+
+  /** Drops the hint written for a change that was not made from this read (no pending row names it). */
+  async dropHint(id: string, read: StoredLead): Promise<void> {
+    if (read.hint) await this.clearHints([hintRowKey(id, read.hint)]);
+  }
+
+  /**
+   * Reads a lead that is about to change, writing its projection hint alongside (one round trip
+   * instead of two): the hint must exist before the change commits, so a crash right after the
+   * commit still leaves the change findable by the projector's sweep.
+   */
+  async getForChange(id: string): Promise<StoredLead | undefined> {
+    const [stored, hint] = await Promise.all([this.get(id), this.hint(id)]);
+    if (!stored) await this.clearHints([hintRowKey(id, hint)]);
+    return stored && { ...stored, hint };
+  }
+
+  /** Written before the transaction, so a crash right after it still leaves a trace to sweep; returns its key. */
+  private async hint(id: string): Promise<string> {
+    const key = randomBytes(6).toString('hex');
+    await guard(() => this.hints.createEntity({ partitionKey: HINTS, rowKey: hintRowKey(id, key), leadId: id }));
+    return key;
+  }
+
+  /** Merged into what is already pending: one property per effect (per user for unfavorites), none overwrites another. */
+  private pendingEntity(id: string, effects: PendingEffects, hint: string) {
+    const { unfavoritedBy = [], leftViews = [], ...rest } = effects;
+    const props: Record<string, unknown> = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+    props[`${HINT}${hint}`] = true;
+    for (const user of unfavoritedBy) props[`${UNFAVORITE}${createHash('sha1').update(user).digest('hex')}`] = user;
+    for (const view of leftViews) props[`${LEFT_VIEW}${view}`] = true;
+    return { partitionKey: id, rowKey: pendingRowKey(id), ...props };
+  }
+}

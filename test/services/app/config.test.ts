@@ -1,0 +1,69 @@
+import { Writable } from 'node:stream';
+import { loadConfig, summarizeConfig } from '../../../services/app/config';
+import { ConfigError } from '../../../services/errors';
+import { createLogger } from '../../../services/logger';
+
+const APP_ID = '11111111-2222-4333-8444-555555555555';
+const TENANT = '99999999-2222-4333-8444-555555555555';
+
+function errorOf(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  return 'no error';
+}
+
+describe('settings', () => {
+  it('has working defaults for development', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ PORT: 3978, DATA_DIR: '.data', LEAD_RESPONSE_DAYS: 14, production: false, REMINDER_HOURS_BEFORE_EXPIRY: [72, 24], FLAME_WINDOW_HOURS: 72 });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ LEAD_RESPONSE_DAYS: '0' }, 'LEAD_RESPONSE_DAYS'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ LEAD_ADMIN_IDS: 'dana@contoso.com' }, 'LEAD_ADMIN_IDS'],
+    [{ MicrosoftAppId: 'my-bot' }, 'MicrosoftAppId'],
+    [{ REMINDER_HOURS_BEFORE_EXPIRY: '72,soon' }, 'REMINDER_HOURS_BEFORE_EXPIRY'],
+    [{ TABLE_PREFIX: 'bad-prefix' }, 'TABLE_PREFIX'],
+    [{ LEADS_API_KEY: 'short' }, 'LEADS_API_KEY'],
+  ])('stops start-up on %o, naming the variable', (env, name) => {
+    expect(errorOf(env)).toContain(`${name}:`);
+  });
+
+  it('refuses production without the API key and the app password', () => {
+    const message = errorOf({ MicrosoftAppId: APP_ID });
+    expect(message).toContain('LEADS_API_KEY: is required in production');
+    expect(message).toContain('MicrosoftAppPassword: is required');
+  });
+
+  it('needs a tenant id for a single-tenant bot', () => {
+    expect(errorOf({ MicrosoftAppId: APP_ID, MicrosoftAppType: 'SingleTenant', MicrosoftAppPassword: 'pw', LEADS_API_KEY: 'k'.repeat(20) })).toContain('MicrosoftAppTenantId');
+  });
+
+  it('keeps a production bot to its own tenant unless others are listed', () => {
+    const single = loadConfig({ MicrosoftAppId: APP_ID, MicrosoftAppType: 'SingleTenant', MicrosoftAppTenantId: TENANT, MicrosoftAppPassword: 'pw', LEADS_API_KEY: 'k'.repeat(20) });
+    expect(single.ALLOWED_TENANT_IDS).toEqual([TENANT]);
+    expect(errorOf({ MicrosoftAppId: APP_ID, MicrosoftAppPassword: 'pw', LEADS_API_KEY: 'k'.repeat(20) })).toContain('ALLOWED_TENANT_IDS: is required in production');
+    expect(loadConfig({}).ALLOWED_TENANT_IDS).toEqual([]);
+  });
+
+  it('starts production with everything it needs', () => {
+    const config = loadConfig({ MicrosoftAppId: APP_ID, MicrosoftAppType: 'SingleTenant', MicrosoftAppTenantId: TENANT, MicrosoftAppPassword: 'pw', LEADS_API_KEY: 'k'.repeat(20) });
+    expect(config.production).toBe(true);
+  });
+
+  it('never puts a secret in the start-up summary or the log', () => {
+    const secrets = { MicrosoftAppPassword: 'super-secret-password', LEADS_API_KEY: 'api-key-that-is-secret', AZURE_TABLES_CONNECTION_STRING: 'AccountKey=topsecretkey' };
+    const config = loadConfig({ MicrosoftAppId: APP_ID, ALLOWED_TENANT_IDS: TENANT, ...secrets });
+    let written = '';
+    const sink = new Writable({ write: (chunk, _enc, done) => ((written += String(chunk)), done()) });
+    createLogger('info', { destination: sink }).info({ config, summary: summarizeConfig(config) }, 'starting');
+    for (const secret of Object.values(secrets)) expect(written).not.toContain(secret);
+    expect(written).toContain('"leadsApiKey":"set"');
+  });
+});

@@ -1,0 +1,46 @@
+/**
+ * The product in-process over a real (in-memory) Azurite: one or more instances sharing one
+ * storage, a recording Teams gateway and a clock the test controls, with two subscribed
+ * conversations (a team channel and a group chat).
+ */
+import type { LeadsApp } from '../../services/app/leadsApp';
+import { RecordingSenderNotifier } from '../../services/delivery/senderNotifier';
+import type { Tables } from '../../services/storage/tables';
+import { FakeClock, makeApp } from './app';
+import { RecordingGateway } from './recordingGateway';
+import { startTestStorage, type TestStorage } from './storage';
+
+export const HOUR = 3_600_000;
+/** The world's clock starts here. */
+export const T0 = new Date('2026-11-02T09:00:00Z');
+
+type WorldOptions = { instances?: number; env?: Record<string, string>; connected?: boolean };
+
+/** For a test file: starts its storage before its tests, closes it after, and returns the world factory. */
+export function worldsOnOneStorage(): (options?: WorldOptions) => ReturnType<typeof productWorld> {
+  let storage: TestStorage;
+  beforeAll(async () => {
+    storage = await startTestStorage();
+  });
+  afterAll(() => storage.close());
+  return (options) => productWorld(storage, options);
+}
+
+export async function productWorld(storage: TestStorage, options: WorldOptions = {}) {
+  const tables: Tables = await storage.freshTables();
+  const clock = new FakeClock(T0.getTime());
+  const gateway = new RecordingGateway(clock.now);
+  const senderNotifier = new RecordingSenderNotifier();
+  const apps: LeadsApp[] = Array.from({ length: options.instances ?? 1 }, (_, i) =>
+    makeApp(tables, { clock, gateway: options.connected === false ? undefined : gateway, env: options.env, instanceId: `instance-${i}`, senderNotifier }),
+  );
+  const [app] = apps as [LeadsApp];
+  await app.conversations.save({ conversationId: '19:sales@thread.tacv2', scope: 'channel', subscribed: true, installed: true, reference: {} });
+  await app.conversations.save({ conversationId: '19:chat@thread.v2', scope: 'groupChat', subscribed: true, installed: true, reference: {} });
+  const settle = () => Promise.all(apps.map((a) => a.settle()));
+  const tick = async () => {
+    for (const a of apps) a.tick();
+    await settle();
+  };
+  return { tables, clock, gateway, apps, app, settle, tick, senderNotifier };
+}
