@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
  * The architecture, as import rules (README "How it works" draws it). Each folder of services/
  * may import only the folders below it, and the shared root modules (errors, logger):
  *
- *   leads ← storage ← useCases ← delivery ← schedule ← app
+ *   leads ← storage ← useCases ← delivery ← partnerCenter ← schedule ← app
  *
  * Nothing in services/ imports bot/, cards/, botbuilder or restify; cards/ knows only the lead
  * domain; bot/ is the only place botbuilder is imported.
@@ -15,10 +15,11 @@ const SERVICE_LAYERS = {
   storage: ['leads'],
   useCases: ['leads', 'storage'],
   delivery: ['leads', 'storage'],
-  schedule: ['leads', 'storage', 'useCases', 'delivery'],
-  app: ['leads', 'storage', 'useCases', 'delivery', 'schedule'],
+  partnerCenter: ['leads', 'storage', 'useCases', 'delivery'],
+  schedule: ['leads', 'storage', 'useCases', 'delivery', 'partnerCenter'],
+  app: ['leads', 'storage', 'useCases', 'delivery', 'partnerCenter', 'schedule'],
 };
-const SHARED = ['errors', 'logger'];
+const SHARED = ['errors', 'logger', 'retryAfter'];
 
 const BOT_FRAMEWORK = { group: ['botbuilder', 'botbuilder-*', 'botframework-*'], message: 'Only bot/ talks to botbuilder (it is archived upstream: a move to the Agents SDK must touch one folder).' };
 const HTTP_SERVER = { group: ['restify', 'restify-*'], message: 'Only bot/ serves HTTP.' };
@@ -45,8 +46,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  // The shared root of services/ (errors, logger) imports none of its folders.
-  restrict(['services/*.ts'], BOT_FRAMEWORK, HTTP_SERVER, EDGES, { regex: '^\\./[^/]+/', message: 'services/errors and services/logger are shared by every folder: they import none.' }),
+  // The shared root of services/ imports none of its folders.
+  restrict(['services/*.ts'], BOT_FRAMEWORK, HTTP_SERVER, EDGES, { regex: '^\\./[^/]+/', message: 'The shared root of services/ (errors, logger, retryAfter) is imported by every folder and imports none of them.' }),
   ...layerRules,
   restrict(
     ['cards/**/*.ts'],

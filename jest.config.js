@@ -13,4 +13,8 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!strip-bom/)'],
   testTimeout: 30000,
   maxWorkers: 2,
+  // A test PKI for the run; its root is trusted through NODE_EXTRA_CA_CERTS, which Node reads only
+  // at start: so tests always run in workers started after this setup, never in jest's own process.
+  globalSetup: '<rootDir>/test/support/globalSetup.ts',
+  workerIdleMemoryLimit: '1GB',
 };

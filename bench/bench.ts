@@ -21,6 +21,7 @@ import { checkSeedLayout } from './seedLeads';
 import { benchStartup } from './startupBench';
 import { progress, timed } from './stats';
 import { traceRoundTrips } from './traceBench';
+import { benchWriteBack } from './writeBackBench';
 
 /** Referrals per POST in the second ingest run: a page, as a Partner Center poller would post it. */
 const INGEST_BATCH = 25;
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     const ingest = await benchIngest(storage, { nodeArgs: profiled('ingest') });
     const ingestBatched = await benchIngest(storage, { perPost: INGEST_BATCH });
     const delivery = await benchDelivery(storage);
+    const writeBack = await benchWriteBack(storage);
 
     // T0: the stored leads' due times are laid out around it (see schedulerBench.ts).
     const t0 = Date.now();
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
     const stored1k = await schedulerPass(storage, small.prefix, 1_000, t0);
 
     const trace = await traceRoundTrips(storage, azurite.port);
-    const figures: Figures = { accept, ingest, ingestBatched, delivery, stored, scheduler: { stored10k, stored1k }, startup, trace };
+    const figures: Figures = { accept, ingest, ingestBatched, delivery, writeBack, stored, scheduler: { stored10k, stored1k }, startup, trace };
     if (profileDir) {
       const profileOf = (phase: string) => {
         const file = readdirSync(path.join(profileDir, phase)).find((f) => f.endsWith('.cpuprofile'));

@@ -8,6 +8,7 @@ import type { DeliveryFigures, IngestFigures } from './flowBench';
 import type { PassFigures, StoredFigures } from './schedulerBench';
 import type { StartupFigures } from './startupBench';
 import type { TraceFigures } from './traceBench';
+import type { WriteBackFigures } from './writeBackBench';
 import type { ProfileSummary } from './cpuProfile';
 import { DUE } from './schedulerBench';
 
@@ -16,6 +17,7 @@ export interface Figures {
   ingest: IngestFigures;
   ingestBatched: IngestFigures;
   delivery: DeliveryFigures;
+  writeBack: WriteBackFigures;
   stored: StoredFigures;
   scheduler: { stored10k: PassFigures; stored1k: PassFigures };
   startup: StartupFigures;
@@ -89,6 +91,10 @@ export function table(f: Figures): string {
       `${d.spread.perSecond} cards/s first→last (limit 50/s); ${d.spread.endToEndPerSecond}/s from ingest; busiest second ${d.spread.maxInOneSecond}, busiest conversation-second ${d.spread.maxInOneSecondPerConversation} (limit 7)`,
     ],
     [`Delivery, 1 conversation × ${d.oneConversation.cards} cards`, `${d.oneConversation.perSecond} cards/s; busiest 1 s ${d.oneConversation.maxInOneSecond} (limit 7), busiest 2 s ${d.oneConversation.maxInTwoSeconds} (limit 8)`],
+    [
+      `Write-back, burst of ${f.writeBack.accepts} Accepts`,
+      `click → Partner Center updated ${lat(f.writeBack.delay)}; all written in ${f.writeBack.allWrittenMs} ms; ${f.writeBack.patches} PATCHes (Partner Center answering in ${f.writeBack.partnerCenterLatencyMs} ms; failed clicks ${f.writeBack.failedClicks})`,
+    ],
     ...passRows('Scheduler pass, 10,000 stored, 50 due', f.scheduler.stored10k),
     ...passRows('Scheduler pass, 1,000 stored, 50 due', f.scheduler.stored1k),
     ['Server RSS, 10,000 leads stored', `${f.stored.rssMiB} MiB (peak ${f.stored.peakRssMiB} MiB; external Azurite) after ${f.stored.served}`],

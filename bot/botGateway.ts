@@ -5,6 +5,7 @@
 import type { CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
 import type { Conversation } from '../services/storage/conversationStore';
 import { SendFailure, type OutboundMessage, type TeamsGateway } from '../services/delivery/teamsGateway';
+import { retryAfterMs } from '../services/retryAfter';
 import { outboundActivity, type RenderSettings } from './outboundActivity';
 
 export class BotGateway implements TeamsGateway {
@@ -55,14 +56,5 @@ function toSendFailure(error: unknown): SendFailure {
   const e = error as { statusCode?: number; response?: { status?: number; headers?: { get?(name: string): string | undefined } }; message?: string; code?: string };
   const status = e.statusCode ?? e.response?.status;
   const retryAfter = e.response?.headers?.get?.('retry-after');
-  return new SendFailure(status, `${status ?? e.code ?? 'network'}: ${e.message ?? String(error)}`.slice(0, 300), retryAfterMs(retryAfter));
-}
-
-/** Retry-After is seconds or an HTTP date. */
-export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  return new SendFailure(status, `${status ?? e.code ?? 'network'}: ${e.message ?? String(error)}`.slice(0, 300), retryAfterMs(retryAfter ?? undefined));
 }

@@ -2,14 +2,14 @@
  * Universal Actions: one handler per card verb. Each parses the untrusted payload, calls one use
  * case and answers with the card the clicker should now see. The answer is always HTTP 200.
  */
-import { FORM_INPUT_BY_ISSUE_PATH, formatDateTime, renderLeadCard, renderLeadList, t, type CardAttachment, type Locale } from '../cards/index';
+import { FORM_INPUT_BY_ISSUE_PATH, formatDateTime, renderLeadCard, renderLeadList, t, type CardAttachment, type Locale } from '../cards';
 import type { ActResult } from '../services/useCases/actOnLead';
 import type { Lead } from '../services/leads/lead';
 import { ALLOWED, type Actor } from '../services/leads/leadLifecycle';
 import type { LeadsApp } from '../services/app/leadsApp';
 import { listLeads } from '../services/useCases/readLeads';
 import { formInputsSchema, invokeValueSchema, leadActionDataSchema, listActionDataSchema } from './activityParsers';
-import type { FormMode } from '../cards/index';
+import type { FormMode } from '../cards';
 import { commandFromForm, FORM_VERBS, formValues, SUBMIT_VERBS } from './formCommands';
 
 export interface InvokeResponseBody {
@@ -30,6 +30,9 @@ export interface CardActionDeps {
   flameWindowHours: number;
   adminsConfigured: boolean;
 }
+
+/** The Partner Center sync is on: lead cards say whether their last change has reached it. */
+const syncOn = (deps: Pick<CardActionDeps, 'app'>) => deps.app.partnerCenter !== undefined;
 
 type Notice = { text: string; tone: 'info' | 'warning' | 'good' };
 
@@ -132,6 +135,7 @@ export function leadCard(lead: Lead, clicker: Clicker, deps: CardActionDeps, opt
     timeZone: clicker.timeZone,
     now: deps.app.now(),
     flameWindowHours: deps.flameWindowHours,
+    partnerCenterSync: syncOn(deps),
     viewer: { id: clicker.actor.id },
     refreshUserIds: refreshUserIds(lead),
     mode: options.mode ?? 'view',

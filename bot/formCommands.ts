@@ -1,5 +1,5 @@
 /** Maps card verbs and form inputs to lifecycle commands (the lifecycle validates the values). */
-import { FORM_MODES, FORMS, type FormMode } from '../cards/index';
+import { FORM_MODES, FORMS, type FormMode } from '../cards';
 import type { LeadCommand } from '../services/leads/leadCommands';
 import type { FormInputs } from './activityParsers';
 

@@ -1,6 +1,7 @@
 /** HTTP answers and bodies: one JSON error shape for every answer (`{ error: { code, message, issues? } }`), one way to read a JSON body. */
 import restify, { type Next, type Request, type RequestHandler, type Response } from 'restify';
-import type { FieldIssue } from '../services/errors';
+import { StorageUnavailableError, type FieldIssue } from '../services/errors';
+import type { Logger } from '../services/logger';
 
 export function sendError(res: Response, status: number, code: string, message: string, issues?: FieldIssue[], headers: Record<string, string> = {}): void {
   for (const [name, value] of Object.entries(headers)) res.header(name, value);
@@ -37,4 +38,20 @@ export function jsonBody(maxBytes: number, expected: string): RequestHandler[] {
     return next();
   };
   return [requireJson, restify.plugins.bodyReader({ maxBodySize: maxBytes }), parse];
+}
+
+/** A route handler whose failures are answered in the one error shape: 503 with Retry-After when storage is down, else 500. */
+export function guardedHandler(log: Logger) {
+  return (handler: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
+    try {
+      await handler(req, res);
+    } catch (error) {
+      if (error instanceof StorageUnavailableError) {
+        log.warn({ err: error }, 'storage unavailable: answered 503');
+        return sendError(res, 503, 'storage_unavailable', 'Storage is unavailable; try again shortly', undefined, { 'Retry-After': '5' });
+      }
+      log.error({ err: error }, 'request failed');
+      return sendError(res, 500, 'internal', 'Something went wrong');
+    }
+  };
 }

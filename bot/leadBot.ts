@@ -3,7 +3,7 @@
  * handler (card action, typed command, install/uninstall), send what it returns.
  */
 import { CardFactory, TeamsActivityHandler, type InvokeResponse, type TurnContext } from 'botbuilder';
-import { renderWelcomeCard, resolveLocale } from '../cards/index';
+import { renderWelcomeCard, resolveLocale } from '../cards';
 import { conversationKey } from '../services/storage/conversationStore';
 import { StorageUnavailableError } from '../services/errors';
 import type { LeadsApp } from '../services/app/leadsApp';

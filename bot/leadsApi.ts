@@ -1,13 +1,12 @@
 /** The HTTP API: POST /api/leads (ingest), GET /api/leads/:id, /healthz, /readyz. */
-import type { Next, Request, Response, Server } from 'restify';
-import { StorageUnavailableError } from '../services/errors';
+import type { Request, Response, Server } from 'restify';
 import { parseReferrals } from '../services/useCases/ingestReferrals';
 import type { LeadsApp } from '../services/app/leadsApp';
 import type { Logger } from '../services/logger';
 import { getLeadWithHistory } from '../services/useCases/readLeads';
 import { REFERRAL_ID_PATTERN } from '../services/leads/referral';
-import { createApiAuth } from './apiAuth';
-import { jsonBody, sendError } from './httpErrors';
+import { requireApiKey } from './apiAuth';
+import { guardedHandler, jsonBody, sendError } from './httpErrors';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
@@ -20,31 +19,9 @@ export interface LeadsApiOptions {
 
 export function mountLeadsApi(server: Server, options: LeadsApiOptions): void {
   const { app, log } = options;
-  const authorize = createApiAuth(options.apiKey);
 
-  /** Checks the key before anything else is looked at: a caller without it learns nothing. */
-  const requireKey = (req: Request, res: Response, next: Next) => {
-    const verdict = authorize(req);
-    if (verdict === 'ok') return next();
-    const message =
-      verdict === 'not_loopback' ? 'LEADS_API_KEY is not set: only callers on this machine may use the API' : 'Send Authorization: Bearer <LEADS_API_KEY>';
-    if (verdict !== 'not_loopback') res.header('WWW-Authenticate', 'Bearer');
-    sendError(res, 401, 'unauthorized', message);
-    return next(false);
-  };
-
-  const guarded = (handler: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
-    try {
-      await handler(req, res);
-    } catch (error) {
-      if (error instanceof StorageUnavailableError) {
-        log.warn({ err: error }, 'storage unavailable: answered 503');
-        return sendError(res, 503, 'storage_unavailable', 'Storage is unavailable; try again shortly', undefined, { 'Retry-After': '5' });
-      }
-      log.error({ err: error }, 'request failed');
-      return sendError(res, 500, 'internal', 'Something went wrong');
-    }
-  };
+  const requireKey = requireApiKey(options.apiKey);
+  const guarded = guardedHandler(log);
 
   server.post(
     '/api/leads',

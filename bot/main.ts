@@ -31,7 +31,18 @@ export async function start(config: Config, log: Logger, options: { inMemory?: b
     inMemory: options.inMemory,
     log,
   });
-  const app = new LeadsApp({ tables: storage.tables, settings: config, log, now: options.now });
+  let app: LeadsApp;
+  try {
+    app = new LeadsApp({ tables: storage.tables, settings: config, log, now: options.now });
+    if (app.partnerCenter && !(await app.partnerCenter.connected())) {
+      throw new ConfigError([
+        { path: 'PARTNER_CENTER_REFRESH_TOKEN', message: 'is not set, and no Partner Center sign-in is stored: run npm run partner-center:connect (a Referrals admin signs in), or set it' },
+      ]);
+    }
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
   let stopping: Promise<void> | undefined;
   const server = createServer({
     stopping: () => stopping !== undefined,

@@ -1,6 +1,16 @@
 /** Renders what services/ asks to send (an OutboundMessage) as a Teams activity. */
 import { CardFactory, type Activity } from 'botbuilder';
-import { renderDigestCard, renderFlameAlertCard, renderLeadCard, renderMessageCard, renderReminderCard, resolveLocale, t } from '../cards/index';
+import {
+  renderDigestCard,
+  renderFlameAlertCard,
+  renderLeadCard,
+  renderMessageCard,
+  renderOverruledCard,
+  renderReminderCard,
+  renderSyncHealthCard,
+  resolveLocale,
+  t,
+} from '../cards';
 import type { Conversation } from '../services/storage/conversationStore';
 import type { OutboundMessage } from '../services/delivery/teamsGateway';
 import { refreshUserIds } from './cardActions';
@@ -9,6 +19,8 @@ export interface RenderSettings {
   now: () => Date;
   flameWindowHours: number;
   responseDays: number;
+  /** The Partner Center sync is on: lead cards say whether their last change reached it. */
+  partnerCenterSync: boolean;
 }
 
 export function outboundActivity(message: OutboundMessage, conversation: Conversation, settings: RenderSettings): Partial<Activity> {
@@ -18,7 +30,13 @@ export function outboundActivity(message: OutboundMessage, conversation: Convers
     switch (message.kind) {
       case 'leadCard':
         // The shared card: everyone sees ♡; favoriters' clients refresh to their own ♥ view.
-        return renderLeadCard(message.lead, { locale, now, flameWindowHours: settings.flameWindowHours, refreshUserIds: refreshUserIds(message.lead) });
+        return renderLeadCard(message.lead, {
+          locale,
+          now,
+          flameWindowHours: settings.flameWindowHours,
+          refreshUserIds: refreshUserIds(message.lead),
+          partnerCenterSync: settings.partnerCenterSync,
+        });
       case 'reminder':
         return renderReminderCard(message.lead, { locale, now });
       case 'flameAlert':
@@ -34,6 +52,10 @@ export function outboundActivity(message: OutboundMessage, conversation: Convers
         return renderDigestCard({ count: message.leads.length, leads: message.leads, locale });
       case 'text':
         return renderMessageCard({ locale, text: message.text, tone: 'warning' });
+      case 'syncHealth':
+        return renderSyncHealthCard(message.health, locale);
+      case 'overruled':
+        return renderOverruledCard(message.lead, message.action, { locale });
     }
   })();
   return { type: 'message', attachments: [CardFactory.adaptiveCard(card.content)] };

@@ -1,8 +1,9 @@
-/** The restify server: the leads API, health checks and (when given) the Teams endpoint. */
+/** The restify server: the leads API, health checks, Partner Center's webhook and (when given) the Teams endpoint. */
 import restify, { type Server } from 'restify';
 import type { Logger } from '../services/logger';
 import { sendError } from './httpErrors';
 import { mountLeadsApi, type LeadsApiOptions } from './leadsApi';
+import { mountPartnerCenter } from './partnerCenterRoutes';
 
 export interface ServerOptions extends LeadsApiOptions {
   /** Mounts POST /api/messages. */
@@ -35,6 +36,7 @@ export function createServer(options: ServerOptions): Server {
     return next(false);
   });
   mountLeadsApi(server, options);
+  mountPartnerCenter(server, options);
   options.mountBot?.(server);
   return server;
 }

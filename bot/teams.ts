@@ -18,7 +18,12 @@ export function mountTeams(server: Server, options: { app: LeadsApp; config: Con
   const adapter = createAdapter(config, log);
   const bot = new LeadBot({ app, log, flameWindowHours: config.FLAME_WINDOW_HOURS, allowedTenantIds: config.ALLOWED_TENANT_IDS });
   app.useGateway(
-    new BotGateway(adapter, config.MicrosoftAppId ?? '', { now: app.now, flameWindowHours: config.FLAME_WINDOW_HOURS, responseDays: config.LEAD_RESPONSE_DAYS }),
+    new BotGateway(adapter, config.MicrosoftAppId ?? '', {
+      now: app.now,
+      flameWindowHours: config.FLAME_WINDOW_HOURS,
+      responseDays: config.LEAD_RESPONSE_DAYS,
+      partnerCenterSync: app.partnerCenter !== undefined,
+    }),
   );
   // Connection: close — the body of a refused request is not worth reading to keep the connection.
   const unauthorized = (res: Response) =>

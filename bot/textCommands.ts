@@ -1,7 +1,7 @@
-/** Typed commands: help, the four lists, lead <id>, subscribe/unsubscribe, roles, grant, revoke. */
+/** Typed commands: help, the four lists, lead <id>, subscribe/unsubscribe, roles, grant, revoke, sync. */
 import type { TurnContext } from 'botbuilder';
 import { CardFactory } from 'botbuilder';
-import { renderHelpCard, renderRolesCard, t, type CardAttachment } from '../cards/index';
+import { renderHelpCard, renderRolesCard, renderSyncStatusCard, t, type CardAttachment } from '../cards';
 import type { LeadsApp } from '../services/app/leadsApp';
 import { REFERRAL_ID_PATTERN } from '../services/leads/referral';
 import type { Role } from '../services/storage/roleStore';
@@ -58,6 +58,9 @@ export async function handleTextCommand(context: TurnContext, clicker: Clicker, 
     }
     case 'roles':
       await send(renderRolesCard({ locale, entries: await deps.app.roles.list() }));
+      return;
+    case 'sync':
+      await send(renderSyncStatusCard(await deps.app.syncStatus(), { locale, timeZone: clicker.timeZone }));
       return;
     case 'grant':
     case 'revoke':

@@ -6,6 +6,7 @@ export { renderLeadList, type LeadListOptions } from './leadList';
 export { renderHelpCard, renderWelcomeCard } from './welcome';
 export { renderDigestCard, renderFlameAlertCard, renderMessageCard, renderReminderCard } from './alerts';
 export { renderRolesCard, type RoleCardEntry } from './roles';
+export { renderOverruledCard, renderSyncHealthCard, renderSyncStatusCard, type SyncStatusView } from './syncCards';
 export {
   formatAmount,
   formatCalendarDate,

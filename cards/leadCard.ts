@@ -2,6 +2,7 @@
 import type { Lead, Outcome } from '../services/leads/lead';
 import { ALLOWED } from '../services/leads/leadLifecycle';
 import { flamePhase, msLeft } from '../services/leads/leadTime';
+import { PARTNER_CENTER_ACTOR, syncState } from '../services/leads/referralSync';
 import { cardTemplate, executeAction, type ActionView, type CardAttachment } from './cardTemplate';
 import { FORMS, leadFormView, type FormMode, type FormState, type FormView } from './leadForm';
 import { actionData, personLine, reasonLabel, stageLabel, typeLabel } from './leadText';
@@ -25,6 +26,8 @@ export interface LeadCardOptions {
   form?: FormState;
   /** Teams user ids (29:…) that get a personal view through Universal Actions refresh; at most 60 are used. */
   refreshUserIds?: string[];
+  /** The Partner Center sync is on: the card says whether the lead's last change has reached Partner Center. */
+  partnerCenterSync?: boolean;
 }
 
 type Lines = { heading: string; lines: { text: string }[] };
@@ -47,6 +50,7 @@ interface LeadCardView {
   deal: { heading: string; facts: Facts } | null;
   employees: Lines | null;
   lastAction: string | null;
+  sync: { text: string; color: string } | null;
   form: FormView | null;
   actions: ActionView[];
 }
@@ -77,7 +81,15 @@ export function renderLeadCard(lead: Lead, options: LeadCardOptions): CardAttach
     ...(form
       ? { ...NO_DETAILS, form, actions: form.actions }
       : { ...leadDetails(lead, options.now, zoned), form: null, actions: viewActions(lead, locale, options.viewer) }),
+    sync: options.partnerCenterSync ? syncLine(lead, locale) : null,
   });
+}
+
+/** Whether the lead's changes have reached Partner Center: a line while on the way, a warning when refused, nothing once there. */
+function syncLine(lead: Lead, locale: Locale): LeadCardView['sync'] {
+  const state = syncState(lead);
+  if (state === 'refused') return { text: t(locale, 'sync.rejected', { message: lead.partnerCenter.rejected?.message ?? '' }), color: 'Attention' };
+  return state === 'pending' ? { text: t(locale, 'sync.pending'), color: 'Default' } : null;
 }
 
 type Details = Pick<LeadCardView, 'need' | 'contacts' | 'requirements' | 'details' | 'deal' | 'employees' | 'lastAction'>;
@@ -180,10 +192,18 @@ const LAST_ACTION_KINDS = ['accept', 'decline', 'edit', 'addEmployee', 'removeEm
 type LastActionKind = (typeof LAST_ACTION_KINDS)[number];
 const isLastActionKind = (kind: string): kind is LastActionKind => (LAST_ACTION_KINDS as readonly string[]).includes(kind);
 
-/** "Accepted by Dana Admin · Nov 26, 2025, 10:02 AM UTC". */
+const PC_KINDS = ['accept', 'decline', 'edit', 'addEmployee', 'markWon', 'markLost', 'expire'] as const;
+const byPartnerCenter = (action: Lead['lastAction']) => action?.by.id === PARTNER_CENTER_ACTOR.id;
+
+/** "Accepted by Dana Admin · Nov 26, 2025, 10:02 AM UTC"; "Declined in Partner Center · …" for a change made there. */
 function lastActionText(action: NonNullable<Lead['lastAction']>, zoned: Zoned): string {
+  const when = formatDateTime(action.at, zoned);
+  if (byPartnerCenter(action)) {
+    const kind = (PC_KINDS as readonly string[]).includes(action.kind) ? (action.kind as (typeof PC_KINDS)[number]) : 'edit';
+    return t(zoned.locale, `lastAction.pc.${kind}`, { when });
+  }
   const key = isLastActionKind(action.kind) ? (`lastAction.${action.kind}` as const) : 'lastAction.other';
-  return t(zoned.locale, key, { name: action.by.name, when: formatDateTime(action.at, zoned) });
+  return t(zoned.locale, key, { name: action.by.name, when });
 }
 
 const CLOSING_ACTION: Record<Exclude<Outcome, 'Expired'>, LastActionKind> = { Won: 'markWon', Lost: 'markLost', Declined: 'decline' };
@@ -197,9 +217,11 @@ function closedView(lead: Lead, zoned: Zoned): LeadCardView['closed'] {
   if (outcome === 'Expired') return { text: t(locale, 'closed.Expired'), color: OUTCOME_COLOR.Expired, notes: null };
 
   const closing = lead.lastAction?.kind === CLOSING_ACTION[outcome] ? lead.lastAction : undefined;
-  const line = closing
-    ? t(locale, `closed.${outcome}By`, { name: closing.by.name, date: formatDay(closing.at, zoned) })
-    : t(locale, `closed.${outcome}`);
+  const line = !closing
+    ? t(locale, `closed.${outcome}`)
+    : byPartnerCenter(closing)
+      ? t(locale, `closed.${outcome}Pc`, { date: formatDay(closing.at, zoned) })
+      : t(locale, `closed.${outcome}By`, { name: closing.by.name, date: formatDay(closing.at, zoned) });
   const reason = lead.closeReason && outcome !== 'Won' ? reasonLabel(lead.closeReason.code, locale) : undefined;
   return {
     text: reason ? t(locale, 'closed.withReason', { outcome: line, reason }) : line,

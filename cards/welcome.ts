@@ -24,6 +24,7 @@ const COMMANDS: [syntax: string, description: StringKey][] = [
   ['subscribe', 'command.subscribe'],
   ['unsubscribe', 'command.unsubscribe'],
   ['roles', 'command.roles'],
+  ['sync', 'command.sync'],
   ['grant ‹aadObjectId› ‹role›', 'command.grant'],
   ['revoke ‹aadObjectId›', 'command.revoke'],
 ];

@@ -1,11 +1,15 @@
-/** Realistic sample leads for the playground demo: every type, a flame lead, one near expiry, one accepted, one archived. */
-import type { Referral } from '../services/leads/referral';
+/**
+ * Realistic sample referrals for the playground demo, as Partner Center holds them: every type, a
+ * flame lead, one near expiry, one already accepted and one won in Partner Center, and one that
+ * arrives while the demo runs. Ids are fixed, so the demo shows the same leads however often it runs.
+ */
+import type { ReferralInput } from '../services/leads/referral';
 
 const HOUR = 3_600_000;
 const ago = (now: Date, hours: number) => new Date(now.getTime() - hours * HOUR).toISOString();
 
-export function demoReferrals(now: Date): { referrals: Referral[]; acceptId: string; wonId: string } {
-  const referrals: Referral[] = [
+export function demoReferrals(now: Date): ReferralInput[] {
+  return [
     {
       id: 'demo-contoso-teams-rooms',
       name: 'Contoso — Teams Rooms rollout',
@@ -82,27 +86,40 @@ export function demoReferrals(now: Date): { referrals: Referral[]; acceptId: str
       name: 'Tailspin Toys — Dynamics 365 Sales',
       qualification: 'SalesQualified',
       createdDateTime: ago(now, 8 * 24),
+      status: 'Active',
+      substatus: 'Accepted',
+      acceptedDateTime: ago(now, 7 * 24),
       customerProfile: { name: 'Tailspin Toys', size: '50to1000employees', address: { city: 'Austin', country: 'US' } },
       consentDetails: { consentToContact: true },
-      details: { notes: 'Replace a homegrown CRM for 80 sellers.', dealValue: 95000, currency: 'USD', requirements: { solutions: [{ name: 'Dynamics 365 Sales' }] } },
+      details: {
+        notes: 'Replace a homegrown CRM for 80 sellers.',
+        dealValue: 95000,
+        currency: 'USD',
+        closingDateTime: new Date(now.getTime() + 60 * 24 * HOUR).toISOString(),
+        requirements: { solutions: [{ name: 'Dynamics 365 Sales' }] },
+      },
+      team: [{ firstName: 'Diego', lastName: 'Siciliani', email: 'diego@partner.example' }],
     },
     {
       id: 'demo-woodgrove-data',
       name: 'Woodgrove Bank — Fabric analytics pilot',
       qualification: 'MarketingQualified',
       createdDateTime: ago(now, 12 * 24),
+      status: 'Closed',
+      substatus: 'Won',
+      acceptedDateTime: ago(now, 11 * 24),
+      closedDateTime: ago(now, 2 * 24),
       customerProfile: { name: 'Woodgrove Bank', size: 'over10000employees', address: { city: 'Zürich', country: 'CH' } },
       consentDetails: { consentToContact: true },
       details: { notes: 'Pilot of Microsoft Fabric for risk reporting.', dealValue: 250000, currency: 'CHF', requirements: { solutions: [{ name: 'Microsoft Fabric' }] } },
     },
   ];
-  return { referrals, acceptId: 'demo-tailspin-dynamics', wonId: 'demo-woodgrove-data' };
 }
 
-/** A lead that arrives while the demo runs, so a new card can be seen arriving. */
-export function arrivingReferral(now: Date): Referral {
+/** A referral that Partner Center sends while the demo runs, so a new card can be seen arriving. */
+export function arrivingReferral(now: Date): ReferralInput {
   return {
-    id: `demo-litware-${now.getTime()}`,
+    id: 'demo-litware-avd',
     name: 'Litware — Azure Virtual Desktop',
     qualification: 'Direct',
     createdDateTime: now.toISOString(),

@@ -1,6 +1,10 @@
 /**
- * `npm run playground`: the bot on embedded storage with sample leads, and the Microsoft 365
- * Agents Playground (a local Teams client) pointed at it. The playground user is a partner admin.
+ * `npm run playground`: the bot with sample leads, the Partner Center sync on against a local fake
+ * Partner Center (and its identity provider), and the Microsoft 365 Agents Playground (a local
+ * Teams client) pointed at it. The playground user is a partner admin.
+ *
+ * Storage is in memory: every run is the same demo (the same sample leads, no conversations of an
+ * earlier run to post into). The referral that "arrives" does so once the chat of this run is open.
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -9,6 +13,8 @@ import path from 'node:path';
 import { start } from '../bot/main';
 import { loadConfig } from '../services/app/config';
 import { createLogger } from '../services/logger';
+import { FakeIdentity } from '../test/support/fakeIdentity';
+import { FakePartnerCenter, syncSettings } from '../test/support/fakePartnerCenter';
 import { arrivingReferral, demoReferrals } from './demoSeed';
 
 /** The Agents Playground's default user (Alex Wilber). */
@@ -16,23 +22,25 @@ export const PLAYGROUND_USER_ID = '00000000-0000-0000-0000-0000000000020';
 const PLAYGROUND_PORT = 56150;
 
 async function main(): Promise<void> {
-  const config = loadConfig({ DATA_DIR: path.join('.data', 'playground'), ...process.env });
-  const log = createLogger(config.LOG_LEVEL);
-  const running = await start(config, log);
-  const { app } = running;
+  // A fake Partner Center on this machine (plain http: loopback only), with the sample referrals in it.
+  const identity = await new FakeIdentity().start();
+  const partnerCenter = await new FakePartnerCenter(identity).start();
+  const now = new Date();
+  for (const referral of demoReferrals(now)) partnerCenter.create(referral);
 
+  const config = loadConfig({
+    ...process.env,
+    ...syncSettings(identity, partnerCenter, '', identity.issueRefreshToken()),
+    PARTNER_CENTER_WEBHOOK_CA: '',
+    PARTNER_CENTER_POLL_SECONDS: '5',
+  });
+  const log = createLogger(config.LOG_LEVEL);
+  partnerCenter.onPatched = (referral) =>
+    log.info({ referral: referral.id, status: referral.status, substatus: referral.substatus }, `playground: Partner Center now has "${referral.name}" as ${referral.status}/${referral.substatus} (written back from Teams)`);
+  const running = await start(config, log, { inMemory: true });
+  const { app } = running;
   await app.roles.grant(PLAYGROUND_USER_ID, 'partnerAdmin', 'playground');
-  const now = app.now();
-  const { referrals, acceptId, wonId } = demoReferrals(now);
-  const results = await app.ingest(referrals);
-  if (results.some((r) => !r.duplicate)) {
-    const seller = { kind: 'user' as const, id: 'demo-seller', name: 'Diego Siciliani', canManage: true };
-    const deal = { name: 'Tailspin Toys — Dynamics 365 Sales', value: 95000, currency: 'USD', purchaseDate: new Date(now.getTime() + 60 * 864e5).toISOString().slice(0, 10) };
-    await app.act(acceptId, { kind: 'accept', deal, employees: [{ name: 'Diego Siciliani', email: 'diego@partner.example' }] }, seller);
-    await app.act(wonId, { kind: 'accept', deal: { ...deal, name: 'Woodgrove Fabric pilot', currency: 'CHF', value: 250000 } }, seller);
-    await app.act(wonId, { kind: 'markWon' }, seller);
-  }
-  log.info({ leads: referrals.length }, 'playground: sample leads ready; type "marketplace" or "qualified" in the chat');
+  log.info('playground: sample leads come from the local Partner Center; type "marketplace", "qualified" or "sync" in the chat');
 
   // On a machine without a desktop the playground calls xdg-open and crashes if it is missing.
   const shim = mkdtempSync(path.join(tmpdir(), 'playground-'));
@@ -45,19 +53,22 @@ async function main(): Promise<void> {
   });
   log.info(`playground: open http://localhost:${PLAYGROUND_PORT} in a browser`);
 
-  // Once the chat is open (the bot subscribed it), a new lead arrives so its card can be seen.
+  // Once the chat of this run is open (the bot subscribed it), a new referral appears in Partner Center and arrives as a card.
   const arrival = setInterval(async () => {
     const subscribed = await app.conversations.subscribed().catch(() => []);
     if (subscribed.length === 0) return;
     clearInterval(arrival);
-    await app.ingest([arrivingReferral(app.now())]);
-    log.info('playground: a new lead just arrived in the chat');
-  }, 2000);
+    partnerCenter.create(arrivingReferral(app.now()));
+    app.pollPartnerCenter();
+    log.info('playground: a new referral was created in Partner Center; its card arrives in the chat');
+  }, 1000);
 
   const stop = async () => {
     clearInterval(arrival);
     playground.kill('SIGTERM');
     await running.stop();
+    await partnerCenter.stop();
+    await identity.stop();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());

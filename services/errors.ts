@@ -8,7 +8,8 @@ export type ErrorCode =
   | 'conflict'
   | 'storage_unavailable'
   | 'payload_too_large'
-  | 'send_failed';
+  | 'send_failed'
+  | 'partner_center';
 
 export class AppError extends Error {
   constructor(
@@ -51,6 +52,14 @@ export class StorageUnavailableError extends AppError {
     while (cause instanceof StorageUnavailableError) cause = cause.cause;
     const { code, message } = (cause ?? {}) as { code?: unknown; message?: unknown };
     return String(code ?? message ?? 'unknown');
+  }
+}
+
+/** A lead kept changing under a background change (another change won every race): it is tried again later. */
+export class LeadBusyError extends AppError {
+  constructor(leadId: string) {
+    super('conflict', `lead ${leadId} changed during every attempt`);
+    this.name = 'LeadBusyError';
   }
 }
 

@@ -18,6 +18,32 @@ const hoursList = z
 const int = (fallback: number, min: number, max: number) =>
   z.coerce.number().int('must be a whole number').min(min).max(max).default(fallback);
 
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+/** An https URL without a trailing slash; http only for this machine (a local fake Partner Center, a demo). */
+const serviceUrl = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }))
+    .refine((value) => value.startsWith('https://') || LOOPBACK.test(new URL(value).hostname), 'must be https (http only for localhost)')
+    .transform((value) => value.replace(/\/+$/, ''));
+
+/** Host names, comma-separated; "*.example.com" allows its subdomains. */
+const hostList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) => value.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+(:\d+)?$/, 'must be host names such as www.microsoft.com')).min(1, 'must name at least one host'));
+
+/** Where Partner Center's webhook signing certificates are served, by default (the documented sample's host). */
+export const MICROSOFT_CERT_HOSTS = '3psostorageacct.blob.core.windows.net,*.microsoft.com';
+
+/** The four settings that turn the Partner Center sync on, together. */
+export const PARTNER_CENTER_CONNECTION = ['PARTNER_CENTER_TENANT_ID', 'PARTNER_CENTER_CLIENT_ID', 'PARTNER_CENTER_CLIENT_SECRET', 'PARTNER_CENTER_REFRESH_TOKEN'] as const;
+
 const optionalText = z
   .string()
   .trim()
@@ -52,8 +78,27 @@ export const configSchema = z
     SEND_MAX_ATTEMPTS: int(8, 1, 20),
     DIGEST_THRESHOLD: int(5, 1, 100),
     LEASE_SECONDS: int(30, 2, 600),
+    PARTNER_CENTER_TENANT_ID: optionalText.pipe(
+      z.string().regex(/^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9-]+(\.[a-z0-9-]+)+)$/i, 'must be a tenant id (GUID) or domain').optional(),
+    ),
+    PARTNER_CENTER_CLIENT_ID: optionalText.pipe(z.uuid('must be the app registration\'s client id (a GUID)').optional()),
+    PARTNER_CENTER_CLIENT_SECRET: optionalText,
+    PARTNER_CENTER_REFRESH_TOKEN: optionalText,
+    PARTNER_CENTER_AUTHORITY_HOST: serviceUrl('https://login.microsoftonline.com'),
+    PARTNER_CENTER_API_URL: serviceUrl('https://api.partner.microsoft.com/v1.0'),
+    PARTNER_CENTER_POLL_SECONDS: int(300, 1, 86_400),
+    PARTNER_CENTER_WEBHOOK_CERT_HOSTS: hostList(MICROSOFT_CERT_HOSTS),
+    PARTNER_CENTER_WEBHOOK_CA: optionalText,
   })
   .superRefine((env, ctx) => {
+    // The sync needs all four (the refresh token may instead be stored by `npm run partner-center:connect`).
+    const given = PARTNER_CENTER_CONNECTION.filter((name) => env[name] !== undefined);
+    if (given.length > 0) {
+      const needed = given.length === 1 && given[0] === 'PARTNER_CENTER_REFRESH_TOKEN' ? PARTNER_CENTER_CONNECTION : PARTNER_CENTER_CONNECTION.slice(0, 3);
+      for (const name of needed.filter((n) => env[n] === undefined)) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `is required with ${given.join(', ')}: set all four PARTNER_CENTER_ connection settings, or none` });
+      }
+    }
     if (!env.MicrosoftAppId) return;
     // Production: refuse to start without the secrets it needs.
     if (!env.LEADS_API_KEY) {
@@ -72,6 +117,10 @@ export const configSchema = z
   });
 
 export type Config = z.infer<typeof configSchema> & { production: boolean };
+
+/** Whether the Partner Center sync is configured (its refresh token may still come from storage). */
+export const partnerCenterConfigured = (config: Pick<Config, 'PARTNER_CENTER_TENANT_ID' | 'PARTNER_CENTER_CLIENT_ID' | 'PARTNER_CENTER_CLIENT_SECRET'>): boolean =>
+  Boolean(config.PARTNER_CENTER_TENANT_ID && config.PARTNER_CENTER_CLIENT_ID && config.PARTNER_CENTER_CLIENT_SECRET);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(env);
@@ -109,5 +158,17 @@ export function summarizeConfig(config: Config): Record<string, unknown> {
     flameWindowHours: config.FLAME_WINDOW_HOURS,
     schedulerIntervalSeconds: config.SCHEDULER_INTERVAL_SECONDS,
     leaseSeconds: config.LEASE_SECONDS,
+    partnerCenterSync: partnerCenterConfigured(config)
+      ? {
+          tenant: config.PARTNER_CENTER_TENANT_ID,
+          clientId: config.PARTNER_CENTER_CLIENT_ID,
+          refreshTokenFrom: config.PARTNER_CENTER_REFRESH_TOKEN ? 'PARTNER_CENTER_REFRESH_TOKEN (until a newer one is stored)' : 'storage',
+          authorityHost: config.PARTNER_CENTER_AUTHORITY_HOST,
+          apiUrl: config.PARTNER_CENTER_API_URL,
+          pollSeconds: config.PARTNER_CENTER_POLL_SECONDS,
+          webhookCertHosts: config.PARTNER_CENTER_WEBHOOK_CERT_HOSTS,
+          webhookCa: config.PARTNER_CENTER_WEBHOOK_CA ?? 'system roots',
+        }
+      : 'off',
   };
 }

@@ -22,8 +22,10 @@ import { RoleStore } from '../storage/roleStore';
 import { Scheduler } from '../schedule/scheduler';
 import type { Tables } from '../storage/tables';
 import type { TeamsGateway } from '../delivery/teamsGateway';
-import { RecordingSenderNotifier, type SenderNotifier } from '../delivery/senderNotifier';
 import { Worker } from '../schedule/worker';
+import { PartnerCenterSync, type SyncStatus } from '../partnerCenter/partnerCenterSync';
+import { SyncStore } from '../partnerCenter/syncStore';
+import { PARTNER_CENTER_QUEUE } from '../delivery/outbox';
 
 export type AppSettings = Pick<
   Config,
@@ -39,6 +41,15 @@ export type AppSettings = Pick<
   | 'SEND_MAX_ATTEMPTS'
   | 'DIGEST_THRESHOLD'
   | 'LEASE_SECONDS'
+  | 'PARTNER_CENTER_TENANT_ID'
+  | 'PARTNER_CENTER_CLIENT_ID'
+  | 'PARTNER_CENTER_CLIENT_SECRET'
+  | 'PARTNER_CENTER_REFRESH_TOKEN'
+  | 'PARTNER_CENTER_AUTHORITY_HOST'
+  | 'PARTNER_CENTER_API_URL'
+  | 'PARTNER_CENTER_POLL_SECONDS'
+  | 'PARTNER_CENTER_WEBHOOK_CERT_HOSTS'
+  | 'PARTNER_CENTER_WEBHOOK_CA'
 >;
 
 export interface LeadsAppOptions {
@@ -48,11 +59,29 @@ export interface LeadsAppOptions {
   now?: () => Date;
   gateway?: TeamsGateway;
   instanceId?: string;
-  senderNotifier?: SenderNotifier;
 }
 
 /** How often the projector looks for changes whose projection a crash interrupted. */
 const SWEEP_EVERY_MS = 5_000;
+/** How often write-backs due for another try are looked for (a change queues its own at once). */
+const WRITE_BACK_EVERY_MS = 5_000;
+
+/** The sync's settings, when it is configured (all of tenant, client id and secret). */
+function partnerCenterSettings(settings: AppSettings) {
+  const { PARTNER_CENTER_TENANT_ID: tenantId, PARTNER_CENTER_CLIENT_ID: clientId, PARTNER_CENTER_CLIENT_SECRET: clientSecret } = settings;
+  if (!tenantId || !clientId || !clientSecret) return undefined;
+  return {
+    tenantId,
+    clientId,
+    clientSecret,
+    refreshToken: settings.PARTNER_CENTER_REFRESH_TOKEN,
+    authorityHost: settings.PARTNER_CENTER_AUTHORITY_HOST,
+    apiUrl: settings.PARTNER_CENTER_API_URL,
+    pollSeconds: settings.PARTNER_CENTER_POLL_SECONDS,
+    webhookCertHosts: settings.PARTNER_CENTER_WEBHOOK_CERT_HOSTS,
+    webhookCa: settings.PARTNER_CENTER_WEBHOOK_CA,
+  };
+}
 
 export class LeadsApp {
   readonly leads: LeadStore;
@@ -66,12 +95,16 @@ export class LeadsApp {
   readonly scheduler: Scheduler;
   readonly now: () => Date;
   readonly instanceId: string;
-  readonly senderNotifier: SenderNotifier;
+  /** Present when the Partner Center sync is configured. */
+  readonly partnerCenter?: PartnerCenterSync;
   private dispatcher?: Dispatcher;
   private readonly schedulerLease: Lease;
   private readonly projections: Worker;
   private readonly sends: Worker;
   private readonly ticks: Worker;
+  private readonly pulls: Worker;
+  private readonly inbox: Worker;
+  private readonly writeBacks: Worker;
   private readonly pendingLeads = new Set<string>();
   private lastSweep = 0;
 
@@ -79,7 +112,6 @@ export class LeadsApp {
     const { tables, settings, log } = options;
     this.now = options.now ?? (() => new Date());
     this.instanceId = options.instanceId ?? randomUUID();
-    this.senderNotifier = options.senderNotifier ?? new RecordingSenderNotifier(log.child({ module: 'sender-notifier' }));
     this.leads = new LeadStore(tables.Leads, tables.Projections);
     this.views = new LeadViewIndex(tables.LeadIndex);
     this.due = new DueIndex(tables.DueIndex);
@@ -87,6 +119,27 @@ export class LeadsApp {
     this.deliveries = new DeliveryStore(tables.Deliveries);
     this.outbox = new Outbox(tables.Outbox, tables.DeadLetters);
     this.roles = new RoleStore(tables.Roles, { leadAdmins: settings.LEAD_ADMIN_IDS, partnerAdmins: settings.PARTNER_ADMIN_IDS });
+    const writeBackQueue = new Outbox(tables.Outbox, tables.DeadLetters, PARTNER_CENTER_QUEUE);
+    const pc = partnerCenterSettings(settings);
+    if (pc) {
+      this.partnerCenter = new PartnerCenterSync({
+        settings: pc,
+        store: new SyncStore(tables.PartnerCenter),
+        leads: this.leads,
+        conversations: this.conversations,
+        deliveries: this.deliveries,
+        outbox: this.outbox,
+        writeBacks: writeBackQueue,
+        pollLease: new Lease(tables.Leases, 'partnerCenterPoll', this.instanceId),
+        leaseMs: settings.LEASE_SECONDS * 4000,
+        adminRecipients: () => this.adminRecipients(),
+        leadChanged: (id) => this.leadChanged(id),
+        messagesQueued: () => this.sends.kick(),
+        now: this.now,
+        responseDays: settings.LEAD_RESPONSE_DAYS,
+        log: log.child({ module: 'partner-center' }),
+      });
+    }
     this.projector = new Projector({
       leads: this.leads,
       views: this.views,
@@ -98,7 +151,7 @@ export class LeadsApp {
       reminderHours: settings.REMINDER_HOURS_BEFORE_EXPIRY,
       flameWindowHours: settings.FLAME_WINDOW_HOURS,
       log: log.child({ module: 'projector' }),
-      senderNotifier: this.senderNotifier,
+      writeBacks: this.partnerCenter ? writeBackQueue : undefined,
     });
     this.schedulerLease = new Lease(tables.Leases, 'scheduler', this.instanceId);
     this.scheduler = new Scheduler({
@@ -114,6 +167,7 @@ export class LeadsApp {
       onLeadChanged: (id) => this.leadChanged(id),
       // A pass releases the lease when done; this only bounds how long a crashed pass blocks others.
       leaseMs: settings.LEASE_SECONDS * 4000,
+      followExpiry: this.partnerCenter && ((id) => this.partnerCenter!.followExpiry(id)),
     });
     if (options.gateway) this.useGateway(options.gateway);
 
@@ -136,6 +190,7 @@ export class LeadsApp {
         await this.projector.sweep(this.pendingLeads);
       }
       this.sends.kick();
+      this.writeBacks.kick();
     });
     this.sends = new Worker('sends', log, async () => {
       if (!this.dispatcher) return;
@@ -146,6 +201,17 @@ export class LeadsApp {
     this.ticks = new Worker('scheduler', log, async () => {
       await this.scheduler.runOnce();
       this.sends.kick();
+    });
+    const sync = this.partnerCenter;
+    this.pulls = new Worker('partner-center-poll', log, async () => {
+      await sync?.poll();
+    });
+    this.inbox = new Worker('partner-center-events', log, async () => {
+      await sync?.drainInbox();
+    });
+    this.writeBacks = new Worker('partner-center-write-backs', log, async () => {
+      const drained = await sync?.drainWriteBacks();
+      if (drained?.wakeInMs !== undefined) this.writeBacks.kickAfter(drained.wakeInMs);
     });
   }
 
@@ -176,6 +242,16 @@ export class LeadsApp {
     );
   }
 
+  /** A webhook event was filed: fetch its referral now. */
+  kickPartnerCenterEvents(): void {
+    this.inbox.kick();
+  }
+
+  /** The sync's state for the `sync` command and the status route; `{ on: false }` when it is not configured. */
+  async syncStatus(): Promise<SyncStatus | { on: false }> {
+    return this.partnerCenter ? this.partnerCenter.status() : { on: false };
+  }
+
   async ingest(referrals: Referral[]): Promise<IngestResult[]> {
     const results = await ingestReferrals(referrals, { leads: this.leads, now: this.now, responseDays: this.options.settings.LEAD_RESPONSE_DAYS });
     for (const r of results) if (!r.duplicate) this.leadChanged(r.id);
@@ -194,6 +270,11 @@ export class LeadsApp {
     this.projections.every(SWEEP_EVERY_MS);
     this.sends.every(1_000);
     this.ticks.every(settings.SCHEDULER_INTERVAL_SECONDS * 1000);
+    if (this.partnerCenter) {
+      this.pulls.every(this.partnerCenter.pollMs);
+      this.inbox.every(WRITE_BACK_EVERY_MS * 6);
+      this.writeBacks.every(WRITE_BACK_EVERY_MS);
+    }
   }
 
   /** Resolves when every kicked job has run (tests use it instead of sleeping). */
@@ -202,7 +283,8 @@ export class LeadsApp {
       await this.projections.idle();
       await this.sends.idle();
       await this.ticks.idle();
-      if (this.projections.quiet && this.sends.quiet && this.ticks.quiet) return;
+      await Promise.all([this.pulls.idle(), this.inbox.idle(), this.writeBacks.idle()]);
+      if ([this.projections, this.sends, this.ticks, this.pulls, this.inbox, this.writeBacks].every((w) => w.quiet)) return;
     }
   }
 
@@ -215,8 +297,17 @@ export class LeadsApp {
     this.sends.kick();
   }
 
+  /** Runs a Partner Center poll now (tests, and `sync now`). */
+  pollPartnerCenter(): void {
+    this.pulls.kick();
+  }
+
+  kickWriteBacks(): void {
+    this.writeBacks.kick();
+  }
+
   async stop(): Promise<void> {
-    await Promise.all([this.projections.stop(), this.sends.stop(), this.ticks.stop()]);
+    await Promise.all([this.projections, this.sends, this.ticks, this.pulls, this.inbox, this.writeBacks].map((w) => w.stop()));
     // Hand the leases over, so a restarted or other instance carries on without waiting them out.
     await Promise.all([this.dispatcher?.letGo(), this.schedulerLease.letGo()]).catch((error: unknown) =>
       this.options.log.warn({ err: error }, 'could not hand over the leases; they lapse by themselves'),
@@ -232,5 +323,18 @@ export class LeadsApp {
     const admins = await this.roles.list();
     const chats = await Promise.all(admins.filter((a) => a.role === 'partnerAdmin').map((a) => this.conversations.personalChatOf(a.id)));
     return chats.flatMap((c) => (c ? [c.key] : []));
+  }
+
+  /**
+   * Where partner admins are told what concerns them all (the Partner Center connection): each
+   * admin's personal chat with the bot, and the subscribed channels when some admin has none.
+   */
+  private async adminRecipients(): Promise<string[]> {
+    const admins = (await this.roles.list()).filter((a) => a.role === 'partnerAdmin');
+    const chats = await Promise.all(admins.map((a) => this.conversations.personalChatOf(a.id)));
+    const keys = chats.flatMap((c) => (c ? [c.key] : []));
+    if (admins.length > 0 && keys.length === admins.length) return keys;
+    const channels = (await this.conversations.subscribed()).filter((c) => c.scope === 'channel').map((c) => c.key);
+    return [...new Set([...keys, ...channels])];
   }
 }

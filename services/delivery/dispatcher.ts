@@ -12,7 +12,7 @@ import type { Logger } from '../logger';
 import type { Lease } from '../storage/lease';
 import type { Outbox, OutboxItem } from './outbox';
 import { RateLimiter } from './rateLimiter';
-import { SendFailure, type OutboundMessage, type TeamsGateway } from './teamsGateway';
+import { SendFailure, type OutboundMessage, type SyncHealthNotice, type TeamsGateway } from './teamsGateway';
 
 export interface DispatcherOptions {
   perSecondPerConversation: number;
@@ -179,6 +179,7 @@ export class Dispatcher {
       return Boolean(item.interrupted);
     };
     if (item.kind === 'adminNotice') return posted({ kind: 'text', text: item.text ?? '' });
+    if (item.kind === 'syncHealth') return posted({ kind: 'syncHealth', health: JSON.parse(item.text ?? '{}') as SyncHealthNotice });
     if (item.kind === 'digest') {
       const ids = JSON.parse(item.leadIds ?? '[]') as string[];
       const found = await Promise.all(ids.map((id) => leads.get(id)));
@@ -196,6 +197,11 @@ export class Dispatcher {
         return lead.stage !== 'Archived' && posted({ kind: 'flameAlert', lead });
       case 'expiredNotice':
         return posted({ kind: 'expiredNotice', lead });
+      case 'overruled':
+        return posted({ kind: 'overruled', lead, action: item.text ?? '' });
+      case 'writeBack':
+        // Partner Center's queue has its own sender; never in this one.
+        return false;
     }
   }
 
@@ -302,7 +308,7 @@ export class Dispatcher {
   }
 
   private async tellAdmins(item: OutboxItem, error: SendFailure): Promise<void> {
-    if (item.kind === 'adminNotice') return;
+    if (item.kind === 'adminNotice' || item.kind === 'syncHealth') return;
     const keys = (await this.options.adminConversationKeys?.()) ?? [];
     const text = `A Teams message could not be delivered after ${item.attempts + 1} tries (${error.status ?? 'network error'}): ${item.kind}${item.leadId ? ` for lead ${item.leadId}` : ''}.`;
     await Promise.all(

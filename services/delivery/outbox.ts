@@ -6,7 +6,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { createAll, createIfAbsent, deleteIfExists, getOrUndefined, guard, isNotFound, isPreconditionFailed } from '../storage/tables';
 
-export type OutboundKind = 'syncCard' | 'reminder' | 'flameAlert' | 'expiredNotice' | 'digest' | 'adminNotice';
+export type OutboundKind = 'syncCard' | 'reminder' | 'flameAlert' | 'expiredNotice' | 'digest' | 'adminNotice' | 'syncHealth' | 'overruled' | 'writeBack';
 
 export interface OutboxItem {
   key: string;
@@ -41,7 +41,9 @@ export interface CardSync {
 
 type NewItem = Pick<OutboxItem, 'kind' | 'conversationKey' | 'leadId' | 'hours' | 'leadIds' | 'text'> & { key: string };
 
-const PENDING = 'pending';
+/** The queue of Teams sends; Partner Center write-backs wait in their own partition, with their own sender. */
+export const TEAMS_QUEUE = 'pending';
+export const PARTNER_CENTER_QUEUE = 'partnerCenter';
 const SENT = 'sent';
 const DEAD = 'dead';
 
@@ -49,6 +51,8 @@ export class Outbox {
   constructor(
     private readonly table: TableClient,
     private readonly dead: TableClient,
+    /** The partition this queue's pending items live in. */
+    private readonly queue: typeof TEAMS_QUEUE | typeof PARTNER_CENTER_QUEUE = TEAMS_QUEUE,
   ) {}
 
   /**
@@ -57,26 +61,31 @@ export class Outbox {
    * created together, in one request.
    */
   async enqueueSyncs(cards: CardSync[], now: Date): Promise<void> {
-    const items = cards.map((c) => ({
-      partitionKey: PENDING,
-      rowKey: `card|${c.leadId}|${c.conversationKey}`,
-      kind: 'syncCard',
-      conversationKey: c.conversationKey,
-      leadId: c.leadId,
-      dueAt: now.getTime(),
-      attempts: 0,
-      leaseUntil: 0,
-      urgent: c.urgent ?? false,
-    }));
+    await this.enqueueCoalescing(
+      cards.map((c) => ({ rowKey: `card|${c.leadId}|${c.conversationKey}`, kind: 'syncCard', conversationKey: c.conversationKey, leadId: c.leadId, urgent: c.urgent ?? false })),
+      now,
+    );
+  }
+
+  /** Queues bringing these leads' referrals in line with them in Partner Center: one pending item per lead, however often it changes. */
+  async enqueueWriteBacks(leadIds: string[], now: Date): Promise<void> {
+    await this.enqueueCoalescing(leadIds.map((leadId) => ({ rowKey: `writeBack|${leadId}`, kind: 'writeBack', conversationKey: '', leadId })), now);
+  }
+
+  /**
+   * Items that mean "bring X up to date": one pending item each, created together in one request.
+   * An item already queued is touched instead, which changes its ETag, so a send in flight runs it
+   * again afterwards instead of completing it, and catches up with this change too.
+   */
+  private async enqueueCoalescing(rows: { rowKey: string; kind: OutboundKind; conversationKey: string; leadId: string; urgent?: boolean }[], now: Date): Promise<void> {
+    const items = rows.map((row) => ({ partitionKey: this.queue, ...row, dueAt: now.getTime(), attempts: 0, leaseUntil: 0 }));
     // A transaction is refused as a whole when one item is already queued: the rest go one by one.
     const notCreated = await createAll(this.table, items);
     await Promise.all(
       notCreated.map(async (item) => {
         if (await createIfAbsent(this.table, item)) return;
-        // Already queued: touching it changes its ETag, so an in-flight send re-runs it afterwards
-        // instead of completing it, and the card catches up with this change too.
         try {
-          await guard(() => this.table.updateEntity({ partitionKey: PENDING, rowKey: item.rowKey, touchedAt: now.getTime() }, 'Merge'));
+          await guard(() => this.table.updateEntity({ partitionKey: this.queue, rowKey: item.rowKey, touchedAt: now.getTime() }, 'Merge'));
         } catch (error) {
           // Completed in between: queue it afresh.
           if (!isNotFound(error)) throw error;
@@ -88,11 +97,11 @@ export class Outbox {
 
   /** Queues a one-time message; false when it was queued (or sent) before. */
   async enqueueOnce(item: NewItem, now: Date): Promise<boolean> {
-    if (!(await createIfAbsent(this.table, { partitionKey: PENDING, rowKey: item.key, ...item, dueAt: now.getTime(), attempts: 0, leaseUntil: 0 }))) return false;
+    if (!(await createIfAbsent(this.table, { partitionKey: this.queue, rowKey: item.key, ...item, dueAt: now.getTime(), attempts: 0, leaseUntil: 0 }))) return false;
     // Checked after creating: `complete` writes the tombstone before it deletes the pending row,
     // so whichever way a racing completion falls, one of the two checks sees it.
     if (await getOrUndefined(this.table, SENT, item.key)) {
-      await guard(() => this.table.deleteEntity(PENDING, item.key)).catch(() => undefined);
+      await guard(() => this.table.deleteEntity(this.queue, item.key)).catch(() => undefined);
       return false;
     }
     return true;
@@ -104,7 +113,7 @@ export class Outbox {
     const t = now.getTime();
     await guard(async () => {
       const rows = this.table.listEntities<Omit<OutboxItem, 'key' | 'etag'>>({
-        queryOptions: { filter: odata`PartitionKey eq ${PENDING} and dueAt le ${t} and leaseUntil le ${t}` },
+        queryOptions: { filter: odata`PartitionKey eq ${this.queue} and dueAt le ${t} and leaseUntil le ${t}` },
       });
       for await (const row of rows) {
         items.push({ ...row, key: row.rowKey ?? '', etag: row.etag });
@@ -119,7 +128,7 @@ export class Outbox {
   async pendingCount(): Promise<number> {
     let n = 0;
     await guard(async () => {
-      for await (const _ of this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${PENDING}`, select: ['RowKey'] } })) n++;
+      for await (const _ of this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${this.queue}`, select: ['RowKey'] } })) n++;
     });
     return n;
   }
@@ -129,7 +138,7 @@ export class Outbox {
     try {
       const leaseUntil = now.getTime() + leaseMs;
       const result = await guard(() =>
-        this.table.updateEntity({ partitionKey: PENDING, rowKey: item.key, leaseUntil }, 'Merge', { etag: item.etag }),
+        this.table.updateEntity({ partitionKey: this.queue, rowKey: item.key, leaseUntil }, 'Merge', { etag: item.etag }),
       );
       // Every settled try resets leaseUntil to 0; a lapsed one means its sender never finished.
       return { ...item, leaseUntil, interrupted: item.leaseUntil > 0, etag: result.etag ?? item.etag };
@@ -141,24 +150,24 @@ export class Outbox {
 
   /** Queued or sent: a one-time message with this key exists. */
   async exists(key: string): Promise<boolean> {
-    const [pending, sent] = await Promise.all([getOrUndefined(this.table, PENDING, key), getOrUndefined(this.table, SENT, key)]);
+    const [pending, sent] = await Promise.all([getOrUndefined(this.table, this.queue, key), getOrUndefined(this.table, SENT, key)]);
     return Boolean(pending ?? sent);
   }
 
   /**
-   * Done. A card sync re-queued meanwhile (ETag changed) stays for another pass; a one-time
+   * Done. A card sync or write-back re-queued meanwhile (ETag changed) stays for another pass; a one-time
    * message is gone for good, its tombstone saying whether it may have been sent twice.
    */
   async complete(item: OutboxItem, now: Date, maybeDuplicate = false): Promise<void> {
-    if (item.kind !== 'syncCard') {
+    if (item.kind !== 'syncCard' && item.kind !== 'writeBack') {
       const tombstone = { partitionKey: SENT, rowKey: item.key, kind: item.kind, sentAt: now.getTime(), ...(maybeDuplicate && { maybeDuplicate }) };
       await guard(() => this.table.upsertEntity(tombstone, 'Replace'));
-      await deleteIfExists(this.table, PENDING, item.key);
+      await deleteIfExists(this.table, this.queue, item.key);
       return;
     }
-    if (await deleteIfExists(this.table, PENDING, item.key, item.etag)) return;
+    if (await deleteIfExists(this.table, this.queue, item.key, item.etag)) return;
     // Re-queued while we sent: release the lease so the next pass picks it up at once.
-    await guard(() => this.table.updateEntity({ partitionKey: PENDING, rowKey: item.key, leaseUntil: 0 }, 'Merge'));
+    await guard(() => this.table.updateEntity({ partitionKey: this.queue, rowKey: item.key, leaseUntil: 0 }, 'Merge'));
   }
 
   /**
@@ -171,7 +180,7 @@ export class Outbox {
       throttles: (item.throttles ?? 0) + (outcome === 'throttled' ? 1 : 0),
       ...(outcome === 'routine' && { urgent: false }),
     };
-    const change = { partitionKey: PENDING, rowKey: item.key, dueAt, leaseUntil: 0, ...counts, lastError: error.slice(0, 500) };
+    const change = { partitionKey: this.queue, rowKey: item.key, dueAt, leaseUntil: 0, ...counts, lastError: error.slice(0, 500) };
     try {
       await guard(() => this.table.updateEntity(change, 'Merge', { etag: item.etag }));
     } catch (e) {
@@ -187,7 +196,7 @@ export class Outbox {
     await guard(() =>
       this.dead.upsertEntity({ ...rest, partitionKey: DEAD, rowKey: `${now.getTime()}|${key}`, lastError: error.slice(0, 500), deadAt: now.getTime() }, 'Replace'),
     );
-    await guard(() => this.table.deleteEntity(PENDING, key)).catch(() => undefined);
+    await guard(() => this.table.deleteEntity(this.queue, key)).catch(() => undefined);
   }
 
   async deadLetters(): Promise<Array<Record<string, unknown>>> {

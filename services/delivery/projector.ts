@@ -12,8 +12,8 @@ import type { LeadStore, PendingEffects } from '../storage/leadStore';
 import { SHARED_VIEWS, type SharedView } from '../leads/leadViews';
 import { flamePhase, flameTurnsAt, nextCardRefresh } from '../leads/leadTime';
 import type { Logger } from '../logger';
+import { syncState } from '../leads/referralSync';
 import type { CardSync, Outbox } from './outbox';
-import type { SenderNotifier } from './senderNotifier';
 
 export interface ProjectorDeps {
   leads: LeadStore;
@@ -26,7 +26,8 @@ export interface ProjectorDeps {
   reminderHours: number[];
   flameWindowHours: number;
   log: Logger;
-  senderNotifier: SenderNotifier;
+  /** With the Partner Center sync on: the queue of write-backs (a lead changed in Teams is brought to Partner Center). */
+  writeBacks?: Outbox;
 }
 
 const HOUR_MS = 3_600_000;
@@ -57,6 +58,7 @@ interface SharedWrites {
   views: { lead: Lead; previousFavoriteIds: string[]; leftViews: SharedView[] }[];
   due: DueTime[];
   cards: CardSync[];
+  writeBacks: string[];
 }
 
 /** Failures in a row after which a lead's projection is reported as an error (once). */
@@ -98,13 +100,18 @@ export class Projector {
   private async projectBatch(leadIds: string[], staleHints: ReadonlyMap<string, string[]>): Promise<number> {
     const { leads } = this.deps;
     const now = this.deps.now();
-    const shared: SharedWrites = { views: [], due: [], cards: [] };
+    const shared: SharedWrites = { views: [], due: [], cards: [], writeBacks: [] };
     const settled = await Promise.allSettled(leadIds.map((id) => this.stage(id, now, shared)));
     this.noteFailures(leadIds, settled);
     const ready = settled.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
     const nothingPending = leadIds.filter((_, i) => settled[i]?.status === 'fulfilled' && !(settled[i] as PromiseFulfilledResult<Staged | undefined>).value);
 
-    await Promise.all([this.deps.views.put(shared.views), this.deps.due.schedule(shared.due, now), this.deps.outbox.enqueueSyncs(shared.cards, now)]);
+    await Promise.all([
+      this.deps.views.put(shared.views),
+      this.deps.due.schedule(shared.due, now),
+      this.deps.outbox.enqueueSyncs(shared.cards, now),
+      shared.writeBacks.length > 0 ? this.deps.writeBacks?.enqueueWriteBacks(shared.writeBacks, now) : undefined,
+    ]);
     await Promise.all(ready.map((s) => this.sendOneTimeMessages(s, now)));
     const outcomes = await Promise.all(ready.map((s) => leads.clearPending(s.lead.id, s.pendingEtag)));
     // A change came in since ('changed'; its hint stays and a pass projects it again) or another
@@ -167,6 +174,8 @@ export class Projector {
       if (added.every(Boolean)) targets = subscribed.map((c) => ({ leadId: lead.id, conversationKey: c.key, etag: '' }));
       if (flamePhase(lead, now, this.deps.flameWindowHours) === 'hot') flameChannels = subscribed.filter((c) => c.scope === 'channel').map((c) => c.key);
     }
+    if (effects.reschedule && !effects.fanOut) shared.due.push(...dueTimesOf(lead, now, this.deps));
+    if (this.deps.writeBacks && syncState(lead) === 'pending') shared.writeBacks.push(lead.id);
     targets ??= await deliveries.forLead(lead.id);
     shared.cards.push(...targets.map((d) => ({ leadId: lead.id, conversationKey: d.conversationKey, urgent: Boolean(effects.fanOut) && !d.activityId })));
     return { lead, effects, pendingEtag: pending.etag, hintRowKeys: pending.hintRowKeys, targets, flameChannels };
@@ -197,7 +206,6 @@ export class Projector {
       );
     }
     if (effects.expiredNotice) {
-      await this.deps.senderNotifier.leadExpired(lead);
       await Promise.all(
         targets.map((d) =>
           outbox.enqueueOnce({ key: `expired|${lead.id}|${d.conversationKey}`, kind: 'expiredNotice', conversationKey: d.conversationKey, leadId: lead.id }, now),

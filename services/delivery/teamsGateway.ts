@@ -9,7 +9,19 @@ export type OutboundMessage =
   | { kind: 'flameAlert'; lead: Lead }
   | { kind: 'expiredNotice'; lead: Lead }
   | { kind: 'digest'; leads: Lead[] }
-  | { kind: 'text'; text: string };
+  | { kind: 'text'; text: string }
+  /** The Partner Center connection broke (what, and how to mend it) or works again. */
+  | { kind: 'syncHealth'; health: SyncHealthNotice }
+  /** A change made in Teams that Partner Center's state overruled: told to the person who made it. */
+  | { kind: 'overruled'; lead: Lead; action: string };
+
+export interface SyncHealthNotice {
+  state: 'broken' | 'restored';
+  /** What broke: the sign-in was refused, access was denied, Partner Center has been failing. */
+  cause?: 'refused' | 'unauthorized' | 'unavailable';
+  /** Partner Center's or the identity provider's own words. */
+  detail?: string;
+}
 
 export interface TeamsGateway {
   /** Posts a new message; returns its activity id. */

@@ -3,6 +3,7 @@
  * The schema parses what storage gives back too, so a stored lead is never trusted blindly.
  */
 import { z } from 'zod';
+import { referralStateSchema } from './referralState';
 
 export const LEAD_TYPES = ['customerInquiry', 'marketingQualified', 'salesQualified'] as const;
 export const STAGES = ['Received', 'Accepted', 'Archived'] as const;
@@ -95,6 +96,10 @@ export const leadSchema = z.object({
     engagementId: z.string().optional(),
     externalReferenceId: z.string().optional(),
     referralType: z.string().optional(),
+    /** The referral as Partner Center last gave it (read, or answered to a write-back): what sync compares the lead with. */
+    synced: referralStateSchema.optional(),
+    /** The last write-back Partner Center refused (400), at the lead's revision then: shown on the card, not tried again until the lead changes. */
+    rejected: z.object({ message: z.string(), at: z.string(), revision: z.number() }).optional(),
   }),
   /** Bumped by every stored change (favorites included): cards compare it to know they are stale. */
   version: z.number().int().positive(),
@@ -108,7 +113,7 @@ export type Person = z.infer<typeof personSchema>;
 export type Employee = Lead['employees'][number];
 export type ActorRef = z.infer<typeof actorRefSchema>;
 
-/** Partner Center's status/substatus for each of our stages, kept for a later write-back sync. */
+/** Partner Center's status/substatus for each of our stages. */
 export function partnerCenterStatus(stage: Stage, outcome?: Outcome): { status: string; substatus: string } {
   if (stage === 'Received') return { status: 'New', substatus: 'Received' };
   if (stage === 'Accepted') return { status: 'Active', substatus: 'Accepted' };

@@ -1,6 +1,9 @@
 /** Derives our lead from a validated Partner Center referral. */
+import { randomUUID } from 'node:crypto';
 import type { Referral, ReferralContact } from './referral';
-import { partnerCenterStatus, type Lead, type LeadType, type Person } from './lead';
+import { OUTCOMES, partnerCenterStatus, type Lead, type LeadType, type Outcome, type Person, type Stage } from './lead';
+import { referralState } from './referralState';
+import { PARTNER_CENTER_ACTOR, reasonFromText } from './referralSync';
 
 const TYPE_BY_QUALIFICATION: Record<Referral['qualification'], LeadType> = {
   Direct: 'customerInquiry',
@@ -22,9 +25,20 @@ export function leadFromReferral(referral: Referral, options: { now: Date; respo
     ? new Date(referral.expirationDateTime)
     : new Date(received.getTime() + options.responseDays * DAY_MS);
   const requirements = referral.details?.requirements;
-  const expired = expires.getTime() <= options.now.getTime();
-  const stage = expired ? 'Archived' : 'Received';
-  const outcome = expired ? 'Expired' : undefined;
+  const { stage, outcome } = stageOf(referral, expires.getTime() <= options.now.getTime());
+  const details = referral.details;
+  // A referral already accepted or closed (an import from Partner Center) comes with its deal.
+  const deal =
+    stage !== 'Received' && (referral.status === 'Active' || outcome === 'Won' || outcome === 'Lost')
+      ? {
+          name: referral.name || `${referral.customerProfile.name} inquiry`,
+          value: details?.dealValue,
+          currency: details?.currency,
+          purchaseDate: details?.closingDateTime?.slice(0, 10),
+          crmId: referral.externalReferenceId,
+          campaignId: referral.campaignId,
+        }
+      : undefined;
 
   return {
     id: referral.id,
@@ -61,17 +75,46 @@ export function leadFromReferral(referral: Referral, options: { now: Date; respo
           closingDate: referral.details.closingDateTime?.slice(0, 10),
         }
       : undefined,
-    employees: [],
+    deal,
+    // The partner's people already on the referral (Partner Center's `team`).
+    employees: (referral.team ?? []).map((c) => ({ ...toPerson(c), id: randomUUID() })),
+    closeReason: outcome && outcome !== 'Won' && referral.statusReason ? reasonFromText(referral.statusReason) : undefined,
     favorites: [],
     remindersSent: [],
-    lastAction: expired ? { kind: 'expire', by: { id: 'system', name: 'Partner Leads' }, at: options.now.toISOString() } : undefined,
+    lastAction: answered(referral, stage, outcome, options.now),
     partnerCenter: {
       ...partnerCenterStatus(stage, outcome),
+      statusReason: referral.statusReason,
       engagementId: referral.engagementId,
       externalReferenceId: referral.externalReferenceId,
       referralType: referral.type,
+      synced: referralState(referral),
     },
     version: 1,
     revision: 1,
   };
+}
+
+/**
+ * Where a referral stands when it arrives: as Partner Center says (accepted, or closed with its
+ * outcome), else waiting for an answer — or Expired when its deadline has already passed.
+ */
+function stageOf(referral: Referral, pastDeadline: boolean): { stage: Stage; outcome?: Outcome } {
+  if (referral.status === 'Closed') {
+    const outcome = (OUTCOMES as readonly string[]).includes(referral.substatus ?? '') ? (referral.substatus as Outcome) : 'Expired';
+    return { stage: 'Archived', outcome };
+  }
+  if (referral.status === 'Active') return { stage: 'Accepted' };
+  return pastDeadline ? { stage: 'Archived', outcome: 'Expired' } : { stage: 'Received' };
+}
+
+const CLOSING_KIND: Record<Outcome, string> = { Won: 'markWon', Lost: 'markLost', Declined: 'decline', Expired: 'expire' };
+
+/** Who last moved the lead, when it arrives already moved: Partner Center (with its dates), or us for an expiry. */
+function answered(referral: Referral, stage: Stage, outcome: Outcome | undefined, now: Date): Lead['lastAction'] {
+  const by = { ...PARTNER_CENTER_ACTOR };
+  if (referral.status === 'Active') return { kind: 'accept', by, at: referral.acceptedDateTime ?? referral.updatedDateTime ?? now.toISOString() };
+  if (referral.status === 'Closed' && outcome) return { kind: CLOSING_KIND[outcome], by, at: referral.closedDateTime ?? referral.updatedDateTime ?? now.toISOString() };
+  if (stage === 'Archived') return { kind: 'expire', by: { id: 'system', name: 'Partner Leads' }, at: now.toISOString() };
+  return undefined;
 }

@@ -22,7 +22,7 @@ export const SYSTEM_ACTOR: ActorRef = { id: 'system', name: 'Partner Leads' };
 
 export interface LeadEvent {
   seq: number; // the lead version this event produced
-  type: CommandKind | 'receive' | 'remind';
+  type: CommandKind | 'receive' | 'remind' | 'partnerCenter';
   actor: ActorRef;
   at: string;
   before: Record<string, unknown>;

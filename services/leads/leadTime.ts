@@ -1,5 +1,6 @@
 /** Time-dependent facts about a lead, shared by the cards, the scheduler and the dispatcher. */
 import type { Lead } from './lead';
+import { syncState } from './referralSync';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -44,7 +45,9 @@ export function shownTimeLeft(lead: Pick<Lead, 'expiresAt' | 'stage'>, now: Date
 /** What a posted card shows; when it changes, every copy of the card is updated. */
 export function renderKey(lead: Lead, now: Date, windowHours: number): string {
   const favorites = lead.favorites.map((f) => f.teamsUserId ?? f.id).sort().join(',');
-  return `${lead.revision}|${flamePhase(lead, now, windowHours)}|${favorites}|${shownTimeLeft(lead, now)}`;
+  // Whether the last change has reached Partner Center shows on the card too (when the sync is on).
+  const sync = syncState(lead);
+  return `${lead.revision}|${flamePhase(lead, now, windowHours)}|${favorites}|${shownTimeLeft(lead, now)}|${sync}`;
 }
 
 /**

@@ -32,12 +32,16 @@ const consentSchema = z.object({
 
 export const referralSchema = z.object({
   id: z.string().regex(REFERRAL_ID_PATTERN, 'must be 1-128 letters, digits, ".", "_", ":" or "-"'),
+  /** Partner Center's concurrency token, exactly as it gave it (quotes included). */
+  eTag: z.string().max(200).optional(),
   engagementId: text(128).optional(),
   name: text(200).optional(),
   externalReferenceId: text(128).optional(),
   createdDateTime: isoDate.optional(),
   updatedDateTime: isoDate.optional(),
   expirationDateTime: isoDate.optional(),
+  acceptedDateTime: isoDate.optional(),
+  closedDateTime: isoDate.optional(),
   status: z.enum(['None', 'New', 'Active', 'Closed']).optional(),
   substatus: z.enum(['None', 'Pending', 'Received', 'Accepted', 'Won', 'Lost', 'Declined', 'Expired']).optional(),
   statusReason: text(1000).optional(),
@@ -45,6 +49,14 @@ export const referralSchema = z.object({
     message: 'must be Direct, MarketingQualified or SalesQualified',
   }),
   type: z.enum(['Independent', 'Shared']).optional(),
+  direction: z.enum(['Incoming', 'Outgoing']).optional(),
+  campaignId: text(128).optional(),
+  inviteContext: z
+    .object({
+      notes: text(4000).optional(),
+      invitedBy: z.object({ organizationId: text(128).optional(), organizationName: text(200).optional() }).optional(),
+    })
+    .optional(),
   customerProfile: z.object({
     name: text(200).min(1, 'is required'),
     address: z
@@ -65,7 +77,11 @@ export const referralSchema = z.object({
   details: z
     .object({
       notes: text(4000).optional(),
-      dealValue: z.number().nonnegative('must not be negative').max(1e12).optional(),
+      // Partner Center's own samples write it as a string ("10000").
+      dealValue: z
+        .union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, 'must be a number').transform(Number)])
+        .pipe(z.number().nonnegative('must not be negative').max(1e12))
+        .optional(),
       currency: currency.optional(),
       closingDateTime: isoDate.optional(),
       requirements: z
@@ -85,7 +101,33 @@ export const referralSchema = z.object({
   team: z.array(contactSchema).max(20, 'at most 20 team members').optional(),
 });
 
-export type Referral = z.infer<typeof referralSchema>;
+export type Referral = z.output<typeof referralSchema>;
+export type ReferralInput = z.input<typeof referralSchema>;
 export type ReferralContact = z.infer<typeof contactSchema>;
 
 export const MAX_REFERRALS_PER_REQUEST = 100;
+
+/** Microsoft's organization id on referrals it sends (`inviteContext.invitedBy.organizationId`). */
+const MICROSOFT = 'msft';
+
+/** The fields that say what kind of referral it is, read before the rest is trusted. */
+export const referralKindSchema = z.looseObject({
+  id: z.string(),
+  type: z.string().nullish(),
+  direction: z.string().nullish(),
+  qualification: z.string().nullish(),
+  inviteContext: z.looseObject({ invitedBy: z.looseObject({ organizationId: z.string().nullish() }).nullish() }).nullish(),
+});
+
+/**
+ * Only incoming leads from Microsoft become leads: Marketplace leads (Independent, Direct, sent by
+ * Microsoft or by no one) and Qualified leads (Independent, marketing or sales qualified, sent by
+ * Microsoft). Co-sell opportunities (Shared, or from a partner organization) and referrals the
+ * partner sent (Outgoing) are not leads (Partner Center's "Referrals API introduction").
+ */
+export function isIncomingLead(referral: z.infer<typeof referralKindSchema>): boolean {
+  if (referral.direction === 'Outgoing' || referral.type === 'Shared') return false;
+  const from = referral.inviteContext?.invitedBy?.organizationId ?? undefined;
+  if (from !== undefined && from.toLowerCase() !== MICROSOFT) return false;
+  return referral.qualification === 'Direct' || referral.qualification === 'MarketingQualified' || referral.qualification === 'SalesQualified';
+}

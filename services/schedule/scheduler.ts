@@ -4,7 +4,7 @@
  * instance runs it at a time; the ETag check on each lead is the final guard against double work.
  */
 import { actOnLead } from '../useCases/actOnLead';
-import { AppError } from '../errors';
+import { LeadBusyError } from '../errors';
 import type { DeliveryStore } from '../delivery/deliveryStore';
 import type { DueIndex, DueItem } from '../storage/leadIndex';
 import type { Lease } from '../storage/lease';
@@ -29,18 +29,19 @@ export interface SchedulerDeps {
   onLeadChanged: (leadId: string) => void;
   /** How long a pass may hold the scheduler lease (a crashed pass blocks others this long). */
   leaseMs: number;
+  /**
+   * With the Partner Center sync on, a lead's deadline is Partner Center's to enforce: this reads
+   * the referral and takes its state; false while the lead still waits there (asked again later).
+   */
+  followExpiry?: (leadId: string) => Promise<boolean>;
 }
+
+/** While Partner Center has not yet expired a lead past its deadline, it is asked again this often. */
+export const EXPIRY_RECHECK_MS = 30 * 60_000;
 
 const HOUR_MS = 3_600_000;
 const PASS_LIMIT = 500;
 const LOOK_BACK_MS = 10 * 60_000;
-
-/** A lead kept changing under the scheduler: its due row stays for the next pass. */
-class LeadBusyError extends AppError {
-  constructor(leadId: string) {
-    super('conflict', `lead ${leadId} changed during every attempt`);
-  }
-}
 
 export interface PassResult {
   ran: boolean;
@@ -97,6 +98,11 @@ export class Scheduler {
 
     if (item.kind === 'expire') {
       if (Date.parse(lead.expiresAt) > now.getTime() || lead.stage !== 'Received') return;
+      if (this.deps.followExpiry) {
+        if (await this.deps.followExpiry(lead.id)) result.expired++;
+        else await this.deps.due.schedule([{ kind: 'expire', leadId: lead.id, dueAt: new Date(now.getTime() + EXPIRY_RECHECK_MS) }], now);
+        return;
+      }
       const acted = await actOnLead(lead.id, { kind: 'expire' }, { kind: 'system' }, { leads, now: () => now }, stored);
       if (acted.status === 'changed') {
         result.expired++;

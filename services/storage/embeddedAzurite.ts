@@ -3,7 +3,8 @@
  * Azure account. On disk in DATA_DIR for the app, in memory for tests. Azurite saves to disk
  * every few seconds: `close()` flushes, so a graceful stop loses nothing.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { ConfigError } from '../errors';
 import Module from 'node:module';
 import path from 'node:path';
 
@@ -54,9 +55,11 @@ export interface EmbeddedAzurite {
 export async function startEmbeddedAzurite(options: { dataDir?: string; inMemory?: boolean; port?: number }): Promise<EmbeddedAzurite> {
   const inMemory = options.inMemory ?? !options.dataDir;
   let dbPath = '';
+  let unlock = () => undefined as void;
   if (!inMemory) {
     const dir = path.resolve(options.dataDir ?? '.data');
     mkdirSync(dir, { recursive: true });
+    unlock = lockDataDir(dir);
     dbPath = path.join(dir, '__azurite_db_table__.json');
   }
   const config = new TableConfiguration(
@@ -78,7 +81,12 @@ export async function startEmbeddedAzurite(options: { dataDir?: string; inMemory
     inMemory,
   );
   const server = new TableServer(config);
-  await server.start();
+  try {
+    await server.start();
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const address = server.getHttpServerAddress();
   let closed = false;
   return {
@@ -88,6 +96,42 @@ export async function startEmbeddedAzurite(options: { dataDir?: string; inMemory
       if (closed) return;
       closed = true;
       await server.close();
+      unlock();
     },
   };
+}
+
+/**
+ * One process per DATA_DIR: Azurite keeps the tables in memory and writes them out every few
+ * seconds, so a second process on the same files (a second app, or `partner-center:connect` while
+ * the app runs) would overwrite the other's writes. A lock file names the holder; one left by a
+ * process that no longer runs is taken over.
+ */
+function lockDataDir(dir: string): () => void {
+  const file = path.join(dir, 'partner-leads.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(readFileSync(file, 'utf8').trim());
+      if (holder && holder !== process.pid && isRunning(holder)) {
+        throw new ConfigError([
+          { path: 'DATA_DIR', message: `${dir} is in use by another Partner Leads process (pid ${holder}); stop it first, or point DATA_DIR elsewhere` },
+        ]);
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new ConfigError([{ path: 'DATA_DIR', message: `${dir} could not be locked for this process` }]);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -31,6 +31,7 @@ export interface PendingEffects {
   reminderHours?: number; // send the reminder for this offset
   unfavoritedBy?: string[]; // take the lead off these users' Favorites lists
   leftViews?: SharedView[]; // take the lead off these shared lists (it moved, e.g. to Archived)
+  reschedule?: boolean; // its expiry moved (Partner Center extended it): file its due times again
 }
 
 export interface StoredLead {
@@ -132,7 +133,7 @@ export class LeadStore {
     const unfavoritedBy = Object.entries(row).flatMap(([name, value]) => (name.startsWith(UNFAVORITE) && typeof value === 'string' ? [value] : []));
     const leftViews = SHARED_VIEWS.filter((view) => row[`${LEFT_VIEW}${view}`] === true);
     return {
-      effects: { fanOut: row.fanOut, expiredNotice: row.expiredNotice, reminderHours: row.reminderHours, unfavoritedBy, leftViews },
+      effects: { fanOut: row.fanOut, expiredNotice: row.expiredNotice, reminderHours: row.reminderHours, reschedule: row.reschedule, unfavoritedBy, leftViews },
       etag: row.etag,
       hintRowKeys: Object.keys(row).flatMap((name) => (name.startsWith(HINT) ? [hintRowKey(id, name.slice(HINT.length))] : [])),
     };

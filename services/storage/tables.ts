@@ -14,6 +14,7 @@ export const TABLE_NAMES = [
   'Roles',
   'Leases',
   'Meta',
+  'PartnerCenter',
 ] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 export type Tables = Record<TableName, TableClient>;

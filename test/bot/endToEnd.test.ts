@@ -151,7 +151,7 @@ describe('time, with the real server', () => {
       const card = [...connector.current(sales.conversation.id).values()].find((a) => text(a).includes('Back-dated lead') && text(a).includes('Respond') === false && text(a).includes('Expired'));
       expect(card).toBeDefined();
       expect(text(card)).not.toContain('lead.acceptForm');
-      expect(posted().filter((t) => t.includes('not answered within 14 days; the sender is notified'))).toHaveLength(1);
+      expect(posted().filter((t) => t.includes('Expired — not answered within 14 days. Partner Center archives it'))).toHaveLength(1);
     } finally {
       await timed.stop();
     }

@@ -1,6 +1,6 @@
 import { TestAdapter, type Activity } from 'botbuilder';
 import { LeadBot } from '../../bot/leadBot';
-import type { CardAttachment } from '../../cards/index';
+import type { CardAttachment } from '../../cards';
 import type { LeadsApp } from '../../services/app/leadsApp';
 import { silentLogger } from '../../services/logger';
 import { seen, titles } from '../cards/seen';
@@ -366,6 +366,14 @@ describe('commands', () => {
     // A role named like an Object property is no role: nothing is granted.
     expect((await h.say(pat, `grant ${vic.aadObjectId} constructor`, personal(pat)))[0]?.text).toMatch(/^Usage: grant/);
     expect(await h.app.roles.roleOf(vic.aadObjectId)).toBeUndefined();
+  });
+
+  it('answers sync with the Partner Center sync state: off here, with how to turn it on', async () => {
+    const h = await harness();
+    const [card] = await h.say(vic, 'sync');
+    expect(seen(cardOf(card)).all).toContain('The sync is off');
+    const [german] = await h.say(vic, 'sync', place, 'de-DE');
+    expect(seen(cardOf(german)).all).toContain('Die Synchronisierung ist aus');
   });
 });
 

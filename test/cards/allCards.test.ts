@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { ADAPTIVE_CARD_CONTENT_TYPE, type CardAttachment } from '../../cards/index';
+import { ADAPTIVE_CARD_CONTENT_TYPE, type CardAttachment } from '../../cards';
 import { everyCard } from './gallery';
 import { seen } from './seen';
 

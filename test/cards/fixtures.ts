@@ -78,3 +78,21 @@ export function archivedLead(outcome: Outcome, overrides: Partial<Lead> = {}): L
     ...overrides,
   });
 }
+
+/** A lead accepted in Teams whose Accept is on its way to Partner Center ('pending'), or was refused there ('refused'). */
+export function syncedLead(state: 'pending' | 'refused'): Lead {
+  const lead = acceptedLead();
+  return leadSchema.parse({
+    ...lead,
+    partnerCenter: {
+      ...lead.partnerCenter,
+      synced: { eTag: '"e1"', status: 'New', substatus: 'Pending', team: [] },
+      ...(state === 'refused' ? { rejected: { message: 'Partner Center answered 400 invalidRequest: Path /campaignId cannot be changed.', at: NOW.toISOString(), revision: lead.revision } } : {}),
+    },
+  });
+}
+
+/** A lead declined in the Partner Center portal. */
+export function declinedInPartnerCenter(): Lead {
+  return archivedLead('Declined', { lastAction: { kind: 'decline', by: { id: 'partner-center', name: 'Partner Center' }, at: '2025-11-26T10:30:00Z' }, closeReason: { code: 'notACustomer' } });
+}

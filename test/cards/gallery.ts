@@ -7,15 +7,18 @@ import {
   renderLeadCard,
   renderLeadList,
   renderMessageCard,
+  renderOverruledCard,
   renderReminderCard,
   renderRolesCard,
+  renderSyncHealthCard,
+  renderSyncStatusCard,
   renderWelcomeCard,
   type CardAttachment,
   type Locale,
-} from '../../cards/index';
+} from '../../cards';
 import { OUTCOMES } from '../../services/leads/lead';
 import { summarize, VIEWS } from '../../services/leads/leadViews';
-import { acceptedLead, archivedLead, DANA, NOW, receivedLead } from './fixtures';
+import { acceptedLead, archivedLead, DANA, declinedInPartnerCenter, NOW, receivedLead, syncedLead } from './fixtures';
 
 export function everyCard(): [name: string, card: CardAttachment][] {
   const cards: [string, CardAttachment][] = [];
@@ -48,6 +51,15 @@ export function everyCard(): [name: string, card: CardAttachment][] {
     cards.push([`${locale} digest`, renderDigestCard({ count: 2, leads: [receivedLead({ flame: true }), receivedLead({ name: 'Fabrikam ERP' })], locale })]);
     cards.push([`${locale} roles`, renderRolesCard({ locale, entries: [{ id: DANA.id, role: 'partnerAdmin', source: 'granted', name: DANA.name }] })]);
     cards.push([`${locale} message`, renderMessageCard({ locale, title: 'Title', text: 'Text', tone: 'good' })]);
+    cards.push([`${locale} lead reaching Partner Center`, renderLeadCard(syncedLead('pending'), { ...base, partnerCenterSync: true })]);
+    cards.push([`${locale} lead refused by Partner Center`, renderLeadCard(syncedLead('refused'), { ...base, partnerCenterSync: true })]);
+    cards.push([`${locale} lead declined in Partner Center`, renderLeadCard(declinedInPartnerCenter(), { ...base, partnerCenterSync: true })]);
+    cards.push([`${locale} sync off`, renderSyncStatusCard({ on: false }, { locale })]);
+    cards.push([`${locale} sync on`, renderSyncStatusCard({ on: true, waiting: 2, lastPullAt: NOW.toISOString(), lastPushAt: NOW.toISOString() }, { locale })]);
+    cards.push([`${locale} sync broken`, renderSyncStatusCard({ on: true, waiting: 5, broken: 'refused', lastError: 'invalid_grant', lastErrorAt: NOW.toISOString() }, { locale })]);
+    for (const cause of ['refused', 'unauthorized', 'unavailable'] as const) cards.push([`${locale} sync broken (${cause})`, renderSyncHealthCard({ state: 'broken', cause, detail: 'AADSTS70000' }, locale)]);
+    cards.push([`${locale} sync restored`, renderSyncHealthCard({ state: 'restored' }, locale)]);
+    cards.push([`${locale} overruled`, renderOverruledCard(declinedInPartnerCenter(), 'accept', { locale })]);
   }
   return cards;
 }

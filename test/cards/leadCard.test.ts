@@ -1,4 +1,4 @@
-import { renderLeadCard, type LeadCardOptions } from '../../cards/index';
+import { renderLeadCard, type LeadCardOptions } from '../../cards';
 import type { Lead } from '../../services/leads/lead';
 import { acceptedLead, archivedLead, DANA, hoursFromNow, NOW, receivedLead, ROBIN } from './fixtures';
 import { seen, titles, verbs } from './seen';

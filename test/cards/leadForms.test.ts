@@ -1,4 +1,4 @@
-import { FORM_INPUT_BY_ISSUE_PATH, FORM_MODES, renderLeadCard, type FormMode, type LeadCardOptions } from '../../cards/index';
+import { FORM_INPUT_BY_ISSUE_PATH, FORM_MODES, renderLeadCard, type FormMode, type LeadCardOptions } from '../../cards';
 import { toFieldIssues } from '../../services/errors';
 import type { Lead } from '../../services/leads/lead';
 import { leadCommandSchema, type LeadCommand } from '../../services/leads/leadCommands';

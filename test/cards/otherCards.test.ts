@@ -2,14 +2,18 @@ import {
   renderDigestCard,
   renderFlameAlertCard,
   renderHelpCard,
+  renderLeadCard,
   renderLeadList,
   renderMessageCard,
+  renderOverruledCard,
   renderReminderCard,
   renderRolesCard,
+  renderSyncHealthCard,
+  renderSyncStatusCard,
   renderWelcomeCard,
-} from '../../cards/index';
+} from '../../cards';
 import { summarize, VIEWS } from '../../services/leads/leadViews';
-import { acceptedLead, archivedLead, DANA, hoursFromNow, NOW, receivedLead } from './fixtures';
+import { acceptedLead, archivedLead, DANA, declinedInPartnerCenter, hoursFromNow, NOW, receivedLead, syncedLead } from './fixtures';
 import { seen } from './seen';
 
 describe('lead lists', () => {
@@ -164,5 +168,40 @@ describe('roles', () => {
 
   test('an empty role says nobody has it yet', () => {
     expect(seen(renderRolesCard({ locale: 'de', entries: [] })).texts.filter((text) => text === 'Noch niemand')).toHaveLength(2);
+  });
+});
+
+describe('Partner Center sync', () => {
+  it('says on the card that a change is on its way to Partner Center, or that Partner Center refused it, only with the sync on', () => {
+    const options = { locale: 'en' as const, now: NOW, flameWindowHours: 72 };
+    expect(seen(renderLeadCard(syncedLead('pending'), { ...options, partnerCenterSync: true })).texts).toContain('Saved in Teams · reaching Partner Center…');
+    expect(seen(renderLeadCard(syncedLead('pending'), options)).all).not.toContain('Partner Center');
+    expect(seen(renderLeadCard(syncedLead('refused'), { ...options, partnerCenterSync: true })).texts).toContain(
+      '⚠️ This change did not reach Partner Center: Partner Center answered 400 invalidRequest: Path /campaignId cannot be changed.',
+    );
+    expect(seen(renderLeadCard(syncedLead('pending'), { ...options, locale: 'de', partnerCenterSync: true })).texts).toContain('In Teams gespeichert · wird an Partner Center übertragen …');
+  });
+
+  it('names Partner Center as the one who declined, in English and German', () => {
+    const lead = declinedInPartnerCenter();
+    expect(seen(renderLeadCard(lead, { locale: 'en', now: NOW, flameWindowHours: 72 })).texts).toContain('Declined in Partner Center on Nov 26, 2025 — reason: Not a customer');
+    expect(seen(renderLeadCard(lead, { locale: 'de', now: NOW, flameWindowHours: 72 })).all).toContain('Abgelehnt – in Partner Center am 26. Nov. 2025');
+  });
+
+  it('tells admins what broke and how to mend it, and the person whose change was overruled what happened', () => {
+    expect(seen(renderSyncHealthCard({ state: 'broken', cause: 'refused', detail: 'AADSTS70000: expired' }, 'en')).all).toMatch(/sign in again: run npm run partner-center:connect[\s\S]*What it said: AADSTS70000: expired/);
+    expect(seen(renderSyncHealthCard({ state: 'restored' }, 'de')).texts).toContain('✅ Die Partner-Center-Synchronisierung funktioniert wieder');
+    expect(seen(renderOverruledCard(declinedInPartnerCenter(), 'accept', { locale: 'en' })).all).toContain(
+      'Your Accept of “Contoso cloud migration” was not written to Partner Center: the referral had changed there first (Archived · Declined, Nov 26, 2025, 10:30 AM UTC).',
+    );
+  });
+
+  it('shows the sync state for the sync command: off with how to turn it on, on with its figures, broken with the fix', () => {
+    expect(seen(renderSyncStatusCard({ on: false }, { locale: 'en' })).all).toContain('npm run partner-center:connect');
+    const on = seen(renderSyncStatusCard({ on: true, waiting: 3, lastPullAt: NOW.toISOString() }, { locale: 'en' }));
+    expect(on.texts).toContain('On, working');
+    expect(on.texts).toEqual(expect.arrayContaining(['Changes waiting to be written back: 3', 'Last change written back: Not yet']));
+    const broken = seen(renderSyncStatusCard({ on: true, waiting: 0, broken: 'unauthorized', lastError: 'Partner Center answered 403' }, { locale: 'de' }));
+    expect(broken.texts).toContain('Gestört: Zugriff verweigert');
   });
 });

@@ -1,5 +1,5 @@
 /** What a person sees on a rendered card: its buttons, inputs and texts, found anywhere in the card JSON. */
-import type { CardAttachment } from '../../cards/index';
+import type { CardAttachment } from '../../cards';
 
 type Json = Record<string, unknown>;
 

@@ -3,7 +3,6 @@ import { LeadsApp } from '../../services/app/leadsApp';
 import { silentLogger, type Logger } from '../../services/logger';
 import type { Tables } from '../../services/storage/tables';
 import type { TeamsGateway } from '../../services/delivery/teamsGateway';
-import type { SenderNotifier } from '../../services/delivery/senderNotifier';
 import { testConfig } from './settings';
 
 export class FakeClock {
@@ -19,7 +18,7 @@ export class FakeClock {
 
 export function makeApp(
   tables: Tables,
-  options: { clock?: FakeClock; gateway?: TeamsGateway; env?: Record<string, string>; instanceId?: string; senderNotifier?: SenderNotifier; log?: Logger } = {},
+  options: { clock?: FakeClock; gateway?: TeamsGateway; env?: Record<string, string>; instanceId?: string; log?: Logger } = {},
 ): LeadsApp {
   return new LeadsApp({
     tables,
@@ -28,6 +27,5 @@ export function makeApp(
     now: options.clock?.now,
     gateway: options.gateway,
     instanceId: options.instanceId,
-    senderNotifier: options.senderNotifier,
   });
 }

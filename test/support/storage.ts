@@ -7,6 +7,8 @@ export interface TestStorage {
   connectionString: string;
   /** Fresh tables under a new prefix: tests in one file do not see each other's rows. */
   freshTables(): Promise<Tables>;
+  /** The same, with the prefix (for settings that name it). */
+  fresh(): Promise<{ tables: Tables; prefix: string }>;
   close(): Promise<void>;
 }
 
@@ -14,14 +16,17 @@ let counter = 0;
 
 export async function startTestStorage(): Promise<TestStorage> {
   const azurite = await startEmbeddedAzurite({ inMemory: true });
+  const fresh = async () => {
+    const prefix = `t${process.pid}x${++counter}`;
+    const tables = openTables(azurite.connectionString, prefix);
+    await ensureTables(tables);
+    return { tables, prefix };
+  };
   return {
     azurite,
     connectionString: azurite.connectionString,
-    async freshTables() {
-      const tables = openTables(azurite.connectionString, `t${process.pid}x${++counter}`);
-      await ensureTables(tables);
-      return tables;
-    },
+    fresh,
+    freshTables: async () => (await fresh()).tables,
     close: () => azurite.close(),
   };
 }

@@ -4,7 +4,6 @@
  * conversations (a team channel and a group chat).
  */
 import type { LeadsApp } from '../../services/app/leadsApp';
-import { RecordingSenderNotifier } from '../../services/delivery/senderNotifier';
 import type { Tables } from '../../services/storage/tables';
 import { FakeClock, makeApp } from './app';
 import { RecordingGateway } from './recordingGateway';
@@ -27,12 +26,11 @@ export function worldsOnOneStorage(): (options?: WorldOptions) => ReturnType<typ
 }
 
 export async function productWorld(storage: TestStorage, options: WorldOptions = {}) {
-  const tables: Tables = await storage.freshTables();
+  const { tables, prefix: tablePrefix }: { tables: Tables; prefix: string } = await storage.fresh();
   const clock = new FakeClock(T0.getTime());
   const gateway = new RecordingGateway(clock.now);
-  const senderNotifier = new RecordingSenderNotifier();
   const apps: LeadsApp[] = Array.from({ length: options.instances ?? 1 }, (_, i) =>
-    makeApp(tables, { clock, gateway: options.connected === false ? undefined : gateway, env: options.env, instanceId: `instance-${i}`, senderNotifier }),
+    makeApp(tables, { clock, gateway: options.connected === false ? undefined : gateway, env: options.env, instanceId: `instance-${i}` }),
   );
   const [app] = apps as [LeadsApp];
   await app.conversations.save({ conversationId: '19:sales@thread.tacv2', scope: 'channel', subscribed: true, installed: true, reference: {} });
@@ -42,5 +40,5 @@ export async function productWorld(storage: TestStorage, options: WorldOptions =
     for (const a of apps) a.tick();
     await settle();
   };
-  return { tables, clock, gateway, apps, app, settle, tick, senderNotifier };
+  return { tables, tablePrefix, clock, gateway, apps, app, settle, tick };
 }

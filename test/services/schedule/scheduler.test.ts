@@ -1,5 +1,5 @@
 /** Time at work: reminders, expiry, the flame turning, and "time left" on posted cards. */
-import { renderLeadCard } from '../../../cards/index';
+import { renderLeadCard } from '../../../cards';
 import { referral } from '../../fixtures/referrals';
 import { HOUR, T0, worldsOnOneStorage } from '../../support/world';
 
@@ -52,8 +52,8 @@ describe('reminders', () => {
 });
 
 describe('expiry', () => {
-  it('archives an unanswered lead at 14 days, updates every card, posts the notice and notifies the sender', async () => {
-    const { app, gateway, clock, tick, settle, senderNotifier } = await world();
+  it('archives an unanswered lead at 14 days, updates every card and posts the notice', async () => {
+    const { app, gateway, clock, tick, settle } = await world();
     const input = referral({ createdDateTime: T0.toISOString() });
     await app.ingest([input]);
     await settle();
@@ -64,7 +64,6 @@ describe('expiry', () => {
     expect(stored?.lead).toMatchObject({ stage: 'Archived', outcome: 'Expired', lastAction: { kind: 'expire', by: { id: 'system' } } });
     expect(gateway.of('leadCard', 'update').filter((u) => u.message.kind === 'leadCard' && u.message.lead.outcome === 'Expired')).toHaveLength(2);
     expect(gateway.of('expiredNotice')).toHaveLength(2);
-    expect(senderNotifier.expired.map((e) => e.leadId)).toEqual([input.id]);
     expect((await app.leads.history(input.id)).map((e) => e.type)).toContain('expire');
   });
 

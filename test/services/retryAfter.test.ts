@@ -1,4 +1,4 @@
-import { retryAfterMs } from '../../bot/botGateway';
+import { retryAfterMs } from '../../services/retryAfter';
 
 describe('Retry-After from the Bot Connector', () => {
   it.each([

@@ -1,0 +1,82 @@
+/** What the Partner Center sync tells people: its state (`sync`), a broken or mended connection, a change Partner Center overruled. */
+import type { Lead } from '../services/leads/lead';
+import { cardTemplate, type CardAttachment } from './cardTemplate';
+import { renderMessageCard } from './alerts';
+import { stageLabel } from './leadText';
+import { formatDateTime, t, type Locale, type StringKey, type Zoned } from './locale';
+import syncStatusJson from './templates/syncStatus.json';
+
+/** The sync's state as the `sync` command shows it. */
+export type SyncStatusView =
+  | { on: false }
+  | {
+      on: true;
+      lastPullAt?: string;
+      lastPushAt?: string;
+      waiting: number;
+      lastError?: string;
+      lastErrorAt?: string;
+      broken?: 'refused' | 'unauthorized' | 'unavailable';
+    };
+
+interface StatusView {
+  title: string;
+  intro: string | null;
+  state: { text: string; style: string } | null;
+  facts: { title: string; value: string }[];
+  fix: string | null;
+}
+
+const renderStatus = cardTemplate<StatusView>(syncStatusJson);
+
+export function renderSyncStatusCard(status: SyncStatusView, zoned: Zoned): CardAttachment {
+  const { locale } = zoned;
+  if (!status.on) return renderStatus({ title: t(locale, 'sync.title'), intro: t(locale, 'sync.off'), state: null, facts: [], fix: null });
+  const when = (at: string | undefined) => (at ? formatDateTime(at, zoned) : t(locale, 'sync.never'));
+  const facts = [
+    { title: t(locale, 'sync.lastPull'), value: when(status.lastPullAt) },
+    { title: t(locale, 'sync.lastPush'), value: when(status.lastPushAt) },
+    { title: t(locale, 'sync.waiting'), value: String(status.waiting) },
+    ...(status.lastError ? [{ title: t(locale, 'sync.lastError'), value: `${status.lastError}${status.lastErrorAt ? ` (${formatDateTime(status.lastErrorAt, zoned)})` : ''}` }] : []),
+  ];
+  return renderStatus({
+    title: t(locale, 'sync.title'),
+    intro: null,
+    state: status.broken ? { text: t(locale, `sync.state.${status.broken}`), style: 'attention' } : { text: t(locale, 'sync.state.on'), style: 'good' },
+    facts,
+    fix: status.broken ? t(locale, `sync.fix.${status.broken}`) : null,
+  });
+}
+
+/** To partner admins: the connection broke (what, and how to mend it), or works again. */
+export function renderSyncHealthCard(notice: { state: 'broken' | 'restored'; cause?: 'refused' | 'unauthorized' | 'unavailable'; detail?: string }, locale: Locale): CardAttachment {
+  if (notice.state === 'restored') {
+    return renderMessageCard({ locale, title: t(locale, 'syncHealth.restored.title'), text: t(locale, 'syncHealth.restored.text'), tone: 'good' });
+  }
+  const text = t(locale, `syncHealth.broken.${notice.cause ?? 'unavailable'}`);
+  return renderMessageCard({
+    locale,
+    title: t(locale, 'syncHealth.broken.title'),
+    text: notice.detail ? `${text}\n\n${t(locale, 'syncHealth.detail', { detail: notice.detail })}` : text,
+    tone: 'warning',
+  });
+}
+
+const OVERRULED_ACTIONS = ['accept', 'decline', 'edit', 'addEmployee', 'removeEmployee', 'markWon', 'markLost'] as const;
+
+/** To the person whose change Partner Center's state overruled: what happened, and that the card shows Partner Center's state. */
+export function renderOverruledCard(lead: Lead, action: string, zoned: Zoned): CardAttachment {
+  const { locale } = zoned;
+  const key: StringKey = (OVERRULED_ACTIONS as readonly string[]).includes(action) ? (`overruled.action.${action}` as StringKey) : 'overruled.action.other';
+  return renderMessageCard({
+    locale,
+    title: t(locale, 'overruled.title'),
+    text: t(locale, 'overruled.text', {
+      action: t(locale, key),
+      name: lead.name,
+      state: stageLabel(lead.stage, lead.outcome, locale),
+      when: formatDateTime(lead.lastAction?.at ?? lead.partnerCenter.synced?.updatedDateTime ?? new Date(0).toISOString(), zoned),
+    }),
+    tone: 'warning',
+  });
+}

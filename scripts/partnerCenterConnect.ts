@@ -1,0 +1,77 @@
+/**
+ * `npm run partner-center:connect`: a Referrals admin signs in once with a device code, and the
+ * refresh token goes straight into the product's storage, where every instance of the app reads it
+ * (and replaces it as it rotates). Nobody copies a token by hand. A running app picks the new
+ * sign-in up at its next token refresh: a broken connection mends itself within a minute or so.
+ */
+import { existsSync } from 'node:fs';
+import { loadConfig, partnerCenterConfigured } from '../services/app/config';
+import { ConfigError } from '../services/errors';
+import { createLogger } from '../services/logger';
+import { signInWithDeviceCode } from '../services/partnerCenter/deviceCodeSignIn';
+import { PartnerCenterError } from '../services/partnerCenter/partnerCenterErrors';
+import { SyncStore } from '../services/partnerCenter/syncStore';
+import { openStorage } from '../services/storage/storage';
+
+export interface ConnectIo {
+  say: (line: string) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Signs in and stores the sign-in; returns the account that signed in. */
+export async function connect(env: NodeJS.ProcessEnv, io: ConnectIo): Promise<string | undefined> {
+  const config = loadConfig(env);
+  if (!partnerCenterConfigured(config)) {
+    throw new ConfigError([
+      { path: 'PARTNER_CENTER_TENANT_ID', message: 'with PARTNER_CENTER_CLIENT_ID and PARTNER_CENTER_CLIENT_SECRET must be set first (README: Partner Center, step by step)' },
+    ]);
+  }
+  const settings = {
+    authorityHost: config.PARTNER_CENTER_AUTHORITY_HOST,
+    tenantId: config.PARTNER_CENTER_TENANT_ID!,
+    clientId: config.PARTNER_CENTER_CLIENT_ID!,
+    clientSecret: config.PARTNER_CENTER_CLIENT_SECRET!,
+  };
+  // Storage first: a DATA_DIR in use by the running app is refused before anyone signs in for nothing.
+  const storage = await openStorage({
+    connectionString: config.AZURE_TABLES_CONNECTION_STRING,
+    dataDir: config.DATA_DIR,
+    tablePrefix: config.TABLE_PREFIX,
+    log: createLogger('warn'),
+  });
+  try {
+    io.say(`Sign in as a Referrals admin of your Partner Center account (tenant ${settings.tenantId}).`);
+    const signedIn = await signInWithDeviceCode(settings, { say: io.say, sleep: io.sleep });
+    await new SyncStore(storage.tables.PartnerCenter).saveConnection(
+      { refreshToken: signedIn.refreshToken, clientType: signedIn.clientType, origin: 'connect', account: signedIn.account },
+      new Date(),
+    );
+    io.say(
+      `Connected${signedIn.account ? ` as ${signedIn.account}` : ''}. The sign-in is stored in ${storage.kind === 'embedded' ? `the embedded storage (${config.DATA_DIR})` : 'Azure Table Storage'}; ` +
+        'a running app uses it from its next token refresh, and every start from now on.',
+    );
+    return signedIn.account;
+  } finally {
+    await storage.close();
+  }
+}
+
+async function main(): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    await connect(process.env, { say: (line) => process.stdout.write(`${line}\n`) });
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof PartnerCenterError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`partner-center:connect failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,165 @@
+import type { Lead } from '../../../services/leads/lead';
+import { leadFromReferral } from '../../../services/leads/leadFromReferral';
+import { isIncomingLead } from '../../../services/leads/referral';
+import { referralState, type ReferralState } from '../../../services/leads/referralState';
+import { applyReferral, patchFor, pendingFields, PARTNER_CENTER_ACTOR, stillApplies } from '../../../services/leads/referralSync';
+import { acceptedLead, admin, apply, dealInput, NOW, receivedLead } from '../../fixtures/leads';
+import { referral } from '../../fixtures/referrals';
+
+const LATER = new Date(NOW.getTime() + 3_600_000);
+
+/** The referral as Partner Center has it after a change made in its portal. */
+function changedThere(lead: Lead, change: Partial<ReferralState>): ReferralState {
+  return { ...lead.partnerCenter.synced!, eTag: '"changed-there"', updatedDateTime: LATER.toISOString(), ...change };
+}
+
+describe('what a lead owes Partner Center', () => {
+  it('owes nothing when it arrives', () => {
+    expect(pendingFields(receivedLead())).toEqual([]);
+  });
+
+  it('owes the status, the deal and its ids once accepted in Teams', () => {
+    const lead = apply(receivedLead(), { kind: 'accept', deal: { ...dealInput, crmId: 'CRM-7', campaignId: 'CMP-1' } });
+    expect(pendingFields(lead).sort()).toEqual(['campaignId', 'closingDate', 'externalReferenceId', 'notes', 'status'].sort());
+    // Value and currency equal what the referral already said (120,000 EUR): nothing to send for them.
+    expect(pendingFields(lead)).not.toContain('dealValue');
+  });
+
+  it('patches with replace where the referral has a value and add where it has none, the status and substatus together', () => {
+    const lead = apply(receivedLead(), { kind: 'accept', deal: { ...dealInput, value: 99000, crmId: 'CRM-7' } });
+    expect(patchFor(pendingFields(lead), lead, lead.partnerCenter.synced!)).toEqual(
+      expect.arrayContaining([
+        { op: 'replace', path: '/status', value: 'Active' },
+        { op: 'replace', path: '/substatus', value: 'Accepted' },
+        { op: 'replace', path: '/details/dealValue', value: 99000 },
+        { op: 'add', path: '/details/closingDateTime', value: '2027-03-31T00:00:00Z' },
+        { op: 'add', path: '/externalReferenceId', value: 'CRM-7' },
+      ]),
+    );
+  });
+
+  it('writes a decline as Closed/Declined with the reason in words', () => {
+    const lead = apply(receivedLead(), { kind: 'decline', reason: 'otherVendor', notes: 'Went with Contoso' });
+    expect(patchFor(pendingFields(lead), lead, lead.partnerCenter.synced!)).toEqual([
+      { op: 'replace', path: '/status', value: 'Closed' },
+      { op: 'replace', path: '/substatus', value: 'Declined' },
+      { op: 'add', path: '/statusReason', value: 'Customer chose another vendor: Went with Contoso' },
+    ]);
+  });
+
+  it('replaces the team whole: Partner Center keeps its own members, ours are added once', () => {
+    const lead = apply(acceptedLead(), { kind: 'addEmployee', employee: { name: 'Sam Lee', email: 'sam@partner.example' } });
+    const theirs = changedThere(lead, { team: [{ firstName: 'Kim', lastName: 'Ito', email: 'kim@partner.example' }] });
+    const [team] = patchFor(['team'], lead, theirs);
+    expect(team).toEqual({
+      op: 'replace',
+      path: '/team',
+      value: [
+        { firstName: 'Kim', lastName: 'Ito', email: 'kim@partner.example' },
+        { firstName: 'Sam', lastName: 'Lee', email: 'sam@partner.example', phoneNumber: undefined },
+      ],
+    });
+  });
+
+  it('does not write an expiry: Partner Center expires leads itself', () => {
+    const lead = apply(receivedLead(), { kind: 'expire' }, { kind: 'system' });
+    expect(pendingFields(lead)).toEqual([]);
+  });
+});
+
+describe('whether a change made in Teams still makes sense in Partner Center', () => {
+  it.each([
+    ['an Accept on a referral still new', () => apply(receivedLead(), { kind: 'accept', deal: dealInput }), { status: 'New', substatus: 'Pending' }, true],
+    ['a Won on a referral accepted there', () => apply(acceptedLead(), { kind: 'markWon' }), { status: 'Active', substatus: 'Accepted' }, true],
+    ['a Decline on a referral accepted in the portal', () => apply(receivedLead(), { kind: 'decline', reason: 'budget' }), { status: 'Active', substatus: 'Accepted' }, false],
+    ['an Accept on a referral declined in the portal', () => apply(receivedLead(), { kind: 'accept', deal: dealInput }), { status: 'Closed', substatus: 'Declined' }, false],
+    ['an edit on a referral closed there', () => apply(acceptedLead(), { kind: 'edit', deal: { ...dealInput, value: 1 } }), { status: 'Closed', substatus: 'Won' }, false],
+  ])('%s: %s', (_what, make, state, applies) => {
+    const lead = make();
+    expect(stillApplies(lead, changedThere(lead, state))).toBe(applies);
+  });
+});
+
+describe("Partner Center's changes, taken by the lead", () => {
+  it('takes a decline made in the portal, with Partner Center as the actor and its time', () => {
+    const lead = receivedLead();
+    const taken = applyReferral(lead, changedThere(lead, { status: 'Closed', substatus: 'Declined', statusReason: 'Customer chose another vendor' }), NOW)!;
+    expect(taken.lead).toMatchObject({ stage: 'Archived', outcome: 'Declined', closeReason: { code: 'otherVendor' }, lastAction: { kind: 'decline', by: PARTNER_CENTER_ACTOR, at: LATER.toISOString() } });
+    expect(taken.events).toEqual([expect.objectContaining({ type: 'partnerCenter', actor: PARTNER_CENTER_ACTOR, after: expect.objectContaining({ stage: 'Archived' }) })]);
+    expect(taken.lead.revision).toBe(lead.revision + 1);
+  });
+
+  it('changes nothing the second time the same referral comes in', () => {
+    const lead = receivedLead();
+    const theirs = changedThere(lead, { status: 'Active', substatus: 'Accepted', dealValue: 5000 });
+    const once = applyReferral(lead, theirs, NOW)!;
+    expect(applyReferral(once.lead, theirs, NOW)).toBeUndefined();
+  });
+
+  it('keeps a change of its own on the way, and takes what Partner Center changed beside it', () => {
+    const lead = apply(receivedLead(), { kind: 'accept', deal: dealInput });
+    const later = new Date(Date.parse(lead.expiresAt) + 86_400_000).toISOString();
+    const taken = applyReferral(lead, changedThere(lead, { expirationDateTime: later }), NOW)!;
+    expect(taken.lead.stage).toBe('Accepted');
+    expect(taken.lead.expiresAt).toBe(later);
+    expect(taken.overruled).toEqual([]);
+    expect(pendingFields(taken.lead)).toContain('status');
+    expect(taken.lead.partnerCenter.synced?.eTag).toBe('"changed-there"');
+  });
+
+  it("takes Partner Center's state whole when it overrules the lead's own change, and says which", () => {
+    const lead = apply(receivedLead(), { kind: 'accept', deal: dealInput });
+    const taken = applyReferral(lead, changedThere(lead, { status: 'Closed', substatus: 'Declined', statusReason: 'Not a customer' }), NOW)!;
+    expect(taken.lead).toMatchObject({ stage: 'Archived', outcome: 'Declined', closeReason: { code: 'notACustomer' } });
+    expect(taken.overruled).toContain('status');
+    expect(pendingFields(taken.lead)).toEqual([]);
+  });
+
+  it('clears a refusal once nothing is left to write back', () => {
+    const accepted = apply(receivedLead(), { kind: 'accept', deal: dealInput });
+    const refused: Lead = { ...accepted, partnerCenter: { ...accepted.partnerCenter, rejected: { message: 'Partner Center answered 400', at: NOW.toISOString(), revision: accepted.revision } } };
+    const written = changedThere(refused, { status: 'Active', substatus: 'Accepted', closingDate: '2027-03-31', notes: dealInput.notes, currency: 'EUR', dealValue: 120000 });
+    expect(applyReferral(refused, written, NOW)!.lead.partnerCenter.rejected).toBeUndefined();
+  });
+});
+
+describe('a referral that arrives already answered (a first import)', () => {
+  it('comes in accepted, with its deal and the date Partner Center accepted it', () => {
+    const lead = leadFromReferral(
+      referral({ status: 'Active', substatus: 'Accepted', acceptedDateTime: '2026-11-10T08:00:00Z', externalReferenceId: 'CRM-1', details: { dealValue: 5000, currency: 'USD', closingDateTime: '2027-01-31T00:00:00Z' } }),
+      { now: NOW, responseDays: 14 },
+    );
+    expect(lead).toMatchObject({ stage: 'Accepted', deal: { value: 5000, currency: 'USD', purchaseDate: '2027-01-31', crmId: 'CRM-1' }, lastAction: { kind: 'accept', by: PARTNER_CENTER_ACTOR, at: '2026-11-10T08:00:00Z' } });
+    expect(pendingFields(lead)).toEqual([]);
+  });
+
+  it('comes in archived with its outcome and reason', () => {
+    const lead = leadFromReferral(referral({ status: 'Closed', substatus: 'Lost', statusReason: 'Project budget is not adequate', closedDateTime: '2026-10-01T00:00:00Z' }), { now: NOW, responseDays: 14 });
+    expect(lead).toMatchObject({ stage: 'Archived', outcome: 'Lost', closeReason: { code: 'budget' }, lastAction: { kind: 'markLost', at: '2026-10-01T00:00:00Z' } });
+  });
+
+  it("brings the partner's people already on the referral as employees", () => {
+    const lead = leadFromReferral(referral({ team: [{ firstName: 'Kim', lastName: 'Ito', email: 'kim@partner.example' }] }), { now: NOW, responseDays: 14 });
+    expect(lead.employees).toEqual([expect.objectContaining({ name: 'Kim Ito', email: 'kim@partner.example' })]);
+    expect(referralState(referral()).team).toEqual([]);
+  });
+});
+
+describe('which referrals are leads', () => {
+  it.each([
+    ['a customer inquiry from the marketplace', true, { type: 'Independent', qualification: 'Direct' }],
+    ['a customer inquiry Microsoft sent', true, { type: 'Independent', qualification: 'Direct', inviteContext: { invitedBy: { organizationId: 'msft' } } }],
+    ['a sales-qualified lead from Microsoft', true, { type: 'Independent', qualification: 'SalesQualified', inviteContext: { invitedBy: { organizationId: 'msft' } } }],
+    ['a marketing-qualified lead from Microsoft', true, { type: 'Independent', qualification: 'MarketingQualified', inviteContext: { invitedBy: { organizationId: 'msft' } } }],
+    ['a co-sell opportunity (Shared)', false, { type: 'Shared', qualification: 'SalesQualified' }],
+    ['an opportunity from another partner', false, { type: 'Independent', qualification: 'SalesQualified', inviteContext: { invitedBy: { organizationId: 'partner-123' } } }],
+    ['a referral the partner sent', false, { type: 'Independent', qualification: 'Direct', direction: 'Outgoing' }],
+    ['a referral with no qualification', false, { type: 'Independent', qualification: 'None' }],
+  ])('%s: a lead? %s', (_what, lead, fields) => {
+    expect(isIncomingLead({ id: 'r1', ...fields })).toBe(lead);
+  });
+});
+
+it('lets only Partner Center appear as Partner Center', () => {
+  expect(admin.kind === 'user' && admin.id).not.toBe(PARTNER_CENTER_ACTOR.id);
+});
