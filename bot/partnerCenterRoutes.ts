@@ -28,6 +28,12 @@ export function mountPartnerCenter(server: Server, options: { app: LeadsApp; api
       return next(false);
     }
     const headers = req.headers;
+    // A compressed body would be inflated before its signature is checked: Partner Center sends plain JSON.
+    const encoding = String(headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity') {
+      sendError(res, 415, 'unsupported_media_type', 'Send the event uncompressed (no Content-Encoding)', undefined, { Connection: 'close' });
+      return next(false);
+    }
     if ((headers['x-ms-signature'] || headers.authorization) && headers['x-ms-certificate-url']) return next();
     refuse(res, 'no signature or certificate URL');
     return next(false);

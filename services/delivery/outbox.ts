@@ -196,7 +196,14 @@ export class Outbox {
     await guard(() =>
       this.dead.upsertEntity({ ...rest, partitionKey: DEAD, rowKey: `${now.getTime()}|${key}`, lastError: error.slice(0, 500), deadAt: now.getTime() }, 'Replace'),
     );
-    await guard(() => this.table.deleteEntity(this.queue, key)).catch(() => undefined);
+    if (item.kind !== 'syncCard' && item.kind !== 'writeBack') {
+      await guard(() => this.table.deleteEntity(this.queue, key)).catch(() => undefined);
+      return;
+    }
+    // Re-queued meanwhile (a newer change): that one still goes, at once.
+    if (!(await deleteIfExists(this.table, this.queue, key, item.etag))) {
+      await guard(() => this.table.updateEntity({ partitionKey: this.queue, rowKey: key, leaseUntil: 0 }, 'Merge')).catch(() => undefined);
+    }
   }
 
   async deadLetters(): Promise<Array<Record<string, unknown>>> {

@@ -58,11 +58,11 @@ export function leadFromReferral(referral: Referral, options: { now: Date; respo
     },
     need: referral.details?.notes,
     requirements: [
-      ...(requirements?.solutions ?? []).map((s) => s.name).filter((n): n is string => Boolean(n)),
+      ...(requirements?.solutions ?? []).map((s) => s.name ?? ''),
       ...(requirements?.products ?? []),
       ...(requirements?.services ?? []),
       ...(requirements?.industries ?? []),
-    ],
+    ].filter(Boolean),
     flame: referral.details?.customerRequestedContact ?? false,
     receivedAt: received.toISOString(),
     expiresAt: expires.toISOString(),

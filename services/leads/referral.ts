@@ -12,6 +12,9 @@ const currency = z
   .string()
   .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 currency code such as USD or EUR');
 
+/** An industry, product or service: Partner Center sends `{ id }` objects; senders of the leads API may send names. */
+const requirement = z.union([text(100), z.object({ id: text(100).optional(), name: text(200).optional() }).transform((r) => r.name ?? r.id ?? '')]);
+
 export const contactSchema = z.object({
   firstName: text(100).optional(),
   lastName: text(100).optional(),
@@ -86,9 +89,9 @@ export const referralSchema = z.object({
       closingDateTime: isoDate.optional(),
       requirements: z
         .object({
-          industries: z.array(text(100)).max(20).optional(),
-          products: z.array(text(100)).max(20).optional(),
-          services: z.array(text(100)).max(20).optional(),
+          industries: z.array(requirement).max(20).optional(),
+          products: z.array(requirement).max(20).optional(),
+          services: z.array(requirement).max(20).optional(),
           solutions: z
             .array(z.object({ id: text(128).optional(), name: text(200).optional(), type: text(100).optional() }))
             .max(20)
@@ -130,4 +133,11 @@ export function isIncomingLead(referral: z.infer<typeof referralKindSchema>): bo
   const from = referral.inviteContext?.invitedBy?.organizationId ?? undefined;
   if (from !== undefined && from.toLowerCase() !== MICROSOFT) return false;
   return referral.qualification === 'Direct' || referral.qualification === 'MarketingQualified' || referral.qualification === 'SalesQualified';
+}
+
+/** Partner Center writes absent values as null; the schema reads them as absent. */
+export function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.filter((item) => item !== null).map(withoutNulls);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== null).map(([key, item]) => [key, withoutNulls(item)]));
 }

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import type { Referral, ReferralContact } from './referral';
 
-export const memberSchema = z.object({
+/** A team member; what else Partner Center keeps of one (contactPreference) is kept too, to be sent back unchanged. */
+export const memberSchema = z.looseObject({
   firstName: z.string().optional(),
   lastName: z.string().optional(),
   email: z.string().optional(),
@@ -49,5 +50,5 @@ export function referralState(referral: Referral): ReferralState {
   };
 }
 
-const member = (c: ReferralContact): Member => ({ firstName: c.firstName, lastName: c.lastName, email: c.email, phoneNumber: c.phoneNumber });
+const member = (c: ReferralContact): Member => ({ ...c });
 

@@ -132,14 +132,15 @@ export function patchFor(fields: SyncedField[], lead: Lead, theirs: ReferralStat
   const ops: PatchOp[] = [];
   for (const field of fields) {
     if (field === 'status') {
-      const want = ours.status;
+      const want = ours.status && statusStep(theirs, ours.status);
       if (!want) continue;
       ops.push({ op: 'replace', path: '/status', value: want.status }, { op: 'replace', path: '/substatus', value: want.substatus });
       continue;
     }
     const op = current[field] === undefined ? 'add' : 'replace';
     if (field === 'team') {
-      ops.push({ op: 'replace', path: PATHS.team, value: mergedTeam(lead, theirs) });
+      // `add` on an object member creates it or replaces it (RFC 6902): right whether Partner Center has a team yet or not.
+      ops.push({ op: 'add', path: PATHS.team, value: mergedTeam(lead, theirs) });
       continue;
     }
     const value = ours[field];
@@ -149,16 +150,27 @@ export function patchFor(fields: SyncedField[], lead: Lead, theirs: ReferralStat
   return ops;
 }
 
+/**
+ * The status to send now: a lead accepted and then won (or lost) in Teams before Partner Center
+ * heard of either goes as Accepted first, as it went in Teams, then as Won or Lost.
+ */
+function statusStep(theirs: ReferralState, want: StatusPair): StatusPair {
+  const closesAnAccept = want.status === 'Closed' && (want.substatus === 'Won' || want.substatus === 'Lost');
+  return theirs.status === 'New' && closesAnAccept ? { status: 'Active', substatus: 'Accepted' } : want;
+}
+
 function mergedTeam(lead: Lead, theirs: ReferralState): Member[] {
   const base = lead.partnerCenter.synced?.team ?? theirs.team;
   const ours = leadSays(lead).team as Member[];
   const oursByKey = new Map(ours.map((m) => [memberKey(m), m]));
   const baseKeys = new Set(base.map(memberKey));
   const removed = new Set([...baseKeys].filter((k) => !oursByKey.has(k)));
-  const kept = theirs.team.filter((m) => !removed.has(memberKey(m))).map((m) => oursByKey.get(memberKey(m)) ?? m);
+  const kept = theirs.team.filter((m) => !removed.has(memberKey(m))).map((m) => ({ ...m, ...defined(oursByKey.get(memberKey(m)) ?? {}) }));
   const keptKeys = new Set(kept.map(memberKey));
   return [...kept, ...ours.filter((m) => !keptKeys.has(memberKey(m)))];
 }
+
+const defined = (member: Member): Member => Object.fromEntries(Object.entries(member).filter(([, value]) => value !== undefined)) as Member;
 
 /** How Partner Center's statuses move (its transition table); Closed is final. */
 const NEXT_STATUS: Record<string, readonly string[]> = { New: ['New', 'Active', 'Closed'], Active: ['Active', 'Closed'], Closed: ['Closed'] };
@@ -206,6 +218,9 @@ export type ReferralApplied = {
  * whole. The base becomes `theirs`. Undefined when there is nothing to record.
  */
 export function applyReferral(lead: Lead, theirs: ReferralState, now: Date): ReferralApplied | undefined {
+  // An older copy than the base (a poll page read before a write-back's answer came) says nothing new.
+  const known = lead.partnerCenter.synced?.updatedDateTime;
+  if (known && theirs.updatedDateTime && Date.parse(theirs.updatedDateTime) < Date.parse(known)) return undefined;
   // A lead stored before the sync existed takes the referral as its base: what differs is the lead's to write back.
   const base = lead.partnerCenter.synced ?? theirs;
   const withBase: Lead = { ...lead, partnerCenter: { ...lead.partnerCenter, synced: base } };

@@ -35,7 +35,7 @@ export class PartnerCenterClient {
   /** One page of referrals, most recently updated first; `next` is a page's `next`. */
   async list(next?: string): Promise<ReferralPage> {
     const url = next ? this.sameOrigin(next) : this.url('engagements/referrals', { $orderby: 'updatedDateTime desc', $top: String(PAGE_SIZE) });
-    const body = (await this.send('GET', url)).body as { value?: unknown; '@odata.nextLink'?: unknown } | undefined;
+    const body = (await this.send('GET', url, 'list')).body as { value?: unknown; '@odata.nextLink'?: unknown } | undefined;
     const referrals = Array.isArray(body?.value) ? body.value : [];
     const link = body?.['@odata.nextLink'];
     return { referrals, next: typeof link === 'string' && link && referrals.length > 0 ? link : undefined };
@@ -44,7 +44,7 @@ export class PartnerCenterClient {
   /** One referral, or undefined when Partner Center has none with this id. */
   async get(id: string): Promise<unknown> {
     try {
-      return (await this.send('GET', this.url(`engagements/referrals/${encodeURIComponent(id)}`))).body;
+      return (await this.send('GET', this.url(`engagements/referrals/${encodeURIComponent(id)}`), 'referral')).body;
     } catch (error) {
       if (error instanceof PartnerCenterError && error.problem === 'notFound') return undefined;
       throw error;
@@ -57,7 +57,7 @@ export class PartnerCenterClient {
    * `Prefer: return=representation`); undefined on a bare 204.
    */
   async patch(id: string, ops: PatchOp[], eTag: string): Promise<unknown> {
-    const answer = await this.send('PATCH', this.url(`engagements/referrals/${encodeURIComponent(id)}`), ops, {
+    const answer = await this.send('PATCH', this.url(`engagements/referrals/${encodeURIComponent(id)}`), 'referral', ops, {
       'if-match': eTag,
       prefer: 'return=representation',
     });
@@ -89,7 +89,11 @@ export class PartnerCenterClient {
     return url.toString();
   }
 
-  private async send(method: 'GET' | 'PATCH', url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+  /**
+   * `about` says what a 403 means: on the list, the signed-in account may read no referrals (the
+   * connection is broken); on one referral, only that one is refused (a Referrals User not on its team).
+   */
+  private async send(method: 'GET' | 'PATCH', url: string, about: 'list' | 'referral', body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.tokens.accessToken(attempt > 0);
       let res: Response;
@@ -121,7 +125,8 @@ export class PartnerCenterClient {
       const error = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
       const code = typeof error?.code === 'string' ? error.code : undefined;
       const said = typeof error?.message === 'string' ? error.message : text.slice(0, 300);
-      throw new PartnerCenterError(problemOf(res.status), `Partner Center answered ${res.status}${code ? ` ${code}` : ''}${said ? `: ${said}` : ''}`, {
+      const problem = res.status === 403 && about === 'referral' ? 'rejected' : problemOf(res.status);
+      throw new PartnerCenterError(problem, `Partner Center answered ${res.status}${code ? ` ${code}` : ''}${said ? `: ${said}` : ''}`, {
         status: res.status,
         code,
         retryAfterMs: retryAfterMs(res.headers.get('retry-after')),

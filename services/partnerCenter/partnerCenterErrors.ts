@@ -12,10 +12,11 @@ import { AppError } from '../errors';
 export type PartnerCenterProblem = 'unavailable' | 'refused' | 'unauthorized' | 'rejected' | 'conflict' | 'notFound';
 
 export class PartnerCenterError extends AppError {
+  /** `details.revision`: for a refused write-back, the lead's revision that was sent. */
   constructor(
     readonly problem: PartnerCenterProblem,
     message: string,
-    readonly details: { status?: number; code?: string; retryAfterMs?: number; cause?: unknown } = {},
+    readonly details: { status?: number; code?: string; retryAfterMs?: number; cause?: unknown; revision?: number } = {},
   ) {
     super('partner_center', message, { cause: details.cause });
     this.name = 'PartnerCenterError';

@@ -89,7 +89,7 @@ export class PartnerCenterSync {
     const { settings, store, now, log } = deps;
     this.tokens = new RefreshTokenSource(settings, store, { bootstrap: settings.refreshToken, now, log });
     this.client = new PartnerCenterClient(settings.apiUrl, this.tokens);
-    this.health = new SyncHealth({ store, outbox: deps.outbox, recipients: deps.adminRecipients, queued: deps.messagesQueued, now, log });
+    this.health = new SyncHealth({ store, outbox: deps.outbox, recipients: deps.adminRecipients, queued: deps.messagesQueued, freshTokenAt: () => this.tokens.refreshedAt, now, log });
     this.pull = new ReferralPull({ client: this.client, store, health: this.health, lease: deps.pollLease, leaseMs: deps.leaseMs, take: (raw) => this.take(raw), now, log });
     this.verifier = new WebhookVerifier({ allowedHosts: settings.webhookCertHosts, caFile: settings.webhookCa, now });
     this.writeBack = new WriteBackSender({
@@ -98,7 +98,7 @@ export class PartnerCenterSync {
       leads: deps.leads,
       health: this.health,
       take: (raw) => this.take(raw),
-      reject: (leadId, message) => this.reject(leadId, message),
+      reject: (leadId, message, revision) => this.reject(leadId, message, revision),
       now,
       log,
     });
@@ -143,9 +143,11 @@ export class PartnerCenterSync {
 
   /**
    * At a lead's deadline, Partner Center decides: the referral is read and taken (it may have been
-   * accepted in the portal, extended, or expired there). True when the lead no longer waits.
+   * accepted in the portal, extended, or expired there). `settled` when the lead no longer waits,
+   * `waiting` while Partner Center still has it open (or cannot be asked), `unknown` when Partner
+   * Center has no such referral (a lead from the leads API): then the deadline is ours to keep.
    */
-  async followExpiry(leadId: string): Promise<boolean> {
+  async followExpiry(leadId: string): Promise<'settled' | 'waiting' | 'unknown'> {
     let raw: unknown;
     try {
       raw = await this.client.get(leadId);
@@ -153,12 +155,13 @@ export class PartnerCenterSync {
       if (!(error instanceof PartnerCenterError)) throw error;
       // Asked again later; the poll catches up meanwhile.
       await this.health.failed(error);
-      return false;
+      return 'waiting';
     }
-    if (raw === undefined) return false;
+    if (raw === undefined) return 'unknown';
     await this.take(raw);
     const stored = await this.deps.leads.get(leadId);
-    return !stored || stored.lead.stage !== 'Received' || Date.parse(stored.lead.expiresAt) > this.deps.now().getTime();
+    const settled = !stored || stored.lead.stage !== 'Received' || Date.parse(stored.lead.expiresAt) > this.deps.now().getTime();
+    return settled ? 'settled' : 'waiting';
   }
 
   async status(): Promise<SyncStatus> {
@@ -180,8 +183,8 @@ export class PartnerCenterSync {
   }
 
   /** Records Partner Center's refusal of a write-back on the lead (its card says so). */
-  async reject(leadId: string, message: string): Promise<void> {
-    const lead = await markRejected(leadId, message, { leads: this.deps.leads, now: this.deps.now });
+  async reject(leadId: string, message: string, revision: number | undefined): Promise<void> {
+    const lead = await markRejected(leadId, message, revision, { leads: this.deps.leads, now: this.deps.now });
     if (lead) this.deps.leadChanged(leadId);
   }
 

@@ -43,12 +43,16 @@ export interface PullResult {
 }
 
 export class ReferralPull {
+  /** Partner Center asked for a pause (429/503 with Retry-After): no pass before then. */
+  private pausedUntil = 0;
+
   constructor(private readonly deps: ReferralPullDeps) {}
 
   /** One catch-up pass; false `ran` when another instance holds the poll. */
   async poll(): Promise<PullResult> {
     const { client, store, lease, log } = this.deps;
     const result: PullResult = { ran: false, read: 0, created: 0, updated: 0, skipped: 0 };
+    if (this.deps.now().getTime() < this.pausedUntil) return result;
     const held = await lease.acquire(this.deps.now(), this.deps.leaseMs);
     if (!held) return result;
     result.ran = true;
@@ -73,6 +77,7 @@ export class ReferralPull {
         for (const taken of await inParallel(fresh, TAKE_CONCURRENCY, (raw) => this.takeOne(raw))) this.count(result, taken);
         next = page.next;
       } while (!done && next && ++pages < MAX_PAGES);
+      if (!done && next) log.warn({ pages }, 'Partner Center: the first import stopped at the page limit; older referrals were not read');
       if (newest && newest !== cursor) await store.saveCursor(newest);
       await this.deps.health.succeeded('pull');
       if (result.created + result.updated > 0) log.info(result, 'Partner Center: referrals pulled');
@@ -87,6 +92,7 @@ export class ReferralPull {
   /** Fetches and takes the referral of each webhook event waiting in the inbox. */
   async drainInbox(): Promise<number> {
     const { store, client } = this.deps;
+    if (this.deps.now().getTime() < this.pausedUntil) return 0;
     const events = await store.events(this.deps.now());
     let handled = 0;
     for (const event of events) {
@@ -98,7 +104,8 @@ export class ReferralPull {
         handled++;
       } catch (error) {
         await this.reportFailure(error, 'event');
-        await store.deferEvent(event, this.retryAt(event));
+        await store.deferEvent(event, Math.max(this.retryAt(event), this.pausedUntil));
+        if (this.deps.now().getTime() < this.pausedUntil) break;
       }
     }
     return handled;
@@ -128,6 +135,7 @@ export class ReferralPull {
       return;
     }
     this.deps.log.warn({ problem: error.problem, status: error.status, reason: error.message, what }, 'Partner Center pull failed; tried again later');
+    if (error.details.retryAfterMs !== undefined) this.pausedUntil = this.deps.now().getTime() + error.details.retryAfterMs;
     await this.deps.health.failed(error);
   }
 }

@@ -25,6 +25,8 @@ export interface SyncHealthDeps {
   recipients: () => Promise<string[]>;
   /** Messages were queued: send them now. */
   queued: () => void;
+  /** When this instance last redeemed a refresh token (ms), if ever. */
+  freshTokenAt: () => number | undefined;
   now: () => Date;
   log: Logger;
 }
@@ -40,13 +42,17 @@ export class SyncHealth {
     const now = this.deps.now();
     const last = this.recorded[what];
     if (!this.broken && last !== undefined && now.getTime() - last < RECORD_SUCCESS_EVERY_MS) return;
-    await this.change((read) => ({
-      ...fields(read),
-      [what === 'pull' ? 'lastPullAt' : 'lastPushAt']: now.toISOString(),
-      failingSince: undefined,
-      broken: undefined,
-      brokenSince: undefined,
-    }));
+    const freshToken = this.deps.freshTokenAt();
+    await this.change((read) => {
+      // A refused or denied sign-in is mended only by a call made with a token redeemed since it broke:
+      // an instance still on an access token from before proves nothing.
+      const mended = !read.broken || read.broken === 'unavailable' || (freshToken !== undefined && freshToken > Date.parse(read.brokenSince ?? ''));
+      return {
+        ...fields(read),
+        [what === 'pull' ? 'lastPullAt' : 'lastPushAt']: now.toISOString(),
+        ...(mended ? { failingSince: undefined, broken: undefined, brokenSince: undefined } : {}),
+      };
+    });
     this.recorded[what] = now.getTime();
   }
 

@@ -94,6 +94,8 @@ export function refusalMessage(body: TokenAnswer): string {
 export class RefreshTokenSource implements TokenSource {
   private cached?: { token: string; expiresAt: number };
   private inflight?: Promise<string>;
+  /** When this instance last redeemed a refresh token successfully (ms). */
+  refreshedAt?: number;
 
   constructor(
     private readonly settings: IdentitySettings,
@@ -129,10 +131,12 @@ export class RefreshTokenSource implements TokenSource {
       throw new PartnerCenterError('refused', refusalMessage(body), { status: answer.status, code: body.error });
     }
     const now = this.options.now();
-    this.cached = { token: body.access_token, expiresAt: now.getTime() + Number(body.expires_in ?? 3600) * 1000 };
+    // The new refresh token is stored before its access token is used: a rotation is never lost.
     if ((body.refresh_token && body.refresh_token !== current.refreshToken) || current.etag === undefined || clientType !== current.clientType) {
       await this.save({ ...current, refreshToken: body.refresh_token ?? current.refreshToken, clientType }, now);
     }
+    this.cached = { token: body.access_token, expiresAt: now.getTime() + Number(body.expires_in ?? 3600) * 1000 };
+    this.refreshedAt = now.getTime();
     return body.access_token;
   }
 

@@ -25,12 +25,18 @@ const HASHES: Record<string, string> = { 'rsa-sha256': 'sha256', 'rsa-sha384': '
 const FETCH_TIMEOUT_MS = 1_500;
 const MAX_CERT_BYTES = 64 * 1024;
 const CACHE_MS = 60 * 60_000;
+/** A URL that failed is not fetched again this soon. */
+const FAILURE_CACHE_MS = 60_000;
+const MAX_CACHED = 100;
+/** Certificate downloads per minute at most: unsigned callers name the URLs. */
+const DOWNLOADS_PER_MINUTE = 20;
 const MAX_CHAIN = 5;
 const MICROSOFT = /(^|\n)O=Microsoft Corporation(\n|$)/;
 
 export class WebhookVerifier {
   private readonly roots: X509Certificate[];
-  private readonly cache = new Map<string, { at: number; certificates: Promise<X509Certificate[]> }>();
+  private readonly cache = new Map<string, { at: number; ttl: number; certificates: Promise<X509Certificate[]> }>();
+  private readonly downloads: number[] = [];
   private readonly now: () => Date;
 
   constructor(private readonly options: WebhookVerifierOptions) {
@@ -70,9 +76,10 @@ export class WebhookVerifier {
     }
     if (!protocols.includes(url.protocol)) return `the certificate URL must be ${protocols.join(' or ')}`;
     if (url.username || url.password) return 'the certificate URL must not carry credentials';
+    // A host entry allows its default port only; "host:port" allows that port.
     const host = url.host.toLowerCase();
     const allowed = this.options.allowedHosts.some((pattern) =>
-      pattern.startsWith('*.') ? host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1 : host === pattern || url.hostname.toLowerCase() === pattern,
+      pattern.startsWith('*.') ? !url.port && host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1 : host === pattern,
     );
     return allowed ? url : `the certificate host ${url.host} is not one of PARTNER_CENTER_WEBHOOK_CERT_HOSTS`;
   }
@@ -112,12 +119,16 @@ export class WebhookVerifier {
     const key = url.toString();
     const cached = this.cache.get(key);
     const now = Date.now();
-    if (cached && now - cached.at < CACHE_MS) return cached.certificates;
-    if (this.cache.size > 100) this.cache.clear();
-    const certificates = download(url);
-    this.cache.set(key, { at: now, certificates });
-    certificates.catch(() => this.cache.delete(key));
-    return certificates;
+    if (cached && now - cached.at < cached.ttl) return cached.certificates;
+    while (this.downloads.length > 0 && now - this.downloads[0]! > 60_000) this.downloads.shift();
+    if (this.downloads.length >= DOWNLOADS_PER_MINUTE) return Promise.reject(new Error('too many certificate downloads; try again in a minute'));
+    this.downloads.push(now);
+    // The oldest entry makes room; a failure is remembered for a minute (not fetched again on every request).
+    if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
+    const entry = { at: now, ttl: CACHE_MS, certificates: download(url) };
+    entry.certificates.catch(() => (entry.ttl = FAILURE_CACHE_MS));
+    this.cache.set(key, entry);
+    return entry.certificates;
   }
 }
 

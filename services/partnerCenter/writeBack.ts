@@ -29,7 +29,7 @@ export interface WriteBackDeps {
   /** Takes a referral as Partner Center answered (takeReferral, and what follows from its result). */
   take: (raw: unknown) => Promise<TakeResult>;
   /** Records Partner Center's refusal on the lead. */
-  reject: (leadId: string, message: string) => Promise<void>;
+  reject: (leadId: string, message: string, revision: number | undefined) => Promise<void>;
   now: () => Date;
   log: Logger;
   random?: () => number;
@@ -42,8 +42,8 @@ export interface WriteBackDeps {
 const CLAIM_MS = 20_000;
 /** Write-backs in flight at once. */
 const CONCURRENT = 8;
-/** 412s in a row before the item waits for its next try. */
-const MERGES = 5;
+/** Rounds (a 412 merged, or one step of several) before the item waits for its next try. */
+const MERGES = 6;
 const WAIT_FOR_CONNECTION_MS = 60_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
 
@@ -92,7 +92,7 @@ export class WriteBackSender {
         case 'rejected':
         case 'notFound':
           log.error({ leadId, status: error.status, reason }, 'Partner Center refused a write-back: dead-lettered, the card says so');
-          await this.deps.reject(leadId, reason);
+          await this.deps.reject(leadId, reason, error.details.revision);
           await queue.deadLetter(item, reason, this.deps.now());
           return;
       }
@@ -123,13 +123,15 @@ export class WriteBackSender {
           await this.refresh(leadId);
           continue;
         }
+        // A refusal concerns what was sent: a change made since is not refused with it.
+        if (error instanceof PartnerCenterError) throw new PartnerCenterError(error.problem, error.message, { ...error.details, revision: lead.revision });
         throw error;
       }
       // A bare 204 says nothing of the new eTag: read it.
       if (answer === undefined) await this.refresh(leadId);
-      else await this.deps.take(answer);
+      else await this.takeAnswer(answer);
       await this.deps.health.succeeded('push');
-      return;
+      // Around again: an Accept sent before its Won leaves the Won to send.
     }
     throw new PartnerCenterError('conflict', `the referral ${leadId} kept changing in Partner Center during ${MERGES} tries`);
   }
@@ -137,7 +139,16 @@ export class WriteBackSender {
   private async refresh(leadId: string): Promise<void> {
     const raw = await this.deps.client.get(leadId);
     if (raw === undefined) throw new PartnerCenterError('notFound', `Partner Center has no referral ${leadId}`, { status: 404 });
-    await this.deps.take(raw);
+    await this.takeAnswer(raw);
+  }
+
+  /** Partner Center's referral becomes the lead's base; one this version cannot read would leave the base stale for ever. */
+  private async takeAnswer(raw: unknown): Promise<void> {
+    const taken = await this.deps.take(raw);
+    if (taken.status === 'ignored') {
+      const issues = (taken.issues ?? []).map((i) => `${i.path}: ${i.message}`).join('; ');
+      throw new PartnerCenterError('rejected', `Partner Center answered with a referral this version cannot read (${issues || taken.reason})`);
+    }
   }
 
   private retryAfter(error: PartnerCenterError): number | undefined {

@@ -33,7 +33,7 @@ export interface SchedulerDeps {
    * With the Partner Center sync on, a lead's deadline is Partner Center's to enforce: this reads
    * the referral and takes its state; false while the lead still waits there (asked again later).
    */
-  followExpiry?: (leadId: string) => Promise<boolean>;
+  followExpiry?: (leadId: string) => Promise<'settled' | 'waiting' | 'unknown'>;
 }
 
 /** While Partner Center has not yet expired a lead past its deadline, it is asked again this often. */
@@ -98,11 +98,16 @@ export class Scheduler {
 
     if (item.kind === 'expire') {
       if (Date.parse(lead.expiresAt) > now.getTime() || lead.stage !== 'Received') return;
-      if (this.deps.followExpiry) {
-        if (await this.deps.followExpiry(lead.id)) result.expired++;
-        else await this.deps.due.schedule([{ kind: 'expire', leadId: lead.id, dueAt: new Date(now.getTime() + EXPIRY_RECHECK_MS) }], now);
+      const followed = this.deps.followExpiry && (await this.deps.followExpiry(lead.id));
+      if (followed === 'settled') {
+        result.expired++;
         return;
       }
+      if (followed === 'waiting') {
+        await this.deps.due.schedule([{ kind: 'expire', leadId: lead.id, dueAt: new Date(now.getTime() + EXPIRY_RECHECK_MS) }], now);
+        return;
+      }
+      // No sync, or a lead Partner Center does not know: the deadline is ours.
       const acted = await actOnLead(lead.id, { kind: 'expire' }, { kind: 'system' }, { leads, now: () => now }, stored);
       if (acted.status === 'changed') {
         result.expired++;

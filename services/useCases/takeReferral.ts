@@ -7,7 +7,7 @@
  */
 import { LeadBusyError, toFieldIssues, type FieldIssue } from '../errors';
 import type { Lead } from '../leads/lead';
-import { isIncomingLead, referralKindSchema, referralSchema } from '../leads/referral';
+import { isIncomingLead, referralKindSchema, referralSchema, withoutNulls } from '../leads/referral';
 import { referralState } from '../leads/referralState';
 import { applyReferral, PARTNER_CENTER_ACTOR, type SyncedField } from '../leads/referralSync';
 import type { LeadStore } from '../storage/leadStore';
@@ -21,7 +21,8 @@ export type TakeResult =
 
 const MAX_ATTEMPTS = 6;
 
-export async function takeReferral(raw: unknown, deps: { leads: LeadStore; now: () => Date; responseDays: number }): Promise<TakeResult> {
+export async function takeReferral(sent: unknown, deps: { leads: LeadStore; now: () => Date; responseDays: number }): Promise<TakeResult> {
+  const raw = withoutNulls(sent);
   const kind = referralKindSchema.safeParse(raw);
   if (!kind.success) return { status: 'ignored', reason: 'invalid', issues: toFieldIssues(kind.error.issues) };
   const parsed = referralSchema.safeParse(raw);
@@ -56,13 +57,13 @@ export async function takeReferral(raw: unknown, deps: { leads: LeadStore; now: 
 }
 
 /** Records on the lead that Partner Center refused its write-back (400), in Partner Center's words. */
-export async function markRejected(leadId: string, message: string, deps: { leads: LeadStore; now: () => Date }): Promise<Lead | undefined> {
+export async function markRejected(leadId: string, message: string, revision: number | undefined, deps: { leads: LeadStore; now: () => Date }): Promise<Lead | undefined> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const stored = await deps.leads.getForChange(leadId);
     if (!stored) return undefined;
     const at = deps.now().toISOString();
     const lead = stored.lead;
-    const next: Lead = { ...lead, version: lead.version + 1, partnerCenter: { ...lead.partnerCenter, rejected: { message: message.slice(0, 500), at, revision: lead.revision } } };
+    const next: Lead = { ...lead, version: lead.version + 1, partnerCenter: { ...lead.partnerCenter, rejected: { message: message.slice(0, 500), at, revision: revision ?? lead.revision } } };
     const event = { seq: next.version, type: 'partnerCenter' as const, actor: { ...PARTNER_CENTER_ACTOR }, at, before: {}, after: { rejected: message.slice(0, 500) } };
     const written = await deps.leads.update(next, stored, [event]);
     if (written.ok) return written.stored.lead;

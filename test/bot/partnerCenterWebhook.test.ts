@@ -97,6 +97,15 @@ describe('an event that Partner Center did not sign', () => {
     expect(partnerCenter.certificateFetches).toBe(fetched);
   });
 
+  it('is refused when compressed: its body would be inflated before the signature is checked', async () => {
+    const res = await fetch(events, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: 'Signature abc', 'x-ms-certificate-url': partnerCenter.certificateUrl },
+      body: Buffer.from('not really gzip'),
+    });
+    expect(res.status).toBe(415);
+  });
+
   it('is refused before its body is read when it carries no signature', async () => {
     const res = await fetch(events, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ EventName: 'referral-created' }) });
     expect(res.status).toBe(401);

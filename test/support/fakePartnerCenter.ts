@@ -134,7 +134,6 @@ export class FakePartnerCenter {
       createdDateTime: at,
       ...clone(referral),
       details: { ...(referral.details ?? {}) },
-      team: referral.team ?? [],
       updatedDateTime: at,
       eTag: newETag(),
     };
@@ -163,6 +162,8 @@ export class FakePartnerCenter {
 
   /** While down, every API request answers 503 (an outage). */
   down = false;
+  /** Whether a PATCH answers with the referral when asked (`Prefer: return=representation`); else always a bare 204, as the connector declares. */
+  representation = true;
 
   patches(id?: string): PcRequest[] {
     return this.requests.filter((r) => r.method === 'PATCH' && r.status < 300 && (!id || r.path.endsWith(`/referrals/${id}`)));
@@ -327,21 +328,18 @@ export class FakePartnerCenter {
     next.eTag = newETag();
     this.referrals.set(id, next);
     this.onPatched?.(clone(next));
-    if ((record.prefer ?? '').includes('return=representation')) return send(200, clone(next));
+    if (this.representation && (record.prefer ?? '').includes('return=representation')) return send(200, clone(next));
     send(204);
   }
 }
 
-/** Applies one replace/add op by JSON pointer; a replace needs its target to exist (RFC 6902). */
+/** Applies one replace/add op by JSON pointer (RFC 6902): its parent must exist, and a replace's target too. */
 function applyOp(target: any, op: { op: string; path: string; value: unknown }): string | undefined {
   const parts = op.path.split('/').slice(1);
   const last = parts.pop()!;
   let parent = target;
   for (const part of parts) {
-    if (parent[part] === undefined) {
-      if (op.op === 'replace') return `Path ${op.path} does not exist.`;
-      parent[part] = {};
-    }
+    if (parent[part] === undefined || parent[part] === null) return `Path ${op.path} does not exist.`;
     parent = parent[part];
   }
   if (last === '-') {
@@ -363,7 +361,8 @@ export function syncSettings(identity: FakeIdentity, partnerCenter: FakePartnerC
     ...(refreshToken ? { PARTNER_CENTER_REFRESH_TOKEN: refreshToken } : {}),
     PARTNER_CENTER_AUTHORITY_HOST: identity.url,
     PARTNER_CENTER_API_URL: partnerCenter.url,
-    PARTNER_CENTER_WEBHOOK_CERT_HOSTS: '127.0.0.1',
+    // The certificate host, with its port (a host alone allows its default port only).
+    PARTNER_CENTER_WEBHOOK_CERT_HOSTS: partnerCenter.certificateUrl ? new URL(partnerCenter.certificateUrl).host : '127.0.0.1',
     PARTNER_CENTER_WEBHOOK_CA: pkiRoot,
   };
 }

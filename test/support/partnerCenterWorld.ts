@@ -32,9 +32,12 @@ export async function syncWorld(storage: TestStorage, options: SyncWorldOptions 
     await app.partnerCenter!.poll();
     await world.settle();
   };
-  /** Waits until every queued write-back has run (write-backs due later are not waited for). */
+  /** Runs what is due of write-backs and sends (after the clock moved) and waits for it; what is due later is not waited for. */
   const writeBacks = async () => {
-    for (const app of world.apps) app.kickWriteBacks();
+    for (const app of world.apps) {
+      app.kickWriteBacks();
+      app.kickSends();
+    }
     await world.settle();
   };
   const close = async () => {

@@ -1,9 +1,9 @@
 import type { Lead } from '../../../services/leads/lead';
 import { leadFromReferral } from '../../../services/leads/leadFromReferral';
-import { isIncomingLead } from '../../../services/leads/referral';
+import { isIncomingLead, referralSchema, withoutNulls } from '../../../services/leads/referral';
 import { referralState, type ReferralState } from '../../../services/leads/referralState';
 import { applyReferral, patchFor, pendingFields, PARTNER_CENTER_ACTOR, stillApplies } from '../../../services/leads/referralSync';
-import { acceptedLead, admin, apply, dealInput, NOW, receivedLead } from '../../fixtures/leads';
+import { acceptedLead, apply, dealInput, NOW, receivedLead } from '../../fixtures/leads';
 import { referral } from '../../fixtures/referrals';
 
 const LATER = new Date(NOW.getTime() + 3_600_000);
@@ -47,18 +47,25 @@ describe('what a lead owes Partner Center', () => {
     ]);
   });
 
-  it('replaces the team whole: Partner Center keeps its own members, ours are added once', () => {
+  it('sends the team whole: Partner Center keeps its own members as they are, ours are added once', () => {
     const lead = apply(acceptedLead(), { kind: 'addEmployee', employee: { name: 'Sam Lee', email: 'sam@partner.example' } });
-    const theirs = changedThere(lead, { team: [{ firstName: 'Kim', lastName: 'Ito', email: 'kim@partner.example' }] });
+    const kim = { firstName: 'Kim', lastName: 'Ito', email: 'kim@partner.example', contactPreference: { locale: 'ja-JP', disableNotifications: true } };
+    const theirs = changedThere(lead, { team: [kim] });
     const [team] = patchFor(['team'], lead, theirs);
-    expect(team).toEqual({
-      op: 'replace',
-      path: '/team',
-      value: [
-        { firstName: 'Kim', lastName: 'Ito', email: 'kim@partner.example' },
-        { firstName: 'Sam', lastName: 'Lee', email: 'sam@partner.example', phoneNumber: undefined },
-      ],
-    });
+    // `add` creates the member or replaces it: right whether the referral has a team yet or not.
+    expect(team).toEqual({ op: 'add', path: '/team', value: [kim, { firstName: 'Sam', lastName: 'Lee', email: 'sam@partner.example', phoneNumber: undefined }] });
+  });
+
+  it('sends a lead accepted and won before Partner Center heard of either as Accepted first', () => {
+    const won = apply(apply(receivedLead(), { kind: 'accept', deal: dealInput }), { kind: 'markWon' });
+    expect(patchFor(['status'], won, won.partnerCenter.synced!)).toEqual([
+      { op: 'replace', path: '/status', value: 'Active' },
+      { op: 'replace', path: '/substatus', value: 'Accepted' },
+    ]);
+    expect(patchFor(['status'], won, changedThere(won, { status: 'Active', substatus: 'Accepted' }))).toEqual([
+      { op: 'replace', path: '/status', value: 'Closed' },
+      { op: 'replace', path: '/substatus', value: 'Won' },
+    ]);
   });
 
   it('does not write an expiry: Partner Center expires leads itself', () => {
@@ -87,6 +94,13 @@ describe("Partner Center's changes, taken by the lead", () => {
     expect(taken.lead).toMatchObject({ stage: 'Archived', outcome: 'Declined', closeReason: { code: 'otherVendor' }, lastAction: { kind: 'decline', by: PARTNER_CENTER_ACTOR, at: LATER.toISOString() } });
     expect(taken.events).toEqual([expect.objectContaining({ type: 'partnerCenter', actor: PARTNER_CENTER_ACTOR, after: expect.objectContaining({ stage: 'Archived' }) })]);
     expect(taken.lead.revision).toBe(lead.revision + 1);
+  });
+
+  it('ignores a copy older than the one it already has (a poll page read before a write-back answered)', () => {
+    const lead = receivedLead();
+    const newer = applyReferral(lead, changedThere(lead, { status: 'Active', substatus: 'Accepted' }), NOW)!.lead;
+    const older = { ...lead.partnerCenter.synced!, eTag: '"older"', updatedDateTime: new Date(NOW.getTime() - 60_000).toISOString() };
+    expect(applyReferral(newer, older, NOW)).toBeUndefined();
   });
 
   it('changes nothing the second time the same referral comes in', () => {
@@ -138,6 +152,15 @@ describe('a referral that arrives already answered (a first import)', () => {
     expect(lead).toMatchObject({ stage: 'Archived', outcome: 'Lost', closeReason: { code: 'budget' }, lastAction: { kind: 'markLost', at: '2026-10-01T00:00:00Z' } });
   });
 
+  it('reads requirements as Partner Center sends them ({ id } objects) and nulls as absent', () => {
+    const lead = leadFromReferral(
+      referralSchema.parse(withoutNulls(referral({ externalReferenceId: null, statusReason: null, details: { notes: null, requirements: { industries: [{ id: 'Healthcare' }], products: [{ id: 'p1', name: 'Teams Rooms' }] } } } as never))),
+      { now: NOW, responseDays: 14 },
+    );
+    expect(lead.requirements).toEqual(['Teams Rooms', 'Healthcare']);
+    expect(lead.need).toBeUndefined();
+  });
+
   it("brings the partner's people already on the referral as employees", () => {
     const lead = leadFromReferral(referral({ team: [{ firstName: 'Kim', lastName: 'Ito', email: 'kim@partner.example' }] }), { now: NOW, responseDays: 14 });
     expect(lead.employees).toEqual([expect.objectContaining({ name: 'Kim Ito', email: 'kim@partner.example' })]);
@@ -158,8 +181,4 @@ describe('which referrals are leads', () => {
   ])('%s: a lead? %s', (_what, lead, fields) => {
     expect(isIncomingLead({ id: 'r1', ...fields })).toBe(lead);
   });
-});
-
-it('lets only Partner Center appear as Partner Center', () => {
-  expect(admin.kind === 'user' && admin.id).not.toBe(PARTNER_CENTER_ACTOR.id);
 });

@@ -34,17 +34,15 @@ describe('each decision, written back', () => {
     await world.settle();
     const [patch] = world.partnerCenter.patches(id);
     expect(patch).toMatchObject({ ifMatch: eTag, prefer: 'return=representation' });
-    expect(patch!.body).toEqual(
-      expect.arrayContaining([
-        { op: 'replace', path: '/status', value: 'Active' },
-        { op: 'replace', path: '/substatus', value: 'Accepted' },
-        { op: 'replace', path: '/details/dealValue', value: 99000 },
-        { op: 'add', path: '/details/closingDateTime', value: '2027-03-31T00:00:00Z' },
-        { op: 'replace', path: '/details/notes', value: dealInput.notes },
-        { op: 'add', path: '/externalReferenceId', value: 'CRM-42' },
-        { op: 'add', path: '/campaignId', value: 'CMP-7' },
-      ]),
-    );
+    expect(patch!.body).toEqual([
+      { op: 'replace', path: '/status', value: 'Active' },
+      { op: 'replace', path: '/substatus', value: 'Accepted' },
+      { op: 'replace', path: '/details/dealValue', value: 99000 },
+      { op: 'add', path: '/details/closingDateTime', value: '2027-03-31T00:00:00Z' },
+      { op: 'replace', path: '/details/notes', value: dealInput.notes },
+      { op: 'add', path: '/campaignId', value: 'CMP-7' },
+      { op: 'add', path: '/externalReferenceId', value: 'CRM-42' },
+    ]);
     expect(world.partnerCenter.referral(id)).toMatchObject({ status: 'Active', substatus: 'Accepted', externalReferenceId: 'CRM-42', campaignId: 'CMP-7', details: { dealValue: 99000 } });
     // The answer's eTag is the new base: nothing is left to send.
     expect((await world.app.leads.get(id))?.lead.partnerCenter.synced?.eTag).toBe(world.partnerCenter.referral(id).eTag);
@@ -71,7 +69,7 @@ describe('each decision, written back', () => {
       { op: 'replace', path: '/details/dealValue', value: 150000 },
     ]],
     ['an employee added', [{ kind: 'accept', deal: { ...dealInput, value: 120000 } }, { kind: 'addEmployee', employee: { name: 'Sam Lee', email: 'sam@partner.example' } }], [
-      { op: 'replace', path: '/team', value: [{ firstName: 'Sam', lastName: 'Lee', email: 'sam@partner.example' }] },
+      { op: 'add', path: '/team', value: [{ firstName: 'Sam', lastName: 'Lee', email: 'sam@partner.example' }] },
     ]],
   ] as const)('writes %s as exactly the fields it changed', async (_what, commands, expected) => {
     const world = await worlds.world();
@@ -83,6 +81,33 @@ describe('each decision, written back', () => {
     const last = world.partnerCenter.patches(id).at(-1);
     expect(last?.body).toEqual(expected);
     expect(last?.ifMatch).toMatch(/^"[0-9a-f-]{36}"$/);
+  });
+});
+
+describe('in the order Partner Center expects', () => {
+  it('writes a lead accepted and won before either reached Partner Center as Accepted, then Won', async () => {
+    const world = await worlds.world();
+    const id = await leadFromPartnerCenter(world);
+    world.partnerCenter.down = true;
+    await act(world.app, id, { kind: 'accept', deal: dealInput });
+    await act(world.app, id, { kind: 'markWon' });
+    await world.settle();
+    world.partnerCenter.down = false;
+    world.clock.advance(10 * 60_000);
+    await world.writeBacks();
+    expect(world.partnerCenter.patches(id).map((p) => p.body[1].value)).toEqual(['Accepted', 'Won']);
+    expect(world.partnerCenter.referral(id)).toMatchObject({ status: 'Closed', substatus: 'Won', details: { dealValue: dealInput.value } });
+  });
+
+  it('reads the referral when Partner Center answers a write-back with a bare 204', async () => {
+    const world = await worlds.world();
+    world.partnerCenter.representation = false;
+    const id = await leadFromPartnerCenter(world);
+    await act(world.app, id, { kind: 'accept', deal: dealInput });
+    await world.settle();
+    expect(world.partnerCenter.patches(id).map((p) => p.status)).toEqual([204]);
+    expect((await world.app.leads.get(id))?.lead.partnerCenter.synced?.eTag).toBe(world.partnerCenter.referral(id).eTag);
+    expect(world.cardText(id)).not.toContain('reaching Partner Center');
   });
 });
 
@@ -160,6 +185,17 @@ describe('when Partner Center is busy, down or refuses', () => {
     expect(world.partnerCenter.patches(id)).toHaveLength(0);
   });
 
+  it('refuses one referral (403) without calling the connection broken', async () => {
+    const world = await worlds.world();
+    const id = await leadFromPartnerCenter(world);
+    world.partnerCenter.failNext({ status: 403, method: 'PATCH' });
+    await act(world.app, id, { kind: 'accept', deal: dealInput });
+    await world.settle();
+    expect(world.cardText(id)).toContain('This change did not reach Partner Center: Partner Center answered 403');
+    expect(await world.app.syncStatus()).not.toHaveProperty('broken');
+    expect(world.gateway.sent.filter((s) => s.message.kind === 'syncHealth')).toHaveLength(0);
+  });
+
   it('writes back every Accept made during an outage once Partner Center answers again, exactly once each; cards say "reaching Partner Center" meanwhile', async () => {
     const world = await worlds.world();
     const ids: string[] = [];
@@ -203,13 +239,30 @@ describe('health, for the people who depend on it', () => {
     expect(broken.map((m) => [m.conversationId, m.message.kind === 'syncHealth' && m.message.health.state])).toEqual([['a:pat-personal', 'broken']]);
     expect(await world.app.syncStatus()).toMatchObject({ broken: 'refused', lastError: expect.stringContaining('npm run partner-center:connect') });
 
-    // A Referrals admin signs in again (the connect command stores a new token).
+    // Minutes later a Referrals admin signs in again (the connect command stores a new token).
+    world.clock.advance(5 * 60_000);
     await new SyncStore(world.tables.PartnerCenter).saveConnection({ refreshToken: world.identity.issueRefreshToken(), clientType: 'confidential', origin: 'connect' }, new Date());
     for (const app of world.apps) await app.partnerCenter!.poll();
     await world.settle();
     const health = world.gateway.sent.filter((s) => s.message.kind === 'syncHealth').map((m) => m.message.kind === 'syncHealth' && m.message.health.state);
     expect(health).toEqual(['broken', 'restored']);
     expect(await world.app.syncStatus()).not.toHaveProperty('broken');
+  });
+
+  it('is not called mended by an instance still working on an access token from before the sign-in was refused', async () => {
+    const world = await worlds.world({ instances: 2 });
+    const [first, second] = world.apps as [LeadsApp, LeadsApp];
+    await world.app.conversations.save({ conversationId: 'a:pat-personal', scope: 'personal', userId: PARTNER_ADMIN_ID, subscribed: false, installed: true, reference: {} });
+    await second.partnerCenter!.poll(); // the second instance holds an access token
+    world.identity.revokeAll();
+    await first.partnerCenter!.poll(); // the first needs one: refused
+    world.clock.advance(2 * 60_000);
+    await second.partnerCenter!.poll(); // works on its old token
+    world.clock.advance(2 * 60_000);
+    await first.partnerCenter!.poll();
+    await world.settle();
+    expect(world.gateway.sent.filter((s) => s.message.kind === 'syncHealth').map((m) => m.message.kind === 'syncHealth' && m.message.health.state)).toEqual(['broken']);
+    expect(await world.app.syncStatus()).toMatchObject({ broken: 'refused' });
   });
 
   it('tells admins once when Partner Center has been failing for more than 10 minutes (in the channels, when no admin has a personal chat)', async () => {

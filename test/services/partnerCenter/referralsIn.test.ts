@@ -144,6 +144,15 @@ describe('expiry, with the sync on', () => {
     expect(world.gateway.of('expiredNotice')).toHaveLength(0);
   });
 
+  it('keeps its own deadline for a lead Partner Center does not have (one posted to the leads API)', async () => {
+    const world = await worlds.world();
+    const [posted] = await world.app.ingest([referral({ createdDateTime: T0.toISOString() })]);
+    await world.settle();
+    world.clock.set(new Date(T0.getTime() + 14 * 24 * HOUR + 1000));
+    await world.tick();
+    expect((await world.app.leads.get(posted!.id))?.lead).toMatchObject({ stage: 'Archived', outcome: 'Expired' });
+  });
+
   it('expires a lead when Partner Center has expired it, with the notice where its cards are', async () => {
     const world = await worlds.world();
     const created = world.partnerCenter.create(referral({ createdDateTime: T0.toISOString() }));
