@@ -16,7 +16,7 @@ import { benchAccept } from './acceptBench';
 import { summarizeProfile } from './cpuProfile';
 import { benchDelivery, benchIngest } from './flowBench';
 import { profileText, roundTrips, table, writeResults, type Figures } from './report';
-import { benchStoredLeads, schedulerPass, seedSchedulerLeads } from './schedulerBench';
+import { benchStoredLeads, insightsRead, schedulerPass, seedSchedulerLeads } from './schedulerBench';
 import { checkSeedLayout } from './seedLeads';
 import { benchStartup } from './startupBench';
 import { progress, timed } from './stats';
@@ -52,9 +52,11 @@ async function main(): Promise<void> {
     progress('scheduler: a pass over 10,000 stored leads, then over 1,000');
     const stored10k = await schedulerPass(storage, seeding.value.prefix, 10_000, t0);
     const stored1k = await schedulerPass(storage, small.prefix, 1_000, t0);
+    progress('insights: insights 90d over 10,000 stored leads, then over 1,000');
+    const insights = { stored10k: await insightsRead(storage, seeding.value.prefix, 10_000, t0), stored1k: await insightsRead(storage, small.prefix, 1_000, t0) };
 
     const trace = await traceRoundTrips(storage, azurite.port);
-    const figures: Figures = { accept, ingest, ingestBatched, delivery, writeBack, stored, scheduler: { stored10k, stored1k }, startup, trace };
+    const figures: Figures = { accept, ingest, ingestBatched, delivery, writeBack, stored, scheduler: { stored10k, stored1k }, insights, startup, trace };
     if (profileDir) {
       const profileOf = (phase: string) => {
         const file = readdirSync(path.join(profileDir, phase)).find((f) => f.endsWith('.cpuprofile'));

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ROOT } from '../test/support/processes';
 import type { AcceptFigures } from './acceptBench';
 import type { DeliveryFigures, IngestFigures } from './flowBench';
-import type { PassFigures, StoredFigures } from './schedulerBench';
+import type { InsightsFigures, PassFigures, StoredFigures } from './schedulerBench';
 import type { StartupFigures } from './startupBench';
 import type { TraceFigures } from './traceBench';
 import type { WriteBackFigures } from './writeBackBench';
@@ -20,6 +20,7 @@ export interface Figures {
   writeBack: WriteBackFigures;
   stored: StoredFigures;
   scheduler: { stored10k: PassFigures; stored1k: PassFigures };
+  insights: { stored10k: InsightsFigures; stored1k: InsightsFigures };
   startup: StartupFigures;
   trace: TraceFigures;
   profile?: { accept?: ProfileSummary; ingest?: ProfileSummary };
@@ -60,6 +61,11 @@ export function goals(f: Figures): Goal[] {
       figure: `${s10.entitiesRead} vs ${s1.entitiesRead} entities`,
       pass: s10.entitiesRead <= 2 * DUE + 1 + PAGE && s10.entitiesRead === s1.entitiesRead,
     },
+    {
+      goal: 'insights 90d reads ≤ ~100 rows, the same at 10,000 as at 1,000 stored',
+      figure: `${f.insights.stored10k.rowsRead} vs ${f.insights.stored1k.rowsRead} rows`,
+      pass: f.insights.stored10k.rowsRead <= 100 && f.insights.stored10k.rowsRead === f.insights.stored1k.rowsRead,
+    },
     { goal: 'server RSS < 200 MB with 10,000 leads stored', figure: `${f.stored.rssMiB} MiB`, pass: f.stored.rssMiB * 1.048576 < 200 },
     { goal: 'start < 3 s until /healthz (embedded storage, median of 3)', figure: `${f.startup.embeddedMedianMs} ms`, pass: f.startup.embeddedMedianMs < 3000 },
   ];
@@ -97,6 +103,10 @@ export function table(f: Figures): string {
     ],
     ...passRows('Scheduler pass, 10,000 stored, 50 due', f.scheduler.stored10k),
     ...passRows('Scheduler pass, 1,000 stored, 50 due', f.scheduler.stored1k),
+    ...(['stored10k', 'stored1k'] as const).map((k): [string, string] => {
+      const i = f.insights[k];
+      return [`Insights 90d, ${i.stored.toLocaleString('en-US')} stored`, `${i.rowsRead} rows read in ${i.requests} requests; ${lat(i.latency)} (n=${i.latency.n})`];
+    }),
     ['Server RSS, 10,000 leads stored', `${f.stored.rssMiB} MiB (peak ${f.stored.peakRssMiB} MiB; external Azurite) after ${f.stored.served}`],
     ['  RSS after the other phases', `${f.accept.serverRssMiB} MiB after ${f.accept.acceptsMade} Accepts; ${f.ingest.serverRssMiB} MiB after ingesting ${f.ingest.leadsMade} leads`],
     ['  idle RSS just after start', `${f.startup.externalIdleRssMiB} MiB external storage, ${f.startup.embeddedIdleRssMiB} MiB embedded (npm start; Azurite in-process)`],

@@ -24,7 +24,9 @@ import { admins } from '../test/support/liveWorld';
 import { startLiveApp } from '../test/support/liveApp';
 import { seedLeads } from './seedLeads';
 import { StorageCounter, type StorageCount } from './storageCounter';
-import { pool, progress, round, timed } from './stats';
+import { latency, pool, progress, round, timed, type Latency } from './stats';
+import { StatsStore } from '../services/storage/statsStore';
+import { readInsights } from '../services/useCases/readInsights';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -118,4 +120,26 @@ export async function schedulerPass(storage: string, prefix: string, stored: num
   if (!value.ran) throw new Error('the measured scheduler pass did not run');
   const dueRows = count.byTable.DueIndex?.entitiesRead ?? 0;
   return { stored, due: DUE, handled: dueRows, ms: round(ms, 0), requests: count.requests, entitiesRead: count.entitiesRead, byTable: count.byTable };
+}
+
+export interface InsightsFigures {
+  stored: number;
+  rowsRead: number;
+  requests: number;
+  latency: Latency;
+}
+
+/** `insights 90d` over the stored leads, as the command reads it: rows read and latency, 50 times. */
+export async function insightsRead(storage: string, prefix: string, stored: number, t0: number): Promise<InsightsFigures> {
+  const counter = new StorageCounter(prefix);
+  const tables = openTables(storage, prefix, { additionalPolicies: [counter.policy()] });
+  const stats = new StatsStore(tables.Stats);
+  const now = () => new Date(t0);
+  await readInsights('90d', { stats, now });
+  counter.reset();
+  await readInsights('90d', { stats, now });
+  const one = counter.snapshot();
+  const samples: number[] = [];
+  for (let i = 0; i < 50; i++) samples.push((await timed(() => readInsights('90d', { stats, now }))).ms);
+  return { stored, rowsRead: one.entitiesRead, requests: one.requests, latency: latency(samples) };
 }

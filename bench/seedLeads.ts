@@ -12,7 +12,9 @@ import { deliveryRowKey } from '../services/delivery/deliveryStore';
 import type { Lead } from '../services/leads/lead';
 import { leadFromReferral } from '../services/leads/leadFromReferral';
 import { ingestReferrals, receiveEvent } from '../services/useCases/ingestReferrals';
-import { dueEntity, viewEntity } from '../services/storage/leadIndex';
+import { dueEntity, listEntities } from '../services/storage/leadIndex';
+import { contributionOf } from '../services/leads/leadStats';
+import { StatsStore } from '../services/storage/statsStore';
 import { eventEntity, leadEntity } from '../services/storage/leadStore';
 import { dueTimesOf } from '../services/delivery/projector';
 import type { Referral } from '../services/leads/referral';
@@ -32,7 +34,7 @@ type Row = { partitionKey: string; rowKey: string } & Record<string, unknown>;
 function rowsOf(lead: Lead, now: Date, deliveredTo: string[]): Partial<Record<keyof Tables, Row[]>> {
   return {
     Leads: [leadEntity(lead), eventEntity(lead.id, receiveEvent(lead, now))],
-    LeadIndex: [viewEntity(lead)],
+    LeadIndex: listEntities(lead),
     DueIndex: dueTimesOf(lead, now, DUE_SETTINGS).map((item) => dueEntity(item, now)),
     Deliveries: deliveredTo.map((key, i) => ({ partitionKey: lead.id, rowKey: deliveryRowKey(lead.id, key), activityId: `seeded-${lead.id}-${i}`, renderKey: 'seeded' })),
   };
@@ -44,8 +46,10 @@ function rowsOf(lead: Lead, now: Date, deliveredTo: string[]): Partial<Record<ke
  */
 export async function seedLeads(tables: Tables, referrals: Referral[], now: Date, options: { deliveredTo?: (i: number) => string[] } = {}): Promise<void> {
   const byTable = new Map<keyof Tables, Row[]>();
+  const leads: Lead[] = [];
   for (const [i, referral] of referrals.entries()) {
     const lead = leadFromReferral(referral, { now, responseDays: SETTINGS.LEAD_RESPONSE_DAYS });
+    leads.push(lead);
     for (const [name, rows] of Object.entries(rowsOf(lead, now, options.deliveredTo?.(i) ?? [])) as Array<[keyof Tables, Row[]]>) {
       const all = byTable.get(name) ?? [];
       all.push(...rows);
@@ -54,6 +58,8 @@ export async function seedLeads(tables: Tables, referrals: Referral[], now: Date
   }
   const batches = [...byTable].flatMap(([name, rows]) => transactionGroups(rows).map((group) => ({ table: tables[name], rows: group })));
   await pool(batches, 16, ({ table, rows }) => table.submitTransaction(rows.map((row): TransactionAction => ['upsert', row, 'Replace'])));
+  // The insights sums, through the product's own store (as projecting each lead would add them).
+  await new StatsStore(tables.Stats).apply(leads.map((lead) => ({ leadId: lead.id, version: lead.version, delta: contributionOf(lead) })));
 }
 
 /** Throws unless the seeder writes exactly the rows the product writes for the same new lead. */

@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { REFERRAL_ID_PATTERN } from '../services/leads/referral';
 import { VIEWS } from '../services/leads/leadViews';
+import { PERIODS } from '../services/leads/leadStats';
+import { LEAD_KINDS } from '../services/storage/conversationStore';
 
 /** Teams ids ("29:1a…", "19:…@thread.tacv2", "a:1…") are visible ASCII; they go into URLs and headers. */
 const teamsId = z.string().regex(/^[\x21-\x7e]{1,1024}$/, 'must be a Teams id');
@@ -69,6 +71,25 @@ export const listActionDataSchema = z.object({
   cursor: z.string().max(300).optional(),
   /** Cursors of the pages before this one, for Previous. */
   back: z.array(z.string().max(300)).max(200).default([]),
+});
+
+export const insightsActionDataSchema = z.object({ period: z.enum(Object.keys(PERIODS) as [keyof typeof PERIODS]) });
+
+/** A toggle sends "true" or "false"; absent, it keeps its value. */
+const toggle = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]).optional();
+
+/** The settings card's form: a multi-select sends its values comma-separated. */
+export const settingsFormSchema = z.object({
+  leadKinds: z
+    .union([z.string().max(100), z.array(z.string().max(20)).max(5)])
+    .optional()
+    .transform((value) => (value === undefined ? undefined : (Array.isArray(value) ? value : value.split(',')).map((v) => v.trim()).filter(Boolean)))
+    .pipe(z.array(z.enum(LEAD_KINDS)).max(2).optional()),
+  flameAlerts: toggle,
+  reminders: toggle,
+  digest: toggle,
+  insights: toggle,
+  language: z.enum(['auto', 'en', 'de']).optional(),
 });
 
 /** Form inputs arrive as strings (or absent); everything else in `data` is ignored. */

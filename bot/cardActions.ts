@@ -2,14 +2,19 @@
  * Universal Actions: one handler per card verb. Each parses the untrusted payload, calls one use
  * case and answers with the card the clicker should now see. The answer is always HTTP 200.
  */
-import { FORM_INPUT_BY_ISSUE_PATH, formatDateTime, renderLeadCard, renderLeadList, t, type CardAttachment, type Locale } from '../cards';
+import { FORM_INPUT_BY_ISSUE_PATH, formatDateTime, renderInsightsCard, renderLeadCard, renderLeadList, t, type CardAttachment, type Locale } from '../cards';
 import type { ActResult } from '../services/useCases/actOnLead';
 import type { Lead } from '../services/leads/lead';
 import { ALLOWED, type Actor } from '../services/leads/leadLifecycle';
 import type { LeadsApp } from '../services/app/leadsApp';
 import { listLeads } from '../services/useCases/readLeads';
-import { formInputsSchema, invokeValueSchema, leadActionDataSchema, listActionDataSchema } from './activityParsers';
+import { readInsights } from '../services/useCases/readInsights';
+import type { Period } from '../services/leads/leadStats';
+import { formInputsSchema, insightsActionDataSchema, invokeValueSchema, leadActionDataSchema, listActionDataSchema } from './activityParsers';
 import type { FormMode } from '../cards';
+import type { Role } from '../services/storage/roleStore';
+import type { Conversation } from '../services/storage/conversationStore';
+import { saveSettings } from './settingsCommand';
 import { commandFromForm, FORM_VERBS, formValues, SUBMIT_VERBS } from './formCommands';
 
 export interface InvokeResponseBody {
@@ -20,9 +25,12 @@ export interface InvokeResponseBody {
 
 export interface Clicker {
   actor: Extract<Actor, { kind: 'user' }>;
+  role?: Role;
   teamsUserId: string;
   locale: Locale;
   timeZone?: string;
+  /** The conversation the click or message came from, as it would be saved. */
+  where: Omit<Conversation, 'key' | 'settings'>;
 }
 
 export interface CardActionDeps {
@@ -50,6 +58,12 @@ export async function handleCardAction(invokeValue: unknown, clicker: Clicker, d
   const { verb, data } = parsed.data.action;
 
   if (verb === 'list.page') return listPage(data, clicker, deps);
+  if (verb === 'settings.save') return cardResponse(await saveSettings(data, clicker, deps));
+  if (verb === 'insights.show') {
+    const period = insightsActionDataSchema.safeParse(data);
+    if (!period.success) return errorResponse(400, 'BadRequest', 'Insights cover 7, 30 or 90 days.');
+    return cardResponse(await insightsCard(period.data.period, clicker, deps));
+  }
 
   const target = leadActionDataSchema.safeParse(data);
   if (!target.success) return errorResponse(400, 'BadRequest', 'This card action names no valid lead.');
@@ -194,4 +208,10 @@ export async function listCard(
     now: deps.app.now(),
     timeZone: clicker.timeZone,
   });
+}
+
+/** The insights of a period, as a card in the clicker's language. */
+export async function insightsCard(period: Period, clicker: Pick<Clicker, 'locale'>, deps: Pick<CardActionDeps, 'app'>): Promise<CardAttachment> {
+  const { insights } = await readInsights(period, { stats: deps.app.stats, now: deps.app.now });
+  return renderInsightsCard(insights, { locale: clicker.locale });
 }

@@ -14,7 +14,7 @@ export function tenantOf(activity: Activity): string | undefined {
 }
 
 /** A channel's reference points at the channel itself, so new posts start new threads there. */
-export function conversationFrom(activity: Activity, subscribed: boolean): Omit<Conversation, 'key'> {
+export function conversationFrom(activity: Activity, subscribed: boolean): Omit<Conversation, 'key' | 'settings'> {
   const reference = TurnContext.getConversationReference(activity) as ConversationReference;
   const scope = scopeOf(activity);
   const conversationId = scope === 'channel' ? activity.conversation.id.split(';messageid=')[0] ?? activity.conversation.id : activity.conversation.id;

@@ -107,9 +107,11 @@ export class LeadBot extends TeamsActivityHandler {
     const role = await this.options.app.roles.roleOf(id || undefined);
     return {
       actor: { kind: 'user', id: id || `teams:${from.id}`, name: from.name ?? 'Someone', canManage: Boolean(role), teamsUserId: from.id },
+      role,
       teamsUserId: from.id,
       locale: resolveLocale(context.activity.locale),
       timeZone: context.activity.localTimezone ?? undefined,
+      where: conversationFrom(context.activity, true),
     };
   }
 

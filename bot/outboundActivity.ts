@@ -3,7 +3,9 @@ import { CardFactory, type Activity } from 'botbuilder';
 import {
   renderDigestCard,
   renderFlameAlertCard,
+  renderInsightsCard,
   renderLeadCard,
+  renderNeedsAnswerCard,
   renderMessageCard,
   renderOverruledCard,
   renderReminderCard,
@@ -24,7 +26,9 @@ export interface RenderSettings {
 }
 
 export function outboundActivity(message: OutboundMessage, conversation: Conversation, settings: RenderSettings): Partial<Activity> {
-  const locale = resolveLocale(conversation.locale);
+  // The conversation's chosen language, else the one it speaks.
+  const language = conversation.settings.language;
+  const locale = language === 'auto' ? resolveLocale(conversation.locale) : language;
   const now = settings.now();
   const card = (() => {
     switch (message.kind) {
@@ -56,6 +60,10 @@ export function outboundActivity(message: OutboundMessage, conversation: Convers
         return renderSyncHealthCard(message.health, locale);
       case 'overruled':
         return renderOverruledCard(message.lead, message.action, { locale });
+      case 'insights':
+        return renderInsightsCard(message.insights, { locale });
+      case 'needsAnswer':
+        return renderNeedsAnswerCard({ rows: message.leads, locale, now });
     }
   })();
   return { type: 'message', attachments: [CardFactory.adaptiveCard(card.content)] };

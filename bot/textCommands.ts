@@ -6,7 +6,9 @@ import type { LeadsApp } from '../services/app/leadsApp';
 import { REFERRAL_ID_PATTERN } from '../services/leads/referral';
 import type { Role } from '../services/storage/roleStore';
 import { commandText } from './activityParsers';
-import { leadCard, listCard, type Clicker } from './cardActions';
+import { settingsCard } from './settingsCommand';
+import { insightsCard, leadCard, listCard, type Clicker } from './cardActions';
+import { PERIODS, type Period } from '../services/leads/leadStats';
 import { conversationFrom } from './conversationRef';
 
 export interface CommandDeps {
@@ -58,6 +60,18 @@ export async function handleTextCommand(context: TurnContext, clicker: Clicker, 
     }
     case 'roles':
       await send(renderRolesCard({ locale, entries: await deps.app.roles.list() }));
+      return;
+    case 'insights': {
+      const period = (args[0] ?? '30d').toLowerCase();
+      if (!(period in PERIODS)) {
+        await context.sendActivity(t(locale, 'command.insightsUsage'));
+        return;
+      }
+      await send(await insightsCard(period as Period, clicker, deps));
+      return;
+    }
+    case 'settings':
+      await send(await settingsCard(clicker, deps));
       return;
     case 'sync':
       await send(renderSyncStatusCard(await deps.app.syncStatus(), { locale, timeZone: clicker.timeZone }));

@@ -2,10 +2,12 @@
 export { ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard, type CardAttachment } from './cardTemplate';
 export { renderLeadCard, type LeadCardMode, type LeadCardOptions } from './leadCard';
 export { CURRENCIES, FORM_INPUT_BY_ISSUE_PATH, FORM_MODES, FORMS, type FormInputId, type FormMode, type FormState } from './leadForm';
-export { renderLeadList, type LeadListOptions } from './leadList';
+export { renderLeadList, renderNeedsAnswerCard, type LeadListOptions } from './leadList';
 export { renderHelpCard, renderWelcomeCard } from './welcome';
 export { renderDigestCard, renderFlameAlertCard, renderMessageCard, renderReminderCard } from './alerts';
 export { renderRolesCard, type RoleCardEntry } from './roles';
+export { renderInsightsCard } from './insights';
+export { renderSettingsCard, type SettingsValues } from './settings';
 export { renderOverruledCard, renderSyncHealthCard, renderSyncStatusCard, type SyncStatusView } from './syncCards';
 export {
   formatAmount,

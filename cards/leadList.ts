@@ -3,7 +3,7 @@ import { msLeft } from '../services/leads/leadTime';
 import type { LeadSummary, ViewName } from '../services/leads/leadViews';
 import { cardTemplate, executeAction, type ActionView, type CardAttachment } from './cardTemplate';
 import { stageLabel, typeLabel } from './leadText';
-import { formatDay, formatTimeLeft, t, type Locale } from './locale';
+import { formatDay, formatTimeLeft, t, tn, type Locale } from './locale';
 import leadListJson from './templates/leadList.json';
 
 export interface LeadListOptions {
@@ -66,4 +66,22 @@ function rowView(row: LeadSummary, { locale, now, timeZone }: LeadListOptions): 
     statusColor: !waiting ? 'Default' : left <= 0 ? 'Attention' : left < URGENT_MS ? 'Warning' : 'Default',
     open: executeAction(t(locale, 'action.open'), 'lead.open', { leadId: row.id }),
   };
+}
+
+/** The morning digest's card: leads that need an answer, soonest deadline first (🔥 first on the same day), each with Open. */
+export function renderNeedsAnswerCard(options: { rows: LeadSummary[]; locale: Locale; now: Date; timeZone?: string }): CardAttachment {
+  const { locale } = options;
+  const day = (row: LeadSummary) => row.expiresAt.slice(0, 10);
+  const rows = [...options.rows].sort((a, b) => day(a).localeCompare(day(b)) || Number(b.flame) - Number(a.flame) || a.expiresAt.localeCompare(b.expiresAt));
+  const list: LeadListOptions = { view: 'marketplace', rows, pageNumber: 1, locale, now: options.now, timeZone: options.timeZone };
+  return render({
+    title: tn(locale, 'needsAnswer.title', rows.length),
+    page: null,
+    empty: null,
+    rows: rows.map((row) => rowView(row, list)),
+    actions: [
+      executeAction(t(locale, 'list.title.marketplace'), 'list.page', { view: 'marketplace' }),
+      executeAction(t(locale, 'list.title.qualified'), 'list.page', { view: 'qualified' }),
+    ],
+  });
 }

@@ -21,6 +21,8 @@ const COMMANDS: [syntax: string, description: StringKey][] = [
   ['favorites', 'command.favorites'],
   ['archived', 'command.archived'],
   ['lead ‹id›', 'command.lead'],
+  ['insights ‹7d|30d|90d›', 'command.insights'],
+  ['settings', 'command.settings'],
   ['subscribe', 'command.subscribe'],
   ['unsubscribe', 'command.unsubscribe'],
   ['roles', 'command.roles'],

@@ -1,6 +1,7 @@
 /** Every setting, parsed once from the environment by one zod schema. */
 import { z } from 'zod';
 import { ConfigError, toFieldIssues } from '../errors';
+import { isTimeZone, parseWallClock, type WallClock } from '../schedule/calendar';
 
 const aadIdList = z
   .string()
@@ -37,6 +38,18 @@ const hostList = (fallback: string) =>
     .default(fallback)
     .transform((value) => value.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+(:\d+)?$/, 'must be host names such as www.microsoft.com')).min(1, 'must name at least one host'));
+
+/** "off", or a wall-clock time ("08:30"), with a weekday first when weekly ("Monday 09:00"). */
+const wallClock = (fallback: string, weekly: boolean) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx): WallClock | 'off' => {
+      const parsed = parseWallClock(value, weekly);
+      if (parsed) return parsed;
+      ctx.addIssue({ code: 'custom', message: weekly ? 'must be a weekday and a time such as "Monday 09:00", or off' : 'must be a time such as "08:30", or off' });
+      return z.NEVER;
+    });
 
 /** Where Partner Center's webhook signing certificates are served, by default (the documented sample's host). */
 export const MICROSOFT_CERT_HOSTS = '3psostorageacct.blob.core.windows.net,*.microsoft.com';
@@ -89,6 +102,9 @@ export const configSchema = z
     PARTNER_CENTER_POLL_SECONDS: int(300, 1, 86_400),
     PARTNER_CENTER_WEBHOOK_CERT_HOSTS: hostList(MICROSOFT_CERT_HOSTS),
     PARTNER_CENTER_WEBHOOK_CA: optionalText,
+    INSIGHTS_SCHEDULE: wallClock('Monday 09:00', true),
+    DIGEST_SCHEDULE: wallClock('08:30', false),
+    INSIGHTS_TIME_ZONE: z.string().trim().default('UTC').refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
   })
   .superRefine((env, ctx) => {
     // The sync needs all four (the refresh token may instead be stored by `npm run partner-center:connect`).
@@ -158,6 +174,7 @@ export function summarizeConfig(config: Config): Record<string, unknown> {
     flameWindowHours: config.FLAME_WINDOW_HOURS,
     schedulerIntervalSeconds: config.SCHEDULER_INTERVAL_SECONDS,
     leaseSeconds: config.LEASE_SECONDS,
+    insights: { weekly: config.INSIGHTS_SCHEDULE, digest: config.DIGEST_SCHEDULE, timeZone: config.INSIGHTS_TIME_ZONE },
     partnerCenterSync: partnerCenterConfigured(config)
       ? {
           tenant: config.PARTNER_CENTER_TENANT_ID,

@@ -19,6 +19,11 @@ import { Outbox } from '../delivery/outbox';
 import { Projector } from '../delivery/projector';
 import type { Referral } from '../leads/referral';
 import { RoleStore } from '../storage/roleStore';
+import { StatsStore } from '../storage/statsStore';
+import { OnceMarks } from '../storage/onceMarks';
+import { readInsights } from '../useCases/readInsights';
+import { kindOf, type LeadKind } from '../storage/conversationStore';
+import type { LeadSummary } from '../leads/leadViews';
 import { Scheduler } from '../schedule/scheduler';
 import type { Tables } from '../storage/tables';
 import type { TeamsGateway } from '../delivery/teamsGateway';
@@ -50,6 +55,9 @@ export type AppSettings = Pick<
   | 'PARTNER_CENTER_POLL_SECONDS'
   | 'PARTNER_CENTER_WEBHOOK_CERT_HOSTS'
   | 'PARTNER_CENTER_WEBHOOK_CA'
+  | 'INSIGHTS_SCHEDULE'
+  | 'DIGEST_SCHEDULE'
+  | 'INSIGHTS_TIME_ZONE'
 >;
 
 export interface LeadsAppOptions {
@@ -63,6 +71,8 @@ export interface LeadsAppOptions {
 
 /** How often the projector looks for changes whose projection a crash interrupted. */
 const SWEEP_EVERY_MS = 5_000;
+/** Leads on one morning digest card. */
+const NEEDS_ANSWER_LINES = 20;
 /** How often write-backs due for another try are looked for (a change queues its own at once). */
 const WRITE_BACK_EVERY_MS = 5_000;
 
@@ -91,6 +101,7 @@ export class LeadsApp {
   readonly deliveries: DeliveryStore;
   readonly outbox: Outbox;
   readonly roles: RoleStore;
+  readonly stats: StatsStore;
   readonly projector: Projector;
   readonly scheduler: Scheduler;
   readonly now: () => Date;
@@ -119,6 +130,7 @@ export class LeadsApp {
     this.deliveries = new DeliveryStore(tables.Deliveries);
     this.outbox = new Outbox(tables.Outbox, tables.DeadLetters);
     this.roles = new RoleStore(tables.Roles, { leadAdmins: settings.LEAD_ADMIN_IDS, partnerAdmins: settings.PARTNER_ADMIN_IDS });
+    this.stats = new StatsStore(tables.Stats);
     const writeBackQueue = new Outbox(tables.Outbox, tables.DeadLetters, PARTNER_CENTER_QUEUE);
     const pc = partnerCenterSettings(settings);
     if (pc) {
@@ -151,6 +163,7 @@ export class LeadsApp {
       reminderHours: settings.REMINDER_HOURS_BEFORE_EXPIRY,
       flameWindowHours: settings.FLAME_WINDOW_HOURS,
       log: log.child({ module: 'projector' }),
+      stats: this.stats,
       writeBacks: this.partnerCenter ? writeBackQueue : undefined,
     });
     this.schedulerLease = new Lease(tables.Leases, 'scheduler', this.instanceId);
@@ -168,6 +181,14 @@ export class LeadsApp {
       // A pass releases the lease when done; this only bounds how long a crashed pass blocks others.
       leaseMs: settings.LEASE_SECONDS * 4000,
       followExpiry: this.partnerCenter && ((id) => this.partnerCenter!.followExpiry(id)),
+      periodic: {
+        digest: settings.DIGEST_SCHEDULE,
+        insights: settings.INSIGHTS_SCHEDULE,
+        timeZone: settings.INSIGHTS_TIME_ZONE,
+        conversations: this.conversations,
+        marks: new OnceMarks(tables.Leases),
+        stats: this.stats,
+      },
     });
     if (options.gateway) this.useGateway(options.gateway);
 
@@ -228,6 +249,10 @@ export class LeadsApp {
         gateway,
         now: this.now,
         log: log.child({ module: 'dispatcher' }),
+        reports: {
+          insights: async () => (await readInsights('7d', { stats: this.stats, now: this.now })).insights,
+          needsAnswer: (kinds) => this.needsAnswer(kinds),
+        },
       },
       {
         perSecondPerConversation: settings.SEND_PER_SECOND_PER_CONVERSATION,
@@ -240,6 +265,18 @@ export class LeadsApp {
         adminConversationKeys: () => this.adminConversationKeys(),
       },
     );
+  }
+
+  /** The leads waiting for an answer, of these kinds, soonest deadline first (at most a digest's worth). */
+  async needsAnswer(kinds: LeadKind[], limit = NEEDS_ANSWER_LINES): Promise<LeadSummary[]> {
+    const found: LeadSummary[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.views.waiting({ cursor, size: 50 });
+      found.push(...page.items.filter((lead) => kinds.includes(kindOf(lead.type))));
+      cursor = page.next;
+    } while (cursor && found.length < limit);
+    return found.slice(0, limit);
   }
 
   /** A webhook event was filed: fetch its referral now. */

@@ -3,7 +3,9 @@
  * network errors back off with jitter, 403 unsubscribes, and the last failed try goes to the
  * dead letters with one notice to admins. Bursts of new cards for one conversation become a digest.
  */
-import type { Conversation, ConversationStore } from '../storage/conversationStore';
+import type { Conversation, ConversationSettings, ConversationStore, LeadKind } from '../storage/conversationStore';
+import type { Insights } from '../leads/leadStats';
+import type { LeadSummary } from '../leads/leadViews';
 import type { Delivery, DeliveryStore } from './deliveryStore';
 import type { Lead } from '../leads/lead';
 import type { LeadStore, StoredLead } from '../storage/leadStore';
@@ -33,6 +35,23 @@ interface CardState {
   stored?: StoredLead;
 }
 
+/** Whether a conversation's settings let this kind of message through (cards of posted leads always go). */
+function wanted(kind: OutboxItem['kind'], settings: ConversationSettings): boolean {
+  switch (kind) {
+    case 'flameAlert':
+      return settings.flameAlerts;
+    case 'reminder':
+    case 'expiredNotice':
+      return settings.reminders;
+    case 'insights':
+      return settings.insights;
+    case 'needsAnswer':
+      return settings.digest;
+    default:
+      return true;
+  }
+}
+
 export interface DispatcherDeps {
   outbox: Outbox;
   /** Only the holder sends: Teams' limits hold across instances, and its in-memory windows stay true. */
@@ -44,6 +63,11 @@ export interface DispatcherDeps {
   now: () => Date;
   log: Logger;
   random?: () => number;
+  /** What the scheduled cards show, read when they are sent: this week's insights, the leads that need an answer. */
+  reports?: {
+    insights(): Promise<Insights>;
+    needsAnswer(kinds: LeadKind[]): Promise<LeadSummary[]>;
+  };
 }
 
 const RATE_WAIT_MS = 250;
@@ -135,7 +159,8 @@ export class Dispatcher {
     const { outbox, log } = this.deps;
     try {
       const conversation = await this.deps.conversations.get(item.conversationKey);
-      const maybeDuplicate = conversation?.installed ? await this.send(item, conversation, card) : false;
+      // What the conversation no longer wants (its settings, as they are now) is dropped, not sent.
+      const maybeDuplicate = conversation?.installed && wanted(item.kind, conversation.settings) ? await this.send(item, conversation, card) : false;
       if (maybeDuplicate) log.warn({ item: item.key }, 'sent again after a crash cut the first try short: Teams may show it twice');
       await outbox.complete(item, this.deps.now(), maybeDuplicate);
     } catch (error) {
@@ -180,6 +205,15 @@ export class Dispatcher {
     };
     if (item.kind === 'adminNotice') return posted({ kind: 'text', text: item.text ?? '' });
     if (item.kind === 'syncHealth') return posted({ kind: 'syncHealth', health: JSON.parse(item.text ?? '{}') as SyncHealthNotice });
+    if (item.kind === 'insights') {
+      const insights = await this.deps.reports?.insights();
+      return Boolean(insights) && posted({ kind: 'insights', insights: insights! });
+    }
+    if (item.kind === 'needsAnswer') {
+      // Only when there is something to list, and only the kinds of lead this conversation takes.
+      const leads = (await this.deps.reports?.needsAnswer(conversation.settings.leadKinds)) ?? [];
+      return leads.length > 0 && posted({ kind: 'needsAnswer', leads });
+    }
     if (item.kind === 'digest') {
       const ids = JSON.parse(item.leadIds ?? '[]') as string[];
       const found = await Promise.all(ids.map((id) => leads.get(id)));

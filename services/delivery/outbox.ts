@@ -6,7 +6,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { createAll, createIfAbsent, deleteIfExists, getOrUndefined, guard, isNotFound, isPreconditionFailed } from '../storage/tables';
 
-export type OutboundKind = 'syncCard' | 'reminder' | 'flameAlert' | 'expiredNotice' | 'digest' | 'adminNotice' | 'syncHealth' | 'overruled' | 'writeBack';
+export type OutboundKind = 'syncCard' | 'reminder' | 'flameAlert' | 'expiredNotice' | 'digest' | 'adminNotice' | 'syncHealth' | 'overruled' | 'insights' | 'needsAnswer' | 'writeBack';
 
 export interface OutboxItem {
   key: string;

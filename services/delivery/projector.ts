@@ -3,7 +3,7 @@
  * change's own transaction): list indexes, due times, card deliveries, one-time messages. Every
  * step is idempotent, so a crash half-way is mended by running it again.
  */
-import type { ConversationStore } from '../storage/conversationStore';
+import { kindOf, type ConversationStore } from '../storage/conversationStore';
 import { StorageUnavailableError } from '../errors';
 import type { Delivery, DeliveryStore } from './deliveryStore';
 import { isOpen, type Lead } from '../leads/lead';
@@ -13,6 +13,8 @@ import { SHARED_VIEWS, type SharedView } from '../leads/leadViews';
 import { flamePhase, flameTurnsAt, nextCardRefresh } from '../leads/leadTime';
 import type { Logger } from '../logger';
 import { syncState } from '../leads/referralSync';
+import type { StatsChange, StatsStore } from '../storage/statsStore';
+import { waitingRowKey } from '../storage/leadIndex';
 import type { CardSync, Outbox } from './outbox';
 
 export interface ProjectorDeps {
@@ -26,6 +28,8 @@ export interface ProjectorDeps {
   reminderHours: number[];
   flameWindowHours: number;
   log: Logger;
+  /** The insights sums: each change's difference is added once. */
+  stats: StatsStore;
   /** With the Partner Center sync on: the queue of write-backs (a lead changed in Teams is brought to Partner Center). */
   writeBacks?: Outbox;
 }
@@ -55,10 +59,11 @@ interface Staged {
 
 /** The writes staged leads share, made together after staging: one request per partition. */
 interface SharedWrites {
-  views: { lead: Lead; previousFavoriteIds: string[]; leftViews: SharedView[] }[];
+  views: { lead: Lead; previousFavoriteIds: string[]; leftViews: SharedView[]; leftWaiting?: string }[];
   due: DueTime[];
   cards: CardSync[];
   writeBacks: string[];
+  stats: StatsChange[];
 }
 
 /** Failures in a row after which a lead's projection is reported as an error (once). */
@@ -100,7 +105,7 @@ export class Projector {
   private async projectBatch(leadIds: string[], staleHints: ReadonlyMap<string, string[]>): Promise<number> {
     const { leads } = this.deps;
     const now = this.deps.now();
-    const shared: SharedWrites = { views: [], due: [], cards: [], writeBacks: [] };
+    const shared: SharedWrites = { views: [], due: [], cards: [], writeBacks: [], stats: [] };
     const settled = await Promise.allSettled(leadIds.map((id) => this.stage(id, now, shared)));
     this.noteFailures(leadIds, settled);
     const ready = settled.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
@@ -110,6 +115,7 @@ export class Projector {
       this.deps.views.put(shared.views),
       this.deps.due.schedule(shared.due, now),
       this.deps.outbox.enqueueSyncs(shared.cards, now),
+      this.deps.stats.apply(shared.stats),
       shared.writeBacks.length > 0 ? this.deps.writeBacks?.enqueueWriteBacks(shared.writeBacks, now) : undefined,
     ]);
     await Promise.all(ready.map((s) => this.sendOneTimeMessages(s, now)));
@@ -163,16 +169,18 @@ export class Projector {
     }
     const { lead } = stored;
     const { effects } = pending;
-    shared.views.push({ lead, previousFavoriteIds: effects.unfavoritedBy ?? [], leftViews: effects.leftViews ?? [] });
+    shared.views.push({ lead, previousFavoriteIds: effects.unfavoritedBy ?? [], leftViews: effects.leftViews ?? [], leftWaiting: effects.leftWaiting });
+    shared.stats.push(...(effects.stats ?? []).map(({ version, delta }) => ({ leadId: lead.id, version, delta })));
     let targets: Delivery[] | undefined;
     let flameChannels: string[] = [];
     if (effects.fanOut) {
-      const subscribed = await conversations.subscribed();
+      // The conversations that chose this kind of lead (a conversation's settings).
+      const subscribed = (await conversations.subscribed()).filter((c) => c.settings.leadKinds.includes(kindOf(lead.type)));
       const added = await Promise.all(subscribed.map((c) => deliveries.add(lead.id, c.key)));
       shared.due.push(...dueTimesOf(lead, now, this.deps));
       // All new: nothing posted yet, no need to read them back.
       if (added.every(Boolean)) targets = subscribed.map((c) => ({ leadId: lead.id, conversationKey: c.key, etag: '' }));
-      if (flamePhase(lead, now, this.deps.flameWindowHours) === 'hot') flameChannels = subscribed.filter((c) => c.scope === 'channel').map((c) => c.key);
+      if (flamePhase(lead, now, this.deps.flameWindowHours) === 'hot') flameChannels = subscribed.filter((c) => c.scope === 'channel' && c.settings.flameAlerts).map((c) => c.key);
     }
     if (effects.reschedule && !effects.fanOut) shared.due.push(...dueTimesOf(lead, now, this.deps));
     if (this.deps.writeBacks && syncState(lead) === 'pending') shared.writeBacks.push(lead.id);
@@ -186,7 +194,7 @@ export class Projector {
     const now = await this.deps.leads.get(lead.id);
     if (!now || now.lead.version === lead.version) return;
     const touchedFavorites = [...lead.favorites.map((f) => f.id), ...(effects.unfavoritedBy ?? [])];
-    await this.deps.views.put([{ lead: now.lead, previousFavoriteIds: touchedFavorites, leftViews: [...SHARED_VIEWS] }]);
+    await this.deps.views.put([{ lead: now.lead, previousFavoriteIds: touchedFavorites, leftViews: [...SHARED_VIEWS], leftWaiting: waitingRowKey(lead) }]);
   }
 
   /** The 🔥 alert, reminders and expiry notices: queued after the card posts and updates they go with. */

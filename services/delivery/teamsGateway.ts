@@ -2,6 +2,8 @@
 import { AppError } from '../errors';
 import type { Conversation } from '../storage/conversationStore';
 import type { Lead } from '../leads/lead';
+import type { Insights } from '../leads/leadStats';
+import type { LeadSummary } from '../leads/leadViews';
 
 export type OutboundMessage =
   | { kind: 'leadCard'; lead: Lead }
@@ -13,7 +15,11 @@ export type OutboundMessage =
   /** The Partner Center connection broke (what, and how to mend it) or works again. */
   | { kind: 'syncHealth'; health: SyncHealthNotice }
   /** A change made in Teams that Partner Center's state overruled: told to the person who made it. */
-  | { kind: 'overruled'; lead: Lead; action: string };
+  | { kind: 'overruled'; lead: Lead; action: string }
+  /** The weekly insights card. */
+  | { kind: 'insights'; insights: Insights }
+  /** The morning digest: leads that need an answer, soonest deadline first. */
+  | { kind: 'needsAnswer'; leads: LeadSummary[] };
 
 export interface SyncHealthNotice {
   state: 'broken' | 'restored';

@@ -89,6 +89,10 @@ export const leadSchema = z.object({
   favorites: z.array(actorRefSchema.extend({ teamsUserId: z.string().optional() })),
   remindersSent: z.array(z.number()),
   lastAction: z.object({ kind: z.string(), by: actorRefSchema, at: z.string() }).optional(),
+  /** When the lead was first answered (accepted or declined), in Teams or in Partner Center: how fast the team responds. */
+  answeredAt: z.string().optional(),
+  /** When it was archived (won, lost, declined, expired). */
+  closedAt: z.string().optional(),
   partnerCenter: z.object({
     status: z.string(),
     substatus: z.string(),

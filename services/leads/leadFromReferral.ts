@@ -82,6 +82,12 @@ export function leadFromReferral(referral: Referral, options: { now: Date; respo
     favorites: [],
     remindersSent: [],
     lastAction: answered(referral, stage, outcome, options.now),
+    ...(referral.status === 'Active' || (referral.status === 'Closed' && outcome !== 'Expired')
+      ? { answeredAt: referral.acceptedDateTime ?? referral.closedDateTime ?? referral.updatedDateTime ?? options.now.toISOString() }
+      : {}),
+    ...(stage === 'Archived'
+      ? { closedAt: referral.closedDateTime ?? (referral.status === 'Closed' ? referral.updatedDateTime : expires.toISOString()) ?? options.now.toISOString() }
+      : {}),
     partnerCenter: {
       ...partnerCenterStatus(stage, outcome),
       statusReason: referral.statusReason,

@@ -78,6 +78,7 @@ export function transition(lead: Lead, command: LeadCommand, actor: Actor, now: 
     version: lead.version + 1,
     revision: business ? lead.revision + 1 : lead.revision,
     lastAction: business ? { kind: cmd.kind, by, at } : lead.lastAction,
+    ...answeredAndClosed(lead, change, at),
   };
   next.partnerCenter = { ...lead.partnerCenter, ...partnerCenterStatus(next.stage, next.outcome), statusReason: statusReason(next) };
 
@@ -131,6 +132,16 @@ function apply(lead: Lead, cmd: ParsedLeadCommand, actor: Actor): Partial<Lead> 
     case 'unfavorite':
       return { favorites: lead.favorites.filter((f) => actor.kind !== 'user' || f.id !== actor.id) };
   }
+}
+
+/** The first answer and the archiving, stamped when they happen (never moved later). */
+export function answeredAndClosed(lead: Lead, change: Partial<Lead>, at: string): Pick<Lead, 'answeredAt' | 'closedAt'> {
+  const stage = change.stage ?? lead.stage;
+  const answered = lead.stage === 'Received' && stage !== 'Received' && change.outcome !== 'Expired';
+  return {
+    answeredAt: lead.answeredAt ?? (answered ? at : undefined),
+    closedAt: lead.closedAt ?? (stage === 'Archived' && lead.stage !== 'Archived' ? at : undefined),
+  };
 }
 
 function withNotes(lead: Lead, notes: string | undefined): Lead['deal'] {

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CLOSE_REASON_TEXT, CLOSE_REASONS, OUTCOMES, partnerCenterStatus, type CloseReason, type Employee, type Lead, type Outcome, type Stage } from './lead';
-import type { LeadEvent } from './leadLifecycle';
+import { answeredAndClosed, type LeadEvent } from './leadLifecycle';
 import type { Member, ReferralState } from './referralState';
 
 export const PARTNER_CENTER_ACTOR = { id: 'partner-center', name: 'Partner Center' } as const;
@@ -268,6 +268,8 @@ export function applyReferral(lead: Lead, theirs: ReferralState, now: Date): Ref
     version: lead.version + 1,
     revision: visible ? lead.revision + 1 : lead.revision,
     lastAction: visible ? { kind: lastActionKind(lead, change), by: { ...PARTNER_CENTER_ACTOR }, at: theirs.updatedDateTime ?? at } : lead.lastAction,
+    // Counted by Partner Center's own time of the change.
+    ...answeredAndClosed(lead, change, theirs.updatedDateTime ?? at),
     partnerCenter: { ...lead.partnerCenter, externalReferenceId: theirs.externalReferenceId ?? lead.partnerCenter.externalReferenceId, synced: theirs },
   };
   if (next.stage !== 'Archived') delete next.outcome;

@@ -19,6 +19,8 @@ export interface WebhookVerifierOptions {
   /** Roots to trust instead of the system's (a PEM file, for tests and private setups). */
   caFile?: string;
   now?: () => Date;
+  /** How long a certificate download may take (Partner Center's event is answered within 2 s). */
+  fetchTimeoutMs?: number;
 }
 
 const HASHES: Record<string, string> = { 'rsa-sha256': 'sha256', 'rsa-sha384': 'sha384', 'rsa-sha512': 'sha512' };
@@ -125,7 +127,7 @@ export class WebhookVerifier {
     this.downloads.push(now);
     // The oldest entry makes room; a failure is remembered for a minute (not fetched again on every request).
     if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
-    const entry = { at: now, ttl: CACHE_MS, certificates: download(url) };
+    const entry = { at: now, ttl: CACHE_MS, certificates: download(url, this.options.fetchTimeoutMs ?? FETCH_TIMEOUT_MS) };
     entry.certificates.catch(() => (entry.ttl = FAILURE_CACHE_MS));
     this.cache.set(key, entry);
     return entry.certificates;
@@ -139,10 +141,10 @@ function refuse(reason: string): Verdict {
 const issued = (child: X509Certificate, parent: X509Certificate) => child.checkIssued(parent) && child.verify(parent.publicKey);
 const within = (certificate: X509Certificate, now: number) => Date.parse(certificate.validFrom) <= now && now <= Date.parse(certificate.validTo);
 
-async function download(url: URL): Promise<X509Certificate[]> {
+async function download(url: URL, timeoutMs: number): Promise<X509Certificate[]> {
   let res: Response;
   try {
-    res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+    res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
     throw new Error(`the certificate could not be fetched from ${url.host} (${(error as Error).message})`);
   }

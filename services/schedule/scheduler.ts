@@ -1,9 +1,13 @@
 /**
- * Makes time work: reminders before expiry, expiry itself, and the flame alert's turn after its
- * window. Each pass reads only due rows (hour buckets from a saved cursor), under a lease so one
+ * Makes time work: reminders before expiry, expiry itself, the flame alert's turn after its
+ * window, and the scheduled cards (the morning digest, the weekly insights). Each pass reads only due rows (hour buckets from a saved cursor), under a lease so one
  * instance runs it at a time; the ETag check on each lead is the final guard against double work.
  */
 import { actOnLead } from '../useCases/actOnLead';
+import type { ConversationStore } from '../storage/conversationStore';
+import type { OnceMarks } from '../storage/onceMarks';
+import type { StatsStore } from '../storage/statsStore';
+import { latestOccurrence, type WallClock } from './calendar';
 import { LeadBusyError } from '../errors';
 import type { DeliveryStore } from '../delivery/deliveryStore';
 import type { DueIndex, DueItem } from '../storage/leadIndex';
@@ -14,6 +18,8 @@ import { flamePhase, nextCardRefresh, reminderDue } from '../leads/leadTime';
 import type { Logger } from '../logger';
 import type { Outbox } from '../delivery/outbox';
 import { bucketStart, hourBucket } from '../storage/leadIndex';
+
+const HOUR_MS = 3_600_000;
 
 export interface SchedulerDeps {
   leads: LeadStore;
@@ -34,12 +40,26 @@ export interface SchedulerDeps {
    * the referral and takes its state; false while the lead still waits there (asked again later).
    */
   followExpiry?: (leadId: string) => Promise<'settled' | 'waiting' | 'unknown'>;
+  /** The scheduled cards: the morning digest and the weekly insights, each occurrence queued once. */
+  periodic?: PeriodicJobs;
 }
+
+export interface PeriodicJobs {
+  digest: WallClock | 'off';
+  insights: WallClock | 'off';
+  timeZone: string;
+  conversations: ConversationStore;
+  marks: OnceMarks;
+  /** Insights sums whose duplicate guards are older than a day are tidied once a day. */
+  stats: StatsStore;
+}
+
+/** How late a missed occurrence (the app was down) is still sent: a digest the same morning, insights the same day. */
+const LATE = { needsAnswer: 6 * HOUR_MS, insights: 24 * HOUR_MS };
 
 /** While Partner Center has not yet expired a lead past its deadline, it is asked again this often. */
 export const EXPIRY_RECHECK_MS = 30 * 60_000;
 
-const HOUR_MS = 3_600_000;
 const PASS_LIMIT = 500;
 const LOOK_BACK_MS = 10 * 60_000;
 
@@ -85,6 +105,7 @@ export class Scheduler {
         }
       }
     }
+    if (this.deps.periodic) await this.runPeriodic(this.deps.periodic, now).catch((error: unknown) => log.warn({ err: error }, 'scheduled cards failed; tried again next pass'));
     await lease.release(held.etag, { cursorMs });
     if (result.reminders + result.expired + result.flameTurns > 0) log.info({ ...result, bucket: hourBucket(now.getTime()) }, 'scheduler pass');
     return result;
@@ -136,6 +157,31 @@ export class Scheduler {
     if (flamePhase(lead, now, this.deps.flameWindowHours) !== 'waiting') return;
     await this.syncCards(lead.id, now);
     result.flameTurns++;
+  }
+
+  /**
+   * Queues this occurrence of the digest and of the weekly insights for every conversation that
+   * takes them (each message is queued once however often this runs), then marks the occurrence
+   * done; and tidies old duplicate guards of the insights sums once a day.
+   */
+  private async runPeriodic(jobs: PeriodicJobs, now: Date): Promise<void> {
+    const { outbox } = this.deps;
+    for (const [kind, clock] of [['needsAnswer', jobs.digest], ['insights', jobs.insights]] as const) {
+      if (clock === 'off') continue;
+      const occurrence = latestOccurrence(clock, jobs.timeZone, now);
+      if (now.getTime() - occurrence.at.getTime() > LATE[kind]) continue;
+      const name = `${kind}|${occurrence.name}`;
+      if (await jobs.marks.has(name)) continue;
+      const takers = (await jobs.conversations.subscribed()).filter((c) => (kind === 'insights' ? c.settings.insights : c.settings.digest));
+      await Promise.all(takers.map((c) => outbox.enqueueOnce({ key: `${name}|${c.key}`, kind, conversationKey: c.key }, now)));
+      await jobs.marks.mark(name);
+      this.deps.log.info({ kind, occurrence: occurrence.name, conversations: takers.length }, 'scheduled cards queued');
+    }
+    const tidy = `tidyStats|${now.toISOString().slice(0, 10)}`;
+    if (!(await jobs.marks.has(tidy))) {
+      await jobs.stats.forgetMarkers(new Date(now.getTime() - 24 * HOUR_MS));
+      await jobs.marks.mark(tidy);
+    }
   }
 
   private async syncCards(leadId: string, now: Date): Promise<void> {

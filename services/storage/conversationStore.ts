@@ -3,9 +3,37 @@
  * whether each gets new-lead cards. The reference is opaque here: bot/ builds and reads it.
  */
 import { odata, type TableClient } from '@azure/data-tables';
+import { z } from 'zod';
+import type { LeadType } from '../leads/lead';
 import { createIfAbsent, deleteIfExists, getOrUndefined, guard, safeKey } from './tables';
 
 export type ConversationScope = 'personal' | 'groupChat' | 'channel';
+
+/** The lists a new lead belongs to, as a conversation chooses them: customer inquiries, or marketing and sales qualified. */
+export const LEAD_KINDS = ['marketplace', 'qualified'] as const;
+export type LeadKind = (typeof LEAD_KINDS)[number];
+export const kindOf = (type: LeadType): LeadKind => (type === 'customerInquiry' ? 'marketplace' : 'qualified');
+
+/** What a conversation gets from the bot; every proactive send honours it. */
+export const conversationSettingsSchema = z.object({
+  /** New-lead cards posted here, by kind. */
+  leadKinds: z.array(z.enum(LEAD_KINDS)),
+  flameAlerts: z.boolean(),
+  /** Reminders before the deadline, and the expiry notice. */
+  reminders: z.boolean(),
+  /** The morning digest of leads that need an answer. */
+  digest: z.boolean(),
+  /** The weekly insights card. */
+  insights: z.boolean(),
+  /** 'auto': as the conversation speaks (its last message's locale). */
+  language: z.enum(['auto', 'en', 'de']),
+});
+export type ConversationSettings = z.infer<typeof conversationSettingsSchema>;
+
+/** Until changed: everything on, but weekly insights only in channels (a team's place, not a person's chat). */
+export function defaultSettings(scope: ConversationScope): ConversationSettings {
+  return { leadKinds: [...LEAD_KINDS], flameAlerts: true, reminders: true, digest: true, insights: scope === 'channel', language: 'auto' };
+}
 
 export interface Conversation {
   key: string;
@@ -19,6 +47,7 @@ export interface Conversation {
   installed: boolean;
   /** The locale last seen in this conversation, for proactive messages. */
   locale?: string;
+  settings: ConversationSettings;
   reference: unknown;
 }
 
@@ -30,6 +59,7 @@ interface ConversationEntity {
   subscribed: boolean;
   installed?: boolean;
   locale?: string;
+  settings?: string;
   reference: string;
 }
 
@@ -67,9 +97,10 @@ export class ConversationStore {
 
   constructor(private readonly table: TableClient) {}
 
-  async save(conversation: Omit<Conversation, 'key'>): Promise<Conversation> {
+  /** Saves what Teams says of a conversation; its settings stay as they were (or start as the defaults). */
+  async save(conversation: Omit<Conversation, 'key' | 'settings'>): Promise<Conversation> {
     const key = conversationKey(conversation.conversationId);
-    const entity: ConversationEntity & { partitionKey: string; rowKey: string } = {
+    const entity: Omit<ConversationEntity, 'settings'> & { partitionKey: string; rowKey: string } = {
       partitionKey: PARTITION,
       rowKey: key,
       conversationId: conversation.conversationId,
@@ -81,9 +112,19 @@ export class ConversationStore {
       locale: conversation.locale,
       reference: JSON.stringify(conversation.reference),
     };
-    await guard(() => this.table.upsertEntity(entity, 'Replace'));
+    const known = Object.fromEntries(Object.entries(entity).filter(([, value]) => value !== undefined));
+    await guard(() => this.table.upsertEntity(known as typeof entity, 'Merge'));
     this.forget();
-    return { ...conversation, key };
+    return (await this.get(key)) ?? { ...conversation, key, settings: defaultSettings(conversation.scope) };
+  }
+
+  /** Replaces a conversation's settings; false when the bot is not installed there. */
+  async saveSettings(key: string, settings: ConversationSettings): Promise<boolean> {
+    const existing = await getOrUndefined<ConversationEntity>(this.table, PARTITION, key);
+    if (!existing) return false;
+    await guard(() => this.table.updateEntity({ partitionKey: PARTITION, rowKey: key, settings: JSON.stringify(conversationSettingsSchema.parse(settings)) }, 'Merge'));
+    this.forget();
+    return true;
   }
 
   get(key: string): Promise<Conversation | undefined> {
@@ -156,6 +197,25 @@ function toConversation(key: string, entity: ConversationEntity): Conversation {
     subscribed: Boolean(entity.subscribed),
     installed: entity.installed !== false,
     locale: entity.locale ?? undefined,
+    settings: settingsOf(entity),
     reference: JSON.parse(entity.reference),
   };
+}
+
+/** Stored settings over the defaults; a value this version cannot read falls back to its default. */
+function settingsOf(entity: ConversationEntity): ConversationSettings {
+  const defaults = defaultSettings(entity.scope);
+  if (!entity.settings) return defaults;
+  try {
+    const stored = JSON.parse(entity.settings) as Record<string, unknown>;
+    const merged = Object.fromEntries(
+      Object.entries(defaults).map(([name, fallback]) => {
+        const value = conversationSettingsSchema.shape[name as keyof ConversationSettings].safeParse(stored[name]);
+        return [name, value.success ? value.data : fallback];
+      }),
+    );
+    return merged as ConversationSettings;
+  } catch {
+    return defaults;
+  }
 }

@@ -13,6 +13,18 @@ const viewRow = (lead: Pick<Lead, 'receivedAt' | 'id'>) => `${invertedTicks(lead
 /** The lead's row in its shared list view. */
 export const viewEntity = (lead: Lead) => ({ partitionKey: sharedViewOf(lead), rowKey: viewRow(lead), summary: JSON.stringify(summarize(lead)) });
 
+/** The "needs an answer" list: waiting leads, soonest deadline first. */
+const WAITING = 'waiting';
+/** The lead's row in the "needs an answer" list, if it is waiting. */
+export const waitingRowKey = (lead: Pick<Lead, 'stage' | 'expiresAt' | 'id'>): string | undefined => (lead.stage === 'Received' ? `${lead.expiresAt}|${lead.id}` : undefined);
+
+/** The lead's rows in the list indexes: its shared view, and "needs an answer" while it waits (favorites aside). */
+export function listEntities(lead: Lead): { partitionKey: string; rowKey: string; summary: string }[] {
+  const shared = viewEntity(lead);
+  const waiting = waitingRowKey(lead);
+  return waiting ? [shared, { partitionKey: WAITING, rowKey: waiting, summary: shared.summary }] : [shared];
+}
+
 export class LeadViewIndex {
   constructor(private readonly table: TableClient) {}
 
@@ -20,14 +32,16 @@ export class LeadViewIndex {
    * Puts each lead in its shared view and its favoriters' lists, and removes it from the lists it
    * left. Rows of one list are written together.
    */
-  async put(changes: { lead: Lead; previousFavoriteIds?: string[]; leftViews?: SharedView[] }[]): Promise<void> {
+  async put(changes: { lead: Lead; previousFavoriteIds?: string[]; leftViews?: SharedView[]; leftWaiting?: string }[]): Promise<void> {
     const upserts: { partitionKey: string; rowKey: string; summary: string }[] = [];
     const removals: { partitionKey: string; rowKey: string }[] = [];
-    for (const { lead, previousFavoriteIds = [], leftViews = [] } of changes) {
-      const shared = viewEntity(lead);
-      const { rowKey, summary, partitionKey: home } = shared;
+    for (const { lead, previousFavoriteIds = [], leftViews = [], leftWaiting } of changes) {
+      const rows = listEntities(lead);
+      const { rowKey, summary, partitionKey: home } = rows[0]!;
       const favoriteIds = lead.favorites.map((f) => f.id);
-      upserts.push(shared, ...favoriteIds.map((id) => ({ partitionKey: viewPartition('favorites', id), rowKey, summary })));
+      upserts.push(...rows, ...favoriteIds.map((id) => ({ partitionKey: viewPartition('favorites', id), rowKey, summary })));
+      const waiting = waitingRowKey(lead);
+      if (leftWaiting && leftWaiting !== waiting) removals.push({ partitionKey: WAITING, rowKey: leftWaiting });
       removals.push(...leftViews.filter((v) => v !== home).map((v) => ({ partitionKey: v, rowKey })));
       removals.push(...previousFavoriteIds.filter((id) => !favoriteIds.includes(id)).map((id) => ({ partitionKey: viewPartition('favorites', id), rowKey })));
     }
@@ -35,9 +49,17 @@ export class LeadViewIndex {
     await Promise.all([upsertAll(this.table, upserts), ...removals.map((k) => deleteIfExists(this.table, k.partitionKey, k.rowKey))]);
   }
 
+  /** One page of the waiting leads, soonest deadline first. */
+  waiting(options: { cursor?: string; size: number }): Promise<Page<LeadSummary>> {
+    return this.pageOf(WAITING, options);
+  }
+
   /** One page of a view, newest first. `cursor` is the last RowKey of the previous page. */
-  async page(view: ViewName, options: { userId?: string; cursor?: string; size: number }): Promise<Page<LeadSummary>> {
-    const partition = viewPartition(view, options.userId);
+  page(view: ViewName, options: { userId?: string; cursor?: string; size: number }): Promise<Page<LeadSummary>> {
+    return this.pageOf(viewPartition(view, options.userId), options);
+  }
+
+  private async pageOf(partition: string, options: { cursor?: string; size: number }): Promise<Page<LeadSummary>> {
     const filter = options.cursor
       ? odata`PartitionKey eq ${partition} and RowKey gt ${options.cursor}`
       : odata`PartitionKey eq ${partition}`;

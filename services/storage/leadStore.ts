@@ -6,8 +6,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { leadSchema, type Lead } from '../leads/lead';
+import { contributionDelta, isEmpty, type Contribution } from '../leads/leadStats';
 import { SHARED_VIEWS, sharedViewOf, type SharedView } from '../leads/leadViews';
 import type { LeadEvent } from '../leads/leadLifecycle';
+import { waitingRowKey } from './leadIndex';
 import { chunkJson, deleteAllIfExist, getOrUndefined, guard, isConflict, isNotFound, isPreconditionFailed, unchunkJson } from './tables';
 
 // Row keys carry the lead id although the partition already does. Azure needs only the pair to
@@ -22,6 +24,8 @@ const hintRowKey = (id: string, key: string) => `${id}|${key}`;
 const UNFAVORITE = 'unfav_';
 const LEFT_VIEW = 'left_';
 const HINT = 'hint_';
+const STATS = 'stats_';
+const LEFT_WAITING = 'leftWaiting';
 const HINTS = 'lead';
 
 /** Effects the projector owes a lead: names are property names, merged across changes. */
@@ -32,6 +36,8 @@ export interface PendingEffects {
   unfavoritedBy?: string[]; // take the lead off these users' Favorites lists
   leftViews?: SharedView[]; // take the lead off these shared lists (it moved, e.g. to Archived)
   reschedule?: boolean; // its expiry moved (Partner Center extended it): file its due times again
+  leftWaiting?: string; // take the lead off the "needs an answer" list (the RowKey it had there)
+  stats?: { version: number; delta: Contribution }[]; // what each change adds to the insights sums
 }
 
 export interface StoredLead {
@@ -76,7 +82,7 @@ export class LeadStore {
         this.table.submitTransaction([
           ['create', leadEntity(lead)],
           ['create', eventEntity(lead.id, event)],
-          ['upsert', this.pendingEntity(lead.id, effects, hint), 'Merge'],
+          ['upsert', this.pendingEntity(lead.id, withStats(effects, undefined, lead), hint), 'Merge'],
         ]),
       );
       return true;
@@ -92,6 +98,9 @@ export class LeadStore {
     const { etag } = previous;
     const from = sharedViewOf(previous.lead);
     if (from !== sharedViewOf(lead)) effects = { ...effects, leftViews: [from] };
+    const waiting = waitingRowKey(previous.lead);
+    if (waiting && waiting !== waitingRowKey(lead)) effects = { ...effects, leftWaiting: waiting };
+    effects = withStats(effects, previous.lead, lead);
     const actions: TransactionAction[] = [
       ['update', leadEntity(lead), 'Replace', { etag }],
       ...events.map((e): TransactionAction => ['create', eventEntity(lead.id, e)]),
@@ -132,8 +141,12 @@ export class LeadStore {
     if (!row) return undefined;
     const unfavoritedBy = Object.entries(row).flatMap(([name, value]) => (name.startsWith(UNFAVORITE) && typeof value === 'string' ? [value] : []));
     const leftViews = SHARED_VIEWS.filter((view) => row[`${LEFT_VIEW}${view}`] === true);
+    const stats = Object.entries(row).flatMap(([name, value]) =>
+      name.startsWith(STATS) && typeof value === 'string' ? [{ version: Number(name.slice(STATS.length)), delta: JSON.parse(value) as Contribution }] : [],
+    );
+    const leftWaiting = typeof row[LEFT_WAITING] === 'string' ? (row[LEFT_WAITING] as string) : undefined;
     return {
-      effects: { fanOut: row.fanOut, expiredNotice: row.expiredNotice, reminderHours: row.reminderHours, reschedule: row.reschedule, unfavoritedBy, leftViews },
+      effects: { fanOut: row.fanOut, expiredNotice: row.expiredNotice, reminderHours: row.reminderHours, reschedule: row.reschedule, unfavoritedBy, leftViews, leftWaiting, stats },
       etag: row.etag,
       hintRowKeys: Object.keys(row).flatMap((name) => (name.startsWith(HINT) ? [hintRowKey(id, name.slice(HINT.length))] : [])),
     };
@@ -196,11 +209,18 @@ export class LeadStore {
 
   /** Merged into what is already pending: one property per effect (per user for unfavorites), none overwrites another. */
   private pendingEntity(id: string, effects: PendingEffects, hint: string) {
-    const { unfavoritedBy = [], leftViews = [], ...rest } = effects;
+    const { unfavoritedBy = [], leftViews = [], stats = [], ...rest } = effects;
     const props: Record<string, unknown> = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+    for (const { version, delta } of stats) props[`${STATS}${version}`] = JSON.stringify(delta);
     props[`${HINT}${hint}`] = true;
     for (const user of unfavoritedBy) props[`${UNFAVORITE}${createHash('sha1').update(user).digest('hex')}`] = user;
     for (const view of leftViews) props[`${LEFT_VIEW}${view}`] = true;
     return { partitionKey: id, rowKey: pendingRowKey(id), ...props };
   }
+}
+
+/** The change's difference to the insights sums, recorded with it (keyed by the version it makes). */
+function withStats(effects: PendingEffects, before: Lead | undefined, after: Lead): PendingEffects {
+  const delta = contributionDelta(before, after);
+  return isEmpty(delta) ? effects : { ...effects, stats: [{ version: after.version, delta }] };
 }

@@ -15,6 +15,7 @@ export const TABLE_NAMES = [
   'Leases',
   'Meta',
   'PartnerCenter',
+  'Stats',
 ] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 export type Tables = Record<TableName, TableClient>;

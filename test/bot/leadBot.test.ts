@@ -6,6 +6,7 @@ import { silentLogger } from '../../services/logger';
 import { seen, titles } from '../cards/seen';
 import { referral } from '../fixtures/referrals';
 import { makeApp } from '../support/app';
+import { conversationKey } from '../../services/storage/conversationStore';
 import { startTestStorage, type TestStorage } from '../support/storage';
 import { botAdded, channel, dana, groupChat, execute, installUpdate, message, pat, personal, vic, type Place, type TeamsUser } from '../support/teamsActivities';
 
@@ -366,6 +367,54 @@ describe('commands', () => {
     // A role named like an Object property is no role: nothing is granted.
     expect((await h.say(pat, `grant ${vic.aadObjectId} constructor`, personal(pat)))[0]?.text).toMatch(/^Usage: grant/);
     expect(await h.app.roles.roleOf(vic.aadObjectId)).toBeUndefined();
+  });
+
+  it('answers insights with the figures of 30 days, or of the period asked, and says how to ask for one it does not know', async () => {
+    const h = await harness();
+    await h.click(dana, 'lead.accept', { leadId: h.leadId, revision: 1, ...deal });
+    await h.app.settle();
+    const [month] = await h.say(vic, 'insights');
+    expect(seen(cardOf(month)).texts).toEqual(expect.arrayContaining(['Insights · last 30 days', 'Accepted: 1']));
+    expect(titles(cardOf(month))).toEqual(['Last 7 days', 'Last 90 days']);
+    const [week] = await h.say(vic, 'insights 7d', place, 'de-DE');
+    expect(seen(cardOf(week)).texts).toContain('Auswertung · letzte 7 Tage');
+    expect((await h.say(vic, 'insights yesterday'))[0]?.text).toMatch(/^Usage: insights 7d/);
+    const quarter = await h.click(vic, 'insights.show', { period: '90d' });
+    expect(seen(quarter.card as CardAttachment).texts).toContain('Insights · last 90 days');
+    expect((await h.click(vic, 'insights.show', { period: '1y' })).body).toMatchObject({ statusCode: 400 });
+  });
+
+  it("shows this conversation's settings to everyone, and lets only a partner admin change them", async () => {
+    const h = await harness();
+    await h.turn(installUpdate(place, pat, SERVICE_URL));
+    const [readOnly] = await h.say(vic, 'settings');
+    expect(seen(cardOf(readOnly)).inputs).toEqual([]);
+    expect(seen(cardOf(readOnly)).all).toContain('MPN partner admins change these settings');
+
+    const [form] = await h.say(pat, 'settings');
+    const inputs = seen(cardOf(form)).inputs;
+    expect(inputs.map((i) => i.id)).toEqual(['leadKinds', 'flameAlerts', 'reminders', 'digest', 'insights', 'language']);
+    for (const input of inputs) expect(input.label).toBeTruthy();
+
+    const refused = await h.click(vic, 'settings.save', { leadKinds: 'qualified', digest: 'false', language: 'de' });
+    expect(seen(refused.card as CardAttachment).all).toContain('Only MPN partner admins');
+    const saved = await h.click(pat, 'settings.save', { leadKinds: 'qualified', flameAlerts: 'true', reminders: 'true', digest: 'false', insights: 'true', language: 'de' });
+    expect(seen(saved.card as CardAttachment).all).toContain('Saved.');
+    const stored = await h.app.conversations.get(conversationKey(place.conversation.id));
+    expect(stored?.settings).toMatchObject({ leadKinds: ['qualified'], digest: false, language: 'de' });
+
+    const bad = await h.click(pat, 'settings.save', { leadKinds: 'everything', language: 'fr' });
+    expect(seen(bad.card as CardAttachment).all).toContain('Choose Marketplace leads, Qualified leads, both or none');
+    expect((await h.app.conversations.get(conversationKey(place.conversation.id)))?.settings.leadKinds).toEqual(['qualified']);
+  });
+
+  it("lets the person whose personal chat it is change that chat's settings", async () => {
+    const h = await harness();
+    const chat = personal(vic);
+    await h.turn(installUpdate(chat, vic, SERVICE_URL));
+    const saved = await h.click(vic, 'settings.save', { leadKinds: '', reminders: 'false' }, { where: chat });
+    expect(seen(saved.card as CardAttachment).all).toContain('Saved.');
+    expect((await h.app.conversations.get(conversationKey(chat.conversation.id)))?.settings).toMatchObject({ leadKinds: [], reminders: false });
   });
 
   it('answers sync with the Partner Center sync state: off here, with how to turn it on', async () => {

@@ -1,5 +1,6 @@
 /** Leads in each stage, built as plain objects and parsed with the real schema so they stay valid. */
 import { leadSchema, type Lead, type Outcome } from '../../services/leads/lead';
+import { insightsFrom, periodDays, type Counters, type Insights } from '../../services/leads/leadStats';
 
 export const NOW = new Date('2025-11-26T10:00:00Z');
 const HOUR_MS = 3_600_000;
@@ -95,4 +96,28 @@ export function syncedLead(state: 'pending' | 'refused'): Lead {
 /** A lead declined in the Partner Center portal. */
 export function declinedInPartnerCenter(): Lead {
   return archivedLead('Declined', { lastAction: { kind: 'decline', by: { id: 'partner-center', name: 'Partner Center' }, at: '2025-11-26T10:30:00Z' }, closeReason: { code: 'notACustomer' } });
+}
+
+/** Insights with figures in every part (a busy month), and with none (a quiet one). */
+export function insightsSamples(): [name: string, insights: Insights][] {
+  const { current, previous } = periodDays('30d', NOW);
+  const day = (counters: Counters, on: string[]) => Object.fromEntries(on.map((d, i) => [d, i % 3 === 0 ? counters : {}]));
+  const busy: Counters = {
+    'received.customerInquiry': 2,
+    'received.salesQualified': 1,
+    answered: 2,
+    inTime: 2,
+    'response.2': 2,
+    accepted: 1,
+    'acceptedValue.EUR': 12000,
+    declined: 1,
+    'declineReason.budget': 1,
+    won: 1,
+    'wonCount.EUR': 1,
+    'wonValue.EUR': 40000,
+  };
+  return [
+    ['busy', insightsFrom('30d', { current: day(busy, current), previous: day({ 'received.customerInquiry': 1, expired: 1 }, previous) }, { open: 3, 'value.EUR': 90000, 'value.USD': 15000 })],
+    ['quiet', insightsFrom('30d', { current: day({}, current), previous: day({}, previous) }, {})],
+  ];
 }

@@ -4,6 +4,9 @@ import {
   renderDigestCard,
   renderFlameAlertCard,
   renderHelpCard,
+  renderInsightsCard,
+  renderNeedsAnswerCard,
+  renderSettingsCard,
   renderLeadCard,
   renderLeadList,
   renderMessageCard,
@@ -18,7 +21,7 @@ import {
 } from '../../cards';
 import { OUTCOMES } from '../../services/leads/lead';
 import { summarize, VIEWS } from '../../services/leads/leadViews';
-import { acceptedLead, archivedLead, DANA, declinedInPartnerCenter, NOW, receivedLead, syncedLead } from './fixtures';
+import { acceptedLead, archivedLead, DANA, declinedInPartnerCenter, insightsSamples, NOW, receivedLead, syncedLead } from './fixtures';
 
 export function everyCard(): [name: string, card: CardAttachment][] {
   const cards: [string, CardAttachment][] = [];
@@ -60,6 +63,11 @@ export function everyCard(): [name: string, card: CardAttachment][] {
     for (const cause of ['refused', 'unauthorized', 'unavailable'] as const) cards.push([`${locale} sync broken (${cause})`, renderSyncHealthCard({ state: 'broken', cause, detail: 'AADSTS70000' }, locale)]);
     cards.push([`${locale} sync restored`, renderSyncHealthCard({ state: 'restored' }, locale)]);
     cards.push([`${locale} overruled`, renderOverruledCard(declinedInPartnerCenter(), 'accept', { locale })]);
+    for (const [name, insights] of insightsSamples()) cards.push([`${locale} insights ${name}`, renderInsightsCard(insights, { locale })]);
+    cards.push([`${locale} needs an answer`, renderNeedsAnswerCard({ rows: leads.slice(0, 2).map(([, lead]) => summarize(lead)), locale, now: NOW })]);
+    const settings = { leadKinds: ['marketplace' as const], flameAlerts: true, reminders: false, digest: true, insights: true, language: 'auto' as const };
+    cards.push([`${locale} settings`, renderSettingsCard({ values: settings, locale, canChange: true, notice: { text: 'Saved', tone: 'good' }, errors: { leadKinds: 'Choose' } })]);
+    cards.push([`${locale} settings, read only`, renderSettingsCard({ values: settings, locale, canChange: false })]);
   }
   return cards;
 }

@@ -11,7 +11,7 @@ const settings: AppPackageSettings = {
   validDomains: ['leads.contoso.example'],
 };
 
-const COMMANDS = ['archived', 'favorites', 'help', 'lead', 'marketplace', 'qualified', 'roles', 'subscribe', 'sync', 'unsubscribe'];
+const COMMANDS = ['archived', 'favorites', 'help', 'insights', 'lead', 'marketplace', 'qualified', 'roles', 'settings', 'subscribe', 'sync', 'unsubscribe'];
 
 async function openPackage(zipped: Buffer) {
   const zip = await JSZip.loadAsync(zipped);
@@ -59,7 +59,7 @@ describe('the Teams app package', () => {
     expect(JSON.stringify(manifest)).not.toContain('{{');
   });
 
-  it('installs the bot in personal chats, teams and group chats, with all ten commands in each', async () => {
+  it('installs the bot in personal chats, teams and group chats, with all twelve commands in each', async () => {
     const { manifest } = await openPackage(await buildAppPackage(settings));
     const [bot] = manifest.bots;
 

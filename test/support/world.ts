@@ -36,8 +36,11 @@ export async function productWorld(storage: TestStorage, options: WorldOptions =
   await app.conversations.save({ conversationId: '19:sales@thread.tacv2', scope: 'channel', subscribed: true, installed: true, reference: {} });
   await app.conversations.save({ conversationId: '19:chat@thread.v2', scope: 'groupChat', subscribed: true, installed: true, reference: {} });
   const settle = () => Promise.all(apps.map((a) => a.settle()));
+  /** A scheduler pass on every instance, then a send pass on every instance (whichever holds the sender lease sends). */
   const tick = async () => {
     for (const a of apps) a.tick();
+    await settle();
+    for (const a of apps) a.kickSends();
     await settle();
   };
   return { tables, tablePrefix, clock, gateway, apps, app, settle, tick };

@@ -50,7 +50,8 @@ const headers = (leaf: Issued, url: string, body = BODY) => ({
   'x-ms-signature-algorithm': 'rsa-sha256',
 });
 
-const verifier = (allowedHosts = [host]) => new WebhookVerifier({ allowedHosts, caFile: pki.rootFile });
+// A generous download time: these tests are about what is trusted, on a machine that may be busy.
+const verifier = (allowedHosts = [host]) => new WebhookVerifier({ allowedHosts, caFile: pki.rootFile, fetchTimeoutMs: 15_000 });
 
 describe('which certificate URLs are fetched', () => {
   it.each([

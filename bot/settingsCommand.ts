@@ -1,0 +1,48 @@
+/** The `settings` card of a conversation, and saving it (partner admins; in a personal chat, also its owner). */
+import { renderSettingsCard, t, type CardAttachment } from '../cards';
+import { conversationKey, conversationSettingsSchema, type Conversation } from '../services/storage/conversationStore';
+import type { LeadsApp } from '../services/app/leadsApp';
+import { settingsFormSchema } from './activityParsers';
+import type { Clicker } from './cardActions';
+
+type Deps = { app: LeadsApp };
+
+/** The conversation as stored (saved now if the bot never recorded its install). */
+async function conversationOf(clicker: Clicker, deps: Deps): Promise<Conversation> {
+  const stored = await deps.app.conversations.get(conversationKey(clicker.where.conversationId));
+  return stored ?? deps.app.conversations.save(clicker.where);
+}
+
+const mayChange = (conversation: Conversation, clicker: Clicker) =>
+  clicker.role === 'partnerAdmin' || (conversation.scope === 'personal' && conversation.userId !== undefined && conversation.userId === clicker.actor.id);
+
+export async function settingsCard(clicker: Clicker, deps: Deps): Promise<CardAttachment> {
+  const conversation = await conversationOf(clicker, deps);
+  return renderSettingsCard({ values: conversation.settings, locale: clicker.locale, canChange: mayChange(conversation, clicker) });
+}
+
+/** Saves what the card's form sent; the card again, with what was saved or what is wrong. */
+export async function saveSettings(data: Record<string, unknown>, clicker: Clicker, deps: Deps): Promise<CardAttachment> {
+  const { locale } = clicker;
+  const conversation = await conversationOf(clicker, deps);
+  if (!mayChange(conversation, clicker)) {
+    return renderSettingsCard({ values: conversation.settings, locale, canChange: false, notice: { text: t(locale, 'settings.forbidden'), tone: 'warning' } });
+  }
+  const form = settingsFormSchema.safeParse(data);
+  if (!form.success) {
+    const paths = new Set(form.error.issues.map((issue) => String(issue.path[0])));
+    return renderSettingsCard({
+      values: conversation.settings,
+      locale,
+      canChange: true,
+      errors: {
+        ...(paths.has('leadKinds') ? { leadKinds: t(locale, 'settings.badKinds') } : {}),
+        ...(paths.has('language') ? { language: t(locale, 'settings.chooseLanguage') } : {}),
+      },
+    });
+  }
+  const given = Object.fromEntries(Object.entries(form.data).filter(([, value]) => value !== undefined));
+  const settings = conversationSettingsSchema.parse({ ...conversation.settings, ...given });
+  await deps.app.conversations.saveSettings(conversation.key, settings);
+  return renderSettingsCard({ values: settings, locale, canChange: true, notice: { text: t(locale, 'settings.saved'), tone: 'good' } });
+}

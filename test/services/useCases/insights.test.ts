@@ -1,0 +1,85 @@
+/** Insights over storage: the sums stay right under concurrent changes, lost races, replays and projections run twice. */
+import type { LeadsApp } from '../../../services/app/leadsApp';
+import { readInsights } from '../../../services/useCases/readInsights';
+import { ingestReferrals } from '../../../services/useCases/ingestReferrals';
+import { admins } from '../../support/liveWorld';
+import { referral } from '../../fixtures/referrals';
+import { dealInput } from '../../fixtures/leads';
+import { T0, worldsOnOneStorage } from '../../support/world';
+
+const world = worldsOnOneStorage();
+const DAY = 86_400_000;
+
+const insights = (app: LeadsApp, period: '7d' | '30d' | '90d' = '30d') => readInsights(period, { stats: app.stats, now: app.now });
+const actor = (i: number) => {
+  const user = admins(i + 1)[i]!;
+  return { kind: 'user' as const, id: user.aadObjectId, name: user.name, canManage: true };
+};
+
+describe('insights over storage', () => {
+  it('counts every lead once, with two instances projecting and admins racing on each lead', async () => {
+    const { apps, settle } = await world({ instances: 2 });
+    const [first, second] = apps as [LeadsApp, LeadsApp];
+    const inputs = Array.from({ length: 6 }, () => referral({ createdDateTime: T0.toISOString() }));
+    await first.ingest(inputs.slice(0, 3));
+    await second.ingest(inputs.slice(3));
+    // Each lead: one admin accepts on one instance while another declines on the other; one wins.
+    const results = await Promise.all(
+      inputs.flatMap((input, i) => [
+        first.act(input.id, { kind: 'accept', deal: { ...dealInput, value: 1000, currency: 'EUR' } }, actor(i)),
+        second.act(input.id, { kind: 'decline', reason: 'budget' }, actor(i + 6)),
+      ]),
+    );
+    // A retried click (Teams retries) changes nothing.
+    await first.act(inputs[0]!.id, { kind: 'accept', deal: { ...dealInput, value: 1000, currency: 'EUR' } }, actor(0));
+    await settle();
+    const accepted = results.filter((r, i) => i % 2 === 0 && r.status === 'changed').length;
+    const declined = results.filter((r, i) => i % 2 === 1 && r.status === 'changed').length;
+    expect(accepted + declined).toBe(6);
+
+    const { insights: figures } = await insights(first);
+    expect(figures.current).toMatchObject({ receivedTotal: 6, answered: 6, accepted, declined });
+    expect(figures.pipeline).toEqual({ open: accepted, value: accepted ? [{ currency: 'EUR', value: 1000 * accepted }] : [] });
+
+    // Projecting again (a sweep, another instance) adds nothing.
+    for (const input of inputs) await second.projector.project(input.id);
+    await first.projector.sweep();
+    expect((await insights(second)).insights.current).toMatchObject({ receivedTotal: 6, answered: 6, accepted, declined });
+  });
+
+  it('adds a change once when a projection that already added it is cut short and run again', async () => {
+    const { app, clock, settle } = await world();
+    const input = referral({ createdDateTime: T0.toISOString() });
+    // Stored; then a projector added its sums and died before clearing what the change owed.
+    await ingestReferrals([input], { leads: app.leads, now: clock.now, responseDays: 14 });
+    const pending = await app.leads.pending(input.id);
+    await app.stats.apply((pending?.effects.stats ?? []).map(({ version, delta }) => ({ leadId: input.id, version, delta })));
+    await app.projector.project(input.id);
+    await settle();
+    expect((await insights(app)).insights.current.receivedTotal).toBe(1);
+  });
+
+  it('counts an imported lead by its own dates, not on the day it arrives', async () => {
+    const { app, settle } = await world();
+    const long = new Date(T0.getTime() - 40 * DAY).toISOString();
+    const accepted = new Date(T0.getTime() - 38 * DAY).toISOString();
+    await app.ingest([referral({ createdDateTime: long, status: 'Active', substatus: 'Accepted', acceptedDateTime: accepted, expirationDateTime: new Date(T0.getTime() + DAY).toISOString(), details: { dealValue: 500, currency: 'USD' } })]);
+    await settle();
+    const { insights: month } = await insights(app, '30d');
+    expect(month.current.receivedTotal).toBe(0);
+    expect(month.previous).toMatchObject({ receivedTotal: 1, accepted: 1 });
+    expect(month.pipeline.open).toBe(1);
+  });
+
+  it('reads one row per week of the two periods, whatever number of leads is stored', async () => {
+    const { app, settle } = await world();
+    const few = await insights(app, '90d');
+    await app.ingest(Array.from({ length: 30 }, () => referral({ createdDateTime: T0.toISOString() })));
+    await settle();
+    const many = await insights(app, '90d');
+    // 180 days span 26 or 27 weeks (one row each, when it exists) and the pipeline row.
+    expect(many.rowsRead).toBeLessThanOrEqual(28);
+    expect(many.insights.current.receivedTotal).toBe(30);
+    expect(few.rowsRead).toBeLessThanOrEqual(many.rowsRead);
+  });
+});
