@@ -12,7 +12,7 @@ import { deliveryRowKey } from '../services/delivery/deliveryStore';
 import type { Lead } from '../services/leads/lead';
 import { leadFromReferral } from '../services/leads/leadFromReferral';
 import { ingestReferrals, receiveEvent } from '../services/useCases/ingestReferrals';
-import { dueEntity, listEntities } from '../services/storage/leadIndex';
+import { dueEntity, indexRows } from '../services/storage/leadIndex';
 import { contributionOf } from '../services/leads/leadStats';
 import { StatsStore } from '../services/storage/statsStore';
 import { eventEntity, leadEntity } from '../services/storage/leadStore';
@@ -34,7 +34,7 @@ type Row = { partitionKey: string; rowKey: string } & Record<string, unknown>;
 function rowsOf(lead: Lead, now: Date, deliveredTo: string[]): Partial<Record<keyof Tables, Row[]>> {
   return {
     Leads: [leadEntity(lead), eventEntity(lead.id, receiveEvent(lead, now))],
-    LeadIndex: listEntities(lead),
+    LeadIndex: indexRows(lead),
     DueIndex: dueTimesOf(lead, now, DUE_SETTINGS).map((item) => dueEntity(item, now)),
     Deliveries: deliveredTo.map((key, i) => ({ partitionKey: lead.id, rowKey: deliveryRowKey(lead.id, key), activityId: `seeded-${lead.id}-${i}`, renderKey: 'seeded' })),
   };

@@ -1,7 +1,7 @@
 /** Parsers for what Teams sends: every card payload is untrusted until it passes these. */
 import { z } from 'zod';
 import { REFERRAL_ID_PATTERN } from '../services/leads/referral';
-import { VIEWS } from '../services/leads/leadViews';
+import { LISTS } from '../services/leads/leadViews';
 import { PERIODS } from '../services/leads/leadStats';
 import { LEAD_KINDS } from '../services/storage/conversationStore';
 
@@ -67,7 +67,7 @@ export const leadActionDataSchema = z.object({
 });
 
 export const listActionDataSchema = z.object({
-  view: z.enum(VIEWS),
+  view: z.enum(LISTS),
   cursor: z.string().max(300).optional(),
   /** Cursors of the pages before this one, for Previous. */
   back: z.array(z.string().max(300)).max(200).default([]),
@@ -114,7 +114,11 @@ export const formInputsSchema = z.object({
   employeeName: formText,
   employeePhone: formText,
   employeeEmail: formText,
+  ownerId: formText,
 });
+
+/** Snooze: a day from now, or until a day before the lead expires (the server works out when). */
+export const snoozeActionDataSchema = z.object({ leadId, until: z.enum(['day', 'beforeExpiry']) });
 
 export type FormInputs = z.infer<typeof formInputsSchema>;
 

@@ -2,20 +2,21 @@
  * Universal Actions: one handler per card verb. Each parses the untrusted payload, calls one use
  * case and answers with the card the clicker should now see. The answer is always HTTP 200.
  */
-import { FORM_INPUT_BY_ISSUE_PATH, formatDateTime, renderInsightsCard, renderLeadCard, renderLeadList, t, type CardAttachment, type Locale } from '../cards';
+import { FORM_INPUT_BY_ISSUE_PATH, formatDateTime, renderInsightsCard, renderLeadCard, renderLeadList, renderMyLeads, renderSnoozedCard, t, type CardAttachment, type FormContext, type Locale } from '../cards';
+import { snoozeChoices } from '../services/leads/leadTime';
 import type { ActResult } from '../services/useCases/actOnLead';
 import type { Lead } from '../services/leads/lead';
 import { ALLOWED, type Actor } from '../services/leads/leadLifecycle';
 import type { LeadsApp } from '../services/app/leadsApp';
-import { listLeads } from '../services/useCases/readLeads';
+import { listLeads, myLeads } from '../services/useCases/readLeads';
 import { readInsights } from '../services/useCases/readInsights';
 import type { Period } from '../services/leads/leadStats';
-import { formInputsSchema, insightsActionDataSchema, invokeValueSchema, leadActionDataSchema, listActionDataSchema } from './activityParsers';
+import { formInputsSchema, insightsActionDataSchema, invokeValueSchema, leadActionDataSchema, listActionDataSchema, snoozeActionDataSchema } from './activityParsers';
 import type { FormMode } from '../cards';
 import type { Role } from '../services/storage/roleStore';
 import type { Conversation } from '../services/storage/conversationStore';
 import { saveSettings } from './settingsCommand';
-import { commandFromForm, FORM_VERBS, formValues, SUBMIT_VERBS } from './formCommands';
+import { commandFromForm, FORM_VERBS, formValues, SUBMIT_VERBS, type PickedPerson } from './formCommands';
 
 export interface InvokeResponseBody {
   statusCode: number;
@@ -58,6 +59,7 @@ export async function handleCardAction(invokeValue: unknown, clicker: Clicker, d
   const { verb, data } = parsed.data.action;
 
   if (verb === 'list.page') return listPage(data, clicker, deps);
+  if (verb === 'lead.snooze') return snooze(data, clicker, deps);
   if (verb === 'settings.save') return cardResponse(await saveSettings(data, clicker, deps));
   if (verb === 'insights.show') {
     const period = insightsActionDataSchema.safeParse(data);
@@ -80,23 +82,67 @@ export async function handleCardAction(invokeValue: unknown, clicker: Clicker, d
   if (form) {
     if (!clicker.actor.canManage) return show({ notice: forbidden(form.command, clicker.locale, deps) });
     if (!ALLOWED[lead.stage].has(form.command)) return show({ notice: alreadyChanged(lead, clicker) });
-    return show({ mode: form.mode });
+    return show({ mode: form.mode, formContext: form.mode === 'assign' ? await peoplePicker(clicker, deps) : undefined });
   }
 
   if (!submit) return errorResponse(400, 'BadRequest', 'This card action is not one Partner Leads knows.');
   const inputs = formInputsSchema.parse(data);
-  const command = commandFromForm(submit.command, inputs, target.data.revision, clicker.teamsUserId);
+  const me = submit.command === 'take' ? await deps.app.members.find(clicker.where.conversationId, clicker.where, clicker.actor.id).catch(() => undefined) : undefined;
+  if (submit.command === 'assign' && !clicker.actor.canManage) return show({ notice: forbidden('assign', clicker.locale, deps) });
+  const picked = submit.command === 'assign' ? await pickedPerson(inputs.ownerId, clicker, deps) : undefined;
+  if (picked === 'not_member') {
+    return show({ mode: 'assign', formContext: await peoplePicker(clicker, deps), form: { values: formValues(inputs), errors: { ownerId: t(clicker.locale, 'form.notMember') } } });
+  }
+  const command = commandFromForm(submit.command, inputs, target.data.revision, { teamsUserId: clicker.teamsUserId, email: me?.email }, picked);
   const result = await deps.app.act(lead.id, command, clicker.actor, stored);
-  return answer(result, submit, inputs, clicker, deps);
+  return answer(result, submit, inputs, clicker, deps, submit.mode === 'assign' ? () => peoplePicker(clicker, deps) : undefined);
 }
 
-function answer(
+/** The Assign form's people picker: the conversation's members as its static list; Teams' search among them (or, in a personal chat, the organization). */
+async function peoplePicker(clicker: Clicker, deps: CardActionDeps): Promise<FormContext> {
+  const members = await deps.app.members.list(clicker.where.conversationId, clicker.where);
+  return {
+    people: members.map((m) => ({ title: m.email ? `${m.name} (${m.email})` : m.name, value: m.aadObjectId })),
+    peopleScope: clicker.where.scope === 'personal' ? 'organization' : 'conversation',
+  };
+}
+
+/** The person picked as owner, as Teams knows them; 'not_member' when Teams knows no one by that id here. */
+async function pickedPerson(ownerId: string | undefined, clicker: Clicker, deps: CardActionDeps): Promise<PickedPerson | 'not_member' | undefined> {
+  const id = ownerId?.trim().toLowerCase();
+  if (!id) return undefined;
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) return 'not_member';
+  if (id === clicker.actor.id) return { id, name: clicker.actor.name, teamsUserId: clicker.teamsUserId };
+  const member = await deps.app.members.find(clicker.where.conversationId, clicker.where, id);
+  return member ? { id, name: member.name, teamsUserId: member.teamsUserId, email: member.email } : 'not_member';
+}
+
+/** Puts off the clicker's reminders of a lead: a day, or until a day before it expires. */
+async function snooze(data: Record<string, unknown>, clicker: Clicker, deps: CardActionDeps): Promise<InvokeResponseBody> {
+  const parsed = snoozeActionDataSchema.safeParse(data);
+  if (!parsed.success) return errorResponse(400, 'BadRequest', 'Snooze for a day or until a day before the lead expires.');
+  const stored = await deps.app.leads.getForChange(parsed.data.leadId);
+  if (!stored) return messageResponse(t(clicker.locale, 'notice.notFound'));
+  const choice = snoozeChoices(stored.lead, deps.app.now())[parsed.data.until];
+  if (!choice) {
+    await deps.app.leads.dropHint(stored.lead.id, stored);
+    return cardResponse(leadCard(stored.lead, clicker, deps, { notice: { tone: 'info', text: t(clicker.locale, 'snoozed.notAnyMore') } }));
+  }
+  const result = await deps.app.act(stored.lead.id, { kind: 'snooze', until: choice.toISOString() }, clicker.actor, stored);
+  if (result.status === 'changed' || result.status === 'unchanged') return cardResponse(renderSnoozedCard(result.lead, choice, { locale: clicker.locale, timeZone: clicker.timeZone }));
+  if (result.status === 'not_found') return messageResponse(t(clicker.locale, 'notice.notFound'));
+  return cardResponse(leadCard(result.lead, clicker, deps, { notice: { tone: 'info', text: t(clicker.locale, 'snoozed.notAnyMore') } }));
+}
+
+async function answer(
   result: ActResult,
   submit: { mode?: FormMode; command: string },
   inputs: ReturnType<typeof formInputsSchema.parse>,
   clicker: Clicker,
   deps: CardActionDeps,
-): InvokeResponseBody {
+  /** What the form needs besides the lead, should it be shown again. */
+  formContext?: () => Promise<FormContext>,
+): Promise<InvokeResponseBody> {
   if (result.status === 'not_found') return messageResponse(t(clicker.locale, 'notice.notFound'));
   const card = (options: CardOptions = {}) => cardResponse(leadCard(result.lead, clicker, deps, options));
   switch (result.status) {
@@ -112,6 +158,11 @@ function answer(
       return card({ notice: forbidden(error.command, clicker.locale, deps) });
     case 'invalid_transition':
       return card({ notice: alreadyChanged(result.lead, clicker) });
+    case 'taken': {
+      const owner = error.lead.owner;
+      const when = owner ? formatDateTime(owner.since, { locale: clicker.locale, timeZone: clicker.timeZone }) : '';
+      return card({ notice: { tone: 'info', text: t(clicker.locale, 'notice.taken', { name: owner?.name ?? '', when }) } });
+    }
     case 'stale':
       return card({
         mode: submit.mode,
@@ -129,6 +180,7 @@ function answer(
       }
       return card({
         mode: submit.mode,
+        formContext: await formContext?.(),
         form: { values: formValues(inputs), errors },
         notice: unplaced.length ? { tone: 'warning', text: unplaced.join(' ') } : undefined,
       });
@@ -140,6 +192,7 @@ interface CardOptions {
   mode?: FormMode;
   notice?: Notice;
   form?: { values: Record<string, string>; errors: Record<string, string> };
+  formContext?: FormContext;
 }
 
 /** The lead card as this person sees it: their ♡/♥, and the refresh that keeps it theirs. */
@@ -155,6 +208,7 @@ export function leadCard(lead: Lead, clicker: Clicker, deps: CardActionDeps, opt
     mode: options.mode ?? 'view',
     notice: options.notice,
     form: options.form,
+    formContext: options.formContext,
   });
 }
 
@@ -196,18 +250,21 @@ export async function listCard(
   cursor?: string,
   back: string[] = [],
 ): Promise<CardAttachment> {
-  const page = await listLeads(deps.app.views, view, { userId: clicker.actor.id, cursor });
   const here = cursor ?? '';
-  return renderLeadList({
-    view,
-    rows: page.items,
+  const paging = (next: string | undefined) => ({
     pageNumber: back.length + 1,
-    next: page.next ? { view, cursor: page.next, back: [...back, here] } : undefined,
+    next: next ? { view, cursor: next, back: [...back, here] } : undefined,
     previous: back.length ? { view, cursor: back[back.length - 1] || undefined, back: back.slice(0, -1) } : undefined,
     locale: clicker.locale,
     now: deps.app.now(),
     timeZone: clicker.timeZone,
   });
+  if (view === 'mine') {
+    const mine = await myLeads(deps.app.views, clicker.actor.id, cursor);
+    return renderMyLeads({ owned: mine.owned.items, favorites: mine.favorites, moreFavorites: mine.moreFavorites, ...paging(mine.owned.next) });
+  }
+  const page = await listLeads(deps.app.views, view, { userId: clicker.actor.id, cursor });
+  return renderLeadList({ view, rows: page.items, ...paging(page.next) });
 }
 
 /** The insights of a period, as a card in the clicker's language. */

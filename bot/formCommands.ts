@@ -16,11 +16,27 @@ export const SUBMIT_VERBS: ReadonlyMap<string, VerbTarget> = new Map<string, Ver
   ...FORM_MODES.map((mode) => [FORMS[mode].submit, { mode, command: FORMS[mode].command }] as const),
   ['lead.favorite', { command: 'favorite' }],
   ['lead.unfavorite', { command: 'unfavorite' }],
+  ['lead.take', { command: 'take' }],
 ]);
 
 const blankToUndefined = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
 
-export function commandFromForm(kind: LeadCommand['kind'], inputs: FormInputs, revision: number | undefined, teamsUserId: string): LeadCommand {
+/** Who a picked owner is, as Teams knows them (the picker sends only their AAD object id). */
+export interface PickedPerson {
+  id: string;
+  name: string;
+  teamsUserId?: string;
+  email?: string;
+}
+
+export function commandFromForm(
+  kind: LeadCommand['kind'],
+  inputs: FormInputs,
+  revision: number | undefined,
+  clicker: { teamsUserId: string; email?: string },
+  picked?: PickedPerson,
+): LeadCommand {
+  const { teamsUserId } = clicker;
   const deal = {
     name: inputs.dealName ?? '',
     value: blankToUndefined(inputs.dealValue) as unknown as number,
@@ -49,6 +65,11 @@ export function commandFromForm(kind: LeadCommand['kind'], inputs: FormInputs, r
       return { kind, reason: (blankToUndefined(inputs.reason) as never) ?? undefined, notes: inputs.closeNotes };
     case 'favorite':
       return { kind, teamsUserId };
+    case 'take':
+      return { kind, teamsUserId, email: clicker.email };
+    case 'assign':
+      // No one picked (or no one known by that id): the lifecycle names the missing person.
+      return { kind, owner: picked ?? { id: '', name: '' } };
     default:
       return { kind: 'unfavorite' };
   }

@@ -40,9 +40,10 @@ export function outboundActivity(message: OutboundMessage, conversation: Convers
           flameWindowHours: settings.flameWindowHours,
           refreshUserIds: refreshUserIds(message.lead),
           partnerCenterSync: settings.partnerCenterSync,
+          mentions: message.mentions,
         });
       case 'reminder':
-        return renderReminderCard(message.lead, { locale, now });
+        return renderReminderCard(message.lead, { locale, now, personal: message.personal, mention: message.mention });
       case 'flameAlert':
         return renderFlameAlertCard(message.lead, { locale });
       case 'expiredNotice':
@@ -51,6 +52,7 @@ export function outboundActivity(message: OutboundMessage, conversation: Convers
           title: message.lead.name,
           text: t(locale, 'notice.expired', { days: settings.responseDays }),
           tone: 'warning',
+          mention: message.mention,
         });
       case 'digest':
         return renderDigestCard({ count: message.leads.length, leads: message.leads, locale });

@@ -7,10 +7,10 @@ import type { Clicker } from './cardActions';
 
 type Deps = { app: LeadsApp };
 
-/** The conversation as stored (saved now if the bot never recorded its install). */
+/** The conversation as stored (saved now, without new-lead cards, if the bot never recorded its install: asking for settings subscribes nothing). */
 async function conversationOf(clicker: Clicker, deps: Deps): Promise<Conversation> {
   const stored = await deps.app.conversations.get(conversationKey(clicker.where.conversationId));
-  return stored ?? deps.app.conversations.save(clicker.where);
+  return stored ?? deps.app.conversations.save({ ...clicker.where, subscribed: false });
 }
 
 const mayChange = (conversation: Conversation, clicker: Clicker) =>

@@ -1,4 +1,4 @@
-/** Typed commands: help, the four lists, lead <id>, subscribe/unsubscribe, roles, grant, revoke, sync. */
+/** Typed commands: help, the lists (my leads, unassigned, the four views), lead <id>, notify, subscribe/unsubscribe, roles, grant, revoke, insights, settings, sync. */
 import type { TurnContext } from 'botbuilder';
 import { CardFactory } from 'botbuilder';
 import { renderHelpCard, renderRolesCard, renderSyncStatusCard, t, type CardAttachment } from '../cards';
@@ -10,6 +10,7 @@ import { settingsCard } from './settingsCommand';
 import { insightsCard, leadCard, listCard, type Clicker } from './cardActions';
 import { PERIODS, type Period } from '../services/leads/leadStats';
 import { conversationFrom } from './conversationRef';
+import { conversationKey, LEAD_KINDS, type LeadKind } from '../services/storage/conversationStore';
 
 export interface CommandDeps {
   app: LeadsApp;
@@ -34,12 +35,18 @@ export async function handleTextCommand(context: TurnContext, clicker: Clicker, 
   const { locale } = clicker;
   const send = (card: CardAttachment) => context.sendActivity({ attachments: [CardFactory.adaptiveCard(card.content)] });
 
-  switch (word.toLowerCase()) {
+  const first = word.toLowerCase();
+  switch (first === 'my' && args[0]?.toLowerCase() === 'leads' ? 'mine' : first) {
     case 'marketplace':
     case 'qualified':
     case 'favorites':
     case 'archived':
-      await send(await listCard(word.toLowerCase() as 'marketplace', clicker, deps));
+    case 'unassigned':
+    case 'mine':
+      await send(await listCard(first === 'my' ? 'mine' : (first as 'marketplace'), clicker, deps));
+      return;
+    case 'notify':
+      await context.sendActivity(await notify(args, clicker, deps));
       return;
     case 'lead': {
       const id = args[0] ?? '';
@@ -100,3 +107,24 @@ async function changeRole(verb: 'grant' | 'revoke', args: string[], clicker: Cli
   return t(locale, 'command.granted', { id, role: t(locale, `role.${role}` as never) });
 }
 
+
+const NOTIFY_KINDS: ReadonlyMap<string, LeadKind[]> = new Map([
+  ['marketplace', ['marketplace']],
+  ['qualified', ['qualified']],
+  ['all', [...LEAD_KINDS]],
+  ['off', []],
+]);
+
+/** `notify me marketplace|qualified|all|off`: the person is @mentioned on new leads of those kinds in this conversation. */
+async function notify(args: string[], clicker: Clicker, deps: CommandDeps): Promise<string> {
+  const { locale } = clicker;
+  const words = args.map((a) => a.toLowerCase()).filter((a) => a !== 'me');
+  const kinds = words.length === 1 ? NOTIFY_KINDS.get(words[0] ?? '') : undefined;
+  if (!kinds) return t(locale, 'command.notifyUsage');
+  if (clicker.where.scope === 'personal') return t(locale, 'command.notifyPersonal');
+  if (!clicker.teamsUserId || clicker.actor.id.startsWith('teams:')) return t(locale, 'command.notifyNoTeamsId');
+  const key = conversationKey(clicker.where.conversationId);
+  await deps.app.conversations.setNotify(key, { personId: clicker.actor.id, name: clicker.actor.name, teamsUserId: clicker.teamsUserId, kinds });
+  if (kinds.length === 0) return t(locale, 'command.notifyOff');
+  return t(locale, 'command.notifyOn', { kinds: t(locale, kinds.length === 2 ? 'notify.kinds.all' : `notify.kinds.${kinds[0] as LeadKind}`) });
+}

@@ -1,7 +1,7 @@
 /** Short cards: deadline reminders, flame alerts, the new-leads digest and plain notices. */
 import type { Lead } from '../services/leads/lead';
-import { msLeft } from '../services/leads/leadTime';
-import { cardTemplate, executeAction, type ActionView, type CardAttachment } from './cardTemplate';
+import { msLeft, snoozeChoices } from '../services/leads/leadTime';
+import { cardTemplate, executeAction, withMentions, type ActionView, type CardAttachment, type CardMention } from './cardTemplate';
 import { actionData } from './leadText';
 import { formatDateTime, formatDuration, t, tn, type Locale, type Zoned } from './locale';
 import alertJson from './templates/alert.json';
@@ -15,10 +15,23 @@ interface AlertView {
   actions: ActionView[];
 }
 
-const render = cardTemplate<AlertView>(alertJson);
+const renderTemplate = cardTemplate<AlertView>(alertJson);
 
-/** "⏰ Contoso cloud migration (Contoso Ltd) expires in 2 days 3 hours", with the way to answer it. */
-export function renderReminderCard(lead: Lead, { locale, now, timeZone }: Zoned & { now: Date }): CardAttachment {
+const render = (view: AlertView, mention?: CardMention): CardAttachment => withMentions(renderTemplate(view), mention ? [mention] : []);
+
+const mentionLine = (mention: CardMention | undefined, locale: Locale) =>
+  mention ? [{ text: t(locale, 'reminder.forOwner', { name: `<at>${mention.name}</at>` }), subtle: false }] : [];
+
+/** The snooze choices a reminder offers its person while the lead waits: a day, and until a day before it expires. */
+export const SNOOZE_CHOICES = ['day', 'beforeExpiry'] as const;
+export type SnoozeChoice = (typeof SNOOZE_CHOICES)[number];
+
+/**
+ * "⏰ Contoso cloud migration (Contoso Ltd) expires in 2 days 3 hours", with the way to answer it.
+ * `personal`: the reminder is the reader's own, who may put it off (Snooze). `mention`: the owner,
+ * named where the reminder reached them in a channel instead of their personal chat.
+ */
+export function renderReminderCard(lead: Lead, { locale, now, timeZone, personal, mention }: Zoned & { now: Date; personal?: boolean; mention?: CardMention }): CardAttachment {
   const left = msLeft(lead, now);
   const names = { name: lead.name, customer: lead.customer.name };
   const data = actionData(lead);
@@ -29,12 +42,33 @@ export function renderReminderCard(lead: Lead, { locale, now, timeZone }: Zoned 
           executeAction(t(locale, 'action.decline'), FORMS.decline.open, data),
         ]
       : [];
+  const choices = personal || mention ? snoozeChoices(lead, now) : {};
+  const snooze = [
+    ...(choices.day ? [executeAction(t(locale, 'action.snoozeDay'), 'lead.snooze', { leadId: lead.id, until: 'day' })] : []),
+    ...(choices.beforeExpiry
+      ? [executeAction(t(locale, 'action.snoozeUntil', { date: formatDateTime(choices.beforeExpiry.toISOString(), { locale, timeZone }) }), 'lead.snooze', { leadId: lead.id, until: 'beforeExpiry' })]
+      : []),
+  ];
+  return render(
+    {
+      style: 'warning',
+      headline: left > 0 ? t(locale, 'reminder.text', { ...names, duration: formatDuration(left, locale, 'span') }) : t(locale, 'reminder.expired', names),
+      color: null,
+      lines: [...mentionLine(mention, locale), { text: t(locale, 'reminder.expires', { date: formatDateTime(lead.expiresAt, { locale, timeZone }) }), subtle: true }],
+      actions: [...answer, ...snooze, executeAction(t(locale, 'action.open'), 'lead.open', data)],
+    },
+    mention,
+  );
+}
+
+/** What a reminder card turns into once its person put it off: when it comes back. */
+export function renderSnoozedCard(lead: Lead, until: Date, { locale, timeZone }: Zoned): CardAttachment {
   return render({
-    style: 'warning',
-    headline: left > 0 ? t(locale, 'reminder.text', { ...names, duration: formatDuration(left, locale, 'span') }) : t(locale, 'reminder.expired', names),
+    style: 'good',
+    headline: t(locale, 'snoozed.title', { name: lead.name }),
     color: null,
-    lines: [{ text: t(locale, 'reminder.expires', { date: formatDateTime(lead.expiresAt, { locale, timeZone }) }), subtle: true }],
-    actions: [...answer, executeAction(t(locale, 'action.open'), 'lead.open', data)],
+    lines: [{ text: t(locale, 'snoozed.until', { date: formatDateTime(until.toISOString(), { locale, timeZone }) }), subtle: false }],
+    actions: [executeAction(t(locale, 'action.open'), 'lead.open', { leadId: lead.id })],
   });
 }
 
@@ -65,13 +99,16 @@ export function renderDigestCard({ count, leads = [], locale }: { count: number;
 
 const TONE_STYLE = { info: null, warning: 'warning', good: 'good' } as const;
 
-/** A plain notice, e.g. "Expired — not answered within 14 days; the sender is notified". */
-export function renderMessageCard(options: { locale: Locale; title?: string; text: string; tone?: 'info' | 'warning' | 'good' }): CardAttachment {
-  return render({
-    style: TONE_STYLE[options.tone ?? 'info'],
-    headline: options.title ?? null,
-    color: null,
-    lines: [{ text: options.text, subtle: false }],
-    actions: [],
-  });
+/** A plain notice, e.g. "Expired — not answered within 14 days; the sender is notified"; `mention` names its owner in a room. */
+export function renderMessageCard(options: { locale: Locale; title?: string; text: string; tone?: 'info' | 'warning' | 'good'; mention?: CardMention }): CardAttachment {
+  return render(
+    {
+      style: TONE_STYLE[options.tone ?? 'info'],
+      headline: options.title ?? null,
+      color: null,
+      lines: [...mentionLine(options.mention, options.locale), { text: options.text, subtle: false }],
+      actions: [],
+    },
+    options.mention,
+  );
 }

@@ -63,3 +63,17 @@ export function executeAction(
 ): ActionView {
   return { title, verb, payload, style: options.style ?? null, associatedInputs: options.associatedInputs ?? null };
 }
+
+/** Someone a card @mentions: its text names them as `<at>name</at>`. */
+export interface CardMention {
+  teamsUserId: string;
+  name: string;
+}
+
+/** The card with the mention entities Teams needs to turn each `<at>name</at>` into a notifying mention. */
+export function withMentions(card: CardAttachment, mentions: CardMention[]): CardAttachment {
+  if (mentions.length === 0) return card;
+  const entities = mentions.map((m) => ({ type: 'mention', text: `<at>${m.name}</at>`, mentioned: { id: m.teamsUserId, name: m.name } }));
+  const msteams = { ...(card.content.msteams as object | undefined), entities };
+  return { ...card, content: { ...card.content, msteams } };
+}

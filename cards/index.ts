@@ -1,10 +1,10 @@
 /** The cards the bot sends: one render function per card, each returning an Adaptive Card attachment. */
 export { ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard, type CardAttachment } from './cardTemplate';
 export { renderLeadCard, type LeadCardMode, type LeadCardOptions } from './leadCard';
-export { CURRENCIES, FORM_INPUT_BY_ISSUE_PATH, FORM_MODES, FORMS, type FormInputId, type FormMode, type FormState } from './leadForm';
-export { renderLeadList, renderNeedsAnswerCard, type LeadListOptions } from './leadList';
+export { CURRENCIES, FORM_INPUT_BY_ISSUE_PATH, FORM_MODES, FORMS, type FormContext, type FormInputId, type FormMode, type FormState } from './leadForm';
+export { renderLeadList, renderMyLeads, renderNeedsAnswerCard, type LeadListOptions } from './leadList';
 export { renderHelpCard, renderWelcomeCard } from './welcome';
-export { renderDigestCard, renderFlameAlertCard, renderMessageCard, renderReminderCard } from './alerts';
+export { renderDigestCard, renderFlameAlertCard, renderMessageCard, renderReminderCard, renderSnoozedCard, SNOOZE_CHOICES, type SnoozeChoice } from './alerts';
 export { renderRolesCard, type RoleCardEntry } from './roles';
 export { renderInsightsCard } from './insights';
 export { renderSettingsCard, type SettingsValues } from './settings';

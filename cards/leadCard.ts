@@ -3,8 +3,8 @@ import type { Lead, Outcome } from '../services/leads/lead';
 import { ALLOWED } from '../services/leads/leadLifecycle';
 import { flamePhase, msLeft } from '../services/leads/leadTime';
 import { PARTNER_CENTER_ACTOR, syncState } from '../services/leads/referralSync';
-import { cardTemplate, executeAction, type ActionView, type CardAttachment } from './cardTemplate';
-import { FORMS, leadFormView, type FormMode, type FormState, type FormView } from './leadForm';
+import { cardTemplate, executeAction, withMentions, type ActionView, type CardAttachment, type CardMention } from './cardTemplate';
+import { FORMS, leadFormView, type FormContext, type FormMode, type FormState, type FormView } from './leadForm';
 import { actionData, personLine, reasonLabel, stageLabel, typeLabel } from './leadText';
 import { formatAmount, formatCalendarDate, formatDateTime, formatDay, formatDuration, formatTimeLeft, t, type Locale, type StringKey, type Zoned } from './locale';
 import leadCardJson from './templates/leadCard.json';
@@ -28,6 +28,10 @@ export interface LeadCardOptions {
   refreshUserIds?: string[];
   /** The Partner Center sync is on: the card says whether the lead's last change has reached Partner Center. */
   partnerCenterSync?: boolean;
+  /** For the Assign form: the conversation's members, and where Teams' people search looks. */
+  formContext?: FormContext;
+  /** People who asked to hear of this kind of lead: @mentioned on the card (its first post). */
+  mentions?: CardMention[];
 }
 
 type Lines = { heading: string; lines: { text: string }[] };
@@ -42,6 +46,8 @@ interface LeadCardView {
   flame: { text: string; style: string; color: string } | null;
   title: string;
   customerLine: string;
+  owner: { text: string; subtle: boolean; actions: ActionView[] } | null;
+  mention: string | null;
   closed: { text: string; color: string; notes: string | null } | null;
   need: { heading: string; text: string } | null;
   contacts: (Lines & { note: string | null }) | null;
@@ -55,7 +61,9 @@ interface LeadCardView {
   actions: ActionView[];
 }
 
-const render = cardTemplate<LeadCardView>(leadCardJson);
+const renderTemplate = cardTemplate<LeadCardView>(leadCardJson);
+
+const render = (view: LeadCardView, mentions: CardMention[]): CardAttachment => withMentions(renderTemplate(view), mentions);
 
 const MAX_REFRESH_USERS = 60;
 const NOTICE_STYLE = { info: 'accent', warning: 'warning', good: 'good' } as const;
@@ -65,7 +73,8 @@ export function renderLeadCard(lead: Lead, options: LeadCardOptions): CardAttach
   const zoned: Zoned = { locale, timeZone: options.timeZone };
   const requested = options.mode ?? 'view';
   const mode = requested !== 'view' && ALLOWED[lead.stage].has(FORMS[requested].command) ? requested : 'view';
-  const form = mode === 'view' ? null : leadFormView(lead, mode, locale, options.form);
+  const form = mode === 'view' ? null : leadFormView(lead, mode, locale, options.form, options.formContext);
+  const mentions = options.mentions ?? [];
   const refreshUserIds = [...new Set(options.refreshUserIds ?? [])].slice(0, MAX_REFRESH_USERS);
 
   return render({
@@ -76,13 +85,34 @@ export function renderLeadCard(lead: Lead, options: LeadCardOptions): CardAttach
     flame: flameBanner(lead, options),
     title: lead.name,
     customerLine: customerLine(lead, options.locale),
+    owner: form ? null : ownerView(lead, zoned),
+    mention: mentions.length > 0 ? t(locale, 'notify.line', { names: mentions.map((m) => `<at>${m.name}</at>`).join(', ') }) : null,
     closed: closedView(lead, zoned),
     // An open form replaces the details: the clicker has just read them, and Teams cards scroll.
     ...(form
       ? { ...NO_DETAILS, form, actions: form.actions }
       : { ...leadDetails(lead, options.now, zoned), form: null, actions: viewActions(lead, locale, options.viewer) }),
     sync: options.partnerCenterSync ? syncLine(lead, locale) : null,
-  });
+  }, mentions);
+}
+
+/** "Owner: Sam Lee · assigned by Dana Miller · Nov 26, 10:02 AM" or "No owner yet", with Take it / Assign… while the lead is open. */
+function ownerView(lead: Lead, zoned: Zoned): LeadCardView['owner'] {
+  const { locale } = zoned;
+  const owner = lead.owner;
+  const open = lead.stage !== 'Archived';
+  if (!owner && !open) return null;
+  const data = actionData(lead);
+  const actions: ActionView[] = !open
+    ? []
+    : owner
+      ? [executeAction(t(locale, 'action.reassign'), FORMS.assign.open, data)]
+      : [executeAction(t(locale, 'action.take'), 'lead.take', data, { style: 'positive' }), executeAction(t(locale, 'action.assign'), FORMS.assign.open, data)];
+  if (!owner) return { text: t(locale, 'owner.none'), subtle: true, actions };
+  const when = formatDateTime(owner.since, zoned);
+  const byOther = owner.by.id !== owner.id;
+  const text = byOther ? t(locale, 'owner.assigned', { name: owner.name, by: owner.by.name, when }) : t(locale, 'owner.took', { name: owner.name, when });
+  return { text, subtle: false, actions };
 }
 
 /** Whether the lead's changes have reached Partner Center: a line while on the way, a warning when refused, nothing once there. */

@@ -8,7 +8,7 @@ import { executeAction, type ActionView } from './cardTemplate';
 import { actionData, reasonLabel } from './leadText';
 import { currencyName, t, type Locale, type StringKey } from './locale';
 
-export const FORM_MODES = ['accept', 'decline', 'edit', 'addEmployee', 'confirmWon', 'confirmLost'] as const;
+export const FORM_MODES = ['accept', 'decline', 'edit', 'addEmployee', 'confirmWon', 'confirmLost', 'assign'] as const;
 export type FormMode = (typeof FORM_MODES)[number];
 
 /** The card inputs' ids: the keys of the form values an Action.Execute brings back. */
@@ -27,7 +27,8 @@ export type FormInputId =
   | 'closeNotes'
   | 'employeeName'
   | 'employeeEmail'
-  | 'employeePhone';
+  | 'employeePhone'
+  | 'ownerId';
 
 /** Where a lead command's validation issue (its dotted path) shows on the card. */
 export const FORM_INPUT_BY_ISSUE_PATH: Readonly<Record<string, FormInputId>> = {
@@ -46,6 +47,9 @@ export const FORM_INPUT_BY_ISSUE_PATH: Readonly<Record<string, FormInputId>> = {
   'employee.name': 'employeeName',
   'employee.email': 'employeeEmail',
   'employee.phone': 'employeePhone',
+  'owner.id': 'ownerId',
+  'owner.name': 'ownerId',
+  owner: 'ownerId',
 };
 
 export const CURRENCIES = ['USD', 'EUR', 'GBP', 'CHF', 'CAD', 'AUD', 'JPY', 'INR', 'BRL', 'SEK', 'NOK', 'DKK'] as const;
@@ -59,7 +63,7 @@ export interface FormState {
 
 /** One row of a form as leadCard.json binds it; `null` parts are left out of the card. */
 export interface FieldView {
-  kind: 'text' | 'number' | 'date' | 'choice' | 'heading' | 'hint';
+  kind: 'text' | 'number' | 'date' | 'choice' | 'people' | 'heading' | 'hint';
   id: FormInputId | null;
   label: string;
   value: string | number | null;
@@ -70,8 +74,24 @@ export interface FieldView {
   style: 'Email' | 'Tel' | null;
   placeholder: string | null;
   choices: { title: string; value: string }[];
+  /** For a people picker: the Teams dataset it searches (Teams clients only; `choices` is the static fallback). */
+  dataset: string | null;
   error: string | null;
 }
+
+/** What a form may need besides the lead: for the people picker, whom to offer and where to search. */
+export interface FormContext {
+  /** The conversation's members, offered as a static list (clients without Teams' search show only these). */
+  people?: { title: string; value: string }[];
+  /** Search the conversation's members (a channel or group chat) or the whole organization (a personal chat). */
+  peopleScope?: 'conversation' | 'organization';
+}
+
+/** Teams' people search: among the conversation's members, or across the organization. */
+export const PEOPLE_DATASETS = {
+  conversation: 'graph.microsoft.com/users?scope=currentContext',
+  organization: 'graph.microsoft.com/users',
+} as const;
 
 export interface FormView {
   title: string;
@@ -82,7 +102,7 @@ export interface FormView {
   actions: ActionView[];
 }
 
-type InputKind = 'text' | 'number' | 'date' | 'choice';
+type InputKind = 'text' | 'number' | 'date' | 'choice' | 'people';
 interface InputSpec {
   kind: InputKind;
   id: FormInputId;
@@ -94,6 +114,7 @@ interface InputSpec {
   style?: 'Email' | 'Tel';
   placeholder?: string;
   choices?: { title: string; value: string }[];
+  dataset?: string;
 }
 type RowSpec = InputSpec | { kind: 'heading' | 'hint'; label: string };
 
@@ -108,6 +129,7 @@ export const FORMS: Record<FormMode, { command: CommandKind; open: string; submi
   addEmployee: { command: 'addEmployee', open: 'lead.addEmployeeForm', submit: 'lead.addEmployee', style: 'positive' },
   confirmWon: { command: 'markWon', open: 'lead.wonConfirm', submit: 'lead.won', style: 'positive' },
   confirmLost: { command: 'markLost', open: 'lead.lostConfirm', submit: 'lead.lost', style: 'destructive' },
+  assign: { command: 'assign', open: 'lead.assignForm', submit: 'lead.assign', style: 'positive' },
 };
 
 const INTRO: Partial<Record<FormMode, StringKey>> = {
@@ -115,10 +137,11 @@ const INTRO: Partial<Record<FormMode, StringKey>> = {
   decline: 'form.decline.intro',
   confirmWon: 'form.confirmWon.intro',
   confirmLost: 'form.confirmLost.intro',
+  assign: 'form.assign.intro',
 };
 
-export function leadFormView(lead: Lead, mode: FormMode, locale: Locale, state?: FormState): FormView {
-  const rows = ROWS[mode](lead, locale);
+export function leadFormView(lead: Lead, mode: FormMode, locale: Locale, state?: FormState, context: FormContext = {}): FormView {
+  const rows = ROWS[mode](lead, locale, context);
   const errors = state?.errors ?? {};
   const ids = new Set<string>(rows.flatMap((row) => ('id' in row ? [row.id] : [])));
   const problems = Object.entries(errors).filter(([id]) => !ids.has(id));
@@ -151,6 +174,7 @@ function fieldView(row: RowSpec, state: FormState | undefined): FieldView {
     style: null,
     placeholder: null,
     choices: [],
+    dataset: null,
     error: null,
   };
   if (!('id' in row)) return base;
@@ -168,6 +192,7 @@ function fieldView(row: RowSpec, state: FormState | undefined): FieldView {
     style: row.style ?? null,
     placeholder: row.placeholder ?? null,
     choices: row.choices ?? [],
+    dataset: row.dataset ?? null,
     error: state?.errors[row.id] ?? null,
   };
 }
@@ -212,7 +237,15 @@ function reasonChoices(locale: Locale) {
 
 const closeNotes = (label: string): InputSpec => ({ kind: 'text', id: 'closeNotes', label, multiline: true, maxLength: 1000 });
 
-const ROWS: Record<FormMode, (lead: Lead, locale: Locale) => RowSpec[]> = {
+/** The people picker's static list: the conversation's members, and the current owner (so the picker shows who it is now). */
+function peopleChoices(lead: Lead, context: FormContext): { title: string; value: string }[] {
+  const people = [...(context.people ?? [])];
+  const owner = lead.owner;
+  if (owner && !people.some((p) => p.value === owner.id)) people.unshift({ title: owner.name, value: owner.id });
+  return people;
+}
+
+const ROWS: Record<FormMode, (lead: Lead, locale: Locale, context: FormContext) => RowSpec[]> = {
   accept: (lead, locale) => [
     ...dealRows({ name: lead.name, value: lead.estimate?.value, currency: lead.estimate?.currency, purchaseDate: lead.estimate?.closingDate }, locale),
     { kind: 'heading', label: t(locale, 'form.contactHeading') },
@@ -249,5 +282,18 @@ const ROWS: Record<FormMode, (lead: Lead, locale: Locale) => RowSpec[]> = {
       choices: reasonChoices(locale),
     },
     closeNotes(optional(t(locale, 'deal.notes'), locale)),
+  ],
+  assign: (lead, locale, context) => [
+    {
+      kind: 'people',
+      id: 'ownerId',
+      label: t(locale, 'form.assign.person'),
+      prefill: lead.owner?.id,
+      required: t(locale, 'form.required.person'),
+      placeholder: t(locale, 'form.assign.placeholder'),
+      choices: peopleChoices(lead, context),
+      dataset: PEOPLE_DATASETS[context.peopleScope ?? 'conversation'],
+    },
+    { kind: 'hint', label: t(locale, 'form.assign.hint') },
   ],
 };

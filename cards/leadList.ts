@@ -1,15 +1,13 @@
-/** One page of a list view (Marketplace, Qualified, Favorites, Archived), newest first, with paging. */
+/** One page of a list (Marketplace, Qualified, Favorites, Archived, Unassigned, My leads), with paging. */
 import { msLeft } from '../services/leads/leadTime';
-import type { LeadSummary, ViewName } from '../services/leads/leadViews';
+import type { LeadSummary, ListName } from '../services/leads/leadViews';
 import { cardTemplate, executeAction, type ActionView, type CardAttachment } from './cardTemplate';
 import { stageLabel, typeLabel } from './leadText';
-import { formatDay, formatTimeLeft, t, tn, type Locale } from './locale';
+import { formatAmount, formatDay, formatTimeLeft, t, tn, type Locale } from './locale';
 import leadListJson from './templates/leadList.json';
 
-export interface LeadListOptions {
-  view: ViewName;
-  /** In the order to show (the store lists newest first). */
-  rows: LeadSummary[];
+/** Where a page sits: its number, the Previous / Next it offers, and how to show dates. */
+interface Paged {
   /** 1-based. */
   pageNumber: number;
   /** The `list.page` data that opens the next / previous page; no button without it. */
@@ -20,7 +18,15 @@ export interface LeadListOptions {
   timeZone?: string;
 }
 
+export interface LeadListOptions extends Paged {
+  view: ListName;
+  /** In the order to show (the store lists newest first). */
+  rows: LeadSummary[];
+}
+
 interface RowView {
+  /** A section heading instead of a lead. */
+  heading: string | null;
   title: string;
   detail: string;
   status: string;
@@ -55,14 +61,19 @@ export function renderLeadList(options: LeadListOptions): CardAttachment {
 
 const URGENT_MS = 48 * 3_600_000;
 
-function rowView(row: LeadSummary, { locale, now, timeZone }: LeadListOptions): RowView {
+const headingRow = (heading: string): RowView => ({ heading, title: '', detail: '', status: '', statusColor: 'Default', open: executeAction('', 'lead.open', {}) });
+
+function rowView(row: LeadSummary, { locale, now, timeZone }: Pick<LeadListOptions, 'locale' | 'now' | 'timeZone'>): RowView {
   const left = msLeft(row, now);
   const waiting = row.stage === 'Received';
+  const owner = row.owner ? t(locale, 'list.owner', { name: row.owner }) : waiting ? t(locale, 'owner.none') : undefined;
+  const value = row.stage === 'Accepted' && row.value ? formatAmount(row.value.amount, row.value.currency, locale) : undefined;
   return {
+    heading: null,
     title: row.flame && row.stage !== 'Archived' ? `🔥 ${row.name}` : row.name,
-    detail: [row.customer, typeLabel(row.type, locale), formatDay(row.receivedAt, { locale, timeZone })].join(' · '),
-    // Open leads show how long is left to answer; accepted and archived ones where they stand.
-    status: waiting ? formatTimeLeft(left, locale) : stageLabel(row.stage, row.outcome, locale),
+    detail: [row.customer, typeLabel(row.type, locale), formatDay(row.receivedAt, { locale, timeZone }), owner].filter(Boolean).join(' · '),
+    // Open leads show how long is left to answer; accepted ones their deal value, archived ones where they stand.
+    status: waiting ? formatTimeLeft(left, locale) : [stageLabel(row.stage, row.outcome, locale), value].filter(Boolean).join(' · '),
     statusColor: !waiting ? 'Default' : left <= 0 ? 'Attention' : left < URGENT_MS ? 'Warning' : 'Default',
     open: executeAction(t(locale, 'action.open'), 'lead.open', { leadId: row.id }),
   };
@@ -82,6 +93,33 @@ export function renderNeedsAnswerCard(options: { rows: LeadSummary[]; locale: Lo
     actions: [
       executeAction(t(locale, 'list.title.marketplace'), 'list.page', { view: 'marketplace' }),
       executeAction(t(locale, 'list.title.qualified'), 'list.page', { view: 'qualified' }),
+    ],
+  });
+}
+
+/**
+ * "My leads": the leads the person owns that need an answer (soonest deadline first), those
+ * accepted (with their deal value), and on the first page their favorites; each with Open.
+ */
+export function renderMyLeads(options: Paged & { owned: LeadSummary[]; favorites: LeadSummary[]; moreFavorites: boolean }): CardAttachment {
+  const { locale, owned, favorites, previous, next } = options;
+  const section = (key: 'mine.waiting' | 'mine.accepted' | 'mine.favorites', rows: LeadSummary[]) => (rows.length > 0 ? [headingRow(t(locale, key)), ...rows.map((row) => rowView(row, options))] : []);
+  const paged = options.pageNumber > 1 || next !== undefined;
+  const empty = owned.length === 0 && favorites.length === 0;
+  return render({
+    title: t(locale, 'list.title.mine'),
+    page: paged ? t(locale, 'list.page', { page: options.pageNumber }) : null,
+    empty: empty ? t(locale, 'list.empty.mine') : null,
+    rows: [
+      ...section('mine.waiting', owned.filter((r) => r.stage === 'Received')),
+      ...section('mine.accepted', owned.filter((r) => r.stage !== 'Received')),
+      ...section('mine.favorites', favorites),
+    ],
+    actions: [
+      ...(previous ? [executeAction(t(locale, 'action.previous'), 'list.page', previous)] : []),
+      ...(next ? [executeAction(t(locale, 'action.next'), 'list.page', next)] : []),
+      ...(options.moreFavorites ? [executeAction(t(locale, 'list.title.favorites'), 'list.page', { view: 'favorites' })] : []),
+      ...(options.pageNumber === 1 ? [executeAction(t(locale, 'list.title.unassigned'), 'list.page', { view: 'unassigned' })] : []),
     ],
   });
 }

@@ -16,6 +16,8 @@ interface WelcomeView {
 // Typed commands are not translated. ‹…› marks what to fill in: Teams may strip text in <…>.
 const COMMANDS: [syntax: string, description: StringKey][] = [
   ['help', 'command.help'],
+  ['my leads', 'command.mine'],
+  ['unassigned', 'command.unassigned'],
   ['marketplace', 'command.marketplace'],
   ['qualified', 'command.qualified'],
   ['favorites', 'command.favorites'],
@@ -23,6 +25,7 @@ const COMMANDS: [syntax: string, description: StringKey][] = [
   ['lead ‹id›', 'command.lead'],
   ['insights ‹7d|30d|90d›', 'command.insights'],
   ['settings', 'command.settings'],
+  ['notify me ‹marketplace|qualified|all|off›', 'command.notify'],
   ['subscribe', 'command.subscribe'],
   ['unsubscribe', 'command.unsubscribe'],
   ['roles', 'command.roles'],

@@ -8,6 +8,7 @@ import type { Config } from './config';
 import { ConversationStore } from '../storage/conversationStore';
 import { DeliveryStore } from '../delivery/deliveryStore';
 import { Dispatcher } from '../delivery/dispatcher';
+import { MemberDirectory } from '../delivery/memberDirectory';
 import { ingestReferrals, type IngestResult } from '../useCases/ingestReferrals';
 import type { Actor } from '../leads/leadLifecycle';
 import type { LeadCommand } from '../leads/leadCommands';
@@ -22,7 +23,7 @@ import { RoleStore } from '../storage/roleStore';
 import { StatsStore } from '../storage/statsStore';
 import { OnceMarks } from '../storage/onceMarks';
 import { readInsights } from '../useCases/readInsights';
-import { kindOf, type LeadKind } from '../storage/conversationStore';
+import type { LeadKind } from '../storage/conversationStore';
 import type { LeadSummary } from '../leads/leadViews';
 import { Scheduler } from '../schedule/scheduler';
 import type { Tables } from '../storage/tables';
@@ -108,7 +109,10 @@ export class LeadsApp {
   readonly instanceId: string;
   /** Present when the Partner Center sync is configured. */
   readonly partnerCenter?: PartnerCenterSync;
+  /** Conversations' members, for the people picker (through the Teams gateway, once connected). */
+  readonly members: MemberDirectory;
   private dispatcher?: Dispatcher;
+  private gateway?: TeamsGateway;
   private readonly schedulerLease: Lease;
   private readonly projections: Worker;
   private readonly sends: Worker;
@@ -131,6 +135,7 @@ export class LeadsApp {
     this.outbox = new Outbox(tables.Outbox, tables.DeadLetters);
     this.roles = new RoleStore(tables.Roles, { leadAdmins: settings.LEAD_ADMIN_IDS, partnerAdmins: settings.PARTNER_ADMIN_IDS });
     this.stats = new StatsStore(tables.Stats);
+    this.members = new MemberDirectory(() => this.gateway);
     const writeBackQueue = new Outbox(tables.Outbox, tables.DeadLetters, PARTNER_CENTER_QUEUE);
     const pc = partnerCenterSettings(settings);
     if (pc) {
@@ -239,6 +244,7 @@ export class LeadsApp {
   /** Connects the Teams side; until then, nothing is sent (outbox items wait). */
   useGateway(gateway: TeamsGateway): void {
     const { settings, log } = this.options;
+    this.gateway = gateway;
     this.dispatcher = new Dispatcher(
       {
         outbox: this.outbox,
@@ -269,14 +275,10 @@ export class LeadsApp {
 
   /** The leads waiting for an answer, of these kinds, soonest deadline first (at most a digest's worth). */
   async needsAnswer(kinds: LeadKind[], limit = NEEDS_ANSWER_LINES): Promise<LeadSummary[]> {
-    const found: LeadSummary[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.views.waiting({ cursor, size: 50 });
-      found.push(...page.items.filter((lead) => kinds.includes(kindOf(lead.type))));
-      cursor = page.next;
-    } while (cursor && found.length < limit);
-    return found.slice(0, limit);
+    // One list per kind, each already in deadline order: the first `limit` of each, merged.
+    const pages = await Promise.all(kinds.map((kind) => this.views.waiting(kind, { size: limit })));
+    const byDeadline = (a: LeadSummary, b: LeadSummary) => a.expiresAt.localeCompare(b.expiresAt) || a.id.localeCompare(b.id);
+    return pages.flatMap((page) => page.items).sort(byDeadline).slice(0, limit);
   }
 
   /** A webhook event was filed: fetch its referral now. */

@@ -3,18 +3,18 @@
  * network errors back off with jitter, 403 unsubscribes, and the last failed try goes to the
  * dead letters with one notice to admins. Bursts of new cards for one conversation become a digest.
  */
-import type { Conversation, ConversationSettings, ConversationStore, LeadKind } from '../storage/conversationStore';
+import { kindOf, type Conversation, type ConversationSettings, type ConversationStore, type LeadKind } from '../storage/conversationStore';
 import type { Insights } from '../leads/leadStats';
 import type { LeadSummary } from '../leads/leadViews';
 import type { Delivery, DeliveryStore } from './deliveryStore';
 import type { Lead } from '../leads/lead';
 import type { LeadStore, StoredLead } from '../storage/leadStore';
-import { renderKey } from '../leads/leadTime';
+import { renderKey, snoozedPast } from '../leads/leadTime';
 import type { Logger } from '../logger';
 import type { Lease } from '../storage/lease';
-import type { Outbox, OutboxItem } from './outbox';
+import { isPersonKey, type Outbox, type OutboxItem } from './outbox';
 import { RateLimiter } from './rateLimiter';
-import { SendFailure, type OutboundMessage, type SyncHealthNotice, type TeamsGateway } from './teamsGateway';
+import { SendFailure, type Mention, type OutboundMessage, type SyncHealthNotice, type TeamsGateway } from './teamsGateway';
 
 export interface DispatcherOptions {
   perSecondPerConversation: number;
@@ -78,6 +78,18 @@ const DIGEST_MARK = 'digest|';
 const isDigestMark = (activityId: string | undefined) => Boolean(activityId?.startsWith(DIGEST_MARK));
 /** Lines on one digest card; a bigger burst becomes several digests. */
 const DIGEST_MAX_LINES = 20;
+
+/** The Teams id of the lead's owner or a favoriter, by AAD object id. */
+function teamsIdOf(lead: Lead, person: string): string | undefined {
+  if (lead.owner?.id === person) return lead.owner.teamsUserId;
+  return lead.favorites.find((f) => f.id.toLowerCase() === person)?.teamsUserId;
+}
+
+/** The @mention of the lead's owner, for a message that names them in a room. */
+function mentionOf(lead: Lead, person: string | undefined): Mention | undefined {
+  const owner = lead.owner;
+  return person && owner?.id === person.toLowerCase() && owner.teamsUserId ? { teamsUserId: owner.teamsUserId, name: owner.name } : undefined;
+}
 
 export class Dispatcher {
   private readonly limiter: RateLimiter;
@@ -158,9 +170,7 @@ export class Dispatcher {
   private async handle(item: OutboxItem, card?: CardState): Promise<void> {
     const { outbox, log } = this.deps;
     try {
-      const conversation = await this.deps.conversations.get(item.conversationKey);
-      // What the conversation no longer wants (its settings, as they are now) is dropped, not sent.
-      const maybeDuplicate = conversation?.installed && wanted(item.kind, conversation.settings) ? await this.send(item, conversation, card) : false;
+      const maybeDuplicate = isPersonKey(item.conversationKey) ? await this.sendToPerson(item) : await this.sendToConversation(item, card);
       if (maybeDuplicate) log.warn({ item: item.key }, 'sent again after a crash cut the first try short: Teams may show it twice');
       await outbox.complete(item, this.deps.now(), maybeDuplicate);
     } catch (error) {
@@ -195,6 +205,94 @@ export class Dispatcher {
     }
   }
 
+  private async sendToConversation(item: OutboxItem, card?: CardState): Promise<boolean> {
+    const conversation = await this.deps.conversations.get(item.conversationKey);
+    // What the conversation no longer wants (its settings, as they are now) is dropped, not sent.
+    return conversation?.installed && wanted(item.kind, conversation.settings) ? this.send(item, conversation, card) : false;
+  }
+
+  /**
+   * A reminder or expiry notice for one person: to their personal chat, which the bot opens (and
+   * files) if it has none yet. Where Teams will not let it (403, not a member), the lead's
+   * channels and group chats get it with an @mention of them instead.
+   */
+  private async sendToPerson(item: OutboxItem): Promise<boolean> {
+    const { leads, conversations, log } = this.deps;
+    const stored = item.leadId ? await leads.get(item.leadId) : undefined;
+    const person = item.personId?.toLowerCase();
+    if (!stored || !person) return false;
+    const lead = stored.lead;
+    if (!this.stillDue(item, lead, person)) return false;
+    // The owner changed since this was queued: the reminder is the new owner's business.
+    if (!item.snoozed && lead.owner?.id !== person) {
+      log.info({ item: item.key }, 'owner changed before the reminder went out: not sent to the former owner');
+      return false;
+    }
+    const chat = await this.personalChat(person, lead);
+    if (chat && !wanted(item.kind, chat.settings)) return false;
+    if (chat) {
+      try {
+        this.leaving(item);
+        await this.deps.gateway.post(chat, this.personalMessage(item, lead));
+        return Boolean(item.interrupted);
+      } catch (error) {
+        if (!(error instanceof SendFailure && error.gone)) throw error;
+        await conversations.markRemoved(chat.key);
+      }
+    }
+    await this.mentionInstead(item, lead, person);
+    return false;
+  }
+
+  /** A reminder whose lead was answered, or that its person put off past it, is no longer due. */
+  private stillDue(item: OutboxItem, lead: Lead, person: string): boolean {
+    if (item.kind === 'expiredNotice') return true;
+    if (lead.stage !== 'Received') return false;
+    if (item.snoozed) return true;
+    const dueAt = Date.parse(lead.expiresAt) - (item.hours ?? 0) * 3_600_000;
+    return !snoozedPast(lead, person, dueAt);
+  }
+
+  private personalMessage(item: OutboxItem, lead: Lead): OutboundMessage {
+    return item.kind === 'expiredNotice' ? { kind: 'expiredNotice', lead } : { kind: 'reminder', lead, hours: item.hours ?? 0, personal: true };
+  }
+
+  /** The person's personal chat: the one on file, else one the bot opens through a conversation where the lead is posted. */
+  private async personalChat(person: string, lead: Lead): Promise<Conversation | undefined> {
+    const { conversations, deliveries, gateway, log } = this.deps;
+    const known = await conversations.personalChatOf(person);
+    if (known?.installed) return known;
+    const teamsUserId = teamsIdOf(lead, person);
+    if (!teamsUserId) return undefined;
+    const posted = await Promise.all((await deliveries.forLead(lead.id)).map((d) => conversations.get(d.conversationKey)));
+    const via = posted.find((c): c is Conversation => Boolean(c?.installed && c.scope !== 'personal'));
+    if (!via) return undefined;
+    try {
+      const chat = await gateway.openPersonalChat(via, { teamsUserId, aadObjectId: person });
+      log.info({ person }, 'opened a personal chat for reminders');
+      // Filed so the next reminder reuses it; it takes no new-lead cards unless its person subscribes it.
+      return await conversations.save({ ...chat, tenantId: chat.tenantId ?? via.tenantId, scope: 'personal', userId: person, subscribed: known?.subscribed ?? false, installed: true });
+    } catch (error) {
+      if (!(error instanceof SendFailure && (error.status === 403 || error.status === 404))) throw error;
+      log.info({ person, status: error.status }, 'Teams would not open a personal chat: the reminder goes to the lead\'s channels with a mention');
+      return undefined;
+    }
+  }
+
+  /** The owner could not be reached in person: every channel and group chat where the lead is posted gets it, @mentioning them. */
+  private async mentionInstead(item: OutboxItem, lead: Lead, person: string): Promise<void> {
+    if (lead.owner?.id !== person) return;
+    const { deliveries, conversations, outbox, now } = this.deps;
+    const posted = await Promise.all((await deliveries.forLead(lead.id)).map((d) => conversations.get(d.conversationKey)));
+    const rooms = posted.filter((c): c is Conversation => Boolean(c?.installed && c.scope !== 'personal'));
+    await Promise.all(
+      rooms.map((room) =>
+        outbox.enqueueOnce({ key: `${item.key}|at|${room.key}`, kind: item.kind, conversationKey: room.key, personId: person, leadId: lead.id, hours: item.hours }, now()),
+      ),
+    );
+    if (rooms.length === 0) this.deps.log.warn({ item: item.key }, 'the owner cannot be reached and the lead is posted nowhere: reminder not sent');
+  }
+
   /** Sends the item; true when it posted a message that an interrupted earlier try may have posted too. */
   private async send(item: OutboxItem, conversation: Conversation, card?: CardState): Promise<boolean> {
     const { gateway, leads } = this.deps;
@@ -225,12 +323,17 @@ export class Dispatcher {
     switch (item.kind) {
       case 'syncCard':
         return this.syncCard(item, conversation, lead, card?.delivery);
-      case 'reminder':
-        return lead.stage === 'Received' && posted({ kind: 'reminder', lead, hours: item.hours ?? 0 });
+      case 'reminder': {
+        if (lead.stage !== 'Received') return false;
+        // A personal chat's person may have put this reminder off.
+        const person = conversation.scope === 'personal' ? conversation.userId : undefined;
+        if (person && !item.snoozed && snoozedPast(lead, person, Date.parse(lead.expiresAt) - (item.hours ?? 0) * 3_600_000)) return false;
+        return posted({ kind: 'reminder', lead, hours: item.hours ?? 0, personal: Boolean(person), mention: mentionOf(lead, item.personId) });
+      }
       case 'flameAlert':
         return lead.stage !== 'Archived' && posted({ kind: 'flameAlert', lead });
       case 'expiredNotice':
-        return posted({ kind: 'expiredNotice', lead });
+        return posted({ kind: 'expiredNotice', lead, mention: mentionOf(lead, item.personId) });
       case 'overruled':
         return posted({ kind: 'overruled', lead, action: item.text ?? '' });
       case 'writeBack':
@@ -280,8 +383,10 @@ export class Dispatcher {
         if (!(error instanceof SendFailure && error.status === 404)) throw error;
       }
     }
+    // The first post @mentions whoever here asked to hear of this kind of lead (an update notifies nobody).
+    const mentions = conversation.scope === 'personal' ? [] : (await this.deps.conversations.notifyWishes(conversation.key)).filter((w) => w.kinds.includes(kindOf(lead.type)));
     this.leaving(item);
-    const activityId = await this.deps.gateway.post(conversation, { kind: 'leadCard', lead });
+    const activityId = await this.deps.gateway.post(conversation, { kind: 'leadCard', lead, ...(mentions.length > 0 && { mentions: mentions.map(({ teamsUserId, name }) => ({ teamsUserId, name })) }) });
     // No activity id was recorded, yet an earlier try was cut short: it may have reached Teams.
     const maybeDuplicate = Boolean(item.interrupted) && !delivery.activityId;
     await this.deps.deliveries.record(delivery, { activityId, renderKey: key, ...(maybeDuplicate && { maybeDuplicate }) });

@@ -14,6 +14,13 @@ export interface OutboxItem {
   conversationKey: string;
   leadId?: string;
   hours?: number;
+  /**
+   * A person's AAD object id: with a `person|…` conversation key, the message goes to their
+   * personal chat; with a conversation's key, it @mentions them there.
+   */
+  personId?: string;
+  /** A reminder someone put off, now due: the reminders they put off do not hold it back. */
+  snoozed?: boolean;
   /** A digest's leads, as JSON (one line each on the card). */
   leadIds?: string;
   text?: string;
@@ -39,7 +46,11 @@ export interface CardSync {
   urgent?: boolean;
 }
 
-type NewItem = Pick<OutboxItem, 'kind' | 'conversationKey' | 'leadId' | 'hours' | 'leadIds' | 'text'> & { key: string };
+type NewItem = Pick<OutboxItem, 'kind' | 'conversationKey' | 'leadId' | 'hours' | 'leadIds' | 'text' | 'personId' | 'snoozed'> & { key: string };
+
+/** The outbox's address of a person (not a conversation): their personal chat, found or opened when the message is sent. */
+export const personKey = (personId: string) => `person|${personId.toLowerCase()}`;
+export const isPersonKey = (conversationKey: string) => conversationKey.startsWith('person|');
 
 /** The queue of Teams sends; Partner Center write-backs wait in their own partition, with their own sender. */
 export const TEAMS_QUEUE = 'pending';

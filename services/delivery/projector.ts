@@ -9,13 +9,12 @@ import type { Delivery, DeliveryStore } from './deliveryStore';
 import { isOpen, type Lead } from '../leads/lead';
 import type { DueIndex, DueTime, LeadViewIndex } from '../storage/leadIndex';
 import type { LeadStore, PendingEffects } from '../storage/leadStore';
-import { SHARED_VIEWS, type SharedView } from '../leads/leadViews';
 import { flamePhase, flameTurnsAt, nextCardRefresh } from '../leads/leadTime';
 import type { Logger } from '../logger';
 import { syncState } from '../leads/referralSync';
 import type { StatsChange, StatsStore } from '../storage/statsStore';
-import { waitingRowKey } from '../storage/leadIndex';
-import type { CardSync, Outbox } from './outbox';
+import { staleRows, type RowRef } from '../storage/leadIndex';
+import { personKey, type CardSync, type Outbox } from './outbox';
 
 export interface ProjectorDeps {
   leads: LeadStore;
@@ -59,7 +58,7 @@ interface Staged {
 
 /** The writes staged leads share, made together after staging: one request per partition. */
 interface SharedWrites {
-  views: { lead: Lead; previousFavoriteIds: string[]; leftViews: SharedView[]; leftWaiting?: string }[];
+  views: { lead: Lead; removed?: RowRef[] }[];
   due: DueTime[];
   cards: CardSync[];
   writeBacks: string[];
@@ -169,8 +168,7 @@ export class Projector {
     }
     const { lead } = stored;
     const { effects } = pending;
-    shared.views.push({ lead, previousFavoriteIds: effects.unfavoritedBy ?? [], leftViews: effects.leftViews ?? [], leftWaiting: effects.leftWaiting });
-    shared.stats.push(...(effects.stats ?? []).map(({ version, delta }) => ({ leadId: lead.id, version, delta })));
+    shared.views.push({ lead, removed: effects.removed });
     let targets: Delivery[] | undefined;
     let flameChannels: string[] = [];
     if (effects.fanOut) {
@@ -183,44 +181,57 @@ export class Projector {
       if (flamePhase(lead, now, this.deps.flameWindowHours) === 'hot') flameChannels = subscribed.filter((c) => c.scope === 'channel' && c.settings.flameAlerts).map((c) => c.key);
     }
     if (effects.reschedule && !effects.fanOut) shared.due.push(...dueTimesOf(lead, now, this.deps));
+    // Someone put off their reminders: they come back then (all snoozes still ahead, filed again: the same rows).
+    if (effects.snoozed) shared.due.push(...snoozeTimesOf(lead, now));
     if (this.deps.writeBacks && syncState(lead) === 'pending') shared.writeBacks.push(lead.id);
     targets ??= await deliveries.forLead(lead.id);
     shared.cards.push(...targets.map((d) => ({ leadId: lead.id, conversationKey: d.conversationKey, urgent: Boolean(effects.fanOut) && !d.activityId })));
+    // Last: a lead whose staging failed above adds nothing to the sums (its pending row stays for the next pass).
+    shared.stats.push(...(effects.stats ?? []).map(({ version, delta }) => ({ leadId: lead.id, version, delta })));
     return { lead, effects, pendingEtag: pending.etag, hintRowKeys: pending.hintRowKeys, targets, flameChannels };
   }
 
   /** The lead's list rows as it is now, if it changed since it was staged: in its own lists, out of every other this projection may have touched. */
-  private async catchUpViews({ lead, effects }: Staged): Promise<void> {
+  private async catchUpViews({ lead }: Staged): Promise<void> {
     const now = await this.deps.leads.get(lead.id);
     if (!now || now.lead.version === lead.version) return;
-    const touchedFavorites = [...lead.favorites.map((f) => f.id), ...(effects.unfavoritedBy ?? [])];
-    await this.deps.views.put([{ lead: now.lead, previousFavoriteIds: touchedFavorites, leftViews: [...SHARED_VIEWS], leftWaiting: waitingRowKey(lead) }]);
+    await this.deps.views.put([{ lead: now.lead, removed: staleRows(lead, now.lead) }]);
   }
 
-  /** The 🔥 alert, reminders and expiry notices: queued after the card posts and updates they go with. */
+  /**
+   * The 🔥 alert, reminders and expiry notices: queued after the card posts and updates they go
+   * with. A lead with an owner reminds its owner (in their personal chat) instead of the room;
+   * favoriters hear in their personal chats either way.
+   */
   private async sendOneTimeMessages({ lead, effects, targets, flameChannels }: Staged, now: Date): Promise<void> {
     const { outbox, conversations } = this.deps;
+    const owner = lead.owner;
     await Promise.all(
       flameChannels.map((key) => outbox.enqueueOnce({ key: `flame|${lead.id}|${key}`, kind: 'flameAlert', conversationKey: key, leadId: lead.id }, now)),
     );
     if (effects.reminderHours !== undefined) {
       const hours = effects.reminderHours;
-      const personal = await Promise.all(lead.favorites.map((f) => conversations.personalChatOf(f.id)));
-      const keys = new Set([...targets.map((d) => d.conversationKey), ...personal.flatMap((c) => (c ? [c.key] : []))]);
-      await Promise.all(
-        [...keys].map((key) =>
-          outbox.enqueueOnce({ key: `reminder|${lead.id}|${hours}|${key}`, kind: 'reminder', conversationKey: key, leadId: lead.id, hours }, now),
-        ),
-      );
+      const favoriters = lead.favorites.filter((f) => f.id.toLowerCase() !== owner?.id);
+      const personal = await Promise.all(favoriters.map((f) => conversations.personalChatOf(f.id.toLowerCase())));
+      const keys = new Set([...(owner ? [] : targets.map((d) => d.conversationKey)), ...personal.flatMap((c) => (c ? [c.key] : []))]);
+      const items: Parameters<Outbox['enqueueOnce']>[0][] = [...keys].map((key) => ({ key: `reminder|${lead.id}|${hours}|${key}`, kind: 'reminder', conversationKey: key, leadId: lead.id, hours }));
+      if (owner) items.push({ key: `reminder|${lead.id}|${hours}|${personKey(owner.id)}`, kind: 'reminder', conversationKey: personKey(owner.id), personId: owner.id, leadId: lead.id, hours });
+      await Promise.all(items.map((item) => outbox.enqueueOnce(item, now)));
     }
     if (effects.expiredNotice) {
-      await Promise.all(
-        targets.map((d) =>
-          outbox.enqueueOnce({ key: `expired|${lead.id}|${d.conversationKey}`, kind: 'expiredNotice', conversationKey: d.conversationKey, leadId: lead.id }, now),
-        ),
-      );
+      const items: Parameters<Outbox['enqueueOnce']>[0][] = owner
+        ? [{ key: `expired|${lead.id}|${personKey(owner.id)}`, kind: 'expiredNotice', conversationKey: personKey(owner.id), personId: owner.id, leadId: lead.id }]
+        : targets.map((d) => ({ key: `expired|${lead.id}|${d.conversationKey}`, kind: 'expiredNotice', conversationKey: d.conversationKey, leadId: lead.id }));
+      await Promise.all(items.map((item) => outbox.enqueueOnce(item, now)));
     }
   }
+}
+
+/** When the reminders people put off come back: one due row per distinct time still ahead. */
+export function snoozeTimesOf(lead: Lead, now: Date): DueTime[] {
+  if (lead.stage !== 'Received') return [];
+  const times = [...new Set(Object.values(lead.snoozed ?? {}))].filter((until) => Date.parse(until) > now.getTime());
+  return times.map((until) => ({ kind: 'snooze' as const, leadId: lead.id, dueAt: new Date(until) }));
 }
 
 /** When a lead still needs the scheduler: its reminders, expiry, flame turn and next card refresh. */

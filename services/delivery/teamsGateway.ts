@@ -5,11 +5,27 @@ import type { Lead } from '../leads/lead';
 import type { Insights } from '../leads/leadStats';
 import type { LeadSummary } from '../leads/leadViews';
 
+/** Someone a message @mentions (a real Teams mention: they get a notification). */
+export interface Mention {
+  teamsUserId: string;
+  name: string;
+}
+
+/** A member of a conversation, as the Bot Connector lists them. */
+export interface Member {
+  aadObjectId: string;
+  teamsUserId: string;
+  name: string;
+  email?: string;
+}
+
 export type OutboundMessage =
-  | { kind: 'leadCard'; lead: Lead }
-  | { kind: 'reminder'; lead: Lead; hours: number }
+  /** `mentions`: people who asked to hear of this kind of lead, named on its first post. */
+  | { kind: 'leadCard'; lead: Lead; mentions?: Mention[] }
+  /** `mention`: the owner, when the reminder could not reach them in a personal chat. `personal`: it is theirs (Snooze applies). */
+  | { kind: 'reminder'; lead: Lead; hours: number; mention?: Mention; personal?: boolean }
   | { kind: 'flameAlert'; lead: Lead }
-  | { kind: 'expiredNotice'; lead: Lead }
+  | { kind: 'expiredNotice'; lead: Lead; mention?: Mention }
   | { kind: 'digest'; leads: Lead[] }
   | { kind: 'text'; text: string }
   /** The Partner Center connection broke (what, and how to mend it) or works again. */
@@ -34,6 +50,25 @@ export interface TeamsGateway {
   post(conversation: Conversation, message: OutboundMessage): Promise<string>;
   /** Replaces a posted message for everyone. */
   update(conversation: Conversation, activityId: string, message: OutboundMessage): Promise<void>;
+  /**
+   * Opens the bot's personal chat with a user who shares `via` with it (Teams answers with the
+   * existing chat if there is one). A SendFailure with status 403 when Teams will not.
+   */
+  openPersonalChat(via: Reachable, user: { teamsUserId: string; aadObjectId: string }): Promise<PersonalChat>;
+  /** A conversation's members, at most `max` (the first page). */
+  members(conversation: Reachable, max: number): Promise<Member[]>;
+  /** One member of a conversation, by AAD object id; undefined when they are not one. */
+  member(conversation: Reachable, aadObjectId: string): Promise<Member | undefined>;
+}
+
+/** What the gateway needs of a conversation to reach it. */
+export type Reachable = Pick<Conversation, 'reference' | 'tenantId'>;
+
+/** A personal chat the bot opened: what ConversationStore.save needs of it. */
+export interface PersonalChat {
+  conversationId: string;
+  tenantId?: string;
+  reference: unknown;
 }
 
 /** A send Teams refused or that did not get through; `status` is the HTTP status, if any. */

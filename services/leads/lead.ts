@@ -48,6 +48,16 @@ export const actorRefSchema = z.object({
   name: z.string(),
 });
 
+/** Who is on a lead: one person at most, and who made them its owner (themselves, for "Take it"). */
+export const ownerSchema = z.object({
+  id: z.string(), // AAD object id, lower case
+  name: z.string(),
+  teamsUserId: z.string().optional(),
+  email: z.string().optional(),
+  since: z.string(),
+  by: actorRefSchema,
+});
+
 export const dealSchema = z.object({
   name: z.string(),
   value: z.number().optional(),
@@ -87,6 +97,9 @@ export const leadSchema = z.object({
   employees: z.array(personSchema.extend({ id: z.string() })),
   closeReason: z.object({ code: z.enum(CLOSE_REASONS), notes: z.string().optional() }).optional(),
   favorites: z.array(actorRefSchema.extend({ teamsUserId: z.string().optional() })),
+  owner: ownerSchema.optional(),
+  /** Reminders a person put off: their AAD object id → until when (ISO). */
+  snoozed: z.record(z.string(), z.string()).optional(),
   remindersSent: z.array(z.number()),
   lastAction: z.object({ kind: z.string(), by: actorRefSchema, at: z.string() }).optional(),
   /** When the lead was first answered (accepted or declined), in Teams or in Partner Center: how fast the team responds. */
@@ -116,6 +129,7 @@ export type Deal = z.infer<typeof dealSchema>;
 export type Person = z.infer<typeof personSchema>;
 export type Employee = Lead['employees'][number];
 export type ActorRef = z.infer<typeof actorRefSchema>;
+export type Owner = z.infer<typeof ownerSchema>;
 
 /** Partner Center's status/substatus for each of our stages. */
 export function partnerCenterStatus(stage: Stage, outcome?: Outcome): { status: string; substatus: string } {

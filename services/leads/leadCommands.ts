@@ -55,6 +55,21 @@ export const leadCommandSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('expire') }),
   z.object({ kind: z.literal('favorite'), teamsUserId: z.string().max(200).optional() }),
   z.object({ kind: z.literal('unfavorite') }),
+  /** The clicker becomes the owner. */
+  z.object({ kind: z.literal('take'), teamsUserId: z.string().max(200).optional(), email: z.string().max(254).optional() }),
+  /** Someone is made the owner (the people picker gives an AAD object id). */
+  z.object({
+    kind: z.literal('assign'),
+    owner: z.object({
+      id: z.uuid({ message: 'Choose a person' }),
+      name: requiredText(200, 'Choose a person'),
+      teamsUserId: z.string().max(200).optional(),
+      // As Teams gives it (an e-mail or a user principal name).
+      email: z.string().max(254).optional(),
+    }),
+  }),
+  /** The clicker's reminders of this lead wait until then. */
+  z.object({ kind: z.literal('snooze'), until: z.iso.datetime({ offset: true }) }),
 ]);
 
 export type LeadCommand = z.input<typeof leadCommandSchema>;
@@ -72,4 +87,9 @@ export const MANAGING_COMMANDS: ReadonlySet<CommandKind> = new Set([
   'removeEmployee',
   'markWon',
   'markLost',
+  'take',
+  'assign',
 ]);
+
+/** Commands that change who is on a lead: not the deal's business data (open forms stay valid). */
+export const OWNER_COMMANDS: ReadonlySet<CommandKind> = new Set(['take', 'assign']);

@@ -12,7 +12,7 @@ import {
   type Outcome,
   type Stage,
 } from './lead';
-import { leadCommandSchema, MANAGING_COMMANDS, type CommandKind, type LeadCommand, type ParsedLeadCommand } from './leadCommands';
+import { leadCommandSchema, MANAGING_COMMANDS, OWNER_COMMANDS, type CommandKind, type LeadCommand, type ParsedLeadCommand } from './leadCommands';
 
 export type Actor =
   | { kind: 'user'; id: string; name: string; canManage: boolean; teamsUserId?: string }
@@ -31,6 +31,8 @@ export interface LeadEvent {
 
 export type TransitionError =
   | { code: 'validation'; issues: FieldIssue[] }
+  /** Someone else took the lead first. */
+  | { code: 'taken'; lead: Lead }
   | { code: 'forbidden'; command: CommandKind }
   | { code: 'invalid_transition'; command: CommandKind; stage: Stage; outcome?: Outcome }
   | { code: 'stale'; command: CommandKind; lead: Lead };
@@ -39,8 +41,8 @@ export type TransitionResult = { ok: true; lead: Lead; events: LeadEvent[] } | {
 
 /** Which commands each stage takes. Archived takes nothing. */
 export const ALLOWED: Record<Stage, ReadonlySet<CommandKind>> = {
-  Received: new Set(['accept', 'decline', 'expire', 'favorite', 'unfavorite']),
-  Accepted: new Set(['edit', 'addEmployee', 'removeEmployee', 'markWon', 'markLost', 'favorite', 'unfavorite']),
+  Received: new Set(['accept', 'decline', 'expire', 'favorite', 'unfavorite', 'take', 'assign', 'snooze']),
+  Accepted: new Set(['edit', 'addEmployee', 'removeEmployee', 'markWon', 'markLost', 'favorite', 'unfavorite', 'take', 'assign']),
   Archived: new Set(),
 };
 
@@ -65,13 +67,14 @@ export function transition(lead: Lead, command: LeadCommand, actor: Actor, now: 
   if (cmd.kind === 'edit' && cmd.expectedRevision !== undefined && cmd.expectedRevision !== lead.revision) {
     return fail({ code: 'stale', command: cmd.kind, lead });
   }
+  if (cmd.kind === 'take' && lead.owner && actor.kind === 'user' && lead.owner.id !== actor.id) return fail({ code: 'taken', lead });
 
-  const change = apply(lead, cmd, actor);
+  const at = now.toISOString();
+  const change = apply(lead, cmd, actor, at);
   if ('issues' in change) return fail({ code: 'validation', issues: change.issues });
 
-  const business = MANAGING_COMMANDS.has(cmd.kind) || cmd.kind === 'expire';
+  const business = (MANAGING_COMMANDS.has(cmd.kind) && !OWNER_COMMANDS.has(cmd.kind)) || cmd.kind === 'expire';
   const by = actorRef(actor);
-  const at = now.toISOString();
   const next: Lead = {
     ...lead,
     ...change,
@@ -86,11 +89,24 @@ export function transition(lead: Lead, command: LeadCommand, actor: Actor, now: 
   return { ok: true, lead: next, events: [event] };
 }
 
-function apply(lead: Lead, cmd: ParsedLeadCommand, actor: Actor): Partial<Lead> | { issues: FieldIssue[] } {
+function apply(lead: Lead, cmd: ParsedLeadCommand, actor: Actor, at: string): Partial<Lead> | { issues: FieldIssue[] } {
+  const self = (teamsUserId?: string, email?: string): Lead['owner'] =>
+    actor.kind === 'user' ? { id: actor.id, name: actor.name, teamsUserId: teamsUserId ?? actor.teamsUserId, email, since: at, by: actorRef(actor) } : undefined;
   switch (cmd.kind) {
     case 'accept': {
       const employees = [...lead.employees, ...cmd.employees.map((e) => ({ ...e, id: randomUUID() }))];
-      return { stage: 'Accepted', deal: cmd.deal, employees };
+      // Whoever accepts a lead nobody owns takes it on.
+      return { stage: 'Accepted', deal: cmd.deal, employees, owner: lead.owner ?? self() };
+    }
+    case 'take':
+      return lead.owner?.id === (actor.kind === 'user' ? actor.id : '') ? { owner: lead.owner } : { owner: self(cmd.teamsUserId, cmd.email) };
+    case 'assign':
+      if (lead.owner?.id === cmd.owner.id.toLowerCase()) return { owner: lead.owner };
+      return { owner: { ...cmd.owner, id: cmd.owner.id.toLowerCase(), since: at, by: actorRef(actor) } };
+    case 'snooze': {
+      if (actor.kind !== 'user') return { issues: [{ path: 'actor', message: 'Only a person can put off their reminders' }] };
+      if (Date.parse(cmd.until) > Date.parse(lead.expiresAt)) return { issues: [{ path: 'until', message: 'Snooze until before the lead expires' }] };
+      return { snoozed: { ...lead.snoozed, [actor.id]: new Date(cmd.until).toISOString() } };
     }
     case 'decline':
       return { stage: 'Archived', outcome: 'Declined', closeReason: { code: cmd.reason, notes: cmd.notes } };

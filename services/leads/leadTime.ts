@@ -31,6 +31,24 @@ export function reminderDue(lead: Pick<Lead, 'expiresAt' | 'remindersSent' | 'st
   return lead.remindersSent.some((sent) => sent <= nearest) ? undefined : nearest;
 }
 
+/** Whether a person put off this lead's reminders past `at` (snoozed to then or later). */
+export function snoozedPast(lead: Pick<Lead, 'snoozed'>, personId: string, at: number): boolean {
+  const until = lead.snoozed?.[personId.toLowerCase()];
+  return until !== undefined && Date.parse(until) >= at;
+}
+
+/** Snooze choices still open for a waiting lead: a day from now, and until a day before it expires (when that is later than an hour from now). */
+export function snoozeChoices(lead: Pick<Lead, 'expiresAt' | 'stage'>, now: Date): { day?: Date; beforeExpiry?: Date } {
+  if (lead.stage !== 'Received') return {};
+  const expires = Date.parse(lead.expiresAt);
+  const day = now.getTime() + 24 * HOUR_MS;
+  const beforeExpiry = expires - 24 * HOUR_MS;
+  return {
+    ...(day < beforeExpiry && { day: new Date(day) }),
+    ...(beforeExpiry > now.getTime() + HOUR_MS && { beforeExpiry: new Date(beforeExpiry) }),
+  };
+}
+
 /**
  * The "time left" a posted card shows, at the precision it shows it: whole days until the last
  * two days, then days and hours (cards/leadCard.ts renders the same way).
@@ -47,7 +65,8 @@ export function renderKey(lead: Lead, now: Date, windowHours: number): string {
   const favorites = lead.favorites.map((f) => f.teamsUserId ?? f.id).sort().join(',');
   // Whether the last change has reached Partner Center shows on the card too (when the sync is on).
   const sync = syncState(lead);
-  return `${lead.revision}|${flamePhase(lead, now, windowHours)}|${favorites}|${shownTimeLeft(lead, now)}|${sync}`;
+  const owner = lead.owner ? `${lead.owner.id}@${lead.owner.since}` : '';
+  return `${lead.revision}|${flamePhase(lead, now, windowHours)}|${favorites}|${shownTimeLeft(lead, now)}|${sync}|${owner}`;
 }
 
 /**

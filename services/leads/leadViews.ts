@@ -5,6 +5,9 @@ export const VIEWS = ['marketplace', 'qualified', 'favorites', 'archived'] as co
 export type ViewName = (typeof VIEWS)[number];
 /** The lists every lead is in exactly one of (Favorites are per user). */
 export type SharedView = Exclude<ViewName, 'favorites'>;
+/** Every list a person can page through: the views, the leads nobody owns yet, and their own. */
+export const LISTS = [...VIEWS, 'unassigned', 'mine'] as const;
+export type ListName = (typeof LISTS)[number];
 export const SHARED_VIEWS = VIEWS.filter((v): v is SharedView => v !== 'favorites');
 
 /** A list row: enough to render a list without reading each lead. */
@@ -18,6 +21,11 @@ export interface LeadSummary {
   outcome?: Outcome;
   receivedAt: string;
   expiresAt: string;
+  /** The owner's name and AAD object id, if the lead has one. */
+  owner?: string;
+  ownerId?: string;
+  /** The deal's value, once accepted with one. */
+  value?: { amount: number; currency?: string };
 }
 
 export const PAGE_SIZE = 10;
@@ -33,6 +41,8 @@ export function summarize(lead: Lead): LeadSummary {
     outcome: lead.outcome,
     receivedAt: lead.receivedAt,
     expiresAt: lead.expiresAt,
+    ...(lead.owner && { owner: lead.owner.name, ownerId: lead.owner.id }),
+    ...(lead.deal?.value !== undefined && { value: { amount: lead.deal.value, currency: lead.deal.currency } }),
   };
 }
 

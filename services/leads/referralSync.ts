@@ -44,7 +44,7 @@ function valuesOf(state: ReferralState): Values {
  * Center expires leads itself), and a deal not yet made.
  */
 export function leadSays(lead: Lead): Values {
-  const says: Values = { team: lead.employees.map(employeeMember) };
+  const says: Values = { team: teamOf(lead) };
   if (lead.stage === 'Accepted') says.status = { status: 'Active', substatus: 'Accepted' };
   if (lead.stage === 'Archived' && lead.outcome && lead.outcome !== 'Expired') {
     says.status = { status: 'Closed', substatus: lead.outcome };
@@ -60,6 +60,19 @@ export function leadSays(lead: Lead): Values {
     says.externalReferenceId = deal.crmId;
   }
   return says;
+}
+
+/**
+ * The lead's people as the referral's team: its employees, and its owner if they are not one of
+ * them. A closed lead adds no one new (Partner Center's team of a closed referral stands), but
+ * keeps an owner already written there.
+ */
+function teamOf(lead: Lead): Member[] {
+  const team = lead.employees.map(employeeMember);
+  const owner = lead.owner && employeeMember({ name: lead.owner.name, email: lead.owner.email });
+  if (!owner || team.some((m) => memberKey(m) === memberKey(owner))) return team;
+  const written = lead.partnerCenter.synced?.team?.some((m) => memberKey(m) === memberKey(owner));
+  return lead.stage !== 'Archived' || written ? [...team, owner] : team;
 }
 
 export const reasonText = (reason: NonNullable<Lead['closeReason']>): string =>

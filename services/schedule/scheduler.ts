@@ -14,9 +14,10 @@ import type { DueIndex, DueItem } from '../storage/leadIndex';
 import type { Lease } from '../storage/lease';
 import { SYSTEM_ACTOR } from '../leads/leadLifecycle';
 import type { LeadStore, StoredLead } from '../storage/leadStore';
-import { flamePhase, nextCardRefresh, reminderDue } from '../leads/leadTime';
+import { flamePhase, msLeft, nextCardRefresh, reminderDue } from '../leads/leadTime';
+import type { Lead } from '../leads/lead';
 import type { Logger } from '../logger';
-import type { Outbox } from '../delivery/outbox';
+import { personKey, type Outbox } from '../delivery/outbox';
 import { bucketStart, hourBucket } from '../storage/leadIndex';
 
 const HOUR_MS = 3_600_000;
@@ -145,6 +146,11 @@ export class Scheduler {
       return;
     }
 
+    if (item.kind === 'snooze') {
+      result.reminders += await this.snoozesEnded(lead, now);
+      return;
+    }
+
     if (item.kind === 'refresh') {
       // "Time left" moves on: bring every posted card up to date, and come back later.
       await this.syncCards(lead.id, now);
@@ -182,6 +188,21 @@ export class Scheduler {
       await jobs.stats.forgetMarkers(new Date(now.getTime() - 24 * HOUR_MS));
       await jobs.marks.mark(tidy);
     }
+  }
+
+  /** Reminders people put off come back, each once however often this runs (its key is the person and the time). */
+  private async snoozesEnded(lead: Lead, now: Date): Promise<number> {
+    if (lead.stage !== 'Received' || msLeft(lead, now) <= 0) return 0;
+    const ended = Object.entries(lead.snoozed ?? {}).filter(([, until]) => Date.parse(until) <= now.getTime());
+    const queued = await Promise.all(
+      ended.map(([person, until]) =>
+        this.deps.outbox.enqueueOnce(
+          { key: `snoozed|${lead.id}|${person}|${until}`, kind: 'reminder', conversationKey: personKey(person), personId: person, leadId: lead.id, hours: 0, snoozed: true },
+          now,
+        ),
+      ),
+    );
+    return queued.filter(Boolean).length;
   }
 
   private async syncCards(leadId: string, now: Date): Promise<void> {

@@ -64,6 +64,16 @@ interface ConversationEntity {
 }
 
 const PARTITION = 'conv';
+/** Who asked to be @mentioned on new leads in a conversation: one partition per conversation, a row per person. */
+const notifyPartition = (key: string) => `notify|${key}`;
+
+/** A person who asked to be @mentioned on new leads of these kinds in a conversation. */
+export interface NotifyWish {
+  personId: string;
+  name: string;
+  teamsUserId: string;
+  kinds: LeadKind[];
+}
 const WELCOMED = 'welcomed';
 
 export const conversationKey = (conversationId: string): string => safeKey(conversationId);
@@ -94,6 +104,7 @@ class Recent<T> {
 export class ConversationStore {
   private readonly recentLists = new Recent<Conversation[]>();
   private readonly recent = new Recent<Conversation | undefined>();
+  private readonly recentWishes = new Recent<NotifyWish[]>();
 
   constructor(private readonly table: TableClient) {}
 
@@ -170,10 +181,35 @@ export class ConversationStore {
     return found[0];
   }
 
+  /** Records which new leads a person wants to be @mentioned on here; no kinds: none. */
+  async setNotify(key: string, wish: NotifyWish): Promise<void> {
+    const partitionKey = notifyPartition(key);
+    const rowKey = safeKey(wish.personId.toLowerCase());
+    if (wish.kinds.length === 0) await deleteIfExists(this.table, partitionKey, rowKey);
+    else await guard(() => this.table.upsertEntity({ partitionKey, rowKey, personId: wish.personId.toLowerCase(), name: wish.name, teamsUserId: wish.teamsUserId, kinds: JSON.stringify(wish.kinds) }, 'Replace'));
+    this.forget();
+  }
+
+  /** Everyone who asked to be @mentioned on new leads in this conversation (one small partition). */
+  notifyWishes(key: string): Promise<NotifyWish[]> {
+    return this.recentWishes.get(key, async () => {
+      const wishes: NotifyWish[] = [];
+      await guard(async () => {
+        const rows = this.table.listEntities<{ personId: string; name: string; teamsUserId: string; kinds: string }>({ queryOptions: { filter: odata`PartitionKey eq ${notifyPartition(key)}` } });
+        for await (const row of rows) {
+          const kinds = z.array(z.enum(LEAD_KINDS)).safeParse(JSON.parse(row.kinds ?? '[]'));
+          if (kinds.success) wishes.push({ personId: row.personId, name: row.name, teamsUserId: row.teamsUserId, kinds: kinds.data });
+        }
+      });
+      return wishes;
+    });
+  }
+
   /** A changed conversation is seen at once by this instance, within CACHE_MS by the others. */
   private forget(): void {
     this.recentLists.clear();
     this.recent.clear();
+    this.recentWishes.clear();
   }
 
   private async list(filter: string): Promise<Conversation[]> {

@@ -1,11 +1,12 @@
 /**
- * Secondary indexes, rebuildable from the leads: list views (newest first, paged by RowKey) and
- * the due index the scheduler reads without scanning leads.
+ * Secondary indexes, rebuildable from the leads: list views (newest first, paged by RowKey), the
+ * waiting, unassigned and per-owner lists, and the due index the scheduler reads without scanning leads.
  */
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Lead } from '../leads/lead';
-import { sharedViewOf, summarize, type LeadSummary, type Page, type SharedView, type ViewName } from '../leads/leadViews';
-import { deleteIfExists, guard, invertedTicks, safeKey, upsertAll } from './tables';
+import { sharedViewOf, summarize, type LeadSummary, type Page, type ViewName } from '../leads/leadViews';
+import { kindOf, type LeadKind } from './conversationStore';
+import { deleteAllIfExist, deleteIfExists, guard, invertedTicks, safeKey, upsertAll } from './tables';
 
 const viewPartition = (view: ViewName, userId?: string) => (view === 'favorites' ? `fav-${safeKey(userId ?? '')}` : view);
 const viewRow = (lead: Pick<Lead, 'receivedAt' | 'id'>) => `${invertedTicks(lead.receivedAt)}-${lead.id}`;
@@ -13,45 +14,78 @@ const viewRow = (lead: Pick<Lead, 'receivedAt' | 'id'>) => `${invertedTicks(lead
 /** The lead's row in its shared list view. */
 export const viewEntity = (lead: Lead) => ({ partitionKey: sharedViewOf(lead), rowKey: viewRow(lead), summary: JSON.stringify(summarize(lead)) });
 
-/** The "needs an answer" list: waiting leads, soonest deadline first. */
-const WAITING = 'waiting';
+/** The "needs an answer" lists, one per kind of lead: waiting leads, soonest deadline first. */
+const waitingPartition = (kind: LeadKind) => `waiting-${kind}`;
+/** Waiting leads nobody owns yet, soonest deadline first. */
+const UNASSIGNED = 'unassigned';
+/** A person's own leads: waiting ones soonest deadline first, then accepted ones newest first. */
+const ownerPartition = (userId: string) => `owner-${safeKey(userId.toLowerCase())}`;
+// Waiting rows sort before accepted ones.
+const OWNED_WAITING = '1w|';
+const OWNED_ACCEPTED = '2a|';
+
 /** The lead's row in the "needs an answer" list, if it is waiting. */
 export const waitingRowKey = (lead: Pick<Lead, 'stage' | 'expiresAt' | 'id'>): string | undefined => (lead.stage === 'Received' ? `${lead.expiresAt}|${lead.id}` : undefined);
 
-/** The lead's rows in the list indexes: its shared view, and "needs an answer" while it waits (favorites aside). */
-export function listEntities(lead: Lead): { partitionKey: string; rowKey: string; summary: string }[] {
+/** A table row's keys. */
+export interface RowRef {
+  partitionKey: string;
+  rowKey: string;
+}
+
+export type IndexRow = RowRef & { summary: string } & Record<string, unknown>;
+
+/**
+ * Every list row a lead has, as it is: its shared view, its favoriters' lists, "needs an answer"
+ * and "unassigned" while it waits, its owner's lists. A function of the lead alone, so a change's
+ * stale rows are the rows of the lead before it less those of the lead after.
+ */
+export function indexRows(lead: Lead): IndexRow[] {
   const shared = viewEntity(lead);
+  const { rowKey, summary } = shared;
+  const rows: IndexRow[] = [shared, ...lead.favorites.map((f) => ({ partitionKey: viewPartition('favorites', f.id), rowKey, summary }))];
   const waiting = waitingRowKey(lead);
-  return waiting ? [shared, { partitionKey: WAITING, rowKey: waiting, summary: shared.summary }] : [shared];
+  if (waiting) rows.push({ partitionKey: waitingPartition(kindOf(lead.type)), rowKey: waiting, summary });
+  if (waiting && !lead.owner) rows.push({ partitionKey: UNASSIGNED, rowKey: waiting, summary });
+  if (lead.owner && waiting) rows.push({ partitionKey: ownerPartition(lead.owner.id), rowKey: `${OWNED_WAITING}${waiting}`, summary });
+  if (lead.owner && lead.stage === 'Accepted') rows.push({ partitionKey: ownerPartition(lead.owner.id), rowKey: `${OWNED_ACCEPTED}${rowKey}`, summary });
+  return rows;
+}
+
+const keyOf = (row: { partitionKey: string; rowKey: string }) => `${row.partitionKey}\u0001${row.rowKey}`;
+
+/** The rows `before` had that `after` has not: what a change leaves behind to delete. */
+export function staleRows(before: Lead, after: Lead): RowRef[] {
+  const kept = new Set(indexRows(after).map(keyOf));
+  return indexRows(before)
+    .filter((row) => !kept.has(keyOf(row)))
+    .map(({ partitionKey, rowKey }) => ({ partitionKey, rowKey }));
 }
 
 export class LeadViewIndex {
   constructor(private readonly table: TableClient) {}
 
-  /**
-   * Puts each lead in its shared view and its favoriters' lists, and removes it from the lists it
-   * left. Rows of one list are written together.
-   */
-  async put(changes: { lead: Lead; previousFavoriteIds?: string[]; leftViews?: SharedView[]; leftWaiting?: string }[]): Promise<void> {
-    const upserts: { partitionKey: string; rowKey: string; summary: string }[] = [];
-    const removals: { partitionKey: string; rowKey: string }[] = [];
-    for (const { lead, previousFavoriteIds = [], leftViews = [], leftWaiting } of changes) {
-      const rows = listEntities(lead);
-      const { rowKey, summary, partitionKey: home } = rows[0]!;
-      const favoriteIds = lead.favorites.map((f) => f.id);
-      upserts.push(...rows, ...favoriteIds.map((id) => ({ partitionKey: viewPartition('favorites', id), rowKey, summary })));
-      const waiting = waitingRowKey(lead);
-      if (leftWaiting && leftWaiting !== waiting) removals.push({ partitionKey: WAITING, rowKey: leftWaiting });
-      removals.push(...leftViews.filter((v) => v !== home).map((v) => ({ partitionKey: v, rowKey })));
-      removals.push(...previousFavoriteIds.filter((id) => !favoriteIds.includes(id)).map((id) => ({ partitionKey: viewPartition('favorites', id), rowKey })));
-    }
-    // Removals one by one: most of them find nothing, which would fail a whole transaction.
-    await Promise.all([upsertAll(this.table, upserts), ...removals.map((k) => deleteIfExists(this.table, k.partitionKey, k.rowKey))]);
+  /** Writes each lead's rows and deletes those it no longer has; rows of one list are written together. */
+  async put(changes: { lead: Lead; removed?: RowRef[] }[]): Promise<void> {
+    const upserts = changes.flatMap(({ lead }) => indexRows(lead));
+    const written = new Set(upserts.map(keyOf));
+    const removals = changes.flatMap(({ removed = [] }) => removed).filter((row) => !written.has(keyOf(row)));
+    await Promise.all([upsertAll(this.table, upserts), deleteAllIfExist(this.table, removals)]);
   }
 
-  /** One page of the waiting leads, soonest deadline first. */
-  waiting(options: { cursor?: string; size: number }): Promise<Page<LeadSummary>> {
-    return this.pageOf(WAITING, options);
+  /** One page of the leads nobody owns yet, soonest deadline first. */
+  unassigned(options: { cursor?: string; size: number }): Promise<Page<LeadSummary>> {
+    return this.pageOf(UNASSIGNED, options);
+  }
+
+  /** One page of a person's leads: those waiting (soonest deadline first), then those accepted (newest first). */
+  owned(userId: string, options: { cursor?: string; size: number }): Promise<Page<LeadSummary>> {
+    return this.pageOf(ownerPartition(userId), options);
+  }
+
+  /** One page of the waiting leads of a kind, soonest deadline first. */
+  waiting(kind: LeadKind, options: { cursor?: string; size: number }): Promise<Page<LeadSummary>> {
+    return this.pageOf(waitingPartition(kind), options);
   }
 
   /** One page of a view, newest first. `cursor` is the last RowKey of the previous page. */
@@ -77,7 +111,7 @@ export class LeadViewIndex {
   }
 }
 
-export type DueKind = 'reminder' | 'expire' | 'flame' | 'refresh';
+export type DueKind = 'reminder' | 'expire' | 'flame' | 'refresh' | 'snooze';
 
 export interface DueItem {
   kind: DueKind;

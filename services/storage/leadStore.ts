@@ -7,9 +7,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { leadSchema, type Lead } from '../leads/lead';
 import { contributionDelta, isEmpty, type Contribution } from '../leads/leadStats';
-import { SHARED_VIEWS, sharedViewOf, type SharedView } from '../leads/leadViews';
 import type { LeadEvent } from '../leads/leadLifecycle';
-import { waitingRowKey } from './leadIndex';
+import { staleRows, type RowRef } from './leadIndex';
 import { chunkJson, deleteAllIfExist, getOrUndefined, guard, isConflict, isNotFound, isPreconditionFailed, unchunkJson } from './tables';
 
 // Row keys carry the lead id although the partition already does. Azure needs only the pair to
@@ -21,11 +20,9 @@ const pendingRowKey = (id: string) => `pending|${id}`;
 const eventPrefix = (id: string) => `event|${id}|`;
 const eventRowKey = (id: string, seq: number) => `${eventPrefix(id)}${String(seq).padStart(8, '0')}`;
 const hintRowKey = (id: string, key: string) => `${id}|${key}`;
-const UNFAVORITE = 'unfav_';
-const LEFT_VIEW = 'left_';
+const UNINDEX = 'unindex_';
 const HINT = 'hint_';
 const STATS = 'stats_';
-const LEFT_WAITING = 'leftWaiting';
 const HINTS = 'lead';
 
 /** Effects the projector owes a lead: names are property names, merged across changes. */
@@ -33,10 +30,9 @@ export interface PendingEffects {
   fanOut?: boolean; // post the new lead's card to every subscribed conversation
   expiredNotice?: boolean; // post "Expired — not answered…" where the card is
   reminderHours?: number; // send the reminder for this offset
-  unfavoritedBy?: string[]; // take the lead off these users' Favorites lists
-  leftViews?: SharedView[]; // take the lead off these shared lists (it moved, e.g. to Archived)
+  removed?: RowRef[]; // list rows the lead no longer has (it moved list, was unfavorited, changed owner…)
   reschedule?: boolean; // its expiry moved (Partner Center extended it): file its due times again
-  leftWaiting?: string; // take the lead off the "needs an answer" list (the RowKey it had there)
+  snoozed?: boolean; // someone put off its reminders: file when they come back
   stats?: { version: number; delta: Contribution }[]; // what each change adds to the insights sums
 }
 
@@ -96,10 +92,8 @@ export class LeadStore {
   async update(lead: Lead, previous: StoredLead, events: LeadEvent[], effects: PendingEffects = {}): Promise<UpdateResult> {
     const hint = previous.hint ?? (await this.hint(lead.id));
     const { etag } = previous;
-    const from = sharedViewOf(previous.lead);
-    if (from !== sharedViewOf(lead)) effects = { ...effects, leftViews: [from] };
-    const waiting = waitingRowKey(previous.lead);
-    if (waiting && waiting !== waitingRowKey(lead)) effects = { ...effects, leftWaiting: waiting };
+    const removed = staleRows(previous.lead, lead);
+    if (removed.length > 0) effects = { ...effects, removed };
     effects = withStats(effects, previous.lead, lead);
     const actions: TransactionAction[] = [
       ['update', leadEntity(lead), 'Replace', { etag }],
@@ -137,16 +131,14 @@ export class LeadStore {
 
   /** What a lead's changes owe, and the keys of their hints (cleared with the row). */
   async pending(id: string): Promise<{ effects: PendingEffects; etag: string; hintRowKeys: string[] } | undefined> {
-    const row = await getOrUndefined<Record<string, unknown> & Omit<PendingEffects, 'unfavoritedBy'>>(this.table, id, pendingRowKey(id));
+    const row = await getOrUndefined<Record<string, unknown> & Omit<PendingEffects, 'removed' | 'stats'>>(this.table, id, pendingRowKey(id));
     if (!row) return undefined;
-    const unfavoritedBy = Object.entries(row).flatMap(([name, value]) => (name.startsWith(UNFAVORITE) && typeof value === 'string' ? [value] : []));
-    const leftViews = SHARED_VIEWS.filter((view) => row[`${LEFT_VIEW}${view}`] === true);
+    const removed = Object.entries(row).flatMap(([name, value]) => (name.startsWith(UNINDEX) && typeof value === 'string' ? [JSON.parse(value) as RowRef] : []));
     const stats = Object.entries(row).flatMap(([name, value]) =>
       name.startsWith(STATS) && typeof value === 'string' ? [{ version: Number(name.slice(STATS.length)), delta: JSON.parse(value) as Contribution }] : [],
     );
-    const leftWaiting = typeof row[LEFT_WAITING] === 'string' ? (row[LEFT_WAITING] as string) : undefined;
     return {
-      effects: { fanOut: row.fanOut, expiredNotice: row.expiredNotice, reminderHours: row.reminderHours, reschedule: row.reschedule, unfavoritedBy, leftViews, leftWaiting, stats },
+      effects: { fanOut: row.fanOut, expiredNotice: row.expiredNotice, reminderHours: row.reminderHours, reschedule: row.reschedule, snoozed: row.snoozed, removed, stats },
       etag: row.etag,
       hintRowKeys: Object.keys(row).flatMap((name) => (name.startsWith(HINT) ? [hintRowKey(id, name.slice(HINT.length))] : [])),
     };
@@ -207,14 +199,16 @@ export class LeadStore {
     return key;
   }
 
-  /** Merged into what is already pending: one property per effect (per user for unfavorites), none overwrites another. */
+  /**
+   * Merged into what is already pending: one property per effect, per list row left and per
+   * change's stats, so a second change before projection never overwrites the first's.
+   */
   private pendingEntity(id: string, effects: PendingEffects, hint: string) {
-    const { unfavoritedBy = [], leftViews = [], stats = [], ...rest } = effects;
+    const { removed = [], stats = [], ...rest } = effects;
     const props: Record<string, unknown> = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
     for (const { version, delta } of stats) props[`${STATS}${version}`] = JSON.stringify(delta);
     props[`${HINT}${hint}`] = true;
-    for (const user of unfavoritedBy) props[`${UNFAVORITE}${createHash('sha1').update(user).digest('hex')}`] = user;
-    for (const view of leftViews) props[`${LEFT_VIEW}${view}`] = true;
+    for (const row of removed) props[`${UNINDEX}${createHash('sha1').update(`${row.partitionKey}\u0001${row.rowKey}`).digest('hex')}`] = JSON.stringify(row);
     return { partitionKey: id, rowKey: pendingRowKey(id), ...props };
   }
 }

@@ -50,15 +50,14 @@ async function attemptChange(stored: StoredLead, command: LeadCommand, actor: Ac
   const event = result.events[0];
   if (event && Object.keys(event.after).length === 0) return { status: 'unchanged', lead: stored.lead };
 
-  const written = await deps.leads.update(result.lead, stored, result.events, effectsOf(command, actor));
+  const written = await deps.leads.update(result.lead, stored, result.events, effectsOf(command));
   if (written.ok) return { status: 'changed', lead: written.stored.lead };
   return attempt >= MAX_ATTEMPTS ? { status: 'conflict', lead: written.current.lead } : undefined;
 }
 
-function effectsOf(command: LeadCommand, actor: Actor): PendingEffects {
+function effectsOf(command: LeadCommand): PendingEffects {
   if (command.kind === 'expire') return { expiredNotice: true };
-  if (command.kind === 'unfavorite' && actor.kind === 'user') return { unfavoritedBy: [actor.id] };
-  return {};
+  return command.kind === 'snooze' ? { snoozed: true } : {};
 }
 
 /**

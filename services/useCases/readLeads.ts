@@ -3,17 +3,37 @@ import type { Lead } from '../leads/lead';
 import type { LeadViewIndex } from '../storage/leadIndex';
 import type { LeadEvent } from '../leads/leadLifecycle';
 import type { LeadStore } from '../storage/leadStore';
-import { PAGE_SIZE, type LeadSummary, type Page, type ViewName } from '../leads/leadViews';
+import { PAGE_SIZE, type ListName, type LeadSummary, type Page } from '../leads/leadViews';
 
 export async function getLeadWithHistory(id: string, leads: LeadStore): Promise<{ lead: Lead; history: LeadEvent[] } | undefined> {
   const [stored, history] = await Promise.all([leads.get(id), leads.history(id)]);
   return stored && { lead: stored.lead, history };
 }
 
+/** One page of a list: a view (newest first), the leads nobody owns (soonest deadline first), or the person's own (`userId`). */
 export function listLeads(
   index: LeadViewIndex,
-  view: ViewName,
+  list: ListName,
   options: { userId?: string; cursor?: string; size?: number } = {},
 ): Promise<Page<LeadSummary>> {
-  return index.page(view, { userId: options.userId, cursor: options.cursor, size: options.size ?? PAGE_SIZE });
+  const page = { cursor: options.cursor, size: options.size ?? PAGE_SIZE };
+  if (list === 'unassigned') return index.unassigned(page);
+  if (list === 'mine') return index.owned(options.userId ?? '', page);
+  return index.page(list, { ...page, userId: options.userId });
+}
+
+/** Favorites shown on the first page of "my leads" (the Favorites list has them all). */
+export const MY_FAVORITES_SHOWN = 5;
+
+/**
+ * "My leads": a page of the leads the person owns (those waiting for an answer, soonest deadline
+ * first, then those accepted) and, on the first page, their favorites they do not own.
+ */
+export async function myLeads(index: LeadViewIndex, userId: string, cursor?: string): Promise<{ owned: Page<LeadSummary>; favorites: LeadSummary[]; moreFavorites: boolean }> {
+  const [owned, favorites] = await Promise.all([
+    listLeads(index, 'mine', { userId, cursor }),
+    cursor ? undefined : listLeads(index, 'favorites', { userId, size: MY_FAVORITES_SHOWN * 2 }),
+  ]);
+  const notOwned = (favorites?.items ?? []).filter((l) => l.ownerId !== userId.toLowerCase() && l.stage !== 'Archived');
+  return { owned, favorites: notOwned.slice(0, MY_FAVORITES_SHOWN), moreFavorites: notOwned.length > MY_FAVORITES_SHOWN || Boolean(favorites?.next) };
 }

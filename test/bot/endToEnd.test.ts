@@ -119,6 +119,61 @@ describe('a lead from ingestion to Won, in Teams', () => {
   });
 });
 
+describe('owners, with the real server and the Bot Connector', () => {
+  const sam = { id: '29:e2e-sam', aadObjectId: '6f1c1a52-3d1e-4a8e-9b44-2b1f7d0c9e10', name: 'Sam Lee', email: 'sam@partner.example' };
+  const kim = { id: '29:e2e-kim', aadObjectId: '0b7e3f4c-5a6d-4e8f-9a1b-2c3d4e5f6a7b', name: 'Kim Ito', email: 'kim@partner.example' };
+
+  it("assigns from the conversation's members, then reminds the owner in a personal chat it opens once; @mentions in the channel whom it cannot reach", async () => {
+    const clock = new FakeClock(Date.parse('2026-11-20T09:00:00Z'));
+    const timed = await startServer(storage, { LEADS_API_KEY: KEY }, clock.now);
+    try {
+      const sales = channel('19:e2e-owners@thread.tacv2');
+      connector.members.set(sales.conversation.id, [{ id: dana.id, aadObjectId: dana.aadObjectId, name: dana.name }, sam, kim]);
+      await postJson(`${timed.url}/api/messages`, installUpdate(sales, dana, connector.url));
+      const created = new Date(clock.now().getTime() - 10 * 24 * 3_600_000).toISOString(); // four days left
+      const [mine, theirs] = [referral({ name: 'Owned by Sam', createdDateTime: created }), referral({ name: 'Owned by Kim', createdDateTime: created })];
+      await postJson(`${timed.url}/api/leads`, [mine, theirs], auth);
+      await timed.app.settle();
+      const click = async (leadId: string, verb: string, data: Record<string, unknown> = {}) =>
+        (await postJson(`${timed.url}/api/messages`, execute(sales, dana, verb, { leadId, ...data }, connector.url))).body.value;
+
+      // The picker offers the channel's members (asked of the Bot Connector), and Teams' search among them.
+      const form = await click(mine.id, 'lead.assignForm');
+      const picker = JSON.stringify(form);
+      expect(picker).toContain('graph.microsoft.com/users?scope=currentContext');
+      for (const name of ['Dana Admin', 'Sam Lee (sam@partner.example)', 'Kim Ito (kim@partner.example)']) expect(picker).toContain(name);
+      expect(JSON.stringify(await click(mine.id, 'lead.assign', { ownerId: sam.aadObjectId }))).toContain('Owner: Sam Lee · assigned by Dana Admin');
+      await click(theirs.id, 'lead.assign', { ownerId: kim.aadObjectId });
+      connector.unreachable.add(kim.id);
+      await timed.app.settle();
+
+      const expires = Date.parse((await timed.app.leads.get(mine.id))!.lead.expiresAt);
+      for (const hoursLeft of [72, 24]) {
+        clock.set(new Date(expires - hoursLeft * 3_600_000 + 1000));
+        timed.app.tick();
+        await timed.app.settle();
+        timed.app.kickSends();
+        await timed.app.settle();
+      }
+      // Sam: a personal chat, opened once with the tenant, both reminders there with Snooze.
+      const opened = connector.created.filter((c) => c.members[0].id === sam.id);
+      expect(opened).toHaveLength(1);
+      expect(opened[0]).toMatchObject({ isGroup: false, tenantId: sales.conversation.tenantId, channelData: { tenant: { id: sales.conversation.tenantId } } });
+      const samChat = connector.posts(`a:personal-${sam.id}`).map((p) => text(p.activity));
+      expect(samChat).toHaveLength(2);
+      expect(samChat[0]).toContain('Owned by Sam');
+      expect(samChat[0]).toContain('lead.snooze');
+      // Kim: Teams refused the chat, so the channel gets the reminders with a real mention.
+      const mentions = connector.posts(sales.conversation.id).filter((p) => text(p.activity).includes('Owned by Kim') && text(p.activity).includes('<at>Kim Ito</at>'));
+      expect(mentions).toHaveLength(2);
+      expect(mentions[0]?.activity.attachments[0].content.msteams.entities).toEqual([{ type: 'mention', text: '<at>Kim Ito</at>', mentioned: { id: kim.id, name: 'Kim Ito' } }]);
+      expect(connector.posts(sales.conversation.id).filter((p) => text(p.activity).includes('Owned by Sam') && text(p.activity).includes('expires in'))).toHaveLength(0);
+    } finally {
+      await timed.stop();
+    }
+  });
+});
+
 describe('time, with the real server', () => {
   it('gives a back-dated lead its reminder, its expiry and its flame state on time', async () => {
     const clock = new FakeClock(Date.parse('2026-11-20T09:00:00Z'));

@@ -8,6 +8,7 @@ import { referral } from '../fixtures/referrals';
 import { makeApp } from '../support/app';
 import { conversationKey } from '../../services/storage/conversationStore';
 import { startTestStorage, type TestStorage } from '../support/storage';
+import { RecordingGateway } from '../support/recordingGateway';
 import { botAdded, channel, dana, groupChat, execute, installUpdate, message, pat, personal, vic, type Place, type TeamsUser } from '../support/teamsActivities';
 
 const SERVICE_URL = 'http://127.0.0.1:9/';
@@ -27,8 +28,8 @@ interface Harness {
   leadId: string;
 }
 
-async function harness(options: { env?: Record<string, string>; referral?: Parameters<typeof referral>[0] } = {}): Promise<Harness> {
-  const app = makeApp(await storage.freshTables(), { env: options.env });
+async function harness(options: { env?: Record<string, string>; referral?: Parameters<typeof referral>[0]; gateway?: RecordingGateway } = {}): Promise<Harness> {
+  const app = makeApp(await storage.freshTables(), { env: options.env, gateway: options.gateway });
   const bot = new LeadBot({ app, log: silentLogger, flameWindowHours: 72, allowedTenantIds: options.env?.ALLOWED_TENANT_IDS?.split(',') ?? [] });
   const adapter = new TestAdapter(async (context) => bot.run(context));
   const input = referral(options.referral);
@@ -426,3 +427,111 @@ describe('commands', () => {
   });
 });
 
+
+describe('owners', () => {
+  const SAM = { aadObjectId: '6f1c1a52-3d1e-4a8e-9b44-2b1f7d0c9e10', teamsUserId: '29:sam', name: 'Sam Lee', email: 'sam@partner.example' };
+  /** Teams as the bot reaches it: this channel's members are Dana, Pat and Sam. */
+  const teams = () => {
+    const gateway = new RecordingGateway(() => new Date());
+    gateway.memberLists.set(place.conversation.id, [
+      { aadObjectId: dana.aadObjectId, teamsUserId: dana.id, name: dana.name, email: 'dana@partner.example' },
+      { aadObjectId: pat.aadObjectId, teamsUserId: pat.id, name: pat.name },
+      SAM,
+    ]);
+    return gateway;
+  };
+
+  it('Take it makes the clicker the owner, with the e-mail Teams knows; the card says so', async () => {
+    const h = await harness({ gateway: teams() });
+    const { card } = await h.click(dana, 'lead.take', { leadId: h.leadId, revision: 1 });
+    expect(seen(card as CardAttachment).all).toMatch(/Owner: Dana Admin · since /);
+    expect(titles(card as CardAttachment)).toContain('Reassign…');
+    expect((await h.app.leads.get(h.leadId))?.lead.owner).toMatchObject({ id: dana.aadObjectId, teamsUserId: '29:dana', email: 'dana@partner.example' });
+  });
+
+  it('tells the second person to click Take it who took the lead, and keeps the first owner', async () => {
+    const h = await harness({ gateway: teams() });
+    await h.click(dana, 'lead.take', { leadId: h.leadId, revision: 1 });
+    const late = await h.click(pat, 'lead.take', { leadId: h.leadId, revision: 1 });
+    expect(late.status).toBe(200);
+    expect(seen(late.card as CardAttachment).all).toMatch(/Dana Admin took this lead at /);
+    expect((await h.app.leads.get(h.leadId))?.lead.owner?.name).toBe('Dana Admin');
+  });
+
+  it("opens Assign… with Teams' people search and the conversation's members, and assigns the one picked", async () => {
+    const h = await harness({ gateway: teams() });
+    const form = await h.click(dana, 'lead.assignForm', { leadId: h.leadId, revision: 1 });
+    const [input] = seen(form.card as CardAttachment).inputs as Array<Record<string, any>>;
+    expect(input).toMatchObject({ id: 'ownerId', label: 'Owner', isRequired: true, 'choices.data': { type: 'Data.Query', dataset: 'graph.microsoft.com/users?scope=currentContext' } });
+    expect(input?.choices.map((c: { title: string }) => c.title)).toEqual(['Dana Admin (dana@partner.example)', 'Pat Partner', 'Sam Lee (sam@partner.example)']);
+
+    // Teams' search sends the AAD object id; who that is comes from Teams.
+    const { card } = await h.click(dana, 'lead.assign', { leadId: h.leadId, revision: 1, ownerId: SAM.aadObjectId.toUpperCase() });
+    expect(seen(card as CardAttachment).all).toMatch(/Owner: Sam Lee · assigned by Dana Admin · /);
+    expect((await h.app.leads.get(h.leadId))?.lead.owner).toMatchObject({ id: SAM.aadObjectId, name: 'Sam Lee', teamsUserId: '29:sam', email: 'sam@partner.example', by: { name: 'Dana Admin' } });
+  });
+
+  it('shows the form again, with the problem under the picker, for nobody picked or someone not in the conversation', async () => {
+    const h = await harness({ gateway: teams() });
+    const none = await h.click(dana, 'lead.assign', { leadId: h.leadId, revision: 1, ownerId: '' });
+    expect(seen(none.card as CardAttachment).all).toContain('Choose a person');
+    expect(seen(none.card as CardAttachment).inputs.map((i) => i.id)).toEqual(['ownerId']);
+    const stranger = await h.click(dana, 'lead.assign', { leadId: h.leadId, revision: 1, ownerId: '11111111-2222-4333-8444-555555555555' });
+    expect(seen(stranger.card as CardAttachment).all).toContain('That person is not in this conversation. Choose someone who is.');
+    expect((await h.app.leads.get(h.leadId))?.lead.owner).toBeUndefined();
+  });
+
+  it('refuses Take it and Assign… to someone without a role, and changes nothing', async () => {
+    const h = await harness({ gateway: teams() });
+    expect(seen((await h.click(vic, 'lead.take', { leadId: h.leadId })).card as CardAttachment).all).toContain('Only Referrals admins and MPN partner admins can take leads.');
+    expect(seen((await h.click(vic, 'lead.assignForm', { leadId: h.leadId })).card as CardAttachment).all).toContain('can assign leads');
+    expect(seen((await h.click(vic, 'lead.assign', { leadId: h.leadId, ownerId: SAM.aadObjectId })).card as CardAttachment).all).toContain('can assign leads');
+    expect((await h.app.leads.get(h.leadId))?.lead.owner).toBeUndefined();
+  });
+
+  it('my leads (and mine) list what I own and my favorites; unassigned lists what nobody owns', async () => {
+    const h = await harness({ gateway: teams() });
+    const other = referral({ name: 'Northwind rollout' });
+    await h.app.ingest([other]);
+    await h.click(dana, 'lead.take', { leadId: h.leadId });
+    await h.click(dana, 'lead.favorite', { leadId: other.id });
+    await h.app.settle();
+    for (const words of ['my leads', 'mine', 'My Leads']) {
+      const [reply] = await h.say(dana, words);
+      const view = seen(cardOf(reply));
+      expect(view.texts.filter((t) => ['My leads', 'Need an answer', 'My favorites', 'Fabrikam cloud migration', 'Northwind rollout'].includes(t))).toEqual([
+        'My leads',
+        'Need an answer',
+        'Fabrikam cloud migration',
+        'My favorites',
+        'Northwind rollout',
+      ]);
+    }
+    const [unassigned] = await h.say(vic, 'unassigned');
+    const rows = seen(cardOf(unassigned));
+    expect(rows.texts[0]).toBe('Leads without an owner');
+    expect(rows.actions.filter((a) => a.verb === 'lead.open').map((a) => (a.data as { leadId: string }).leadId)).toEqual([other.id]);
+  });
+
+  it('notify me …: records per person and conversation which new leads mention them, and explains itself', async () => {
+    const h = await harness();
+    expect((await h.say(vic, 'notify me marketplace'))[0]?.text).toBe('You will be @mentioned here on new marketplace leads.');
+    expect(await h.app.conversations.notifyWishes(conversationKey(place.conversation.id))).toEqual([{ personId: vic.aadObjectId, name: 'Vic Viewer', teamsUserId: '29:vic', kinds: ['marketplace'] }]);
+    expect((await h.say(vic, 'notify me all', place, 'de-DE'))[0]?.text).toBe('Sie werden hier bei neuen Marketplace- und qualifizierten Leads @erwähnt.');
+    expect((await h.say(vic, 'notify me off'))[0]?.text).toBe('You will no longer be @mentioned here on new leads.');
+    expect(await h.app.conversations.notifyWishes(conversationKey(place.conversation.id))).toEqual([]);
+    expect((await h.say(vic, 'notify me sometimes'))[0]?.text).toBe('Usage: notify me marketplace, notify me qualified, notify me all, or notify me off.');
+    expect((await h.say(vic, 'notify me all', personal(vic)))[0]?.text).toContain('Use notify in a channel or group chat');
+  });
+
+  it('Snooze on a reminder puts it off for the clicker only, and says until when', async () => {
+    const h = await harness();
+    const { card } = await h.click(dana, 'lead.snooze', { leadId: h.leadId, until: 'day' });
+    expect(seen(card as CardAttachment).texts[0]).toBe('⏰ Fabrikam cloud migration: reminder put off');
+    const snoozed = (await h.app.leads.get(h.leadId))?.lead.snoozed ?? {};
+    expect(Object.keys(snoozed)).toEqual([dana.aadObjectId]);
+    expect(Date.parse(snoozed[dana.aadObjectId]!) - Date.now()).toBeGreaterThan(23.9 * 3_600_000);
+    const bad = await h.click(dana, 'lead.snooze', { leadId: h.leadId, until: 'forever' });
+    expect(bad.body).toMatchObject({ statusCode: 400, type: 'application/vnd.microsoft.error' });
+  });
+});

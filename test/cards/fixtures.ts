@@ -8,6 +8,7 @@ export const hoursFromNow = (hours: number): string => new Date(NOW.getTime() + 
 
 export const DANA = { id: '00000000-0000-0000-0000-00000000da0a', name: 'Dana Admin' };
 export const ROBIN = { id: '00000000-0000-0000-0000-0000000000b1', name: 'Robin Reader' };
+export const SAM_ID = '6f1c1a52-3d1e-4a8e-9b44-2b1f7d0c9e10';
 
 const received = {
   id: 'lead-1',
@@ -33,6 +34,15 @@ const received = {
 
 export function receivedLead(overrides: Partial<Lead> = {}): Lead {
   return leadSchema.parse({ ...received, ...overrides });
+}
+
+/** A waiting lead Dana assigned to Sam Lee. */
+export function ownedLead(overrides: Partial<Lead> = {}): Lead {
+  return receivedLead({
+    owner: { id: SAM_ID, name: 'Sam Lee', teamsUserId: '29:sam', email: 'sam@partner.example', since: '2025-11-26T10:02:00Z', by: DANA },
+    version: 2,
+    ...overrides,
+  });
 }
 
 export function acceptedLead(overrides: Partial<Lead> = {}): Lead {

@@ -10,6 +10,8 @@ import {
   renderLeadCard,
   renderLeadList,
   renderMessageCard,
+  renderMyLeads,
+  renderSnoozedCard,
   renderOverruledCard,
   renderReminderCard,
   renderRolesCard,
@@ -20,8 +22,8 @@ import {
   type Locale,
 } from '../../cards';
 import { OUTCOMES } from '../../services/leads/lead';
-import { summarize, VIEWS } from '../../services/leads/leadViews';
-import { acceptedLead, archivedLead, DANA, declinedInPartnerCenter, insightsSamples, NOW, receivedLead, syncedLead } from './fixtures';
+import { LISTS, summarize } from '../../services/leads/leadViews';
+import { acceptedLead, archivedLead, DANA, declinedInPartnerCenter, insightsSamples, NOW, ownedLead, receivedLead, SAM_ID, syncedLead } from './fixtures';
 
 export function everyCard(): [name: string, card: CardAttachment][] {
   const cards: [string, CardAttachment][] = [];
@@ -37,13 +39,21 @@ export function everyCard(): [name: string, card: CardAttachment][] {
     for (const [name, lead] of leads) {
       cards.push([`${locale} lead ${name}`, renderLeadCard(lead, { ...base, viewer: DANA, notice: { text: 'Changed meanwhile', tone: 'info' } })]);
     }
+    const formContext = { people: [{ title: 'Sam Lee (sam@partner.example)', value: SAM_ID }, { title: DANA.name, value: DANA.id }] };
     for (const mode of FORM_MODES) {
-      const lead = mode === 'accept' || mode === 'decline' ? receivedLead() : acceptedLead();
-      cards.push([`${locale} form ${mode}`, renderLeadCard(lead, { ...base, mode })]);
-      cards.push([`${locale} form ${mode} with errors`, renderLeadCard(lead, { ...base, mode, form: { values: { notes: 'x' }, errors: { reason: 'Choose a reason', stray: 'Other problem' } } })]);
+      const lead = mode === 'accept' || mode === 'decline' || mode === 'assign' ? receivedLead() : acceptedLead();
+      cards.push([`${locale} form ${mode}`, renderLeadCard(lead, { ...base, mode, formContext })]);
+      cards.push([`${locale} form ${mode} with errors`, renderLeadCard(lead, { ...base, mode, formContext, form: { values: { notes: 'x' }, errors: { reason: 'Choose a reason', stray: 'Other problem' } } })]);
     }
+    cards.push([`${locale} lead with an owner, assigned`, renderLeadCard(ownedLead(), base)]);
+    cards.push([`${locale} new lead with mentions`, renderLeadCard(receivedLead(), { ...base, mentions: [{ teamsUserId: '29:sam', name: 'Sam Lee' }] })]);
+    cards.push([`${locale} personal reminder`, renderReminderCard(receivedLead(), { locale, now: NOW, personal: true })]);
+    cards.push([`${locale} reminder with a mention`, renderReminderCard(ownedLead(), { locale, now: NOW, mention: { teamsUserId: '29:sam', name: 'Sam Lee' } })]);
+    cards.push([`${locale} snoozed`, renderSnoozedCard(receivedLead(), new Date(NOW.getTime() + 86_400_000), { locale })]);
+    cards.push([`${locale} my leads`, renderMyLeads({ owned: [summarize(ownedLead()), summarize(acceptedLead())], favorites: [summarize(receivedLead())], moreFavorites: true, pageNumber: 1, next: { view: 'mine' }, locale, now: NOW })]);
+    cards.push([`${locale} my leads, empty`, renderMyLeads({ owned: [], favorites: [], moreFavorites: false, pageNumber: 1, locale, now: NOW })]);
     const rows = leads.map(([, lead]) => summarize(lead));
-    for (const view of VIEWS) {
+    for (const view of LISTS.filter((l) => l !== 'mine')) {
       cards.push([`${locale} list ${view}`, renderLeadList({ view, rows, pageNumber: 2, next: { view }, previous: { view }, locale, now: NOW })]);
       cards.push([`${locale} empty list ${view}`, renderLeadList({ view, rows: [], pageNumber: 1, locale, now: NOW })]);
     }

@@ -8,16 +8,16 @@ const render = (lead: Lead, overrides: Partial<LeadCardOptions> = {}) => renderL
 const plain = (text: string) => text.replace(/[\u00a0\u202f]/g, ' ');
 
 describe('the buttons follow the stage', () => {
-  test('a received lead can be accepted, declined or favorited', () => {
+  test('a received lead can be taken, assigned, accepted, declined or favorited', () => {
     const card = render(receivedLead());
-    expect(titles(card)).toEqual(['Accept', 'Decline', '♡ Favorite']);
-    expect(verbs(card)).toEqual(['lead.acceptForm', 'lead.declineForm', 'lead.favorite']);
+    expect(titles(card)).toEqual(['Take it', 'Assign…', 'Accept', 'Decline', '♡ Favorite']);
+    expect(verbs(card)).toEqual(['lead.take', 'lead.assignForm', 'lead.acceptForm', 'lead.declineForm', 'lead.favorite']);
   });
 
-  test('an accepted lead can be edited, staffed, won, lost or favorited', () => {
+  test('an accepted lead can be taken, assigned, edited, staffed, won, lost or favorited', () => {
     const card = render(acceptedLead());
-    expect(titles(card)).toEqual(['Edit', 'Add employees', 'Won', 'Lost', '♡ Favorite']);
-    expect(verbs(card)).toEqual(['lead.editForm', 'lead.addEmployeeForm', 'lead.wonConfirm', 'lead.lostConfirm', 'lead.favorite']);
+    expect(titles(card)).toEqual(['Take it', 'Assign…', 'Edit', 'Add employees', 'Won', 'Lost', '♡ Favorite']);
+    expect(verbs(card)).toEqual(['lead.take', 'lead.assignForm', 'lead.editForm', 'lead.addEmployeeForm', 'lead.wonConfirm', 'lead.lostConfirm', 'lead.favorite']);
   });
 
   test.each(['Won', 'Lost', 'Declined', 'Expired'] as const)('an archived (%s) lead only has the favorite toggle', (outcome) => {
@@ -134,7 +134,7 @@ describe('what the card tells', () => {
 describe('in German', () => {
   test('buttons, stage, dates and amounts read German', () => {
     const received = seen(render(receivedLead(), { locale: 'de' }));
-    expect(received.actions.map((a) => a.title)).toEqual(['Annehmen', 'Ablehnen', '♡ Favorit']);
+    expect(received.actions.map((a) => a.title)).toEqual(['Übernehmen', 'Zuweisen…', 'Annehmen', 'Ablehnen', '♡ Favorit']);
     expect(received.texts).toEqual(expect.arrayContaining(['Kundenanfrage', 'Eingegangen', 'Eingegangen: 25. Nov. 2025, 10:00 UTC']));
     expect(received.texts).toContain('Antworten bis: 29. Nov. 2025, 14:00 UTC (noch 3 Tage)');
 

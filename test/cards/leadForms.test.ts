@@ -12,6 +12,7 @@ const LEAD_FOR: Record<FormMode, () => Lead> = {
   addEmployee: acceptedLead,
   confirmWon: acceptedLead,
   confirmLost: acceptedLead,
+  assign: receivedLead,
 };
 
 const renderForm = (mode: FormMode, overrides: Partial<LeadCardOptions> = {}, lead = LEAD_FOR[mode]()) =>
@@ -161,7 +162,7 @@ describe("the lifecycle's validation issues land on the form's inputs", () => {
 test('a form the stage does not take falls back to the plain card', () => {
   const card = renderForm('accept', {}, acceptedLead());
   expect(seen(card).inputs).toEqual([]);
-  expect(seen(card).actions.map((a) => a.title)).toEqual(['Edit', 'Add employees', 'Won', 'Lost', '♡ Favorite']);
+  expect(seen(card).actions.map((a) => a.title)).toEqual(['Take it', 'Assign…', 'Edit', 'Add employees', 'Won', 'Lost', '♡ Favorite']);
 });
 
 test('German forms', () => {

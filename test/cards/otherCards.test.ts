@@ -13,30 +13,30 @@ import {
   renderWelcomeCard,
 } from '../../cards';
 import { summarize, VIEWS } from '../../services/leads/leadViews';
-import { acceptedLead, archivedLead, DANA, declinedInPartnerCenter, hoursFromNow, NOW, receivedLead, syncedLead } from './fixtures';
+import { acceptedLead, archivedLead, DANA, declinedInPartnerCenter, hoursFromNow, NOW, ownedLead, receivedLead, syncedLead } from './fixtures';
 import { seen } from './seen';
 
 describe('lead lists', () => {
   const rows = [
     summarize(receivedLead({ id: 'lead-3', name: 'Fabrikam analytics', flame: true, customer: { name: 'Fabrikam' } })),
-    summarize(receivedLead({ id: 'lead-2', expiresAt: hoursFromNow(5) })),
+    summarize(ownedLead({ id: 'lead-2', expiresAt: hoursFromNow(5) })),
     summarize(acceptedLead({ id: 'lead-1', type: 'salesQualified' })),
   ];
 
-  test('each row: name (🔥 when flamed), customer, type, time left or stage, and Open', () => {
+  test('each row: name (🔥 when flamed), customer, type, owner, time left or stage (with the deal value), and Open', () => {
     const card = renderLeadList({ view: 'marketplace', rows, pageNumber: 1, locale: 'en', now: NOW });
     const { texts, actions } = seen(card);
     expect(texts).toEqual([
       'Marketplace leads',
       '🔥 Fabrikam analytics',
-      'Fabrikam · Customer inquiry · Nov 25, 2025',
+      'Fabrikam · Customer inquiry · Nov 25, 2025 · No owner yet',
       '3 days 4 hours left',
       'Contoso cloud migration',
-      'Contoso Ltd · Customer inquiry · Nov 25, 2025',
+      'Contoso Ltd · Customer inquiry · Nov 25, 2025 · 👤 Sam Lee',
       '5 hours left',
       'Contoso cloud migration',
       'Contoso Ltd · Sales qualified · Nov 25, 2025',
-      'Accepted',
+      'Accepted · €1,234.50',
     ]);
     expect(actions.map((a) => [a.title, a.verb, a.data])).toEqual([
       ['Open', 'lead.open', { leadId: 'lead-3' }],
@@ -74,7 +74,7 @@ describe('lead lists', () => {
 
   test('in German', () => {
     const { texts, actions } = seen(renderLeadList({ view: 'qualified', rows: rows.slice(1, 2), pageNumber: 1, locale: 'de', now: NOW }));
-    expect(texts).toEqual(['Qualifizierte Leads', 'Contoso cloud migration', 'Contoso Ltd · Kundenanfrage · 25. Nov. 2025', 'noch 5 Std.']);
+    expect(texts).toEqual(['Qualifizierte Leads', 'Contoso cloud migration', 'Contoso Ltd · Kundenanfrage · 25. Nov. 2025 · 👤 Sam Lee', 'noch 5 Std.']);
     expect(actions.map((a) => a.title)).toEqual(['Öffnen']);
   });
 });

@@ -1,6 +1,8 @@
 /**
  * A loopback fake of the Bot Connector API: records every post and update per conversation, and
- * can be told to answer the next requests with 429 (Retry-After), 500 or 403.
+ * can be told to answer the next requests with 429 (Retry-After), 500 or 403. It also lists a
+ * conversation's members (`pagedmembers`, `members/{id}`) and opens personal chats
+ * (`POST /v3/conversations`), refusing (403) the users it is told the bot cannot reach.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,8 +20,23 @@ export interface Failure {
   retryAfterSeconds?: number;
 }
 
+/** A member as the Bot Connector returns them (TeamsChannelAccount). */
+export interface FakeMember {
+  id: string;
+  aadObjectId: string;
+  name: string;
+  email?: string;
+  userPrincipalName?: string;
+}
+
 export class FakeConnector {
   readonly sent: Sent[] = [];
+  /** Members by conversation id (a channel's are its team's). */
+  readonly members = new Map<string, FakeMember[]>();
+  /** Teams user ids the bot may not start a chat with: POST /v3/conversations answers 403. */
+  readonly unreachable = new Set<string>();
+  /** Every create-conversation request's body. */
+  readonly created: any[] = [];
   private readonly failures: Failure[] = [];
   private server?: Server;
   private counter = 0;
@@ -63,6 +80,7 @@ export class FakeConnector {
       req.on('data', (chunk) => (data += chunk));
       req.on('end', () => resolve(data));
     });
+    if (this.answerDirectory(req, res, body)) return;
     const match = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/?]+))?/.exec(req.url ?? '');
     if (!match || (req.method !== 'POST' && req.method !== 'PUT')) {
       res.writeHead(404);
@@ -83,5 +101,35 @@ export class FakeConnector {
     // restify patches ServerResponse.writeHead so that it no longer returns the response.
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ id: activityId }));
+  }
+
+  /** Members and new conversations, as the Bot Connector answers them; false for any other request. */
+  private answerDirectory(req: IncomingMessage, res: ServerResponse, body: string): boolean {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const json = (status: number, value: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(value));
+      return true;
+    };
+    if (req.method === 'POST' && url.pathname === '/v3/conversations') {
+      const request = JSON.parse(body || '{}');
+      this.created.push(request);
+      const user = request.members?.[0]?.id as string | undefined;
+      if (!user || this.unreachable.has(user)) return json(403, { error: { code: 'Forbidden', message: 'The bot is not part of the conversation roster.' } });
+      return json(201, { id: `a:personal-${user}` });
+    }
+    const paged = /^\/v3\/conversations\/([^/]+)\/pagedmembers$/.exec(url.pathname);
+    if (req.method === 'GET' && paged) {
+      const members = this.members.get(decodeURIComponent(paged[1] ?? '')) ?? [];
+      const size = Number(url.searchParams.get('pageSize') ?? 200);
+      return json(200, { members: members.slice(0, size) });
+    }
+    const one = /^\/v3\/conversations\/([^/]+)\/members\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && one) {
+      const id = decodeURIComponent(one[2] ?? '').toLowerCase();
+      const member = (this.members.get(decodeURIComponent(one[1] ?? '')) ?? []).find((m) => m.aadObjectId.toLowerCase() === id || m.id.toLowerCase() === id);
+      return member ? json(200, member) : json(404, { error: { code: 'MemberNotFoundInConversation', message: 'The member was not found.' } });
+    }
+    return false;
   }
 }

@@ -1,6 +1,6 @@
 /** A recording TeamsGateway: what services/ asked to send, when (by the test clock), and where. */
 import type { Conversation } from '../../services/storage/conversationStore';
-import { SendFailure, type OutboundMessage, type TeamsGateway } from '../../services/delivery/teamsGateway';
+import { SendFailure, type Member, type OutboundMessage, type PersonalChat, type Reachable, type TeamsGateway } from '../../services/delivery/teamsGateway';
 
 export interface Recorded {
   op: 'post' | 'update';
@@ -10,8 +10,17 @@ export interface Recorded {
   at: number;
 }
 
+/**
+ * Plays Teams for services/: records posts and updates; knows the members of conversations the
+ * test names (by the conversation id in their reference, or every conversation under '*'); opens
+ * personal chats for members, and refuses (403) people the test says Teams will not reach.
+ */
 export class RecordingGateway implements TeamsGateway {
   readonly sent: Recorded[] = [];
+  /** Personal chats opened, by Teams user id (Teams answers the same chat each time). */
+  readonly opened: string[] = [];
+  readonly memberLists = new Map<string, Member[]>();
+  readonly unreachable = new Set<string>();
   private readonly failures: SendFailure[] = [];
   private counter = 0;
 
@@ -31,6 +40,22 @@ export class RecordingGateway implements TeamsGateway {
   async update(conversation: Conversation, activityId: string, message: OutboundMessage): Promise<void> {
     this.maybeFail();
     this.sent.push({ op: 'update', conversationId: conversation.conversationId, activityId, message, at: this.now().getTime() });
+  }
+
+  async openPersonalChat(_via: Reachable, user: { teamsUserId: string; aadObjectId: string }): Promise<PersonalChat> {
+    if (this.unreachable.has(user.teamsUserId)) throw new SendFailure(403, '403: the bot cannot start a chat with this user');
+    this.opened.push(user.teamsUserId);
+    const conversationId = `a:personal-${user.teamsUserId}`;
+    return { conversationId, reference: { conversation: { id: conversationId } } };
+  }
+
+  async members(conversation: Reachable, max: number): Promise<Member[]> {
+    const id = (conversation.reference as { conversation?: { id?: string } } | undefined)?.conversation?.id ?? '';
+    return (this.memberLists.get(id) ?? this.memberLists.get('*') ?? []).slice(0, max);
+  }
+
+  async member(conversation: Reachable, aadObjectId: string): Promise<Member | undefined> {
+    return (await this.members(conversation, 1000)).find((m) => m.aadObjectId === aadObjectId.toLowerCase());
   }
 
   of(kind: OutboundMessage['kind'], op?: 'post' | 'update'): Recorded[] {

@@ -14,6 +14,9 @@ const commands: Record<LeadCommand['kind'], LeadCommand> = {
   expire: { kind: 'expire' },
   favorite: { kind: 'favorite' },
   unfavorite: { kind: 'unfavorite' },
+  take: { kind: 'take' },
+  assign: { kind: 'assign', owner: { id: '6f1c1a52-3d1e-4a8e-9b44-2b1f7d0c9e10', name: 'Sam Lee', teamsUserId: '29:sam' } },
+  snooze: { kind: 'snooze', until: '2026-11-21T10:00:00Z' },
 };
 
 type Expect = { stage: Stage; outcome?: string } | 'invalid_transition' | 'validation';
@@ -30,6 +33,9 @@ const table: Array<[Stage, () => Lead, LeadCommand['kind'], Expect]> = [
   ['Received', receivedLead, 'expire', { stage: 'Archived', outcome: 'Expired' }],
   ['Received', receivedLead, 'favorite', { stage: 'Received' }],
   ['Received', receivedLead, 'unfavorite', { stage: 'Received' }],
+  ['Received', receivedLead, 'take', { stage: 'Received' }],
+  ['Received', receivedLead, 'assign', { stage: 'Received' }],
+  ['Received', receivedLead, 'snooze', { stage: 'Received' }],
   ['Accepted', acceptedLead, 'accept', 'invalid_transition'],
   ['Accepted', acceptedLead, 'decline', 'invalid_transition'],
   ['Accepted', acceptedLead, 'edit', { stage: 'Accepted' }],
@@ -40,7 +46,10 @@ const table: Array<[Stage, () => Lead, LeadCommand['kind'], Expect]> = [
   ['Accepted', acceptedLead, 'expire', 'invalid_transition'],
   ['Accepted', acceptedLead, 'favorite', { stage: 'Accepted' }],
   ['Accepted', acceptedLead, 'unfavorite', { stage: 'Accepted' }],
-  ...(['accept', 'decline', 'edit', 'addEmployee', 'removeEmployee', 'markWon', 'markLost', 'expire', 'favorite', 'unfavorite'] as const).flatMap(
+  ['Accepted', acceptedLead, 'take', { stage: 'Accepted' }],
+  ['Accepted', acceptedLead, 'assign', { stage: 'Accepted' }],
+  ['Accepted', acceptedLead, 'snooze', 'invalid_transition'],
+  ...(['accept', 'decline', 'edit', 'addEmployee', 'removeEmployee', 'markWon', 'markLost', 'expire', 'favorite', 'unfavorite', 'take', 'assign', 'snooze'] as const).flatMap(
     (kind) =>
       [wonLead, declinedLead, expiredLead].map((make): [Stage, () => Lead, LeadCommand['kind'], Expect] => ['Archived', make, kind, 'invalid_transition']),
   ),

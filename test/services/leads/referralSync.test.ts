@@ -18,9 +18,10 @@ describe('what a lead owes Partner Center', () => {
     expect(pendingFields(receivedLead())).toEqual([]);
   });
 
-  it('owes the status, the deal and its ids once accepted in Teams', () => {
+  it('owes the status, the deal and its ids once accepted in Teams, and the accepter (its owner now) on the team', () => {
     const lead = apply(receivedLead(), { kind: 'accept', deal: { ...dealInput, crmId: 'CRM-7', campaignId: 'CMP-1' } });
-    expect(pendingFields(lead).sort()).toEqual(['campaignId', 'closingDate', 'externalReferenceId', 'notes', 'status'].sort());
+    expect(pendingFields(lead).sort()).toEqual(['campaignId', 'closingDate', 'externalReferenceId', 'notes', 'status', 'team'].sort());
+    expect(patchFor(['team'], lead, lead.partnerCenter.synced!)).toEqual([{ op: 'add', path: '/team', value: [{ firstName: 'Dana', lastName: 'Admin' }] }]);
     // Value and currency equal what the referral already said (120,000 EUR): nothing to send for them.
     expect(pendingFields(lead)).not.toContain('dealValue');
   });
@@ -53,7 +54,20 @@ describe('what a lead owes Partner Center', () => {
     const theirs = changedThere(lead, { team: [kim] });
     const [team] = patchFor(['team'], lead, theirs);
     // `add` creates the member or replaces it: right whether the referral has a team yet or not.
-    expect(team).toEqual({ op: 'add', path: '/team', value: [kim, { firstName: 'Sam', lastName: 'Lee', email: 'sam@partner.example', phoneNumber: undefined }] });
+    expect(team).toEqual({
+      op: 'add',
+      path: '/team',
+      value: [kim, { firstName: 'Sam', lastName: 'Lee', email: 'sam@partner.example', phoneNumber: undefined }, { firstName: 'Dana', lastName: 'Admin', email: undefined, phoneNumber: undefined }],
+    });
+  });
+
+  it('adds an owner who is not on the team yet, once, and leaves one who is', () => {
+    const owned = apply(receivedLead(), { kind: 'assign', owner: { id: '6f1c1a52-3d1e-4a8e-9b44-2b1f7d0c9e10', name: 'Sam Lee', email: 'sam@partner.example' } });
+    expect(pendingFields(owned)).toEqual(['team']);
+    const [team] = patchFor(['team'], owned, owned.partnerCenter.synced!);
+    expect(team?.value).toEqual([{ firstName: 'Sam', lastName: 'Lee', email: 'sam@partner.example', phoneNumber: undefined }]);
+    const alreadyThere = changedThere(owned, { team: [{ firstName: 'Sam', lastName: 'Lee', email: 'SAM@partner.example' }] });
+    expect(pendingFields(applyReferral(owned, alreadyThere, NOW)!.lead)).toEqual([]);
   });
 
   it('sends a lead accepted and won before Partner Center heard of either as Accepted first', () => {
@@ -132,7 +146,15 @@ describe("Partner Center's changes, taken by the lead", () => {
   it('clears a refusal once nothing is left to write back', () => {
     const accepted = apply(receivedLead(), { kind: 'accept', deal: dealInput });
     const refused: Lead = { ...accepted, partnerCenter: { ...accepted.partnerCenter, rejected: { message: 'Partner Center answered 400', at: NOW.toISOString(), revision: accepted.revision } } };
-    const written = changedThere(refused, { status: 'Active', substatus: 'Accepted', closingDate: '2027-03-31', notes: dealInput.notes, currency: 'EUR', dealValue: 120000 });
+    const written = changedThere(refused, {
+      status: 'Active',
+      substatus: 'Accepted',
+      closingDate: '2027-03-31',
+      notes: dealInput.notes,
+      currency: 'EUR',
+      dealValue: 120000,
+      team: [{ firstName: 'Dana', lastName: 'Admin' }],
+    });
     expect(applyReferral(refused, written, NOW)!.lead.partnerCenter.rejected).toBeUndefined();
   });
 });

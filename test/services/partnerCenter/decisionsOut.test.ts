@@ -42,6 +42,8 @@ describe('each decision, written back', () => {
       { op: 'replace', path: '/details/notes', value: dealInput.notes },
       { op: 'add', path: '/campaignId', value: 'CMP-7' },
       { op: 'add', path: '/externalReferenceId', value: 'CRM-42' },
+      // Whoever accepts a lead nobody owns becomes its owner, and joins the referral's team.
+      { op: 'add', path: '/team', value: [{ firstName: 'Dana', lastName: 'Admin' }] },
     ]);
     expect(world.partnerCenter.referral(id)).toMatchObject({ status: 'Active', substatus: 'Accepted', externalReferenceId: 'CRM-42', campaignId: 'CMP-7', details: { dealValue: 99000 } });
     // The answer's eTag is the new base: nothing is left to send.
@@ -69,6 +71,9 @@ describe('each decision, written back', () => {
       { op: 'replace', path: '/details/dealValue', value: 150000 },
     ]],
     ['an employee added', [{ kind: 'accept', deal: { ...dealInput, value: 120000 } }, { kind: 'addEmployee', employee: { name: 'Sam Lee', email: 'sam@partner.example' } }], [
+      { op: 'add', path: '/team', value: [{ firstName: 'Dana', lastName: 'Admin' }, { firstName: 'Sam', lastName: 'Lee', email: 'sam@partner.example' }] },
+    ]],
+    ['a lead assigned to an owner', [{ kind: 'assign', owner: { id: '6f1c1a52-3d1e-4a8e-9b44-2b1f7d0c9e10', name: 'Sam Lee', email: 'sam@partner.example' } }], [
       { op: 'add', path: '/team', value: [{ firstName: 'Sam', lastName: 'Lee', email: 'sam@partner.example' }] },
     ]],
   ] as const)('writes %s as exactly the fields it changed', async (_what, commands, expected) => {
