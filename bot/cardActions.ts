@@ -89,7 +89,7 @@ export async function handleCardAction(invokeValue: unknown, clicker: Clicker, d
   const inputs = formInputsSchema.parse(data);
   const me = submit.command === 'take' ? await deps.app.members.find(clicker.where.conversationId, clicker.where, clicker.actor.id).catch(() => undefined) : undefined;
   if (submit.command === 'assign' && !clicker.actor.canManage) return show({ notice: forbidden('assign', clicker.locale, deps) });
-  const picked = submit.command === 'assign' ? await pickedPerson(inputs.ownerId, clicker, deps) : undefined;
+  const picked = submit.command === 'assign' ? await pickedPerson(lead.id, inputs.ownerId, clicker, deps) : undefined;
   if (picked === 'not_member') {
     return show({ mode: 'assign', formContext: await peoplePicker(clicker, deps), form: { values: formValues(inputs), errors: { ownerId: t(clicker.locale, 'form.notMember') } } });
   }
@@ -107,14 +107,29 @@ async function peoplePicker(clicker: Clicker, deps: CardActionDeps): Promise<For
   };
 }
 
+const AAD_OBJECT_ID = /^[0-9a-z:-]{1,128}$/;
+
 /** The person picked as owner, as Teams knows them; 'not_member' when Teams knows no one by that id here. */
-async function pickedPerson(ownerId: string | undefined, clicker: Clicker, deps: CardActionDeps): Promise<PickedPerson | 'not_member' | undefined> {
+async function pickedPerson(leadId: string, ownerId: string | undefined, clicker: Clicker, deps: CardActionDeps): Promise<PickedPerson | 'not_member' | undefined> {
   const id = ownerId?.trim().toLowerCase();
   if (!id) return undefined;
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) return 'not_member';
+  // An AAD object id is a GUID; only its shape is checked here (Teams says who it is), as activities' ids are.
+  if (!AAD_OBJECT_ID.test(id)) return 'not_member';
   if (id === clicker.actor.id) return { id, name: clicker.actor.name, teamsUserId: clicker.teamsUserId };
-  const member = await deps.app.members.find(clicker.where.conversationId, clicker.where, id);
-  return member ? { id, name: member.name, teamsUserId: member.teamsUserId, email: member.email } : 'not_member';
+  const member = (await deps.app.members.find(clicker.where.conversationId, clicker.where, id)) ?? (await memberWhereLeadIs(leadId, id, deps));
+  return member ? { id: member.aadObjectId, name: member.name, teamsUserId: member.teamsUserId, email: member.email } : 'not_member';
+}
+
+/** Someone picked from the organization (in a personal chat): found among the members of the rooms where the lead is posted. */
+async function memberWhereLeadIs(leadId: string, id: string, deps: CardActionDeps) {
+  const { deliveries, conversations, members } = deps.app;
+  for (const delivery of await deliveries.forLead(leadId)) {
+    const room = await conversations.get(delivery.conversationKey);
+    if (!room?.installed || room.scope === 'personal') continue;
+    const found = await members.find(room.conversationId, room, id);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** Puts off the clicker's reminders of a lead: a day, or until a day before it expires. */

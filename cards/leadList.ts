@@ -63,10 +63,11 @@ const URGENT_MS = 48 * 3_600_000;
 
 const headingRow = (heading: string): RowView => ({ heading, title: '', detail: '', status: '', statusColor: 'Default', open: executeAction('', 'lead.open', {}) });
 
-function rowView(row: LeadSummary, { locale, now, timeZone }: Pick<LeadListOptions, 'locale' | 'now' | 'timeZone'>): RowView {
+/** A list row; `withOwner: false` where every row is the reader's own. */
+function rowView(row: LeadSummary, { locale, now, timeZone }: Pick<LeadListOptions, 'locale' | 'now' | 'timeZone'>, withOwner = true): RowView {
   const left = msLeft(row, now);
   const waiting = row.stage === 'Received';
-  const owner = row.owner ? t(locale, 'list.owner', { name: row.owner }) : waiting ? t(locale, 'owner.none') : undefined;
+  const owner = !withOwner ? undefined : row.owner ? t(locale, 'list.owner', { name: row.owner }) : waiting ? t(locale, 'owner.none') : undefined;
   const value = row.stage === 'Accepted' && row.value ? formatAmount(row.value.amount, row.value.currency, locale) : undefined;
   return {
     heading: null,
@@ -103,7 +104,8 @@ export function renderNeedsAnswerCard(options: { rows: LeadSummary[]; locale: Lo
  */
 export function renderMyLeads(options: Paged & { owned: LeadSummary[]; favorites: LeadSummary[]; moreFavorites: boolean }): CardAttachment {
   const { locale, owned, favorites, previous, next } = options;
-  const section = (key: 'mine.waiting' | 'mine.accepted' | 'mine.favorites', rows: LeadSummary[]) => (rows.length > 0 ? [headingRow(t(locale, key)), ...rows.map((row) => rowView(row, options))] : []);
+  const section = (key: 'mine.waiting' | 'mine.accepted' | 'mine.favorites', rows: LeadSummary[]) =>
+    rows.length > 0 ? [headingRow(t(locale, key)), ...rows.map((row) => rowView(row, options, key === 'mine.favorites'))] : [];
   const paged = options.pageNumber > 1 || next !== undefined;
   const empty = owned.length === 0 && favorites.length === 0;
   return render({

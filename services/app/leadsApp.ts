@@ -135,7 +135,7 @@ export class LeadsApp {
     this.outbox = new Outbox(tables.Outbox, tables.DeadLetters);
     this.roles = new RoleStore(tables.Roles, { leadAdmins: settings.LEAD_ADMIN_IDS, partnerAdmins: settings.PARTNER_ADMIN_IDS });
     this.stats = new StatsStore(tables.Stats);
-    this.members = new MemberDirectory(() => this.gateway);
+    this.members = new MemberDirectory(() => this.gateway, log.child({ module: 'members' }));
     const writeBackQueue = new Outbox(tables.Outbox, tables.DeadLetters, PARTNER_CENTER_QUEUE);
     const pc = partnerCenterSettings(settings);
     if (pc) {

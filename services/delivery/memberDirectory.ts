@@ -3,6 +3,7 @@
  * organization search does not run) and to know whom a picked id names. Asked of Teams at most
  * once per conversation every few minutes.
  */
+import type { Logger } from '../logger';
 import type { Member, Reachable, TeamsGateway } from './teamsGateway';
 
 /** How long a conversation's member list is reused. */
@@ -16,6 +17,7 @@ export class MemberDirectory {
 
   constructor(
     private readonly gateway: () => TeamsGateway | undefined,
+    private readonly log: Logger,
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -28,14 +30,23 @@ export class MemberDirectory {
     if (this.lists.size >= MAX_CACHED) this.lists.clear();
     const members = gateway.members(conversation, MAX_LISTED_MEMBERS);
     this.lists.set(conversationId, { at: this.clock(), members });
-    members.catch(() => this.lists.delete(conversationId));
-    return members.catch(() => []);
+    return members.catch((error: unknown) => {
+      this.lists.delete(conversationId);
+      this.log.warn({ err: error }, "Teams did not list the conversation's members: the people picker offers only its search");
+      return [];
+    });
   }
 
-  /** One member by AAD object id: from the cached list if it is there, else asked of Teams. */
+  /**
+   * One member by AAD object id (what Teams' people picker sends; a Teams user id is matched too, as
+   * the Agents Playground's picker sends that): from the cached list if it is there, else asked of Teams.
+   */
   async find(conversationId: string, conversation: Reachable, aadObjectId: string): Promise<Member | undefined> {
     const id = aadObjectId.toLowerCase();
-    const listed = (await this.list(conversationId, conversation)).find((m) => m.aadObjectId === id);
-    return listed ?? (await this.gateway()?.member(conversation, id));
+    const listed = (await this.list(conversationId, conversation)).find((m) => m.aadObjectId === id || m.teamsUserId.toLowerCase() === id);
+    if (listed) return listed;
+    const found = await this.gateway()?.member(conversation, id);
+    if (!found) this.log.info({ person: id }, 'a person picked is not a member of the conversation');
+    return found;
   }
 }

@@ -61,7 +61,8 @@ export const leadCommandSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('assign'),
     owner: z.object({
-      id: z.uuid({ message: 'Choose a person' }),
+      // An AAD object id (a GUID) as Teams' people picker sends it.
+      id: z.string().regex(/^[0-9A-Za-z-]{1,128}$/, 'Choose a person'),
       name: requiredText(200, 'Choose a person'),
       teamsUserId: z.string().max(200).optional(),
       // As Teams gives it (an e-mail or a user principal name).

@@ -471,6 +471,20 @@ describe('owners', () => {
     expect((await h.app.leads.get(h.leadId))?.lead.owner).toMatchObject({ id: SAM.aadObjectId, name: 'Sam Lee', teamsUserId: '29:sam', email: 'sam@partner.example', by: { name: 'Dana Admin' } });
   });
 
+  it('in a personal chat, searches the organization and finds the one picked among the members of the channel where the lead is posted', async () => {
+    const gateway = teams();
+    const h = await harness({ gateway });
+    await h.turn(installUpdate(place, dana, SERVICE_URL));
+    const posted = referral({ name: 'Posted in Sales' });
+    await h.app.ingest([posted]);
+    await h.app.settle();
+    const chat = personal(dana);
+    const form = await h.click(dana, 'lead.assignForm', { leadId: posted.id }, { where: chat });
+    expect(seen(form.card as CardAttachment).inputs[0]).toMatchObject({ 'choices.data': { dataset: 'graph.microsoft.com/users' } });
+    const { card } = await h.click(dana, 'lead.assign', { leadId: posted.id, ownerId: SAM.aadObjectId }, { where: chat });
+    expect(seen(card as CardAttachment).all).toMatch(/Owner: Sam Lee · assigned by Dana Admin/);
+  });
+
   it('shows the form again, with the problem under the picker, for nobody picked or someone not in the conversation', async () => {
     const h = await harness({ gateway: teams() });
     const none = await h.click(dana, 'lead.assign', { leadId: h.leadId, revision: 1, ownerId: '' });
