@@ -34,6 +34,8 @@ export async function start(config: Config, log: Logger, options: { inMemory?: b
   let app: LeadsApp;
   try {
     app = new LeadsApp({ tables: storage.tables, settings: config, log, now: options.now });
+    // Leads stored by an earlier version get the lists and sums this one keeps, before anything runs.
+    await app.prepare();
     if (app.partnerCenter && !(await app.partnerCenter.connected())) {
       throw new ConfigError([
         { path: 'PARTNER_CENTER_REFRESH_TOKEN', message: 'is not set, and no Partner Center sign-in is stored: run npm run partner-center:connect (a Referrals admin signs in), or set it' },

@@ -41,8 +41,14 @@ export async function saveSettings(data: Record<string, unknown>, clicker: Click
       },
     });
   }
+  // What the form showed: saved only over those settings, so two people saving at once never silently undo each other.
+  const shown = conversationSettingsSchema.safeParse(data.shown);
+  const base = shown.success ? shown.data : conversation.settings;
   const given = Object.fromEntries(Object.entries(form.data).filter(([, value]) => value !== undefined));
-  const settings = conversationSettingsSchema.parse({ ...conversation.settings, ...given });
-  await deps.app.conversations.saveSettings(conversation.key, settings);
+  const settings = conversationSettingsSchema.parse({ ...base, ...given });
+  const saved = await deps.app.conversations.saveSettings(conversation.key, settings, base);
+  if (saved.outcome === 'changed') {
+    return renderSettingsCard({ values: saved.current, locale, canChange: true, notice: { text: t(locale, 'settings.changedMeanwhile'), tone: 'warning' } });
+  }
   return renderSettingsCard({ values: settings, locale, canChange: true, notice: { text: t(locale, 'settings.saved'), tone: 'good' } });
 }

@@ -63,6 +63,7 @@ export function renderSettingsCard(options: {
           { title: t(locale, 'settings.languageLabel'), value: t(locale, `settings.language.${values.language}`) },
         ],
     note: options.canChange ? t(locale, 'settings.appliesNext') : t(locale, 'settings.whoMayChange'),
-    actions: options.canChange ? [executeAction(t(locale, 'settings.save'), 'settings.save', {}, { style: 'positive' })] : [],
+    // The settings as shown: a save applies only over them (someone else's save meanwhile is not undone).
+    actions: options.canChange ? [executeAction(t(locale, 'settings.save'), 'settings.save', { shown: values }, { style: 'positive' })] : [],
   });
 }

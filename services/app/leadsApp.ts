@@ -23,6 +23,7 @@ import { RoleStore } from '../storage/roleStore';
 import { StatsStore } from '../storage/statsStore';
 import { OnceMarks } from '../storage/onceMarks';
 import { readInsights } from '../useCases/readInsights';
+import { rebuildDerived, type RebuildOutcome } from '../useCases/rebuildDerived';
 import type { LeadKind } from '../storage/conversationStore';
 import type { LeadSummary } from '../leads/leadViews';
 import { Scheduler } from '../schedule/scheduler';
@@ -256,7 +257,8 @@ export class LeadsApp {
         now: this.now,
         log: log.child({ module: 'dispatcher' }),
         reports: {
-          insights: async () => (await readInsights('7d', { stats: this.stats, now: this.now })).insights,
+          // The seven whole days before the send: sent on Mondays, last Monday to Sunday.
+          insights: async () => (await readInsights('7d', { stats: this.stats, now: this.now }, 'yesterday')).insights,
           needsAnswer: (kinds) => this.needsAnswer(kinds),
         },
       },
@@ -301,6 +303,23 @@ export class LeadsApp {
     const result = await actOnLead(leadId, command, actor, { leads: this.leads, now: this.now }, current);
     if (result.status === 'changed') this.leadChanged(leadId);
     return result;
+  }
+
+  /**
+   * Before start: builds what this version derives from leads (lists, insights sums) if the
+   * storage holds leads of a version that did not (once; other instances wait for it).
+   */
+  async prepare(): Promise<RebuildOutcome> {
+    const { tables, log } = this.options;
+    return rebuildDerived({
+      tables,
+      leads: this.leads,
+      views: this.views,
+      stats: this.stats,
+      lease: new Lease(tables.Leases, 'rebuild', this.instanceId),
+      now: this.now,
+      log: log.child({ module: 'rebuild' }),
+    });
   }
 
   /** Starts the background loops: projection sweep, sending, the scheduler. */

@@ -10,8 +10,14 @@ import { LEAD_TYPES, type Lead, type LeadType } from './lead';
 /** Sparse counters: `received.customerInquiry`, `answered`, `response.3`, `wonValue.EUR`, … */
 export type Counters = Record<string, number>;
 
-/** Upper bounds (hours) of the first-answer time buckets; the last is open-ended. */
-export const RESPONSE_BUCKETS_HOURS = [1, 2, 4, 8, 12, 24, 48, 72, 120, 168, 336, Number.POSITIVE_INFINITY];
+/**
+ * Upper bounds (hours) of the first-answer time buckets: from 15 minutes up, each a quarter wider
+ * than the one before (so the median read from them is within about 12 % of the true one), then
+ * one open-ended bucket past two weeks.
+ */
+export const RESPONSE_BUCKETS_HOURS = [...Array.from({ length: 34 }, (_, i) => 0.25 * 1.25 ** i), Number.POSITIVE_INFINITY];
+/** The counter of a first-answer time bucket. */
+export const responseKey = (bucket: number) => `rt.${bucket}`;
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -46,7 +52,7 @@ export function contributionOf(lead: Lead): Contribution {
     const took = Math.max(0, Date.parse(lead.answeredAt) - Date.parse(lead.receivedAt));
     add(day, 'answered');
     if (Date.parse(lead.answeredAt) <= Date.parse(lead.expiresAt)) add(day, 'inTime');
-    add(day, `response.${RESPONSE_BUCKETS_HOURS.findIndex((hours) => took <= hours * HOUR_MS)}`);
+    add(day, responseKey(RESPONSE_BUCKETS_HOURS.findIndex((hours) => took <= hours * HOUR_MS)));
     add(day, 'responseMinutes', Math.round(took / 60_000));
     if (accepted) {
       add(day, 'accepted');
@@ -119,10 +125,13 @@ export function addInto(a: Counters, b: Counters): Counters {
 export const PERIODS = { '7d': 7, '30d': 30, '90d': 90 } as const;
 export type Period = keyof typeof PERIODS;
 
-/** The days of a period ending today (UTC), and of the period before it. */
-export function periodDays(period: Period, now: Date): { current: string[]; previous: string[] } {
+/**
+ * The days (UTC) of a period and of the period before it: ending today (asked for now), or the
+ * whole days before today (a scheduled card: Monday's weekly card covers Monday to Sunday before it).
+ */
+export function periodDays(period: Period, now: Date, through: 'today' | 'yesterday' = 'today'): { current: string[]; previous: string[] } {
   const n = PERIODS[period];
-  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (through === 'yesterday' ? DAY_MS : 0);
   const days = (from: number) => Array.from({ length: n }, (_, i) => dayOf(today - (from + i) * DAY_MS)).reverse();
   return { current: days(0), previous: days(n) };
 }
@@ -190,7 +199,7 @@ export function periodFigures(sum: Counters): PeriodFigures {
     receivedTotal: LEAD_TYPES.reduce((total, type) => total + received[type], 0),
     answered: get('answered'),
     answeredInTimeShare: due > 0 ? get('inTime') / due : undefined,
-    medianResponseMs: medianFromHistogram(RESPONSE_BUCKETS_HOURS.map((_, i) => get(`response.${i}`))),
+    medianResponseMs: medianFromHistogram(RESPONSE_BUCKETS_HOURS.map((_, i) => get(responseKey(i)))),
     accepted: get('accepted'),
     declined: get('declined'),
     topDeclineReasons: Object.entries(sum)
@@ -210,20 +219,24 @@ export function periodFigures(sum: Counters): PeriodFigures {
 
 /**
  * The median of a histogram of first-answer times: the bucket holding the middle answer, and a
- * point within it by linear interpolation (the open last bucket reports its lower bound).
+ * point within it, interpolated on the buckets' own (geometric) scale; the open last bucket
+ * reports its lower bound. With two answers, the lower one.
  */
 export function medianFromHistogram(counts: number[]): number | undefined {
   const total = counts.reduce((a, b) => a + b, 0);
   if (total === 0) return undefined;
-  const middle = total / 2;
+  const middle = Math.ceil(total / 2);
   let below = 0;
   for (let i = 0; i < counts.length; i++) {
     const count = counts[i] ?? 0;
     if (below + count >= middle && count > 0) {
+      const high = RESPONSE_BUCKETS_HOURS[i] ?? 0;
       const low = i === 0 ? 0 : (RESPONSE_BUCKETS_HOURS[i - 1] ?? 0);
-      const high = RESPONSE_BUCKETS_HOURS[i] ?? low;
       if (!Number.isFinite(high)) return low * HOUR_MS;
-      return (low + ((middle - below) / count) * (high - low)) * HOUR_MS;
+      // The middle answer's place among those in the bucket, taken at the centre of its share.
+      const fraction = (middle - below - 0.5) / count;
+      const hours = low === 0 ? high * fraction : low * (high / low) ** fraction;
+      return hours * HOUR_MS;
     }
     below += count;
   }

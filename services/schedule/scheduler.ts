@@ -178,14 +178,15 @@ export class Scheduler {
       if (now.getTime() - occurrence.at.getTime() > LATE[kind]) continue;
       const name = `${kind}|${occurrence.name}`;
       if (await jobs.marks.has(name)) continue;
-      const takers = (await jobs.conversations.subscribed()).filter((c) => (kind === 'insights' ? c.settings.insights : c.settings.digest));
+      // The digest lists the kinds a conversation takes: one that takes none gets none.
+      const takers = (await jobs.conversations.subscribed()).filter((c) => (kind === 'insights' ? c.settings.insights : c.settings.digest && c.settings.leadKinds.length > 0));
       await Promise.all(takers.map((c) => outbox.enqueueOnce({ key: `${name}|${c.key}`, kind, conversationKey: c.key }, now)));
       await jobs.marks.mark(name);
       this.deps.log.info({ kind, occurrence: occurrence.name, conversations: takers.length }, 'scheduled cards queued');
     }
     const tidy = `tidyStats|${now.toISOString().slice(0, 10)}`;
     if (!(await jobs.marks.has(tidy))) {
-      await jobs.stats.forgetMarkers(new Date(now.getTime() - 24 * HOUR_MS));
+      await jobs.stats.forgetMarkers(new Date(now.getTime() - 24 * HOUR_MS), async (leadId) => ((await this.deps.leads.pending(leadId))?.effects.stats ?? []).map((s) => s.version));
       await jobs.marks.mark(tidy);
     }
   }

@@ -5,7 +5,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import type { LeadType } from '../leads/lead';
-import { createIfAbsent, deleteIfExists, getOrUndefined, guard, safeKey } from './tables';
+import { createIfAbsent, deleteIfExists, getOrUndefined, guard, isPreconditionFailed, safeKey } from './tables';
 
 export type ConversationScope = 'personal' | 'groupChat' | 'channel';
 
@@ -129,13 +129,31 @@ export class ConversationStore {
     return (await this.get(key)) ?? { ...conversation, key, settings: defaultSettings(conversation.scope) };
   }
 
-  /** Replaces a conversation's settings; false when the bot is not installed there. */
-  async saveSettings(key: string, settings: ConversationSettings): Promise<boolean> {
-    const existing = await getOrUndefined<ConversationEntity>(this.table, PARTITION, key);
-    if (!existing) return false;
-    await guard(() => this.table.updateEntity({ partitionKey: PARTITION, rowKey: key, settings: JSON.stringify(conversationSettingsSchema.parse(settings)) }, 'Merge'));
-    this.forget();
-    return true;
+  /**
+   * Replaces a conversation's settings. With `expected` (the settings the person saw when they
+   * changed them), only if they are still those: 'changed' when someone saved others meanwhile
+   * (nothing is written; `current` is what they are now). 'absent' when the bot is not installed there.
+   */
+  async saveSettings(
+    key: string,
+    settings: ConversationSettings,
+    expected?: ConversationSettings,
+  ): Promise<{ outcome: 'saved' } | { outcome: 'changed'; current: ConversationSettings } | { outcome: 'absent' }> {
+    for (;;) {
+      const existing = await getOrUndefined<ConversationEntity>(this.table, PARTITION, key);
+      if (!existing) return { outcome: 'absent' };
+      const current = settingsOf(existing);
+      if (expected && JSON.stringify(current) !== JSON.stringify(conversationSettingsSchema.parse(expected))) return { outcome: 'changed', current };
+      try {
+        const value = JSON.stringify(conversationSettingsSchema.parse(settings));
+        await guard(() => this.table.updateEntity({ partitionKey: PARTITION, rowKey: key, settings: value }, 'Merge', { etag: existing.etag }));
+        this.forget();
+        return { outcome: 'saved' };
+      } catch (error) {
+        // The row changed since the read (settings, or Teams' own update of the conversation): read again.
+        if (!isPreconditionFailed(error)) throw error;
+      }
+    }
   }
 
   get(key: string): Promise<Conversation | undefined> {

@@ -8,7 +8,7 @@
 import { type TableClient, type TransactionAction } from '@azure/data-tables';
 import { addInto, weekOf, type Contribution, type Counters } from '../leads/leadStats';
 import { AppError } from '../errors';
-import { deleteIfExists, getOrUndefined, guard, isConflict, isPreconditionFailed } from './tables';
+import { deleteAllIfExist, getOrUndefined, guard, isConflict, isPreconditionFailed, upsertAll } from './tables';
 
 /** One lead change's difference to the sums. */
 export interface StatsChange {
@@ -76,15 +76,37 @@ export class StatsStore {
     return row?.open ? (JSON.parse(row.open) as Counters) : {};
   }
 
-  /** Markers only guard against a projection run twice; older than `olderThan` they guard nothing and go. */
-  async forgetMarkers(olderThan: Date): Promise<number> {
-    const stale: { partitionKey: string; rowKey: string }[] = [];
+  /**
+   * Markers guard against a projection run twice. One older than `olderThan` guards nothing more,
+   * unless its change is still pending (its projection keeps failing): `pendingVersions` says which
+   * versions of a lead are. The rest go, a transaction per partition and hundred.
+   */
+  async forgetMarkers(olderThan: Date, pendingVersions: (leadId: string) => Promise<number[]>): Promise<number> {
+    const stale: { partitionKey: string; rowKey: string; leadId: string; version: number }[] = [];
     await guard(async () => {
       const rows = this.table.listEntities({ queryOptions: { filter: `RowKey ge 'm|' and RowKey lt 'm}' and Timestamp lt datetime'${olderThan.toISOString()}'`, select: ['PartitionKey', 'RowKey'] } });
-      for await (const row of rows) stale.push({ partitionKey: row.partitionKey ?? '', rowKey: row.rowKey ?? '' });
+      for await (const row of rows) {
+        const [, leadId = '', version = ''] = (row.rowKey ?? '').split('|');
+        stale.push({ partitionKey: row.partitionKey ?? '', rowKey: row.rowKey ?? '', leadId, version: Number(version) });
+      }
     });
-    for (const row of stale) await deleteIfExists(this.table, row.partitionKey, row.rowKey);
-    return stale.length;
+    const pending = new Map<string, Set<number>>();
+    for (const leadId of new Set(stale.map((m) => m.leadId))) pending.set(leadId, new Set(await pendingVersions(leadId)));
+    const gone = stale.filter((m) => !pending.get(m.leadId)?.has(m.version));
+    await deleteAllIfExist(this.table, gone);
+    return gone.length;
+  }
+
+  /**
+   * Records these changes as already in the sums (their markers, without adding anything): for a
+   * rebuild whose baseline already holds them.
+   */
+  async markApplied(changes: StatsChange[]): Promise<void> {
+    const markers = changes.flatMap(({ leadId, version, delta }) => [
+      ...[...new Set(Object.keys(delta.days).map((day) => weekPartition(weekOf(day))))].map((partitionKey) => ({ partitionKey, rowKey: marker(leadId, version) })),
+      ...(Object.keys(delta.pipeline).length > 0 ? [{ partitionKey: PIPELINE, rowKey: marker(leadId, version) }] : []),
+    ]);
+    await upsertAll(this.table, markers);
   }
 
   /** Adds these items to one partition's totals, with their markers, in one transaction; a marker already there means its item was added. */
@@ -97,8 +119,12 @@ export class StatsStore {
         await guard(() => this.table.submitTransaction(actions));
         return;
       } catch (error) {
-        // Another projector added first (totals changed or created): read again.
-        if (isPreconditionFailed(error)) continue;
+        // Another projector added first (totals changed or created): read again, after a short random wait
+        // so that projectors contending for one week's row (a bulk import) spread out.
+        if (isPreconditionFailed(error)) {
+          await backoff(attempt);
+          continue;
+        }
         if (!isConflict(error)) throw error;
         // A conflict is the totals row created meanwhile or a marker already there (this was added before):
         // one item at a time tells which.
@@ -113,6 +139,9 @@ export class StatsStore {
     throw new AppError('conflict', `the insights sums of ${partition} kept changing during ${ATTEMPTS} attempts`);
   }
 }
+
+/** Up to 20 ms × 2^attempt, at random (a few seconds in all, over ATTEMPTS tries). */
+const backoff = (attempt: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** Math.min(attempt, 7)));
 
 /** The totals row's day properties with the items added. */
 function sums(row: Record<string, unknown> | undefined, items: Item[]): Record<string, string> {

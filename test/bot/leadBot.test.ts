@@ -409,6 +409,21 @@ describe('commands', () => {
     expect((await h.app.conversations.get(conversationKey(place.conversation.id)))?.settings.leadKinds).toEqual(['qualified']);
   });
 
+  it('never lets two saves from the same card silently undo each other: the later one is shown what changed', async () => {
+    const h = await harness();
+    await h.turn(installUpdate(place, pat, SERVICE_URL));
+    const [card] = await h.say(pat, 'settings');
+    const save = seen(cardOf(card)).actions.find((a) => a.verb === 'settings.save')!;
+    const shown = save.data as Record<string, unknown>;
+    const values = { leadKinds: 'marketplace,qualified', flameAlerts: 'true', reminders: 'true', digest: 'true', insights: 'true', language: 'auto' };
+    // Two people had the same card open: one turns reminders off, then the other turns the digest off.
+    expect(seen((await h.click(pat, 'settings.save', { ...shown, ...values, reminders: 'false' })).card as CardAttachment).all).toContain('Saved.');
+    const late = await h.click(pat, 'settings.save', { ...shown, ...values, digest: 'false' });
+    expect(seen(late.card as CardAttachment).all).toContain('Someone saved these settings while you were changing them');
+    expect(seen(late.card as CardAttachment).inputs.find((i) => i.id === 'reminders')?.value).toBe('false');
+    expect((await h.app.conversations.get(conversationKey(place.conversation.id)))?.settings).toMatchObject({ reminders: false, digest: true });
+  });
+
   it("lets the person whose personal chat it is change that chat's settings", async () => {
     const h = await harness();
     const chat = personal(vic);

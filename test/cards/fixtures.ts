@@ -117,7 +117,7 @@ export function insightsSamples(): [name: string, insights: Insights][] {
     'received.salesQualified': 1,
     answered: 2,
     inTime: 2,
-    'response.2': 2,
+    'rt.8': 2,
     accepted: 1,
     'acceptedValue.EUR': 12000,
     declined: 1,

@@ -216,7 +216,12 @@ export class FakePartnerCenter {
   private serveCertificate(req: IncomingMessage, res: ServerResponse): void {
     this.certificateFetches++;
     const url = new URL(req.url ?? '/', 'https://x');
-    if (!this.signer) return void res.writeHead(404).end();
+    // writeHead is never chained: restify patches http.ServerResponse.prototype
+    // (for every server in the process) with a writeHead that returns undefined.
+    if (!this.signer) {
+      res.writeHead(404);
+      return void res.end();
+    }
     if (url.pathname === '/pki/issuing-ca.crt') {
       res.writeHead(200, { 'content-type': 'application/pkix-cert' });
       return void res.end(Buffer.from(this.signer.intermediate.cert.rawData));
@@ -226,7 +231,8 @@ export class FakePartnerCenter {
       res.writeHead(200, { 'content-type': 'application/pkix-cert' });
       return void res.end(Buffer.from(url.search.includes('self-signed') && this.selfSigned ? this.selfSigned.cert.rawData : this.signer.leaf.cert.rawData));
     }
-    res.writeHead(404).end();
+    res.writeHead(404);
+    res.end();
   }
 
   /** Strictly increasing timestamps: list order by updatedDateTime is well defined. */

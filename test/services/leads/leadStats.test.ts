@@ -1,5 +1,5 @@
 import type { Lead } from '../../../services/leads/lead';
-import { addInto, contributionDelta, contributionOf, insightsFrom, medianFromHistogram, periodDays, weekOf, type Counters } from '../../../services/leads/leadStats';
+import { addInto, contributionDelta, contributionOf, insightsFrom, medianFromHistogram, periodDays, RESPONSE_BUCKETS_HOURS, responseKey, weekOf, type Counters } from '../../../services/leads/leadStats';
 import { admin, apply, dealInput, receivedLead } from '../../fixtures/leads';
 
 const HOUR = 3_600_000;
@@ -72,9 +72,10 @@ describe('the figures of a period, on leads with known answers', () => {
     // 6 answered in time, 1 expired: 6 of 7.
     expect(current.answered).toBe(6);
     expect(current.answeredInTimeShare).toBeCloseTo(6 / 7);
-    // Answers took 1, 2, 3, 5, 10, 30 h: the median lies in the 2–4 h and 4–8 h buckets' border, 4 h.
-    expect(current.medianResponseMs).toBe(4 * HOUR);
-    expect(previous.medianResponseMs).toBeGreaterThan(48 * HOUR);
+    // Answers took 1, 2, 3, 5, 10, 30 h: the (lower) median is 3 h, read from its bucket within an eighth.
+    expect(Math.abs(current.medianResponseMs! - 3 * HOUR)).toBeLessThan(3 * HOUR * 0.125);
+    // One answer after 50 h in the period before.
+    expect(Math.abs(previous.medianResponseMs! - 50 * HOUR)).toBeLessThan(50 * HOUR * 0.125);
   });
 
   it('counts decisions, the top decline reasons, outcomes and the win rate', () => {
@@ -129,15 +130,38 @@ describe('what a change adds to the sums', () => {
 });
 
 describe('counting by day and week', () => {
+  it('covers the days up to today when asked, and the whole days before today for a scheduled card', () => {
+    const monday = new Date('2026-11-30T09:00:00Z');
+    expect(periodDays('7d', monday)).toMatchObject({ current: expect.arrayContaining(['2026-11-24', '2026-11-30']) });
+    const weekly = periodDays('7d', monday, 'yesterday');
+    expect([weekly.current[0], weekly.current.at(-1)]).toEqual(['2026-11-23', '2026-11-29']);
+    expect([weekly.previous[0], weekly.previous.at(-1)]).toEqual(['2026-11-16', '2026-11-22']);
+  });
+
   it('files a day in the week of its Monday (UTC)', () => {
     expect(weekOf('2026-11-30')).toBe('2026-11-30');
     expect(weekOf('2026-12-06')).toBe('2026-11-30');
     expect(weekOf('2026-11-29')).toBe('2026-11-23');
   });
 
-  it('reads the median from the histogram of first-answer times', () => {
-    expect(medianFromHistogram([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])).toBeUndefined();
-    expect(medianFromHistogram([2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])).toBe(0.5 * HOUR);
-    expect(medianFromHistogram([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3])).toBe(336 * HOUR);
+  it('reads the median from the histogram of first-answer times, within an eighth of the true one (or 8 minutes, under a quarter hour)', () => {
+    const medianOf = (hours: number[]) => {
+      const sums = hours.map((h) => contributionOf(leadThrough('Direct', 13, [{ command: { kind: 'decline', reason: 'budget' }, hoursLater: h }])));
+      const counters = sums.reduce((total, c) => addInto(total, Object.values(c.days).reduce((a, b) => addInto(a, b), {} as Counters)), {} as Counters);
+      return medianFromHistogram(RESPONSE_BUCKETS_HOURS.map((_, i) => counters[responseKey(i)] ?? 0));
+    };
+    expect(medianFromHistogram(RESPONSE_BUCKETS_HOURS.map(() => 0))).toBeUndefined();
+    for (const [answers, median] of [
+      [[5, 5, 5], 5],
+      [[1, 2, 3, 5, 10, 30], 3],
+      [[0.1, 30], 0.1],
+      [[0.5, 0.75, 1, 40, 50], 1],
+      [[26, 27, 28, 29, 200, 300, 301], 29],
+    ] as const) {
+      const found = medianOf([...answers])! / HOUR;
+      expect(Math.abs(found - median)).toBeLessThan(Math.max(median * 0.125, 8 / 60));
+    }
+    // Past the last bounded bucket (over two weeks), its lower bound.
+    expect(medianOf([500, 600, 700])! / HOUR).toBeCloseTo(RESPONSE_BUCKETS_HOURS.at(-2)!, 5);
   });
 });

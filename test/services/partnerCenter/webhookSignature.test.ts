@@ -19,7 +19,10 @@ beforeAll(async () => {
   server = createServer({ cert: pki.tls.cert, key: pki.tls.key }, (req, res) => {
     fetched.push(req.url ?? '');
     const body = served.get(req.url ?? '');
-    res.writeHead(body ? 200 : 404).end(body);
+    // Not chained: restify, loaded by other test files in this worker, patches
+    // http.ServerResponse.prototype.writeHead to return undefined.
+    res.writeHead(body ? 200 : 404);
+    res.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   host = `127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -59,6 +59,25 @@ describe('insights over storage', () => {
     expect((await insights(app)).insights.current.receivedTotal).toBe(1);
   });
 
+  it('keeps the duplicate guard of a change still waiting for its projection, however old, and tidies the rest', async () => {
+    const { app, clock } = await world();
+    const waiting = referral({ createdDateTime: T0.toISOString() });
+    const done = referral({ createdDateTime: T0.toISOString() });
+    // Both added to the sums; the first one's projection then keeps failing, so its change stays pending.
+    await ingestReferrals([waiting, done], { leads: app.leads, now: clock.now, responseDays: 14 });
+    for (const input of [waiting, done]) {
+      const pending = await app.leads.pending(input.id);
+      await app.stats.apply((pending?.effects.stats ?? []).map(({ version, delta }) => ({ leadId: input.id, version, delta })));
+    }
+    await app.projector.project(done.id);
+    const pendingVersions = async (leadId: string) => ((await app.leads.pending(leadId))?.effects.stats ?? []).map((s) => s.version);
+    // A day later (by storage's clock: everything is older than "in an hour").
+    expect(await app.stats.forgetMarkers(new Date(Date.now() + 3_600_000), pendingVersions)).toBe(1);
+    // The pending change is finally projected: its guard held, so it is not added twice.
+    await app.projector.project(waiting.id);
+    expect((await insights(app)).insights.current.receivedTotal).toBe(2);
+  });
+
   it('counts an imported lead by its own dates, not on the day it arrives', async () => {
     const { app, settle } = await world();
     const long = new Date(T0.getTime() - 40 * DAY).toISOString();

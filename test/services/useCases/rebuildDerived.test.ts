@@ -1,0 +1,73 @@
+/**
+ * Storage written by an earlier version (leads, no insights sums, no per-owner or per-kind lists):
+ * the first start of this version builds them once from the leads, exactly, with two instances
+ * starting together, and with a change of this version already waiting for its projection.
+ */
+import { makeApp } from '../../support/app';
+import { acceptedLead, admin, apply, declinedLead, NOW, receivedLead, wonLead } from '../../fixtures/leads';
+import { leadEntity } from '../../../services/storage/leadStore';
+import { readInsights } from '../../../services/useCases/readInsights';
+import type { Lead } from '../../../services/leads/lead';
+import { worldsOnOneStorage } from '../../support/world';
+
+const world = worldsOnOneStorage();
+
+/** The rows an earlier version left: the lead and nothing derived from it. */
+async function storedByAnEarlierVersion(w: Awaited<ReturnType<typeof world>>, leads: Lead[]) {
+  for (const lead of leads) await w.tables.Leads.createEntity(leadEntity(lead));
+}
+
+describe('building lists and insights from leads an earlier version stored', () => {
+  it('counts every stored lead once, lists the waiting one, and later changes move the sums from there', async () => {
+    const w = await world({ instances: 2 });
+    w.clock.set(NOW);
+    const waiting = receivedLead({ name: 'Waiting' });
+    const accepted = { ...acceptedLead(), id: 'a0000000-0000-4000-8000-000000000001' };
+    const won = { ...wonLead(), id: 'a0000000-0000-4000-8000-000000000002' };
+    const declined = { ...declinedLead(), id: 'a0000000-0000-4000-8000-000000000003' };
+    await storedByAnEarlierVersion(w, [waiting, accepted, won, declined]);
+
+    // Two instances start at once: one builds, the other waits for it.
+    const outcomes = await Promise.all(w.apps.map((app) => app.prepare()));
+    expect(outcomes.filter((o) => o.ran)).toEqual([{ ran: true, leads: 4 }]);
+
+    const { insights } = await readInsights('30d', { stats: w.app.stats, now: w.app.now });
+    expect(insights.current).toMatchObject({ receivedTotal: 4, answered: 3, accepted: 2, declined: 1, won: 1 });
+    expect(insights.pipeline).toMatchObject({ open: 1, value: [{ currency: 'EUR', value: 120000 }] });
+    expect((await w.app.needsAnswer(['marketplace', 'qualified'])).map((l) => l.name)).toEqual(['Waiting']);
+    expect((await w.app.views.unassigned({ size: 10 })).items.map((l) => l.name)).toEqual(['Waiting']);
+
+    // A change after the build moves the sums by its difference: the accepted lead is won, nothing goes negative.
+    await w.app.act(accepted.id, { kind: 'markWon' }, admin);
+    await w.settle();
+    const after = (await readInsights('30d', { stats: w.app.stats, now: w.app.now })).insights;
+    expect(after.current).toMatchObject({ won: 2, accepted: 2 });
+    expect(after.pipeline).toEqual({ open: 0, value: [] });
+
+    // Built once: a restart finds the mark.
+    expect(await makeApp(w.tables, { clock: w.clock }).prepare()).toEqual({ ran: false, why: 'current' });
+  });
+
+  it('does not count twice a change of this version that waits for its projection when the build runs', async () => {
+    const w = await world();
+    w.clock.set(NOW);
+    const lead = receivedLead({ name: 'Changed just before the build' });
+    await storedByAnEarlierVersion(w, [lead]);
+    // This version accepts it (its pending row holds the difference), and no projection has run yet.
+    const stored = await w.app.leads.get(lead.id);
+    const next = apply(lead, { kind: 'accept', deal: { name: 'D', value: 500, currency: 'USD', purchaseDate: '2027-01-01' } });
+    expect((await w.app.leads.update(next, stored!, [])).ok).toBe(true);
+
+    expect(await w.app.prepare()).toEqual({ ran: true, leads: 1 });
+    await w.app.projector.project(lead.id);
+    const { insights } = await readInsights('30d', { stats: w.app.stats, now: w.app.now });
+    expect(insights.current).toMatchObject({ receivedTotal: 1, answered: 1, accepted: 1 });
+    expect(insights.pipeline).toEqual({ open: 1, value: [{ currency: 'USD', value: 500 }] });
+  });
+
+  it('marks new storage without reading anything more', async () => {
+    const w = await world();
+    expect(await w.app.prepare()).toEqual({ ran: false, why: 'fresh' });
+    expect(await w.app.prepare()).toEqual({ ran: false, why: 'current' });
+  });
+});
