@@ -2,7 +2,7 @@
  * `npm run bench`: one command that starts its own Azurite (in memory), the real server (the
  * built app as its own process) and a loopback fake Bot Connector, and measures side by side:
  * Accept through /api/messages against the storage floor, ingest, delivery, a scheduler pass over
- * 10,000 and 1,000 stored leads, memory and start-up. Prints a table (stdout; progress on stderr)
+ * 10,000 and 1,000 stored leads, insights and search over them, memory and start-up. Prints a table (stdout; progress on stderr)
  * and writes bench/results.json. `npm run bench -- --profile` also CPU-profiles the server under
  * the Accept load and summarizes where the time went.
  */
@@ -22,6 +22,7 @@ import { benchStartup } from './startupBench';
 import { progress, timed } from './stats';
 import { traceRoundTrips } from './traceBench';
 import { benchWriteBack } from './writeBackBench';
+import { benchSearch } from './searchBench';
 
 /** Referrals per POST in the second ingest run: a page, as a Partner Center poller would post it. */
 const INGEST_BATCH = 25;
@@ -55,8 +56,11 @@ async function main(): Promise<void> {
     progress('insights: insights 90d over 10,000 stored leads, then over 1,000');
     const insights = { stored10k: await insightsRead(storage, seeding.value.prefix, 10_000, t0), stored1k: await insightsRead(storage, small.prefix, 1_000, t0) };
 
+    progress('search: five queries over 10,000 stored leads, then over 1,000');
+    const search = { stored10k: await benchSearch(storage, seeding.value.prefix, 10_000), stored1k: await benchSearch(storage, small.prefix, 1_000) };
+
     const trace = await traceRoundTrips(storage, azurite.port);
-    const figures: Figures = { accept, ingest, ingestBatched, delivery, writeBack, stored, scheduler: { stored10k, stored1k }, insights, startup, trace };
+    const figures: Figures = { accept, ingest, ingestBatched, delivery, writeBack, stored, scheduler: { stored10k, stored1k }, insights, search, startup, trace };
     if (profileDir) {
       const profileOf = (phase: string) => {
         const file = readdirSync(path.join(profileDir, phase)).find((f) => f.endsWith('.cpuprofile'));

@@ -9,6 +9,7 @@ import type { InsightsFigures, PassFigures, StoredFigures } from './schedulerBen
 import type { StartupFigures } from './startupBench';
 import type { TraceFigures } from './traceBench';
 import type { WriteBackFigures } from './writeBackBench';
+import type { SearchFigures } from './searchBench';
 import type { ProfileSummary } from './cpuProfile';
 import { DUE } from './schedulerBench';
 
@@ -21,6 +22,7 @@ export interface Figures {
   stored: StoredFigures;
   scheduler: { stored10k: PassFigures; stored1k: PassFigures };
   insights: { stored10k: InsightsFigures; stored1k: InsightsFigures };
+  search: { stored10k: SearchFigures; stored1k: SearchFigures };
   startup: StartupFigures;
   trace: TraceFigures;
   profile?: { accept?: ProfileSummary; ingest?: ProfileSummary };
@@ -66,6 +68,13 @@ export function goals(f: Figures): Goal[] {
       figure: `${f.insights.stored10k.rowsRead} vs ${f.insights.stored1k.rowsRead} rows`,
       pass: f.insights.stored10k.rowsRead <= 100 && f.insights.stored10k.rowsRead === f.insights.stored1k.rowsRead,
     },
+    {
+      goal: 'search reads ≤ a page + 1 index rows a query, the same at 10,000 as at 1,000 stored',
+      figure: `${f.search.stored10k.queries.map((q) => q.rowsRead).join('/')} vs ${f.search.stored1k.queries.map((q) => q.rowsRead).join('/')} rows`,
+      pass:
+        f.search.stored10k.queries.every((q) => q.rowsRead <= 11) &&
+        f.search.stored10k.queries.map((q) => q.rowsRead).join() === f.search.stored1k.queries.map((q) => q.rowsRead).join(),
+    },
     { goal: 'server RSS < 200 MB with 10,000 leads stored', figure: `${f.stored.rssMiB} MiB`, pass: f.stored.rssMiB * 1.048576 < 200 },
     { goal: 'start < 3 s until /healthz (embedded storage, median of 3)', figure: `${f.startup.embeddedMedianMs} ms`, pass: f.startup.embeddedMedianMs < 3000 },
   ];
@@ -106,6 +115,11 @@ export function table(f: Figures): string {
     ...(['stored10k', 'stored1k'] as const).map((k): [string, string] => {
       const i = f.insights[k];
       return [`Insights 90d, ${i.stored.toLocaleString('en-US')} stored`, `${i.rowsRead} rows read in ${i.requests} requests; ${lat(i.latency)} (n=${i.latency.n})`];
+    }),
+    ...(['stored10k', 'stored1k'] as const).map((k): [string, string] => {
+      const s = f.search[k];
+      const each = s.queries.map((q) => `"${q.query}" ${q.found} found/${q.rowsRead} rows`).join(', ');
+      return [`Search, ${s.stored.toLocaleString('en-US')} stored`, `${lat(s.latency)} (n=${s.latency.n}); ${each}`];
     }),
     ['Server RSS, 10,000 leads stored', `${f.stored.rssMiB} MiB (peak ${f.stored.peakRssMiB} MiB; external Azurite) after ${f.stored.served}`],
     ['  RSS after the other phases', `${f.accept.serverRssMiB} MiB after ${f.accept.acceptsMade} Accepts; ${f.ingest.serverRssMiB} MiB after ingesting ${f.ingest.leadsMade} leads`],

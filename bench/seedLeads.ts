@@ -12,7 +12,7 @@ import { deliveryRowKey } from '../services/delivery/deliveryStore';
 import type { Lead } from '../services/leads/lead';
 import { leadFromReferral } from '../services/leads/leadFromReferral';
 import { ingestReferrals, receiveEvent } from '../services/useCases/ingestReferrals';
-import { dueEntity, indexRows } from '../services/storage/leadIndex';
+import { dueEntity, indexRows, SEARCH_PARTITION } from '../services/storage/leadIndex';
 import { contributionOf } from '../services/leads/leadStats';
 import { StatsStore } from '../services/storage/statsStore';
 import { eventEntity, leadEntity } from '../services/storage/leadStore';
@@ -34,7 +34,8 @@ type Row = { partitionKey: string; rowKey: string } & Record<string, unknown>;
 function rowsOf(lead: Lead, now: Date, deliveredTo: string[]): Partial<Record<keyof Tables, Row[]>> {
   return {
     Leads: [leadEntity(lead), eventEntity(lead.id, receiveEvent(lead, now))],
-    LeadIndex: indexRows(lead),
+    LeadIndex: indexRows(lead).filter((row) => row.partitionKey !== SEARCH_PARTITION),
+    SearchIndex: indexRows(lead).filter((row) => row.partitionKey === SEARCH_PARTITION),
     DueIndex: dueTimesOf(lead, now, DUE_SETTINGS).map((item) => dueEntity(item, now)),
     Deliveries: deliveredTo.map((key, i) => ({ partitionKey: lead.id, rowKey: deliveryRowKey(lead.id, key), activityId: `seeded-${lead.id}-${i}`, renderKey: 'seeded' })),
   };
@@ -66,7 +67,7 @@ export async function seedLeads(tables: Tables, referrals: Referral[], now: Date
 export async function checkSeedLayout(storage: string, referral: Referral, now: Date): Promise<void> {
   const dump = async (tables: Tables) => {
     const all: string[] = [];
-    for (const name of ['Leads', 'LeadIndex', 'DueIndex'] as const) {
+    for (const name of ['Leads', 'LeadIndex', 'SearchIndex', 'DueIndex'] as const) {
       for await (const e of tables[name].listEntities()) {
         const { etag: _etag, timestamp: _timestamp, ...row } = e as Record<string, unknown>;
         all.push(`${name} ${JSON.stringify(row, Object.keys(row).sort())}`);

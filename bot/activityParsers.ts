@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { REFERRAL_ID_PATTERN } from '../services/leads/referral';
 import { LISTS } from '../services/leads/leadViews';
+import { MAX_QUERY_LENGTH } from '../services/leads/leadSearch';
 import { PERIODS } from '../services/leads/leadStats';
 import { LEAD_KINDS } from '../services/storage/conversationStore';
 
@@ -73,6 +74,25 @@ export const listActionDataSchema = z.object({
   back: z.array(z.string().max(300)).max(200).default([]),
 });
 
+/** Next / Previous on a `find` list: the query and the cursors, as the card carried them. */
+export const searchPageDataSchema = z.object({
+  query: z.string().max(MAX_QUERY_LENGTH),
+  cursor: z.string().max(300).optional(),
+  back: z.array(z.string().max(300)).max(200).default([]),
+});
+
+/** Teams' `composeExtension/query` value (untrusted): which command, its parameters, the page it wants. */
+export const extensionQuerySchema = z.object({
+  commandId: z.string().max(64),
+  parameters: z.array(z.object({ name: z.string().max(64), value: z.unknown() })).max(10).default([]),
+  queryOptions: z
+    .object({ skip: z.coerce.number().int().min(0).max(1000).optional(), count: z.coerce.number().int().min(1).max(1000).optional() })
+    .optional(),
+});
+
+/** Teams' `composeExtension/queryLink` value: the pasted URL. */
+export const extensionLinkSchema = z.object({ url: z.string().max(2048) });
+
 export const insightsActionDataSchema = z.object({ period: z.enum(Object.keys(PERIODS) as [keyof typeof PERIODS]) });
 
 /** A toggle sends "true" or "false"; absent, it keeps its value. */
@@ -122,7 +142,14 @@ export const snoozeActionDataSchema = z.object({ leadId, until: z.enum(['day', '
 
 export type FormInputs = z.infer<typeof formInputsSchema>;
 
-/** The typed text without the bot's @mention, trimmed. */
+const ENTITIES: Record<string, string> = { nbsp: ' ', lt: '<', gt: '>', amp: '&', quot: '"', '#39': "'" };
+
+/** The typed text without the bot's @mention and without markup (Teams may send HTML), trimmed. */
 export function commandText(text: string | undefined): string {
-  return (text ?? '').replace(/<at>[^<]*<\/at>/gi, ' ').replace(/\s+/g, ' ').trim();
+  return (text ?? '')
+    .replace(/<at>[^<]*<\/at>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&(nbsp|lt|gt|amp|quot|#39);/gi, (_, name: string) => ENTITIES[name.toLowerCase()] ?? ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }

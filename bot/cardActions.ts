@@ -2,16 +2,16 @@
  * Universal Actions: one handler per card verb. Each parses the untrusted payload, calls one use
  * case and answers with the card the clicker should now see. The answer is always HTTP 200.
  */
-import { FORM_INPUT_BY_ISSUE_PATH, formatDateTime, renderInsightsCard, renderLeadCard, renderLeadList, renderMyLeads, renderSnoozedCard, t, type CardAttachment, type FormContext, type Locale } from '../cards';
+import { FORM_INPUT_BY_ISSUE_PATH, formatDateTime, renderInsightsCard, renderLeadCard, renderLeadList, renderMyLeads, renderSearchList, renderSnoozedCard, t, type CardAttachment, type FormContext, type Locale } from '../cards';
 import { snoozeChoices } from '../services/leads/leadTime';
 import type { ActResult } from '../services/useCases/actOnLead';
 import type { Lead } from '../services/leads/lead';
 import { ALLOWED, type Actor } from '../services/leads/leadLifecycle';
 import type { LeadsApp } from '../services/app/leadsApp';
-import { listLeads, myLeads } from '../services/useCases/readLeads';
+import { listLeads, myLeads, searchLeads } from '../services/useCases/readLeads';
 import { readInsights } from '../services/useCases/readInsights';
 import type { Period } from '../services/leads/leadStats';
-import { formInputsSchema, insightsActionDataSchema, invokeValueSchema, leadActionDataSchema, listActionDataSchema, snoozeActionDataSchema } from './activityParsers';
+import { formInputsSchema, insightsActionDataSchema, searchPageDataSchema, invokeValueSchema, leadActionDataSchema, listActionDataSchema, snoozeActionDataSchema } from './activityParsers';
 import type { FormMode } from '../cards';
 import type { Role } from '../services/storage/roleStore';
 import type { Conversation } from '../services/storage/conversationStore';
@@ -32,6 +32,8 @@ export interface Clicker {
   timeZone?: string;
   /** The conversation the click or message came from, as it would be saved. */
   where: Omit<Conversation, 'key' | 'settings'>;
+  /** The click came from a lead card a person shared (from search or a link): its answers stay shared copies. */
+  onSharedCard?: boolean;
 }
 
 export interface CardActionDeps {
@@ -53,12 +55,20 @@ export const errorResponse = (statusCode: 400 | 500, code: string, message: stri
   value: { code, message },
 });
 
-export async function handleCardAction(invokeValue: unknown, clicker: Clicker, deps: CardActionDeps): Promise<InvokeResponseBody> {
+export async function handleCardAction(invokeValue: unknown, from: Clicker, deps: CardActionDeps): Promise<InvokeResponseBody> {
   const parsed = invokeValueSchema.safeParse(invokeValue);
   if (!parsed.success) return errorResponse(400, 'BadRequest', 'This card action is not one Partner Leads knows.');
   const { verb, data } = parsed.data.action;
+  // Untrusted like the rest of the payload; it decides only whose client refreshes the answer.
+  const clicker: Clicker = { ...from, onSharedCard: data.shared === true };
 
   if (verb === 'list.page') return listPage(data, clicker, deps);
+  if (verb === 'search.page') {
+    const page = searchPageDataSchema.safeParse(data);
+    if (!page.success) return errorResponse(400, 'BadRequest', 'This search page does not exist.');
+    const card = await searchCard(page.data.query, clicker, deps, page.data.cursor, page.data.back);
+    return typeof card === 'string' ? messageResponse(card) : cardResponse(card);
+  }
   if (verb === 'lead.snooze') return snooze(data, clicker, deps);
   if (verb === 'settings.save') return cardResponse(await saveSettings(data, clicker, deps));
   if (verb === 'insights.show') {
@@ -220,6 +230,7 @@ export function leadCard(lead: Lead, clicker: Clicker, deps: CardActionDeps, opt
     partnerCenterSync: syncOn(deps),
     viewer: { id: clicker.actor.id },
     refreshUserIds: refreshUserIds(lead),
+    shared: clicker.onSharedCard,
     mode: options.mode ?? 'view',
     notice: options.notice,
     form: options.form,
@@ -280,6 +291,29 @@ export async function listCard(
   }
   const page = await listLeads(deps.app.views, view, { userId: clicker.actor.id, cursor });
   return renderLeadList({ view, rows: page.items, ...paging(page.next) });
+}
+
+/** A page of what `find` finds, with Previous / Next; the reason as text when the query cannot be searched. */
+export async function searchCard(
+  query: string,
+  clicker: Pick<Clicker, 'locale' | 'timeZone'>,
+  deps: Pick<CardActionDeps, 'app'>,
+  cursor?: string,
+  back: string[] = [],
+): Promise<CardAttachment | string> {
+  const found = await searchLeads(deps.app.views, query, { cursor });
+  if (!found.ok) return t(clicker.locale, found.reason === 'empty' ? 'command.findUsage' : found.reason === 'tooLong' ? 'search.tooLong' : 'search.tooShort');
+  const next = found.page.next;
+  return renderSearchList({
+    query,
+    rows: found.page.items,
+    pageNumber: back.length + 1,
+    next: next ? { query, cursor: next, back: [...back, cursor ?? ''] } : undefined,
+    previous: back.length ? { query, cursor: back[back.length - 1] || undefined, back: back.slice(0, -1) } : undefined,
+    locale: clicker.locale,
+    now: deps.app.now(),
+    timeZone: clicker.timeZone,
+  });
 }
 
 /** The insights of a period, as a card in the clicker's language. */

@@ -3,7 +3,7 @@
  * handler (card action, typed command, install/uninstall), send what it returns.
  */
 import { CardFactory, TeamsActivityHandler, type InvokeResponse, type TurnContext } from 'botbuilder';
-import { renderWelcomeCard, resolveLocale } from '../cards';
+import { renderWelcomeCard, resolveLocale, t } from '../cards';
 import { conversationKey } from '../services/storage/conversationStore';
 import { StorageUnavailableError } from '../services/errors';
 import type { LeadsApp } from '../services/app/leadsApp';
@@ -11,6 +11,13 @@ import type { Logger } from '../services/logger';
 import { errorResponse, handleCardAction, type Clicker } from './cardActions';
 import { conversationFrom, tenantOf } from './conversationRef';
 import { handleTextCommand } from './textCommands';
+import { extensionMessage, searchExtension, unfurlLink, type ExtensionResponse } from './messageExtension';
+
+/** The message extension's invokes: a search, and a pasted link to unfurl. */
+const EXTENSION_INVOKES: ReadonlyMap<string, typeof searchExtension> = new Map([
+  ['composeExtension/query', searchExtension],
+  ['composeExtension/queryLink', unfurlLink],
+]);
 
 export interface LeadBotOptions {
   app: LeadsApp;
@@ -55,15 +62,20 @@ export class LeadBot extends TeamsActivityHandler {
     if (allowed.length > 0 && (!tenant || !allowed.includes(tenant))) {
       this.options.log.warn({ tenant }, 'activity from a tenant that is not allowed: refused');
       if (context.activity.type === 'invoke') {
-        await context.sendActivity({ type: 'invokeResponse', value: { status: 200, body: errorResponse(400, 'Forbidden', 'This organization may not use this app.') } });
+        const body = EXTENSION_INVOKES.has(context.activity.name ?? '')
+          ? extensionMessage(t(resolveLocale(context.activity.locale), 'search.refused'))
+          : errorResponse(400, 'Forbidden', 'This organization may not use this app.');
+        await context.sendActivity({ type: 'invokeResponse', value: { status: 200, body } });
       }
       return;
     }
     await super.run(context);
   }
 
-  /** Universal Actions are answered here, always with HTTP 200 (Teams expects it). */
+  /** Universal Actions and the message extension are answered here, always with HTTP 200 (Teams expects it). */
   protected override async onInvokeActivity(context: TurnContext): Promise<InvokeResponse> {
+    const extension = EXTENSION_INVOKES.get(context.activity.name ?? '');
+    if (extension) return { status: 200, body: await this.extension(context, extension) };
     if (context.activity.name !== 'adaptiveCard/action') {
       // botbuilder answers invokes nobody handles with 501; for Teams that is our bad request, not an outage.
       const answer = await super.onInvokeActivity(context);
@@ -82,6 +94,18 @@ export class LeadBot extends TeamsActivityHandler {
         status: 200,
         body: errorResponse(500, storage ? 'ServiceUnavailable' : 'InternalError', storage ? 'Partner Leads cannot reach its storage right now. Please try again in a minute.' : 'Something went wrong. Please try again.'),
       };
+    }
+  }
+
+  /** A search or a pasted link; a failure is a message in the extension's pane, never an error. */
+  private async extension(context: TurnContext, handler: typeof searchExtension): Promise<ExtensionResponse> {
+    try {
+      return await handler(context.activity.value, await this.clicker(context), this.deps());
+    } catch (error) {
+      const storage = error instanceof StorageUnavailableError;
+      if (storage) this.options.log.warn({ err: error, invoke: context.activity.name }, 'message extension failed: storage unavailable');
+      else this.options.log.error({ err: error, invoke: context.activity.name }, 'message extension failed');
+      return extensionMessage(t(resolveLocale(context.activity.locale), storage ? 'search.unavailable' : 'search.failed'));
     }
   }
 

@@ -1,4 +1,4 @@
-/** Typed commands: help, the lists (my leads, unassigned, the four views), lead <id>, notify, subscribe/unsubscribe, roles, grant, revoke, insights, settings, sync. */
+/** Typed commands: help, the lists (my leads, unassigned, the four views), find <words>, lead <id>, notify, subscribe/unsubscribe, roles, grant, revoke, insights, settings, sync. */
 import type { TurnContext } from 'botbuilder';
 import { CardFactory } from 'botbuilder';
 import { renderHelpCard, renderRolesCard, renderSyncStatusCard, t, type CardAttachment } from '../cards';
@@ -7,7 +7,7 @@ import { REFERRAL_ID_PATTERN } from '../services/leads/referral';
 import type { Role } from '../services/storage/roleStore';
 import { commandText } from './activityParsers';
 import { settingsCard } from './settingsCommand';
-import { insightsCard, leadCard, listCard, type Clicker } from './cardActions';
+import { insightsCard, leadCard, listCard, searchCard, type Clicker } from './cardActions';
 import { PERIODS, type Period } from '../services/leads/leadStats';
 import { conversationFrom } from './conversationRef';
 import { conversationKey, LEAD_KINDS, type LeadKind } from '../services/storage/conversationStore';
@@ -31,7 +31,10 @@ const ROLE_ALIASES: ReadonlyMap<string, Role> = new Map([
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function handleTextCommand(context: TurnContext, clicker: Clicker, deps: CommandDeps): Promise<void> {
-  const [word = '', ...args] = commandText(context.activity.text).split(' ');
+  const typed = commandText(context.activity.text);
+  // A card someone shared in this chat (from the message extension) is not a command: no help card in reply.
+  if (!typed && (context.activity.attachments?.length ?? 0) > 0) return;
+  const [word = '', ...args] = typed.split(' ');
   const { locale } = clicker;
   const send = (card: CardAttachment) => context.sendActivity({ attachments: [CardFactory.adaptiveCard(card.content)] });
 
@@ -48,6 +51,12 @@ export async function handleTextCommand(context: TurnContext, clicker: Clicker, 
     case 'notify':
       await context.sendActivity(await notify(args, clicker, deps));
       return;
+    case 'find':
+    case 'search': {
+      const found = await searchCard(args.join(' '), clicker, deps);
+      await (typeof found === 'string' ? context.sendActivity(found) : send(found));
+      return;
+    }
     case 'lead': {
       const id = args[0] ?? '';
       const stored = REFERRAL_ID_PATTERN.test(id) ? await deps.app.leads.get(id) : undefined;

@@ -2,7 +2,7 @@
 export { ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard, type CardAttachment } from './cardTemplate';
 export { renderLeadCard, type LeadCardMode, type LeadCardOptions } from './leadCard';
 export { CURRENCIES, FORM_INPUT_BY_ISSUE_PATH, FORM_MODES, FORMS, type FormContext, type FormInputId, type FormMode, type FormState } from './leadForm';
-export { renderLeadList, renderMyLeads, renderNeedsAnswerCard, type LeadListOptions } from './leadList';
+export { renderLeadList, renderMyLeads, renderNeedsAnswerCard, renderSearchList, renderSearchPreview, THUMBNAIL_CARD_CONTENT_TYPE, type LeadListOptions } from './leadList';
 export { renderHelpCard, renderWelcomeCard } from './welcome';
 export { renderDigestCard, renderFlameAlertCard, renderMessageCard, renderReminderCard, renderSnoozedCard, SNOOZE_CHOICES, type SnoozeChoice } from './alerts';
 export { renderRolesCard, type RoleCardEntry } from './roles';

@@ -26,6 +26,12 @@ export interface LeadCardOptions {
   form?: FormState;
   /** Teams user ids (29:…) that get a personal view through Universal Actions refresh; at most 60 are used. */
   refreshUserIds?: string[];
+  /**
+   * A copy a person shares (from search or a pasted link): their message, which the bot cannot
+   * update, so every viewer's client fetches the current card (a refresh without `userIds`), and
+   * every answer to its buttons keeps it so.
+   */
+  shared?: boolean;
   /** The Partner Center sync is on: the card says whether the lead's last change has reached Partner Center. */
   partnerCenterSync?: boolean;
   /** For the Assign form: the conversation's members, and where Teams' people search looks. */
@@ -39,7 +45,7 @@ type Facts = { title: string; value: string }[];
 
 /** What leadCard.json binds. */
 interface LeadCardView {
-  refresh: { data: { leadId: string }; userIds: string[] } | null;
+  refresh: { data: { leadId: string; shared?: true }; userIds: string[] | null } | null;
   notice: { text: string; style: string } | null;
   typeLabel: string;
   stageLabel: string;
@@ -77,8 +83,12 @@ export function renderLeadCard(lead: Lead, options: LeadCardOptions): CardAttach
   const mentions = options.mentions ?? [];
   const refreshUserIds = [...new Set(options.refreshUserIds ?? [])].slice(0, MAX_REFRESH_USERS);
 
-  return render({
-    refresh: refreshUserIds.length > 0 ? { data: { leadId: lead.id }, userIds: refreshUserIds } : null,
+  const card = render({
+    refresh: options.shared
+      ? { data: { leadId: lead.id, shared: true }, userIds: null }
+      : refreshUserIds.length > 0
+        ? { data: { leadId: lead.id }, userIds: refreshUserIds }
+        : null,
     notice: options.notice ? { text: options.notice.text, style: NOTICE_STYLE[options.notice.tone] } : null,
     typeLabel: typeLabel(lead.type, locale),
     stageLabel: stageLabel(lead.stage, lead.outcome, locale),
@@ -94,6 +104,17 @@ export function renderLeadCard(lead: Lead, options: LeadCardOptions): CardAttach
       : { ...leadDetails(lead, options.now, zoned), form: null, actions: viewActions(lead, locale, options.viewer) }),
     sync: options.partnerCenterSync ? syncLine(lead, locale) : null,
   }, mentions);
+  if (options.shared) markShared(card.content);
+  return card;
+}
+
+/** Every button of a shared copy says so, so that the card it answers with is shared too. */
+function markShared(node: unknown): void {
+  if (Array.isArray(node)) return node.forEach(markShared);
+  if (typeof node !== 'object' || node === null) return;
+  const element = node as Record<string, unknown>;
+  if (element.type === 'Action.Execute' && typeof element.data === 'object' && element.data !== null) element.data = { ...element.data, shared: true };
+  Object.values(element).forEach(markShared);
 }
 
 /** "Owner: Sam Lee · assigned by Dana Miller · Nov 26, 10:02 AM" or "No owner yet", with Take it / Assign… while the lead is open. */

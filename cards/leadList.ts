@@ -59,6 +59,35 @@ export function renderLeadList(options: LeadListOptions): CardAttachment {
   });
 }
 
+/** The answer to `find`: a page of the leads that match, open ones newest first, then archived ones. */
+export function renderSearchList(options: Paged & { query: string; rows: LeadSummary[] }): CardAttachment {
+  const { locale, query, rows, previous, next } = options;
+  const paged = options.pageNumber > 1 || next !== undefined;
+  return render({
+    title: t(locale, 'search.title', { query }),
+    page: paged ? t(locale, 'list.page', { page: options.pageNumber }) : null,
+    empty: rows.length === 0 ? t(locale, 'search.empty', { query }) : null,
+    rows: rows.map((row) => rowView(row, options)),
+    actions: [
+      ...(previous ? [executeAction(t(locale, 'action.previous'), 'search.page', previous)] : []),
+      ...(next ? [executeAction(t(locale, 'action.next'), 'search.page', next)] : []),
+    ],
+  });
+}
+
+export const THUMBNAIL_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.thumbnail';
+
+/** A search result's line in the message extension: lead name (🔥), customer, where it stands and the time left. */
+export function renderSearchPreview(row: LeadSummary, options: { locale: Locale; now: Date; timeZone?: string }) {
+  const view = rowView(row, options, false);
+  // A waiting row's status is only its time left: say the stage too.
+  const stage = row.stage === 'Received' ? stageLabel(row.stage, row.outcome, options.locale) : undefined;
+  return {
+    contentType: THUMBNAIL_CARD_CONTENT_TYPE,
+    content: { title: view.title, subtitle: row.customer, text: [stage, view.status, typeLabel(row.type, options.locale)].filter(Boolean).join(' · ') },
+  } as const;
+}
+
 const URGENT_MS = 48 * 3_600_000;
 
 const headingRow = (heading: string): RowView => ({ heading, title: '', detail: '', status: '', statusColor: 'Default', open: executeAction('', 'lead.open', {}) });

@@ -22,6 +22,7 @@ const COMMANDS: [syntax: string, description: StringKey][] = [
   ['qualified', 'command.qualified'],
   ['favorites', 'command.favorites'],
   ['archived', 'command.archived'],
+  ['find ‹words›', 'command.find'],
   ['lead ‹id›', 'command.lead'],
   ['insights ‹7d|30d|90d›', 'command.insights'],
   ['settings', 'command.settings'],

@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const running = await start(config, log, { inMemory: true });
   const { app } = running;
   await app.roles.grant(PLAYGROUND_USER_ID, 'partnerAdmin', 'playground');
-  log.info('playground: sample leads come from the local Partner Center; type "marketplace", "qualified" or "sync" in the chat');
+  log.info('playground: sample leads come from the local Partner Center; type "marketplace", "qualified", "find azure" or "sync" in the chat; the search message extension is + → Search Command with command id findLead, parameter query');
 
   // On a machine without a desktop the playground calls xdg-open and crashes if it is missing.
   const shim = mkdtempSync(path.join(tmpdir(), 'playground-'));

@@ -129,7 +129,7 @@ export class LeadsApp {
     this.now = options.now ?? (() => new Date());
     this.instanceId = options.instanceId ?? randomUUID();
     this.leads = new LeadStore(tables.Leads, tables.Projections);
-    this.views = new LeadViewIndex(tables.LeadIndex);
+    this.views = new LeadViewIndex(tables.LeadIndex, tables.SearchIndex);
     this.due = new DueIndex(tables.DueIndex);
     this.conversations = new ConversationStore(tables.Conversations);
     this.deliveries = new DeliveryStore(tables.Deliveries);

@@ -1,9 +1,11 @@
 /**
  * Secondary indexes, rebuildable from the leads: list views (newest first, paged by RowKey), the
- * waiting, unassigned and per-owner lists, and the due index the scheduler reads without scanning leads.
+ * waiting, unassigned and per-owner lists, the search index, and the due index the scheduler
+ * reads without scanning leads.
  */
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Lead } from '../leads/lead';
+import { matchesAll, prefixesOf, searchWords, type SearchQuery } from '../leads/leadSearch';
 import { sharedViewOf, summarize, type LeadSummary, type Page, type ViewName } from '../leads/leadViews';
 import { kindOf, type LeadKind } from './conversationStore';
 import { deleteAllIfExist, deleteIfExists, guard, invertedTicks, safeKey, upsertAll } from './tables';
@@ -23,6 +25,19 @@ const ownerPartition = (userId: string) => `owner-${safeKey(userId.toLowerCase()
 // Waiting rows sort before accepted ones.
 const OWNED_WAITING = '1w|';
 const OWNED_ACCEPTED = '2a|';
+
+/**
+ * The search index: one row per word prefix of a lead, in one partition so that a lead's rows
+ * are written by one batch. Within a prefix, open leads newest first, then archived ones. Its rows
+ * (some 20 to 60 a lead) live in a table of their own, SearchIndex: the list queries of LeadIndex
+ * never share a table with them (Azurite evaluates a query over its whole table).
+ */
+export const SEARCH_PARTITION = 'search';
+const SEARCH = SEARCH_PARTITION;
+const inSearch = (row: RowRef) => row.partitionKey === SEARCH;
+const searchOrder = (lead: Pick<Lead, 'stage' | 'receivedAt' | 'id'>) => `${lead.stage === 'Archived' ? 1 : 0}${viewRow(lead)}`;
+/** The RowKey range of one prefix: `key|…` sorts before `key}`. */
+const searchRange = (key: string) => ({ from: `${key}|`, to: `${key}}` });
 
 /** The lead's row in the "needs an answer" list, if it is waiting. */
 export const waitingRowKey = (lead: Pick<Lead, 'stage' | 'expiresAt' | 'id'>): string | undefined => (lead.stage === 'Received' ? `${lead.expiresAt}|${lead.id}` : undefined);
@@ -49,6 +64,9 @@ export function indexRows(lead: Lead): IndexRow[] {
   if (waiting && !lead.owner) rows.push({ partitionKey: UNASSIGNED, rowKey: waiting, summary });
   if (lead.owner && waiting) rows.push({ partitionKey: ownerPartition(lead.owner.id), rowKey: `${OWNED_WAITING}${waiting}`, summary });
   if (lead.owner && lead.stage === 'Accepted') rows.push({ partitionKey: ownerPartition(lead.owner.id), rowKey: `${OWNED_ACCEPTED}${rowKey}`, summary });
+  const words = searchWords(lead);
+  const order = searchOrder(lead);
+  for (const key of prefixesOf(words)) rows.push({ partitionKey: SEARCH, rowKey: `${key}|${order}`, summary, words: words.join(' ') });
   return rows;
 }
 
@@ -63,14 +81,59 @@ export function staleRows(before: Lead, after: Lead): RowRef[] {
 }
 
 export class LeadViewIndex {
-  constructor(private readonly table: TableClient) {}
+  /** `table` holds the lists, `searchTable` the search rows. */
+  constructor(
+    private readonly table: TableClient,
+    private readonly searchTable: TableClient,
+  ) {}
 
   /** Writes each lead's rows and deletes those it no longer has; rows of one list are written together. */
   async put(changes: { lead: Lead; removed?: RowRef[] }[]): Promise<void> {
     const upserts = changes.flatMap(({ lead }) => indexRows(lead));
     const written = new Set(upserts.map(keyOf));
     const removals = changes.flatMap(({ removed = [] }) => removed).filter((row) => !written.has(keyOf(row)));
-    await Promise.all([upsertAll(this.table, upserts), deleteAllIfExist(this.table, removals)]);
+    const split = <T extends RowRef>(rows: T[]) => [rows.filter((r) => !inSearch(r)), rows.filter(inSearch)] as const;
+    const [lists, search] = split(upserts);
+    const [listRemovals, searchRemovals] = split(removals);
+    await Promise.all([
+      upsertAll(this.table, lists),
+      upsertAll(this.searchTable, search),
+      deleteAllIfExist(this.table, listRemovals),
+      deleteAllIfExist(this.searchTable, searchRemovals),
+    ]);
+  }
+
+  /**
+   * One page of the leads that answer a query, open ones newest first, then archived ones. Reads
+   * only the rows of the query's longest word prefix; rows whose lead lacks another query word are
+   * skipped (counted in `rowsRead`), at most `maxRows` of them per page.
+   */
+  async search(query: Extract<SearchQuery, { ok: true }>, options: { cursor?: string; size: number; maxRows?: number }): Promise<Page<LeadSummary> & { rowsRead: number }> {
+    const { from, to } = searchRange(query.key);
+    const start = options.cursor && options.cursor > from && options.cursor < to ? options.cursor : undefined;
+    const filter = start
+      ? odata`PartitionKey eq ${SEARCH} and RowKey gt ${start} and RowKey lt ${to}`
+      : odata`PartitionKey eq ${SEARCH} and RowKey ge ${from} and RowKey lt ${to}`;
+    const maxRows = options.maxRows ?? 1000;
+    const found: { rowKey: string; summary: LeadSummary }[] = [];
+    let rowsRead = 0;
+    let last: string | undefined;
+    await guard(async () => {
+      const pages = this.searchTable.listEntities<{ summary: string; words: string }>({ queryOptions: { filter, select: ['RowKey', 'summary', 'words'] } });
+      for await (const page of pages.byPage({ maxPageSize: Math.min(maxRows, Math.max(options.size + 1, 50)) })) {
+        for (const entity of page) {
+          rowsRead++;
+          last = entity.rowKey ?? '';
+          if (matchesAll(entity.words.split(' '), query.words)) found.push({ rowKey: last, summary: JSON.parse(entity.summary) as LeadSummary });
+          if (found.length > options.size || rowsRead >= maxRows) break;
+        }
+        if (found.length > options.size || rowsRead >= maxRows) break;
+      }
+    });
+    const items = found.slice(0, options.size);
+    // More may follow: a row beyond the page was found, or the read stopped at its bound.
+    const next = found.length > options.size ? items[items.length - 1]?.rowKey : rowsRead >= maxRows ? last : undefined;
+    return { items: items.map((r) => r.summary), next, rowsRead };
   }
 
   /** One page of the leads nobody owns yet, soonest deadline first. */

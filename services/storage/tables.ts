@@ -5,6 +5,7 @@ import { ConfigError, StorageUnavailableError } from '../errors';
 export const TABLE_NAMES = [
   'Leads',
   'LeadIndex',
+  'SearchIndex',
   'DueIndex',
   'Projections',
   'Conversations',

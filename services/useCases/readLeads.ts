@@ -1,9 +1,10 @@
-/** Use cases that only read: one lead with its history, and the list views. */
+/** Use cases that only read: one lead with its history, the list views, and search. */
 import type { Lead } from '../leads/lead';
 import type { LeadViewIndex } from '../storage/leadIndex';
 import type { LeadEvent } from '../leads/leadLifecycle';
 import type { LeadStore } from '../storage/leadStore';
 import { PAGE_SIZE, type ListName, type LeadSummary, type Page } from '../leads/leadViews';
+import { parseQuery } from '../leads/leadSearch';
 
 export async function getLeadWithHistory(id: string, leads: LeadStore): Promise<{ lead: Lead; history: LeadEvent[] } | undefined> {
   const [stored, history] = await Promise.all([leads.get(id), leads.history(id)]);
@@ -36,4 +37,20 @@ export async function myLeads(index: LeadViewIndex, userId: string, cursor?: str
   ]);
   const notOwned = (favorites?.items ?? []).filter((l) => l.ownerId !== userId.toLowerCase() && l.stage !== 'Archived');
   return { owned, favorites: notOwned.slice(0, MY_FAVORITES_SHOWN), moreFavorites: notOwned.length > MY_FAVORITES_SHOWN || Boolean(favorites?.next) };
+}
+
+export type SearchAnswer =
+  | { ok: true; page: Page<LeadSummary>; /** index rows read for this page */ rowsRead: number }
+  | { ok: false; reason: 'empty' | 'tooShort' | 'tooLong' };
+
+/**
+ * One page of the leads a text finds (customer, lead and deal names, referral, CRM and campaign
+ * ids; word prefixes, any case and accents), open leads newest first, then archived ones. Reads
+ * only the index rows of one word prefix, never the leads.
+ */
+export async function searchLeads(index: LeadViewIndex, text: string, options: { cursor?: string; size?: number } = {}): Promise<SearchAnswer> {
+  const query = parseQuery(text);
+  if (!query.ok) return query;
+  const { rowsRead, ...page } = await index.search(query, { cursor: options.cursor, size: options.size ?? PAGE_SIZE });
+  return { ok: true, page, rowsRead };
 }

@@ -19,8 +19,13 @@ import type { LeadStore } from '../storage/leadStore';
 import type { StatsChange, StatsStore } from '../storage/statsStore';
 import { createIfAbsent, deleteAllIfExist, getOrUndefined, guard, unchunkJson, type Tables } from '../storage/tables';
 
-/** What version 2 derives from leads: list rows per owner, unassigned and waiting by kind; the insights sums. */
-export const DERIVED_VERSION = 2;
+/**
+ * What is derived from leads, by version: 2 adds list rows per owner, unassigned and waiting by
+ * kind, and the insights sums; 3 adds the search index rows.
+ */
+export const DERIVED_VERSION = 3;
+/** The version whose rebuild adds each lead's baseline to the insights sums: done once, never again. */
+const STATS_VERSION = 2;
 const MARK = { partitionKey: 'layout', rowKey: 'derived' };
 /** The "needs an answer" list of the version before, one partition for both kinds: replaced. */
 const RETIRED_PARTITIONS = ['waiting'];
@@ -42,7 +47,8 @@ export type RebuildOutcome = { ran: false; why: 'current' | 'fresh' | 'done by a
 
 export async function rebuildDerived(deps: RebuildDeps): Promise<RebuildOutcome> {
   for (;;) {
-    if (await marked(deps.tables.Meta)) return { ran: false, why: 'current' };
+    const from = await markedVersion(deps.tables.Meta);
+    if (from >= DERIVED_VERSION) return { ran: false, why: 'current' };
     if (!(await holdsLeads(deps.tables.Leads))) {
       await createIfAbsent(deps.tables.Meta, { ...MARK, version: DERIVED_VERSION });
       return { ran: false, why: 'fresh' };
@@ -51,8 +57,8 @@ export async function rebuildDerived(deps: RebuildDeps): Promise<RebuildOutcome>
     if (held) {
       try {
         // Another instance may have finished between our look and the lease.
-        if (await marked(deps.tables.Meta)) return { ran: false, why: 'done by another instance' };
-        const leads = await rebuild(deps);
+        if ((await markedVersion(deps.tables.Meta)) >= DERIVED_VERSION) return { ran: false, why: 'done by another instance' };
+        const leads = await rebuild(deps, from);
         await guard(() => deps.tables.Meta.upsertEntity({ ...MARK, version: DERIVED_VERSION }, 'Replace'));
         return { ran: true, leads };
       } finally {
@@ -64,9 +70,9 @@ export async function rebuildDerived(deps: RebuildDeps): Promise<RebuildOutcome>
   }
 }
 
-async function marked(meta: TableClient): Promise<boolean> {
+async function markedVersion(meta: TableClient): Promise<number> {
   const mark = await getOrUndefined<{ version: number }>(meta, MARK.partitionKey, MARK.rowKey);
-  return (mark?.version ?? 0) >= DERIVED_VERSION;
+  return mark?.version ?? 0;
 }
 
 async function holdsLeads(leads: TableClient): Promise<boolean> {
@@ -76,8 +82,12 @@ async function holdsLeads(leads: TableClient): Promise<boolean> {
   });
 }
 
-/** Every stored lead, a page at a time: its list rows and its share of the sums. Returns how many. */
-async function rebuild(deps: RebuildDeps): Promise<number> {
+/**
+ * Every stored lead, a page at a time: its index rows (all of them, which is idempotent) and,
+ * coming from before version 2, its share of the sums (which is not: only once). Returns how many.
+ */
+async function rebuild(deps: RebuildDeps, from: number): Promise<number> {
+  const withStats = from < STATS_VERSION;
   const { tables, leads, views, stats, log } = deps;
   log.warn('building the lists and insights this version adds from the stored leads (once, before anything else)');
   let count = 0;
@@ -85,17 +95,19 @@ async function rebuild(deps: RebuildDeps): Promise<number> {
   for await (const page of pages) {
     const read = page.map((row) => leadSchema.parse(unchunkJson(row)));
     // The pending row after the lead: whatever it holds up to the lead's version is in the lead as read.
-    const pending = await Promise.all(read.map((lead) => leads.pending(lead.id)));
-    // A baseline's marker is its own (the negated version): a change's marker may already sit in the same week.
-    const baselines: StatsChange[] = read.map((lead) => ({ leadId: lead.id, version: -lead.version, delta: contributionOf(lead) }));
-    const included = read.flatMap((lead, i) => (pending[i]?.effects.stats ?? []).filter((s) => s.version <= lead.version).map((s) => ({ leadId: lead.id, ...s })));
     await views.put(read.map((lead) => ({ lead })));
-    await stats.markApplied(included);
-    await stats.apply(baselines);
+    if (withStats) {
+      const pending = await Promise.all(read.map((lead) => leads.pending(lead.id)));
+      // A baseline's marker is its own (the negated version): a change's marker may already sit in the same week.
+      const baselines: StatsChange[] = read.map((lead) => ({ leadId: lead.id, version: -lead.version, delta: contributionOf(lead) }));
+      const included = read.flatMap((lead, i) => (pending[i]?.effects.stats ?? []).filter((s) => s.version <= lead.version).map((s) => ({ leadId: lead.id, ...s })));
+      await stats.markApplied(included);
+      await stats.apply(baselines);
+    }
     count += read.length;
     if (count % 5_000 < PAGE) log.info({ leads: count }, 'building lists and insights');
   }
-  for (const partition of RETIRED_PARTITIONS) {
+  for (const partition of withStats ? RETIRED_PARTITIONS : []) {
     const keys: { partitionKey: string; rowKey: string }[] = [];
     await guard(async () => {
       for await (const row of tables.LeadIndex.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${partition}`, select: ['RowKey'] } })) keys.push({ partitionKey: partition, rowKey: row.rowKey ?? '' });

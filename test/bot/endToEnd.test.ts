@@ -7,7 +7,7 @@ import { FakeClock } from '../support/app';
 import { FakeConnector } from '../support/fakeConnector';
 import { getJson, postJson, startServer } from '../support/http';
 import { startTestStorage, type TestStorage } from '../support/storage';
-import { channel, dana, execute, groupChat, installUpdate, message, vic } from '../support/teamsActivities';
+import { channel, dana, execute, extensionQuery, groupChat, installUpdate, message, vic } from '../support/teamsActivities';
 
 const KEY = 'end-to-end-key-0123456789';
 const auth = { authorization: `Bearer ${KEY}` };
@@ -92,6 +92,22 @@ describe('a lead from ingestion to Won, in Teams', () => {
     const shared = [...connector.current(sales.conversation.id).values()].find((a) => text(a).includes('Fav lead'));
     expect(text(shared)).toContain('♡ Favorite');
     expect(shared.attachments[0].content.refresh.userIds).toEqual([vic.id]);
+  });
+
+  it('finds a lead for the message extension over HTTP, and a card shared from it refreshes for everyone', async () => {
+    const chat = groupChat('19:e2e-search@thread.v2');
+    const input = referral({ name: 'Searchable Tailspin rollout', customerProfile: { name: 'Tailspin Toys', team: [] } });
+    await postJson(`${server.url}/api/leads`, input, auth);
+    await server.app.settle();
+
+    const answer = await teams(extensionQuery(chat, vic, 'tailsp', connector.url));
+    expect(answer.status).toBe(200);
+    expect(answer.body.composeExtension).toMatchObject({ type: 'result', attachmentLayout: 'list' });
+    const [result] = answer.body.composeExtension.attachments;
+    expect(result.preview.content).toMatchObject({ title: 'Searchable Tailspin rollout', subtitle: 'Tailspin Toys' });
+    expect(result.content.refresh).toEqual({ action: { type: 'Action.Execute', verb: 'refresh', data: { leadId: input.id, shared: true } } });
+    // The bot posts nothing for a search: the person inserts the card.
+    expect(connector.posts().filter((p) => p.conversationId === chat.conversation.id)).toEqual([]);
   });
 
   it('loses and duplicates nothing through a storm of 429s and 500s', async () => {

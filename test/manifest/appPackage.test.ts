@@ -3,6 +3,7 @@ import JSZip from 'jszip';
 import { PNG } from 'pngjs';
 import { buildAppPackage, renderManifest, type AppPackageSettings } from '../../manifest/appPackage';
 import { packageSettingsFromEnv } from '../../manifest/packageSettings';
+import { FIND_COMMAND_ID, FIND_PARAMETER } from '../../bot/messageExtension';
 
 const settings: AppPackageSettings = {
   appId: '11111111-2222-4333-8444-555555555555',
@@ -11,12 +12,12 @@ const settings: AppPackageSettings = {
   validDomains: ['leads.contoso.example'],
 };
 
-/** What each scope's command menu offers (Teams shows at most 12 per scope; `lead`, `notify`, `grant`, `subscribe`… are in help). */
-const SHARED = ['archived', 'favorites', 'help', 'insights', 'marketplace', 'my leads', 'qualified', 'settings', 'sync', 'unassigned'];
+/** What each scope's command menu offers (Teams shows at most 12 per scope; `lead`, `grant`, `subscribe`… are in help). */
+const SHARED = ['archived', 'favorites', 'find', 'help', 'insights', 'marketplace', 'my leads', 'qualified', 'roles', 'settings', 'unassigned'];
 const COMMANDS: Record<string, string[]> = {
-  personal: [...SHARED, 'lead', 'roles'].sort(),
-  team: [...SHARED, 'notify', 'roles'].sort(),
-  groupChat: [...SHARED, 'notify', 'roles'].sort(),
+  personal: [...SHARED, 'sync'].sort(),
+  team: [...SHARED, 'notify'].sort(),
+  groupChat: [...SHARED, 'notify'].sort(),
 };
 
 async function openPackage(zipped: Buffer) {
@@ -76,6 +77,28 @@ describe('the Teams app package', () => {
       const titles = lists.flatMap((list: { commands: { title: string }[] }) => list.commands.map((command) => command.title));
       expect(titles.sort()).toEqual(COMMANDS[scope]);
     }
+  });
+
+  it('offers the search message extension in the compose and command boxes, and unfurls Partner Center links', async () => {
+    const { manifest } = await openPackage(await buildAppPackage(settings));
+
+    expect(manifest.composeExtensions).toEqual([
+      {
+        botId: settings.botId,
+        commands: [
+          expect.objectContaining({
+            // The ids the bot answers to.
+            id: FIND_COMMAND_ID,
+            type: 'query',
+            title: 'Find a lead',
+            initialRun: true,
+            context: ['compose', 'commandBox'],
+            parameters: [expect.objectContaining({ name: FIND_PARAMETER, inputType: 'text' })],
+          }),
+        ],
+        messageHandlers: [{ type: 'link', value: { domains: ['partner.microsoft.com', '*.partner.microsoft.com'] } }],
+      },
+    ]);
   });
 
   it('has a full-bleed 192×192 color icon with a white glyph', async () => {

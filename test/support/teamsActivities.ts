@@ -82,3 +82,22 @@ export function execute(place: Place, from: TeamsUser, verb: string, data: Recor
     value: { action: { type: 'Action.Execute', verb, data }, trigger: options.trigger ?? 'manual' },
   };
 }
+
+/** A search in the message extension, as Teams sends it (`parameters` as given, or one `query`). */
+export function extensionQuery(place: Place, from: TeamsUser, query: string | { name: string; value: unknown }[], serviceUrl: string, options: { commandId?: string; skip?: number; count?: number; locale?: string } = {}) {
+  return {
+    ...base(place, from, serviceUrl, options.locale),
+    type: 'invoke',
+    name: 'composeExtension/query',
+    value: {
+      commandId: options.commandId ?? 'findLead',
+      parameters: typeof query === 'string' ? [{ name: 'query', value: query }] : query,
+      queryOptions: { skip: options.skip ?? 0, count: options.count ?? 25 },
+    },
+  };
+}
+
+/** A link pasted in the compose box, for the app to unfurl. */
+export function extensionLink(place: Place, from: TeamsUser, url: string, serviceUrl: string) {
+  return { ...base(place, from, serviceUrl), type: 'invoke', name: 'composeExtension/queryLink', value: { url } };
+}

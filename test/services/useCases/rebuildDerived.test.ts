@@ -9,6 +9,13 @@ import { leadEntity } from '../../../services/storage/leadStore';
 import { readInsights } from '../../../services/useCases/readInsights';
 import type { Lead } from '../../../services/leads/lead';
 import { worldsOnOneStorage } from '../../support/world';
+import { parseQuery } from '../../../services/leads/leadSearch';
+
+const parseOk = (text: string) => {
+  const query = parseQuery(text);
+  if (!query.ok) throw new Error(query.reason);
+  return query;
+};
 
 const world = worldsOnOneStorage();
 
@@ -63,6 +70,24 @@ describe('building lists and insights from leads an earlier version stored', () 
     const { insights } = await readInsights('30d', { stats: w.app.stats, now: w.app.now });
     expect(insights.current).toMatchObject({ receivedTotal: 1, answered: 1, accepted: 1 });
     expect(insights.pipeline).toEqual({ open: 1, value: [{ currency: 'USD', value: 500 }] });
+  });
+
+  it('coming from version 2, adds the search rows and leaves the sums as they are', async () => {
+    const w = await world();
+    w.clock.set(NOW);
+    // Version 2 stored these leads with their lists and sums, and had no search index.
+    const stored = [receivedLead({ name: 'Contoso rooms' }), { ...wonLead(), id: 'a0000000-0000-4000-8000-000000000009', name: 'Contoso copilot' }];
+    await storedByAnEarlierVersion(w, stored);
+    expect(await w.app.prepare()).toEqual({ ran: true, leads: 2 });
+    for await (const row of w.tables.SearchIndex.listEntities()) await w.tables.SearchIndex.deleteEntity(row.partitionKey ?? '', row.rowKey ?? '');
+    await w.tables.Meta.upsertEntity({ partitionKey: 'layout', rowKey: 'derived', version: 2 }, 'Replace');
+    expect((await w.app.views.search(parseOk('contoso'), { size: 10 })).items).toEqual([]);
+
+    expect(await w.app.prepare()).toEqual({ ran: true, leads: 2 });
+    const found = await w.app.views.search(parseOk('contoso'), { size: 10 });
+    expect(found.items.map((l) => l.name)).toEqual(['Contoso rooms', 'Contoso copilot']);
+    const { insights } = await readInsights('30d', { stats: w.app.stats, now: w.app.now });
+    expect(insights.current).toMatchObject({ receivedTotal: 2, won: 1 });
   });
 
   it('marks new storage without reading anything more', async () => {
