@@ -305,7 +305,8 @@ export async function searchCard(
   if (!found.ok) return t(clicker.locale, found.reason === 'empty' ? 'command.findUsage' : found.reason === 'tooLong' ? 'search.tooLong' : 'search.tooShort');
   const next = found.page.next;
   return renderSearchList({
-    query,
+    // The words searched, not the text typed: nothing of it reads as markdown on the bot's card.
+    shown: found.words.join(' '),
     rows: found.page.items,
     pageNumber: back.length + 1,
     next: next ? { query, cursor: next, back: [...back, cursor ?? ''] } : undefined,

@@ -29,10 +29,16 @@ export interface ExtensionAttachment {
 }
 
 export type ExtensionResponse = {
-  composeExtension: { type: 'result'; attachmentLayout: 'list'; attachments: ExtensionAttachment[] } | { type: 'message'; text: string };
+  composeExtension: { type: 'result'; attachmentLayout: 'list'; attachments: ExtensionAttachment[]; suggestedActions?: NoCache } | { type: 'message'; text: string };
 };
 
-const results = (attachments: ExtensionAttachment[]): ExtensionResponse => ({ composeExtension: { type: 'result', attachmentLayout: 'list', attachments } });
+const results = (attachments: ExtensionAttachment[], suggestedActions?: NoCache): ExtensionResponse => ({
+  composeExtension: { type: 'result', attachmentLayout: 'list', attachments, ...(suggestedActions && { suggestedActions }) },
+});
+
+/** Teams caches an unfurl for 30 minutes; a link to a referral not here yet must not stay bare that long. */
+const NO_CACHE = { actions: [{ type: 'setCachePolicy', value: '{"type":"no-cache"}' }] } as const;
+type NoCache = typeof NO_CACHE;
 export const extensionMessage = (text: string): ExtensionResponse => ({ composeExtension: { type: 'message', text } });
 
 /**
@@ -48,7 +54,9 @@ export async function searchExtension(value: unknown, clicker: Clicker, deps: Ca
   const raw = parameters.find((p) => p.name === FIND_PARAMETER)?.value ?? '';
   if (typeof raw !== 'string') return extensionMessage(t(locale, 'search.tooShort'));
   const text = initialRun ? '' : raw.trim();
-  const skip = Math.min(queryOptions?.skip ?? 0, MAX_SKIP);
+  const skip = queryOptions?.skip ?? 0;
+  // Scrolled this far: nothing more (rather than the same results again).
+  if (skip > MAX_SKIP) return results([]);
   const count = Math.min(queryOptions?.count ?? MAX_RESULTS, MAX_RESULTS);
 
   if (text === '') {
@@ -68,12 +76,12 @@ export async function searchExtension(value: unknown, clicker: Clicker, deps: Ca
  */
 export async function unfurlLink(value: unknown, clicker: Clicker, deps: CardActionDeps): Promise<ExtensionResponse> {
   const parsed = extensionLinkSchema.safeParse(value);
-  if (!parsed.success) return results([]);
+  if (!parsed.success) return results([], NO_CACHE);
   for (const id of referralIdsIn(parsed.data.url)) {
     const stored = await deps.app.leads.get(id);
     if (stored) return results([attachment(stored.lead, clicker, deps)]);
   }
-  return results([]);
+  return results([], NO_CACHE);
 }
 
 const PARTNER_CENTER_HOST = /^(?:[a-z0-9-]+\.)*partner\.microsoft\.com$/;

@@ -60,8 +60,8 @@ export function renderLeadList(options: LeadListOptions): CardAttachment {
 }
 
 /** The answer to `find`: a page of the leads that match, open ones newest first, then archived ones. */
-export function renderSearchList(options: Paged & { query: string; rows: LeadSummary[] }): CardAttachment {
-  const { locale, query, rows, previous, next } = options;
+export function renderSearchList(options: Paged & { /** the query as searched (letters and digits only) */ shown: string; rows: LeadSummary[] }): CardAttachment {
+  const { locale, shown: query, rows, previous, next } = options;
   const paged = options.pageNumber > 1 || next !== undefined;
   return render({
     title: t(locale, 'search.title', { query }),

@@ -34,7 +34,7 @@ const OWNED_ACCEPTED = '2a|';
  */
 export const SEARCH_PARTITION = 'search';
 const SEARCH = SEARCH_PARTITION;
-const inSearch = (row: RowRef) => row.partitionKey === SEARCH;
+
 const searchOrder = (lead: Pick<Lead, 'stage' | 'receivedAt' | 'id'>) => `${lead.stage === 'Archived' ? 1 : 0}${viewRow(lead)}`;
 /** The RowKey range of one prefix: `key|…` sorts before `key}`. */
 const searchRange = (key: string) => ({ from: `${key}|`, to: `${key}}` });
@@ -70,6 +70,22 @@ export function indexRows(lead: Lead): IndexRow[] {
   return rows;
 }
 
+/**
+ * What a lead's search rows are keyed by, in one string: a change that leaves search rows behind
+ * records this (one property) rather than each of its up to 150 rows, which would break Azure's
+ * 252 properties a row.
+ */
+export const searchStateOf = (lead: Lead): string => `${searchOrder(lead)} ${searchWords(lead).join(' ')}`;
+
+/** The search rows a lead had when its search state was `state`. */
+export function searchRowsOf(state: string): RowRef[] {
+  const [order = '', ...words] = state.split(' ');
+  return prefixesOf(words).map((key) => ({ partitionKey: SEARCH, rowKey: `${key}|${order}` }));
+}
+
+/** Whether a row is a search row (kept apart from list rows: see searchStateOf). */
+export const isSearchRow = (row: RowRef): boolean => row.partitionKey === SEARCH;
+
 const keyOf = (row: { partitionKey: string; rowKey: string }) => `${row.partitionKey}\u0001${row.rowKey}`;
 
 /** The rows `before` had that `after` has not: what a change leaves behind to delete. */
@@ -92,7 +108,7 @@ export class LeadViewIndex {
     const upserts = changes.flatMap(({ lead }) => indexRows(lead));
     const written = new Set(upserts.map(keyOf));
     const removals = changes.flatMap(({ removed = [] }) => removed).filter((row) => !written.has(keyOf(row)));
-    const split = <T extends RowRef>(rows: T[]) => [rows.filter((r) => !inSearch(r)), rows.filter(inSearch)] as const;
+    const split = <T extends RowRef>(rows: T[]) => [rows.filter((r) => !isSearchRow(r)), rows.filter(isSearchRow)] as const;
     const [lists, search] = split(upserts);
     const [listRemovals, searchRemovals] = split(removals);
     await Promise.all([

@@ -8,7 +8,7 @@ import { odata, type TableClient, type TransactionAction } from '@azure/data-tab
 import { leadSchema, type Lead } from '../leads/lead';
 import { contributionDelta, isEmpty, type Contribution } from '../leads/leadStats';
 import type { LeadEvent } from '../leads/leadLifecycle';
-import { staleRows, type RowRef } from './leadIndex';
+import { isSearchRow, searchRowsOf, searchStateOf, staleRows, type RowRef } from './leadIndex';
 import { chunkJson, deleteAllIfExist, getOrUndefined, guard, isConflict, isNotFound, isPreconditionFailed, unchunkJson } from './tables';
 
 // Row keys carry the lead id although the partition already does. Azure needs only the pair to
@@ -21,6 +21,7 @@ const eventPrefix = (id: string) => `event|${id}|`;
 const eventRowKey = (id: string, seq: number) => `${eventPrefix(id)}${String(seq).padStart(8, '0')}`;
 const hintRowKey = (id: string, key: string) => `${id}|${key}`;
 const UNINDEX = 'unindex_';
+const SEARCH_WAS = 'searchwas_';
 const HINT = 'hint_';
 const STATS = 'stats_';
 const HINTS = 'lead';
@@ -31,6 +32,7 @@ export interface PendingEffects {
   expiredNotice?: boolean; // post "Expired — not answered…" where the card is
   reminderHours?: number; // send the reminder for this offset
   removed?: RowRef[]; // list rows the lead no longer has (it moved list, was unfavorited, changed owner…)
+  searchWas?: string; // its search state before the change, when the change left search rows behind (searchStateOf)
   reschedule?: boolean; // its expiry moved (Partner Center extended it): file its due times again
   snoozed?: boolean; // someone put off its reminders: file when they come back
   stats?: { version: number; delta: Contribution }[]; // what each change adds to the insights sums
@@ -92,8 +94,10 @@ export class LeadStore {
   async update(lead: Lead, previous: StoredLead, events: LeadEvent[], effects: PendingEffects = {}): Promise<UpdateResult> {
     const hint = previous.hint ?? (await this.hint(lead.id));
     const { etag } = previous;
-    const removed = staleRows(previous.lead, lead);
+    const stale = staleRows(previous.lead, lead);
+    const removed = stale.filter((row) => !isSearchRow(row));
     if (removed.length > 0) effects = { ...effects, removed };
+    if (removed.length < stale.length) effects = { ...effects, searchWas: searchStateOf(previous.lead) };
     effects = withStats(effects, previous.lead, lead);
     const actions: TransactionAction[] = [
       ['update', leadEntity(lead), 'Replace', { etag }],
@@ -133,7 +137,12 @@ export class LeadStore {
   async pending(id: string): Promise<{ effects: PendingEffects; etag: string; hintRowKeys: string[] } | undefined> {
     const row = await getOrUndefined<Record<string, unknown> & Omit<PendingEffects, 'removed' | 'stats'>>(this.table, id, pendingRowKey(id));
     if (!row) return undefined;
-    const removed = Object.entries(row).flatMap(([name, value]) => (name.startsWith(UNINDEX) && typeof value === 'string' ? [JSON.parse(value) as RowRef] : []));
+    const removed = Object.entries(row).flatMap(([name, value]) => {
+      if (typeof value !== 'string') return [];
+      if (name.startsWith(UNINDEX)) return [JSON.parse(value) as RowRef];
+      // The search rows of each state the lead had before its unprojected changes (those it still has are written again).
+      return name.startsWith(SEARCH_WAS) ? searchRowsOf(value) : [];
+    });
     const stats = Object.entries(row).flatMap(([name, value]) =>
       name.startsWith(STATS) && typeof value === 'string' ? [{ version: Number(name.slice(STATS.length)), delta: JSON.parse(value) as Contribution }] : [],
     );
@@ -204,11 +213,12 @@ export class LeadStore {
    * change's stats, so a second change before projection never overwrites the first's.
    */
   private pendingEntity(id: string, effects: PendingEffects, hint: string) {
-    const { removed = [], stats = [], ...rest } = effects;
+    const { removed = [], stats = [], searchWas, ...rest } = effects;
     const props: Record<string, unknown> = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
     for (const { version, delta } of stats) props[`${STATS}${version}`] = JSON.stringify(delta);
     props[`${HINT}${hint}`] = true;
     for (const row of removed) props[`${UNINDEX}${createHash('sha1').update(`${row.partitionKey}\u0001${row.rowKey}`).digest('hex')}`] = JSON.stringify(row);
+    if (searchWas) props[`${SEARCH_WAS}${createHash('sha1').update(searchWas).digest('hex')}`] = searchWas;
     return { partitionKey: id, rowKey: pendingRowKey(id), ...props };
   }
 }

@@ -96,13 +96,22 @@ export const isConflict = (error: unknown): boolean => statusOf(error) === 409;
 export const isPreconditionFailed = (error: unknown): boolean => statusOf(error) === 412;
 export const isNotFound = (error: unknown): boolean => statusOf(error) === 404;
 
-/** Network failures, timeouts and 5xx become StorageUnavailableError; 4xx pass through. */
+/** A failure on the way to storage (no answer): the SDK's RestError without a status, or a timeout. */
+const isTransportFailure = (error: unknown): boolean => {
+  const name = (error as { name?: unknown } | null)?.name;
+  return name === 'RestError' || name === 'AbortError' || name === 'TimeoutError';
+};
+
+/**
+ * Network failures, timeouts and 5xx become StorageUnavailableError; 4xx pass through, and so
+ * does anything else (a bug such as a key the SDK cannot encode is not an outage).
+ */
 export async function guard<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
     const status = statusOf(error);
-    if (status === undefined || status >= 500 || status === 408) throw new StorageUnavailableError(error);
+    if (status === undefined ? isTransportFailure(error) : status >= 500 || status === 408) throw new StorageUnavailableError(error);
     throw error;
   }
 }

@@ -40,7 +40,7 @@ export async function myLeads(index: LeadViewIndex, userId: string, cursor?: str
 }
 
 export type SearchAnswer =
-  | { ok: true; page: Page<LeadSummary>; /** index rows read for this page */ rowsRead: number }
+  | { ok: true; page: Page<LeadSummary>; /** index rows read for this page */ rowsRead: number; /** the query as searched: folded words */ words: string[] }
   | { ok: false; reason: 'empty' | 'tooShort' | 'tooLong' };
 
 /**
@@ -51,6 +51,20 @@ export type SearchAnswer =
 export async function searchLeads(index: LeadViewIndex, text: string, options: { cursor?: string; size?: number } = {}): Promise<SearchAnswer> {
   const query = parseQuery(text);
   if (!query.ok) return query;
-  const { rowsRead, ...page } = await index.search(query, { cursor: options.cursor, size: options.size ?? PAGE_SIZE });
-  return { ok: true, page, rowsRead };
+  const size = options.size ?? PAGE_SIZE;
+  // A query of several words may filter out most rows of its key: read on (a bounded number of
+  // rows) until the page is full, rather than answer a short or empty page that has more after it.
+  const items: LeadSummary[] = [];
+  let rowsRead = 0;
+  let cursor = options.cursor;
+  do {
+    const found = await index.search(query, { cursor, size: size - items.length });
+    items.push(...found.items);
+    rowsRead += found.rowsRead;
+    cursor = found.next;
+  } while (items.length < size && cursor && rowsRead < MAX_ROWS_PER_PAGE);
+  return { ok: true, page: { items, next: cursor }, rowsRead, words: query.words };
 }
+
+/** Index rows one page of search reads at most (a query of several words whose other words are rare among its key's rows). */
+export const MAX_ROWS_PER_PAGE = 5_000;

@@ -151,6 +151,7 @@ describe('the search message extension', () => {
     await h.app.settle();
     const first = attachmentsOf(await h.search(vic, 'northwind', { count: 25 }));
     const second = attachmentsOf(await h.search(vic, 'northwind', { skip: 10, count: 25 }));
+    expect(attachmentsOf(await h.search(vic, 'northwind', { skip: 60, count: 25 }))).toEqual([]);
     expect(first.map((r) => r.preview.content.title)).toEqual(Array.from({ length: 10 }, (_, i) => `Northwind ${i}`));
     expect(second.map((r) => r.preview.content.title)).toEqual(['Northwind 10', 'Northwind 11', 'Northwind 12', 'Northwind 13']);
   });
@@ -214,7 +215,11 @@ describe('link unfurling', () => {
     ['not a URL', 'partner.microsoft.com leads'],
   ])('unfolds nothing, without an error, for %s', async (_what, url) => {
     const h = await harness();
-    expect(await h.unfurl(url)).toEqual({ status: 200, body: { composeExtension: { type: 'result', attachmentLayout: 'list', attachments: [] } } });
+    expect(await h.unfurl(url)).toEqual({
+      status: 200,
+      // Not cached by Teams: the referral may arrive here in a minute.
+      body: { composeExtension: { type: 'result', attachmentLayout: 'list', attachments: [], suggestedActions: { actions: [{ type: 'setCachePolicy', value: '{"type":"no-cache"}' }] } } },
+    });
   });
 });
 
@@ -225,7 +230,7 @@ describe('the find command', () => {
     await h.app.settle();
     const [reply] = await h.say(vic, 'find Contoso');
     const page1 = seen(reply?.attachments?.[0] as CardAttachment);
-    expect(page1.texts[0]).toBe('Leads matching “Contoso”');
+    expect(page1.texts[0]).toBe('Leads matching “contoso”');
     expect(page1.actions.filter((a) => a.verb === 'lead.open')).toHaveLength(10);
     const next = page1.actions.find((a) => a.verb === 'search.page');
     expect(next).toMatchObject({ title: 'Next', data: { query: 'Contoso' } });
@@ -239,7 +244,10 @@ describe('the find command', () => {
   it('reads the words out of the HTML Teams may send, and stays quiet when someone shares a card in its chat', async () => {
     const h = await harness();
     const [found] = await h.say(vic, '<p>find&nbsp;Contoso&amp;</p>');
-    expect(seen(found?.attachments?.[0] as CardAttachment).texts[0]).toBe('Leads matching “Contoso&”');
+    expect(seen(found?.attachments?.[0] as CardAttachment).texts[0]).toBe('Leads matching “contoso”');
+    // What is typed never reads as markdown on the bot's card.
+    const [link] = await h.say(vic, 'find [contoso](https://evil.example)');
+    expect(seen(link?.attachments?.[0] as CardAttachment).texts[0]).toBe('Leads matching “contoso https evil example”');
     const [shared] = attachmentsOf(await h.search(vic, 'fabrikam'));
     const replies = await h.turn({ ...message(chat, vic, '', SERVICE_URL), text: '<span class="inline-compose-card" itemid="0"></span>', attachments: [shared] });
     expect(replies).toEqual([]);
