@@ -75,6 +75,16 @@ export function goals(f: Figures): Goal[] {
         f.search.stored10k.queries.every((q) => q.rowsRead <= 11) &&
         f.search.stored10k.queries.map((q) => q.rowsRead).join() === f.search.stored1k.queries.map((q) => q.rowsRead).join(),
     },
+    {
+      goal: 'storage requests ≤ 12 per ingested lead, one at a time and in a burst of 50',
+      figure: `${f.trace.ingest.during.length + f.trace.ingest.after.length} alone, ${f.trace.burst.ingest.perItem} in a burst`,
+      pass: f.trace.ingest.during.length + f.trace.ingest.after.length <= 12 && f.trace.burst.ingest.perItem <= 12,
+    },
+    {
+      goal: 'storage requests ≤ 8 per Accept, one at a time and 30 in a row',
+      figure: `${f.trace.accept.during.length + f.trace.accept.after.length} alone, ${f.trace.burst.accept.perItem} in a row`,
+      pass: f.trace.accept.during.length + f.trace.accept.after.length <= 8 && f.trace.burst.accept.perItem <= 8,
+    },
     { goal: 'server RSS < 200 MB with 10,000 leads stored', figure: `${f.stored.rssMiB} MiB`, pass: f.stored.rssMiB * 1.048576 < 200 },
     { goal: 'start < 3 s until /healthz (embedded storage, median of 3)', figure: `${f.startup.embeddedMedianMs} ms`, pass: f.startup.embeddedMedianMs < 3000 },
   ];
@@ -95,12 +105,20 @@ export function table(f: Figures): string {
     ['Accept, 32 users at once', `${lat(a.users32)}; ${a.users32.perSecond} Accepts/s (n=${a.users32.n}, failed ${a.failures})`],
     ['  storage floor, 32 callers', `${lat(a.floor32)}; ${a.floor32.perSecond} changes/s`],
     ['  storage requests per Accept', `${f.trace.accept.during.length} while answering + ${f.trace.accept.after.length} after (projection, card update)`],
+    [
+      '  … 30 Accepts in a row',
+      `${f.trace.burst.accept.perItem} per Accept (${f.trace.burst.accept.requests} in ${f.trace.burst.accept.seconds} s, idle rate subtracted): ${f.trace.burst.accept.top.join(', ')}`,
+    ],
     ['Ingest, 16 callers × 1 referral/POST', `${f.ingest.perSecond} leads/s stored+indexed+queued; ${f.ingest.answeredPerSecond}/s answered 201; POST ${lat(f.ingest.request)}`],
     [
       `Ingest, 16 callers × ${f.ingestBatched.perPost} referrals/POST`,
       `${f.ingestBatched.perSecond} leads/s stored+indexed+queued; ${f.ingestBatched.answeredPerSecond}/s answered 201; POST ${lat(f.ingestBatched.request)}`,
     ],
     ['  storage requests per ingested lead', `${f.trace.ingest.during.length} while answering + ${f.trace.ingest.after.length} after (projection, card post)`],
+    [
+      '  … in a burst of 50 for one channel',
+      `${f.trace.burst.ingest.perItem} per lead (${f.trace.burst.ingest.requests} in ${f.trace.burst.ingest.seconds} s, idle rate subtracted): ${f.trace.burst.ingest.top.join(', ')}`,
+    ],
     [
       `Delivery, ${d.spread.conversations} conversations × ${d.spread.leadsPerConversation} cards`,
       `${d.spread.perSecond} cards/s first→last (limit 50/s); ${d.spread.endToEndPerSecond}/s from ingest; busiest second ${d.spread.maxInOneSecond}, busiest conversation-second ${d.spread.maxInOneSecondPerConversation} (limit 7)`,

@@ -8,7 +8,7 @@ import { referral } from '../test/fixtures/referrals';
 import { acceptForm, channel, execute } from '../test/support/teamsActivities';
 import { admins } from '../test/support/liveWorld';
 import { startLiveApp } from '../test/support/liveApp';
-import { progress, sleep } from './stats';
+import { pool, progress, round, sleep } from './stats';
 import { StorageTrace } from './storageTrace';
 
 export interface RoundTrips {
@@ -16,9 +16,21 @@ export interface RoundTrips {
   after: string[];
 }
 
+/** A burst counted at the storage endpoint until the server was idle again, its idle rate subtracted. */
+export interface BurstCount {
+  items: number;
+  requests: number;
+  perItem: number;
+  seconds: number;
+  /** The most frequent requests of the burst, "op × n". */
+  top: string[];
+}
+
 export interface TraceFigures {
   ingest: RoundTrips;
   accept: RoundTrips;
+  /** 50 new leads for one channel (8 callers), then 30 Accepts in a row: as issue 15 counts them. */
+  burst: { ingest: BurstCount; accept: BurstCount };
   /** Requests an idle server makes on its own in 3 s (the sender's and the projector's timers). */
   idleIn3s: string[];
 }
@@ -28,7 +40,8 @@ export async function traceRoundTrips(storage: string, azuritePort: number): Pro
   const user = admins(1)[0]!;
   const prefix = `btrace${process.pid}`;
   const trace = await new StorageTrace(azuritePort, prefix).start();
-  const server = await startLiveApp({ storage, appStorage: trace.connectionString, prefix, env: { LEAD_ADMIN_IDS: user.aadObjectId } });
+  // Digests off: the burst's 50 cards go out one by one, as issue 15 counts them.
+  const server = await startLiveApp({ storage, appStorage: trace.connectionString, prefix, env: { LEAD_ADMIN_IDS: user.aadObjectId, DIGEST_THRESHOLD: '100' } });
   try {
     const place = channel('19:bench-trace@thread.tacv2');
     await server.install([place], user);
@@ -51,11 +64,45 @@ export async function traceRoundTrips(storage: string, azuritePort: number): Pro
       () => server.teams(execute(place, user, 'lead.accept', data, server.connector.url, { replyToId: card?.activityId })),
       () => server.settled(),
     );
-    return { ingest, accept, idleIn3s };
+    const idlePerSecond = idleIn3s.length / 3;
+    const leads = Array.from({ length: 50 }, (_, i) => referral({ name: `Burst lead ${i}` }));
+    const ingestBurst = await burst(trace, idlePerSecond, leads.length, () => pool(leads, 8, (r) => server.ingest(r)), () => server.settled());
+    const acceptBurst = await burst(
+      trace,
+      idlePerSecond,
+      30,
+      async () => {
+        for (const lead of leads.slice(0, 30)) {
+          const posted = server.connector.posts().find((p) => JSON.stringify(p.activity).includes(`"leadId":"${lead.id}"`));
+          const answer = await server.teams(execute(place, user, 'lead.accept', acceptForm(lead.id, `Burst deal ${lead.id}`), server.connector.url, { replyToId: posted?.activityId }));
+          if (answer.status !== 200) throw new Error(`a burst Accept answered ${answer.status}`);
+        }
+      },
+      () => server.settled(),
+    );
+    return { ingest, accept, burst: { ingest: ingestBurst, accept: acceptBurst }, idleIn3s };
   } finally {
     await server.stop();
     await trace.stop();
   }
+}
+
+async function burst(trace: StorageTrace, idlePerSecond: number, items: number, work: () => Promise<unknown>, settle: () => Promise<void>): Promise<BurstCount> {
+  const from = performance.now();
+  await work();
+  await settle();
+  await sleep(300);
+  const to = performance.now();
+  const ops = trace.between(from, to);
+  const seconds = (to - from) / 1000;
+  const requests = Math.max(0, Math.round(ops.length - idlePerSecond * seconds));
+  const counts = new Map<string, number>();
+  for (const op of ops) {
+    const kind = op.replace(/\(.*?\)/g, '').replace(/ where .*/, '').replace(/\[.*\]/, '[…]');
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  }
+  const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([op, n]) => `${op} × ${n}`);
+  return { items, requests, perItem: round(requests / items), seconds: round(seconds), top };
 }
 
 async function observe(trace: StorageTrace, request: () => Promise<unknown>, settle: () => Promise<void>): Promise<RoundTrips> {

@@ -1,4 +1,4 @@
-/** Typed commands: help, the lists (my leads, unassigned, the four views), find <words>, lead <id>, notify, subscribe/unsubscribe, roles, grant, revoke, insights, settings, sync. */
+/** Typed commands: help, the lists (my leads, unassigned, the four views), find <words>, lead <id>, retry <id>, notify, subscribe/unsubscribe, roles, grant, revoke, insights, settings, sync. */
 import type { TurnContext } from 'botbuilder';
 import { CardFactory } from 'botbuilder';
 import { renderHelpCard, renderRolesCard, renderSyncStatusCard, t, type CardAttachment } from '../cards';
@@ -92,6 +92,9 @@ export async function handleTextCommand(context: TurnContext, clicker: Clicker, 
     case 'sync':
       await send(renderSyncStatusCard(await deps.app.syncStatus(), { locale, timeZone: clicker.timeZone }));
       return;
+    case 'retry':
+      await context.sendActivity(await retry(args[0] ?? '', clicker, deps));
+      return;
     case 'grant':
     case 'revoke':
       await context.sendActivity(await changeRole(word.toLowerCase() as 'grant' | 'revoke', args, clicker, deps));
@@ -116,6 +119,17 @@ async function changeRole(verb: 'grant' | 'revoke', args: string[], clicker: Cli
   return t(locale, 'command.granted', { id, role: t(locale, `role.${role}` as never) });
 }
 
+
+/** `retry <lead id>`, partner admins: a lead set aside because its projection kept failing is processed again. */
+async function retry(id: string, clicker: Clicker, deps: CommandDeps): Promise<string> {
+  const { locale } = clicker;
+  if (clicker.role !== 'partnerAdmin') return t(locale, 'command.retryOnlyPartnerAdmins');
+  if (!REFERRAL_ID_PATTERN.test(id)) return t(locale, 'command.retryUsage');
+  const result = await deps.app.retryProjection(id);
+  if (result.outcome === 'notParked') return t(locale, 'command.retryNothing', { id });
+  if (result.outcome === 'projected') return t(locale, 'command.retryDone', { id });
+  return t(locale, 'command.retryFailed', { id, reason: result.reason.length > 200 ? `${result.reason.slice(0, 200)}…` : result.reason });
+}
 
 const NOTIFY_KINDS: ReadonlyMap<string, LeadKind[]> = new Map([
   ['marketplace', ['marketplace']],

@@ -31,6 +31,7 @@ const COMMANDS: [syntax: string, description: StringKey][] = [
   ['unsubscribe', 'command.unsubscribe'],
   ['roles', 'command.roles'],
   ['sync', 'command.sync'],
+  ['retry ‹lead id›', 'command.retry'],
   ['grant ‹aadObjectId› ‹role›', 'command.grant'],
   ['revoke ‹aadObjectId›', 'command.revoke'],
 ];

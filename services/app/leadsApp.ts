@@ -171,6 +171,7 @@ export class LeadsApp {
       log: log.child({ module: 'projector' }),
       stats: this.stats,
       writeBacks: this.partnerCenter ? writeBackQueue : undefined,
+      reportParked: (leadId, reason, tries) => this.reportParked(leadId, reason, tries),
     });
     this.schedulerLease = new Lease(tables.Leases, 'scheduler', this.instanceId);
     this.scheduler = new Scheduler({
@@ -283,6 +284,11 @@ export class LeadsApp {
     return pages.flatMap((page) => page.items).sort(byDeadline).slice(0, limit);
   }
 
+  /** A partner admin's `retry <lead id>`: a lead set aside because its projection kept failing is projected again now. */
+  retryProjection(leadId: string): ReturnType<Projector['retryParked']> {
+    return this.projector.retryParked(leadId);
+  }
+
   /** A webhook event was filed: fetch its referral now. */
   kickPartnerCenterEvents(): void {
     this.inbox.kick();
@@ -387,6 +393,14 @@ export class LeadsApp {
    * Where partner admins are told what concerns them all (the Partner Center connection): each
    * admin's personal chat with the bot, and the subscribed channels when some admin has none.
    */
+  /** Partner admins hear once that a lead's projection was set aside, and how to retry it. */
+  private async reportParked(leadId: string, reason: string, tries: number): Promise<void> {
+    const why = reason.length > 300 ? `${reason.slice(0, 300)}…` : reason;
+    const text = `Lead ${leadId} could not be processed ${tries} times in a row (${why}), so Partner Leads set it aside: its cards, lists and reminders are not updated. Fix the cause, then type: retry ${leadId}`;
+    const now = this.now();
+    await Promise.all((await this.adminRecipients()).map((key) => this.outbox.enqueueOnce({ key: `parked|${leadId}|${key}`, kind: 'adminNotice', conversationKey: key, text }, now)));
+  }
+
   private async adminRecipients(): Promise<string[]> {
     const admins = (await this.roles.list()).filter((a) => a.role === 'partnerAdmin');
     const chats = await Promise.all(admins.map((a) => this.conversations.personalChatOf(a.id)));

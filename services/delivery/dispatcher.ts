@@ -120,7 +120,7 @@ export class Dispatcher {
     const now = this.deps.now();
     // Held for the pass and renewed by the next; another instance takes over within its length.
     const leaseMs = this.options.leaseMs;
-    if (!(await this.deps.lease.acquire(now, leaseMs))) return { handled: 0, wakeInMs: leaseMs, more: false };
+    if (!(await this.deps.lease.keep(now, leaseMs))) return { handled: 0, wakeInMs: leaseMs, more: false };
     const due = await this.deps.outbox.due(now);
     let handled = 0;
     let wakeInMs: number | undefined;
@@ -138,6 +138,11 @@ export class Dispatcher {
       const paused = (this.pausedUntil.get(item.conversationKey) ?? 0) - at;
       if (paused > 0) {
         wake(paused);
+        continue;
+      }
+      // Waiting for a send slot costs no storage: nothing is read for an item that could not go now.
+      if (!this.limiter.allows(item.conversationKey, at)) {
+        wake(RATE_WAIT_MS);
         continue;
       }
       const card = item.kind === 'syncCard' ? await this.cardState(item) : undefined;
@@ -172,6 +177,7 @@ export class Dispatcher {
     try {
       const maybeDuplicate = isPersonKey(item.conversationKey) ? await this.sendToPerson(item) : await this.sendToConversation(item, card);
       if (maybeDuplicate) log.warn({ item: item.key }, 'sent again after a crash cut the first try short: Teams may show it twice');
+      if (maybeDuplicate && item.kind === 'digest') await this.digestMayBeTwice(item);
       await outbox.complete(item, this.deps.now(), maybeDuplicate);
     } catch (error) {
       if (!(error instanceof SendFailure)) {
@@ -348,6 +354,17 @@ export class Dispatcher {
   }
 
   /** A digest mark stands only if its digest was queued (a crash can fall between the two writes). */
+  /** A digest sent again after a crash: each of its leads' delivery records says it may show twice there. */
+  private async digestMayBeTwice(item: OutboxItem): Promise<void> {
+    const ids = JSON.parse(item.leadIds ?? '[]') as string[];
+    await Promise.all(
+      ids.map(async (id) => {
+        const delivery = await this.deps.deliveries.get(id, item.conversationKey);
+        if (delivery?.activityId) await this.deps.deliveries.record(delivery, { activityId: delivery.activityId, renderKey: delivery.renderKey ?? '', maybeDuplicate: true });
+      }),
+    );
+  }
+
   private async digestCovers(delivery: Delivery): Promise<boolean> {
     return this.deps.outbox.exists(delivery.activityId?.slice(DIGEST_MARK.length) ?? '');
   }

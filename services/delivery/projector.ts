@@ -31,6 +31,8 @@ export interface ProjectorDeps {
   stats: StatsStore;
   /** With the Partner Center sync on: the queue of write-backs (a lead changed in Teams is brought to Partner Center). */
   writeBacks?: Outbox;
+  /** Tells partner admins (once) that a lead was set aside because its projection keeps failing. */
+  reportParked?: (leadId: string, reason: string, tries: number) => Promise<void>;
 }
 
 const HOUR_MS = 3_600_000;
@@ -65,13 +67,13 @@ interface SharedWrites {
   stats: StatsChange[];
 }
 
-/** Failures in a row after which a lead's projection is reported as an error (once). */
-const KEEPS_FAILING = 5;
+/** Failures in a row after which a lead's projection is set aside (parked) and reported to partner admins, once. */
+export const KEEPS_FAILING = 5;
 const MAX_TRACKED_FAILURES = 10_000;
 
 export class Projector {
-  /** Leads whose projection failed, by failures in a row. */
-  private readonly failures = new Map<string, number>();
+  /** Leads whose projection failed: failures in a row, and the last one's reason. */
+  private readonly failures = new Map<string, { times: number; reason: string }>();
 
   constructor(private readonly deps: ProjectorDeps) {}
 
@@ -106,7 +108,7 @@ export class Projector {
     const now = this.deps.now();
     const shared: SharedWrites = { views: [], due: [], cards: [], writeBacks: [], stats: [] };
     const settled = await Promise.allSettled(leadIds.map((id) => this.stage(id, now, shared)));
-    this.noteFailures(leadIds, settled);
+    await this.noteFailures(leadIds, settled, now);
     const ready = settled.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
     const nothingPending = leadIds.filter((_, i) => settled[i]?.status === 'fulfilled' && !(settled[i] as PromiseFulfilledResult<Staged | undefined>).value);
 
@@ -133,24 +135,47 @@ export class Projector {
 
   /**
    * Reports leads whose projection failed without flooding the log: a first failure once (for the
-   * whole batch), a lead that keeps failing once more as an error, then nothing until it succeeds.
-   * An outage is not counted: the storage's own errors say that.
+   * whole batch); a lead that fails KEEPS_FAILING times in a row is parked (sweeps stop retrying
+   * it), logged as an error and reported to partner admins, once. An outage is not counted: the
+   * storage's own errors say that.
    */
-  private noteFailures(leadIds: string[], settled: PromiseSettledResult<unknown>[]): void {
+  private async noteFailures(leadIds: string[], settled: PromiseSettledResult<unknown>[], now: Date): Promise<void> {
     const firstTime: unknown[] = [];
+    const toPark: { id: string; reason: unknown }[] = [];
     leadIds.forEach((id, i) => {
       const result = settled[i];
       if (result?.status !== 'rejected') return void this.failures.delete(id);
       if (result.reason instanceof StorageUnavailableError) return;
-      const times = (this.failures.get(id) ?? 0) + 1;
+      const times = (this.failures.get(id)?.times ?? 0) + 1;
       if (this.failures.size >= MAX_TRACKED_FAILURES) this.failures.clear();
-      this.failures.set(id, times);
+      const reason = result.reason instanceof Error ? result.reason.message : String(result.reason);
+      this.failures.set(id, { times, reason });
       if (times === 1) firstTime.push(result.reason);
-      if (times === KEEPS_FAILING) {
-        this.deps.log.error({ err: result.reason, leadId: id, times }, 'projection of a lead keeps failing; retried on every sweep, its cards and lists may be out of date');
-      }
+      if (times >= KEEPS_FAILING) toPark.push({ id, reason: result.reason });
     });
     if (firstTime.length > 0) this.deps.log.warn({ err: firstTime[0], failed: firstTime.length, of: leadIds.length }, 'projection failed for some leads; they are retried');
+    for (const { id, reason } of toPark) {
+      this.failures.delete(id);
+      const why = reason instanceof Error ? reason.message : String(reason);
+      if (!(await this.deps.leads.park(id, why, now))) continue;
+      this.deps.log.error({ err: reason, leadId: id, times: KEEPS_FAILING }, 'projection of a lead keeps failing: parked until a partner admin retries it; its cards, lists and reminders are not updated');
+      await this.deps.reportParked?.(id, why, KEEPS_FAILING);
+    }
+  }
+
+  /**
+   * A partner admin's `retry`: the parked lead is projected now. If it fails again it is parked
+   * again at once (the admin is answered with the reason; nobody is told a second time).
+   */
+  async retryParked(leadId: string): Promise<{ outcome: 'projected' } | { outcome: 'notParked' } | { outcome: 'failed'; reason: string }> {
+    if (!(await this.deps.leads.unpark(leadId))) return { outcome: 'notParked' };
+    this.failures.delete(leadId);
+    await this.projectMany([leadId]);
+    const failed = this.failures.get(leadId);
+    if (!failed) return { outcome: 'projected' };
+    this.failures.delete(leadId);
+    await this.deps.leads.park(leadId, failed.reason, this.deps.now());
+    return { outcome: 'failed', reason: failed.reason };
   }
 
   /**

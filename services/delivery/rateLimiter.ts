@@ -19,10 +19,15 @@ export class RateLimiter {
     private readonly marginMs = 0,
   ) {}
 
+  /** Whether a slot for `key` is free at `now` (nothing is taken): a sender checks before it reads anything. */
+  allows(key: string, now: number): boolean {
+    return fits(this.sent.get(key) ?? [], this.perConversation, now, this.marginMs) && fits(this.global, this.overall, now, this.marginMs);
+  }
+
   /** Takes a slot for `key` at `now` if every window allows it. */
   tryTake(key: string, now: number): boolean {
     const log = this.sent.get(key) ?? [];
-    if (!fits(log, this.perConversation, now, this.marginMs) || !fits(this.global, this.overall, now, this.marginMs)) return false;
+    if (!this.allows(key, now)) return false;
     log.push(now);
     this.global.push(now);
     this.sent.set(key, prune(log, this.perConversation, now));

@@ -9,7 +9,7 @@ import { leadSchema, type Lead } from '../leads/lead';
 import { contributionDelta, isEmpty, type Contribution } from '../leads/leadStats';
 import type { LeadEvent } from '../leads/leadLifecycle';
 import { isSearchRow, searchRowsOf, searchStateOf, staleRows, type RowRef } from './leadIndex';
-import { chunkJson, deleteAllIfExist, getOrUndefined, guard, isConflict, isNotFound, isPreconditionFailed, unchunkJson } from './tables';
+import { chunkJson, deleteAllIfExist, getOrUndefined, guard, isConflict, isNotFound, isPreconditionFailed, unchunkJson, upsertAll } from './tables';
 
 // Row keys carry the lead id although the partition already does. Azure needs only the pair to
 // be unique, but Azurite (the embedded storage) looks a row up by its RowKey first: a RowKey
@@ -25,6 +25,8 @@ const SEARCH_WAS = 'searchwas_';
 const HINT = 'hint_';
 const STATS = 'stats_';
 const HINTS = 'lead';
+/** Hints of leads whose projection kept failing: set aside, not swept, until someone retries them. */
+const PARKED = 'parked';
 
 /** Effects the projector owes a lead: names are property names, merged across changes. */
 export interface PendingEffects {
@@ -179,6 +181,46 @@ export class LeadStore {
       }
     });
     return found;
+  }
+
+  /**
+   * Sets a lead's hints aside so that sweeps no longer retry it; returns whether it had any (the
+   * first to park it says so). A later change of the lead writes a new hint and is tried again.
+   */
+  async park(id: string, reason: string, now: Date): Promise<boolean> {
+    const hints = (await this.hintsOf(HINTS, id)).map((rowKey) => ({ partitionKey: PARKED, rowKey, leadId: id, reason: reason.slice(0, 1000), parkedAt: now.toISOString() }));
+    if (hints.length === 0) return false;
+    await upsertAll(this.hints, hints);
+    await this.clearHints(hints.map((h) => h.rowKey));
+    return true;
+  }
+
+  /** Leads set aside, with why and since when. */
+  async parked(): Promise<{ leadId: string; reason: string; parkedAt: string }[]> {
+    const found = new Map<string, { leadId: string; reason: string; parkedAt: string }>();
+    await guard(async () => {
+      const rows = this.hints.listEntities<{ leadId: string; reason: string; parkedAt: string }>({ queryOptions: { filter: odata`PartitionKey eq ${PARKED}` } });
+      for await (const row of rows) found.set(row.leadId, { leadId: row.leadId, reason: row.reason, parkedAt: row.parkedAt });
+    });
+    return [...found.values()];
+  }
+
+  /** Puts a parked lead's hints back for the projector; false if it was not parked. */
+  async unpark(id: string): Promise<boolean> {
+    const rowKeys = await this.hintsOf(PARKED, id);
+    if (rowKeys.length === 0) return false;
+    await upsertAll(this.hints, rowKeys.map((rowKey) => ({ partitionKey: HINTS, rowKey, leadId: id })));
+    await deleteAllIfExist(this.hints, rowKeys.map((rowKey) => ({ partitionKey: PARKED, rowKey })));
+    return true;
+  }
+
+  private async hintsOf(partition: string, id: string): Promise<string[]> {
+    const keys: string[] = [];
+    await guard(async () => {
+      const rows = this.hints.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${partition} and RowKey gt ${`${id}|`} and RowKey lt ${`${id}}`}`, select: ['RowKey'] } });
+      for await (const row of rows) keys.push(row.rowKey ?? '');
+    });
+    return keys;
   }
 
   async clearHints(rowKeys: string[]): Promise<void> {

@@ -15,8 +15,18 @@ export class Lease {
     private readonly owner: string,
   ) {}
 
-  /** The ETag of our last claim: renewing with it takes one write instead of a read and a write. */
-  private renewal?: { etag: string; state: LeaseState };
+  /** Our last claim, held until `until`: renewing with its ETag takes one write instead of a read and a write. */
+  private renewal?: { etag: string; state: LeaseState; until: number };
+
+  /**
+   * Keeps holding the lease with at least three quarters of `ms` left, renewing it only once a
+   * quarter has passed: a loop that runs every few hundred milliseconds writes four times a lease,
+   * not on every pass, and a pass that lasts up to half of it still ends inside it.
+   */
+  async keep(now: Date, ms: number): Promise<boolean> {
+    if (this.renewal && this.renewal.until - now.getTime() >= (ms * 3) / 4) return true;
+    return (await this.acquire(now, ms)) !== undefined;
+  }
 
   /** Claims the lease for `ms`; returns its state, or undefined if another owner holds it. */
   async acquire(now: Date, ms: number): Promise<{ state: LeaseState; etag: string } | undefined> {
@@ -26,7 +36,7 @@ export class Lease {
       this.renewal = undefined;
       try {
         const renewed = await guard(() => this.table.updateEntity({ partitionKey: PARTITION, rowKey: this.name, owner: this.owner, until }, 'Merge', { etag }));
-        return this.held({ state, etag: renewed.etag ?? '' });
+        return this.held({ state, etag: renewed.etag ?? '' }, until);
       } catch (error) {
         if (!isPreconditionFailed(error)) throw error;
         // Released, taken over or changed meanwhile: read it as usual.
@@ -36,21 +46,21 @@ export class Lease {
     try {
       if (!row) {
         const created = await guard(() => this.table.createEntity({ partitionKey: PARTITION, rowKey: this.name, owner: this.owner, until }));
-        return this.held({ state: {}, etag: created.etag ?? '' });
+        return this.held({ state: {}, etag: created.etag ?? '' }, until);
       }
       if (row.owner !== this.owner && row.until > now.getTime()) return undefined;
       const updated = await guard(() =>
         this.table.updateEntity({ partitionKey: PARTITION, rowKey: this.name, owner: this.owner, until }, 'Merge', { etag: row.etag }),
       );
-      return this.held({ state: { cursorMs: row.cursorMs ?? undefined }, etag: updated.etag ?? '' });
+      return this.held({ state: { cursorMs: row.cursorMs ?? undefined }, etag: updated.etag ?? '' }, until);
     } catch (error) {
       if (isConflict(error) || isPreconditionFailed(error)) return undefined;
       throw error;
     }
   }
 
-  private held(claim: { state: LeaseState; etag: string }): { state: LeaseState; etag: string } {
-    this.renewal = claim;
+  private held(claim: { state: LeaseState; etag: string }, until: number): { state: LeaseState; etag: string } {
+    this.renewal = { ...claim, until };
     return claim;
   }
 

@@ -308,6 +308,13 @@ describe('answers Teams can rely on', () => {
 });
 
 describe('commands', () => {
+  it('retry is for partner admins, and says when a lead is not set aside', async () => {
+    const h = await harness();
+    expect((await h.say(dana, `retry ${h.leadId}`))[0]?.text).toBe('Only MPN partner admins can retry leads.');
+    expect((await h.say(pat, 'retry'))[0]?.text).toMatch(/^Usage: retry/);
+    expect((await h.say(pat, `retry ${h.leadId}`))[0]?.text).toBe(`Lead ${h.leadId} is not set aside: there is nothing to retry.`);
+  });
+
   it('help shows the commands', async () => {
     const h = await harness();
     const [reply] = await h.say(dana, 'help');

@@ -248,7 +248,7 @@ describe('crashes and restarts', () => {
     expect((await listLeads(app.views, 'marketplace')).items.map((l) => l.stage)).toEqual(['Accepted']);
   });
 
-  it('projects the rest of a batch when one lead cannot be, and reports that lead once, not on every sweep', async () => {
+  it('projects the rest of a batch when one lead cannot be, parks that lead after 5 tries, tells admins once, and retries it on request', async () => {
     const { tables, clock, gateway } = await world();
     const lines: Array<{ level: number; msg: string; leadId?: string }> = [];
     const log = createLogger('info', { destination: { write: (line: string) => void lines.push(JSON.parse(line)) } });
@@ -256,6 +256,7 @@ describe('crashes and restarts', () => {
     const [broken, fine] = [referral({ createdDateTime: T0.toISOString() }), referral({ createdDateTime: T0.toISOString() })];
     await ingestReferrals([broken, fine], { leads: app.leads, now: clock.now, responseDays: 14 });
     // The broken lead's row no longer parses (say, written by a newer version).
+    const good = await tables.Leads.getEntity<Record<string, unknown>>(broken.id, leadRowKey(broken.id));
     await tables.Leads.updateEntity({ partitionKey: broken.id, rowKey: leadRowKey(broken.id), data0: '{"not":"a lead"}' }, 'Merge');
 
     for (let sweep = 0; sweep < 8; sweep++) await app.projector.sweep();
@@ -264,7 +265,27 @@ describe('crashes and restarts', () => {
     expect(gateway.of('leadCard', 'post').map((p) => p.message.kind === 'leadCard' && p.message.lead.id)).toEqual([fine.id, fine.id]);
     expect(lines.filter((l) => l.msg.startsWith('projection failed for some leads'))).toHaveLength(1);
     expect(lines.filter((l) => l.msg.startsWith('projection of a lead keeps failing')).map((l) => l.leadId)).toEqual([broken.id]);
-    expect((await app.leads.hinted()).map((h) => h.leadId)).toEqual([broken.id]);
+    // Set aside after 5 tries: sweeps leave it alone; partner admins were told once.
+    expect(await app.leads.hinted()).toEqual([]);
+    expect((await app.leads.parked()).map((p) => p.leadId)).toEqual([broken.id]);
+    const notices = gateway.of('text', 'post').filter((p) => p.message.kind === 'text' && p.message.text.includes(`retry ${broken.id}`));
+    // With no partner admin's personal chat on file, the subscribed channel hears it (not the group chat).
+    expect(notices.map((n) => n.conversationId)).toEqual([expect.stringMatching(/@thread\.tacv2$/)]);
+
+    // Retried before the cause is fixed: it fails, is answered with why, and stays set aside.
+    expect(await app.retryProjection(broken.id)).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/\S/) });
+    expect((await app.leads.parked()).map((p) => p.leadId)).toEqual([broken.id]);
+    // Fixed, then retried: projected, its cards go out; a lead that is not parked has nothing to retry.
+    const { etag: _etag, timestamp: _timestamp, ...row } = good;
+    await tables.Leads.upsertEntity(row as { partitionKey: string; rowKey: string }, 'Replace');
+    expect(await app.retryProjection(broken.id)).toEqual({ outcome: 'projected' });
+    app.kickSends();
+    await app.settle();
+    expect(gateway.of('leadCard', 'post').filter((p) => p.message.kind === 'leadCard' && p.message.lead.id === broken.id)).toHaveLength(2);
+    expect(await app.leads.parked()).toEqual([]);
+    expect(await app.retryProjection(fine.id)).toEqual({ outcome: 'notParked' });
+    // Told once: the failed retry did not tell anyone again.
+    expect(gateway.of('text', 'post').filter((p) => p.message.kind === 'text' && p.message.text.includes(`retry ${broken.id}`))).toHaveLength(notices.length);
   });
 
   it('hands sending over at once when the sending instance stops', async () => {
