@@ -20,6 +20,7 @@ import { dueTimesOf } from '../services/delivery/projector';
 import type { Referral } from '../services/leads/referral';
 import { ensureTables, openTables, transactionGroups, type Tables } from '../services/storage/tables';
 import { LeadsApp } from '../services/app/leadsApp';
+import { currentDerivedMark } from '../services/useCases/rebuildDerived';
 import { silentLogger } from '../services/logger';
 import { testConfig } from '../test/support/settings';
 import { pool } from './stats';
@@ -57,6 +58,8 @@ export async function seedLeads(tables: Tables, referrals: Referral[], now: Date
       byTable.set(name, all);
     }
   }
+  // Every derived row is written here, as this version derives it: a server started on this storage has nothing to rebuild.
+  byTable.set('Meta', [currentDerivedMark()]);
   const batches = [...byTable].flatMap(([name, rows]) => transactionGroups(rows).map((group) => ({ table: tables[name], rows: group })));
   await pool(batches, 16, ({ table, rows }) => table.submitTransaction(rows.map((row): TransactionAction => ['upsert', row, 'Replace'])));
   // The insights sums, through the product's own store (as projecting each lead would add them).

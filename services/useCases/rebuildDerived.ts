@@ -27,6 +27,8 @@ export const DERIVED_VERSION = 3;
 /** The version whose rebuild adds each lead's baseline to the insights sums: done once, never again. */
 const STATS_VERSION = 2;
 const MARK = { partitionKey: 'layout', rowKey: 'derived' };
+/** The mark of storage whose derived rows this version wrote itself (the bench's bulk seeding writes them with the product's builders). */
+export const currentDerivedMark = () => ({ ...MARK, version: DERIVED_VERSION });
 /** The "needs an answer" list of the version before, one partition for both kinds: replaced. */
 const RETIRED_PARTITIONS = ['waiting'];
 const PAGE = 100;
