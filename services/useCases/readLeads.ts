@@ -48,7 +48,11 @@ export type SearchAnswer =
  * ids; word prefixes, any case and accents), open leads newest first, then archived ones. Reads
  * only the index rows of one word prefix, never the leads.
  */
-export async function searchLeads(index: LeadViewIndex, text: string, options: { cursor?: string; size?: number } = {}): Promise<SearchAnswer> {
+export async function searchLeads(
+  index: LeadViewIndex,
+  text: string,
+  options: { cursor?: string; size?: number; /** rows one read of the index takes at most (tests make it small) */ rowsPerRead?: number } = {},
+): Promise<SearchAnswer> {
   const query = parseQuery(text);
   if (!query.ok) return query;
   const size = options.size ?? PAGE_SIZE;
@@ -58,7 +62,7 @@ export async function searchLeads(index: LeadViewIndex, text: string, options: {
   let rowsRead = 0;
   let cursor = options.cursor;
   do {
-    const found = await index.search(query, { cursor, size: size - items.length });
+    const found = await index.search(query, { cursor, size: size - items.length, maxRows: options.rowsPerRead });
     items.push(...found.items);
     rowsRead += found.rowsRead;
     cursor = found.next;

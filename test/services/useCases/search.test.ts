@@ -134,6 +134,18 @@ describe('searching leads', () => {
     expect(await find(app, 'müller wort1lang')).toEqual([name]);
   });
 
+  it('reads on until the page is full when the other words of a query filter out most of its rows', async () => {
+    const app = makeApp(await storage.freshTables());
+    const rare = referral({ name: 'Contoso zeta', createdDateTime: minutesAgo(100) });
+    await app.ingest([rare, ...Array.from({ length: 30 }, (_, i) => referral({ name: `Contoso ${i}`, createdDateTime: minutesAgo(i) }))]);
+    await app.settle();
+    // "contoso" is the key (longer than "zeta"); each read of the index takes 10 rows here.
+    const answer = await searchLeads(app.views, 'contoso zeta', { rowsPerRead: 10 });
+    expect(answer.ok && answer.page.items.map((l) => l.name)).toEqual(['Contoso zeta']);
+    expect(answer.ok && answer.rowsRead).toBe(31);
+    expect(answer.ok && answer.page.next).toBeUndefined();
+  });
+
   it('keeps the index right when a slower projector writes the rows of an older version last', async () => {
     const tables = await storage.freshTables();
     const [fast, slow] = [makeApp(tables, { instanceId: 'fast' }), makeApp(tables, { instanceId: 'slow' })];
