@@ -29,7 +29,13 @@ const ATTEMPTS = 10;
 
 type Item = { marker: string; byProperty: Record<string, Counters> };
 
+/** Totals rows this instance wrote last, by partition: the next change starts from them, not from a read. */
+const CACHED_PARTITIONS = 64;
+
 export class StatsStore {
+  /** The totals row as this instance last wrote it (with its ETag): another writer since makes the write a 412, and the row is read. */
+  private readonly written = new Map<string, Record<string, unknown> & { etag: string }>();
+
   constructor(private readonly table: TableClient) {}
 
   /** Adds the changes' differences to the sums, each once. Rows of one week are written together. */
@@ -112,11 +118,15 @@ export class StatsStore {
   /** Adds these items to one partition's totals, with their markers, in one transaction; a marker already there means its item was added. */
   private async applyTo(partition: string, items: Item[]): Promise<void> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const row = await getOrUndefined<Record<string, unknown>>(this.table, partition, TOTALS);
+      const row = (attempt === 0 ? this.written.get(partition) : undefined) ?? (await getOrUndefined<Record<string, unknown>>(this.table, partition, TOTALS));
       const totals = { partitionKey: partition, rowKey: TOTALS, ...sums(row, items) };
       const actions: TransactionAction[] = [row ? ['update', totals, 'Replace', { etag: row.etag }] : ['create', totals], ...items.map((i): TransactionAction => ['create', { partitionKey: partition, rowKey: i.marker }])];
+      this.written.delete(partition);
       try {
-        await guard(() => this.table.submitTransaction(actions));
+        const response = await guard(() => this.table.submitTransaction(actions));
+        // The totals row is the first action; its new ETag lets the next change skip the read.
+        const etag = response.subResponses[0]?.etag;
+        if (etag) this.remember(partition, { ...totals, etag });
         return;
       } catch (error) {
         // Another projector added first (totals changed or created): read again, after a short random wait
@@ -137,6 +147,11 @@ export class StatsStore {
       }
     }
     throw new AppError('conflict', `the insights sums of ${partition} kept changing during ${ATTEMPTS} attempts`);
+  }
+
+  private remember(partition: string, row: Record<string, unknown> & { etag: string }): void {
+    if (this.written.size >= CACHED_PARTITIONS) this.written.delete(this.written.keys().next().value ?? '');
+    this.written.set(partition, row);
   }
 }
 

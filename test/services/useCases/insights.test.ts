@@ -6,6 +6,7 @@ import { admins } from '../../support/liveWorld';
 import { referral } from '../../fixtures/referrals';
 import { dealInput } from '../../fixtures/leads';
 import { T0, worldsOnOneStorage } from '../../support/world';
+import { StatsStore } from '../../../services/storage/statsStore';
 
 const world = worldsOnOneStorage();
 const DAY = 86_400_000;
@@ -100,5 +101,21 @@ describe('insights over storage', () => {
     expect(many.rowsRead).toBeLessThanOrEqual(28);
     expect(many.insights.current.receivedTotal).toBe(30);
     expect(few.rowsRead).toBeLessThanOrEqual(many.rowsRead);
+  });
+});
+
+describe('the sums with two writers', () => {
+  it('adds every change once when each writer starts from the totals it wrote last and the other wrote since', async () => {
+    const { tables } = await world();
+    const [a, b] = [new StatsStore(tables.Stats), new StatsStore(tables.Stats)];
+    const day = '2026-11-20';
+    const change = (leadId: string) => ({ leadId, version: 1, delta: { days: { [day]: { received: 1 } }, pipeline: { open: 1 } } });
+    await a.apply([change('l1')]);
+    await b.apply([change('l2')]);
+    // a's remembered totals are stale now: its write is refused (412), it reads and adds again.
+    await a.apply([change('l3')]);
+    await b.apply([change('l4'), change('l3')]);
+    expect((await a.days([day])).byDay[day]).toEqual({ received: 4 });
+    expect(await b.pipeline()).toEqual({ open: 4 });
   });
 });
