@@ -35,6 +35,8 @@ const CACHED_PARTITIONS = 64;
 export class StatsStore {
   /** The totals row as this instance last wrote it (with its ETag): another writer since makes the write a 412, and the row is read. */
   private readonly written = new Map<string, Record<string, unknown> & { etag: string }>();
+  /** Writes to one partition, one after the other within this instance: they never refuse each other (412). */
+  private readonly inLine = new Map<string, Promise<void>>();
 
   constructor(private readonly table: TableClient) {}
 
@@ -115,8 +117,21 @@ export class StatsStore {
     await upsertAll(this.table, markers);
   }
 
-  /** Adds these items to one partition's totals, with their markers, in one transaction; a marker already there means its item was added. */
+  /** One partition's writes of this instance wait for each other (other instances are met by the ETag). */
   private async applyTo(partition: string, items: Item[]): Promise<void> {
+    const before = this.inLine.get(partition) ?? Promise.resolve();
+    const mine = before.then(() => this.applyNow(partition, items));
+    const settled = mine.catch(() => undefined);
+    this.inLine.set(partition, settled);
+    try {
+      await mine;
+    } finally {
+      if (this.inLine.get(partition) === settled) this.inLine.delete(partition);
+    }
+  }
+
+  /** Adds these items to one partition's totals, with their markers, in one transaction; a marker already there means its item was added. */
+  private async applyNow(partition: string, items: Item[]): Promise<void> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const row = (attempt === 0 ? this.written.get(partition) : undefined) ?? (await getOrUndefined<Record<string, unknown>>(this.table, partition, TOTALS));
       const totals = { partitionKey: partition, rowKey: TOTALS, ...sums(row, items) };
@@ -139,7 +154,7 @@ export class StatsStore {
         // A conflict is the totals row created meanwhile or a marker already there (this was added before):
         // one item at a time tells which.
         if (items.length > 1) {
-          for (const one of items) await this.applyTo(partition, [one]);
+          for (const one of items) await this.applyNow(partition, [one]);
           return;
         }
         if (!row) continue;

@@ -117,5 +117,9 @@ describe('the sums with two writers', () => {
     await b.apply([change('l4'), change('l3')]);
     expect((await a.days([day])).byDay[day]).toEqual({ received: 4 });
     expect(await b.pipeline()).toEqual({ open: 4 });
+
+    // Many at once in one instance (they wait for each other), and in the other.
+    await Promise.all([...Array.from({ length: 6 }, (_, i) => a.apply([change(`m${i}`)])), ...Array.from({ length: 6 }, (_, i) => b.apply([change(`n${i}`)]))]);
+    expect((await b.days([day])).byDay[day]).toEqual({ received: 16 });
   });
 });
