@@ -171,7 +171,7 @@ export class LeadsApp {
       log: log.child({ module: 'projector' }),
       stats: this.stats,
       writeBacks: this.partnerCenter ? writeBackQueue : undefined,
-      reportParked: (leadId, reason, tries) => this.reportParked(leadId, reason, tries),
+      reportParked: (leadId, reason, tries, parking) => this.reportParked(leadId, reason, tries, parking),
     });
     this.schedulerLease = new Lease(tables.Leases, 'scheduler', this.instanceId);
     this.scheduler = new Scheduler({
@@ -393,12 +393,16 @@ export class LeadsApp {
    * Where partner admins are told what concerns them all (the Partner Center connection): each
    * admin's personal chat with the bot, and the subscribed channels when some admin has none.
    */
-  /** Partner admins hear once that a lead's projection was set aside, and how to retry it. */
-  private async reportParked(leadId: string, reason: string, tries: number): Promise<void> {
-    const why = reason.length > 300 ? `${reason.slice(0, 300)}…` : reason;
-    const text = `Lead ${leadId} could not be processed ${tries} times in a row (${why}), so Partner Leads set it aside: its cards, lists and reminders are not updated. Fix the cause, then type: retry ${leadId}`;
+  /** Partner admins hear once per parking that a lead's projection was set aside, and how to retry it. */
+  private async reportParked(leadId: string, reason: string, tries: number, parking: string): Promise<void> {
+    // The first line only, short: this may reach a channel when an admin has no personal chat with the bot.
+    const line = reason.split('\n')[0] ?? '';
+    const why = line.length > 160 ? `${line.slice(0, 160)}…` : line;
+    const text = `Lead ${leadId} could not be processed ${tries} times in a row (${why}), so Partner Leads set it aside: its cards, lists and reminders are not updated. A partner admin can fix the cause, then type: retry ${leadId}`;
     const now = this.now();
-    await Promise.all((await this.adminRecipients()).map((key) => this.outbox.enqueueOnce({ key: `parked|${leadId}|${key}`, kind: 'adminNotice', conversationKey: key, text }, now)));
+    await Promise.all(
+      (await this.adminRecipients()).map((key) => this.outbox.enqueueOnce({ key: `parked|${leadId}|${parking}|${key}`, kind: 'adminNotice', conversationKey: key, text }, now)),
+    );
   }
 
   private async adminRecipients(): Promise<string[]> {

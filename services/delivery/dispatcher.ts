@@ -120,17 +120,18 @@ export class Dispatcher {
     const now = this.deps.now();
     // Held for the pass and renewed by the next; another instance takes over within its length.
     const leaseMs = this.options.leaseMs;
+    const started = Date.now();
     if (!(await this.deps.lease.keep(now, leaseMs))) return { handled: 0, wakeInMs: leaseMs, more: false };
     const due = await this.deps.outbox.due(now);
     let handled = 0;
     let wakeInMs: number | undefined;
     const wake = (ms: number) => (wakeInMs = Math.min(wakeInMs ?? ms, ms));
     const digested = await this.coalesce(due, now);
-    const started = Date.now();
     for (const item of due) {
       if (digested.has(item.key)) continue;
-      // Hand the rest to the next pass before the sender lease could lapse under us.
-      if (Date.now() - started > leaseMs / 2) {
+      // Hand the rest to the next pass well before the sender lease could lapse under us: it has
+      // three quarters of its length left when a pass starts (Lease.keep), the pass takes a quarter.
+      if (Date.now() - started > leaseMs / 4) {
         wake(0);
         break;
       }
@@ -177,7 +178,10 @@ export class Dispatcher {
     try {
       const maybeDuplicate = isPersonKey(item.conversationKey) ? await this.sendToPerson(item) : await this.sendToConversation(item, card);
       if (maybeDuplicate) log.warn({ item: item.key }, 'sent again after a crash cut the first try short: Teams may show it twice');
-      if (maybeDuplicate && item.kind === 'digest') await this.digestMayBeTwice(item);
+      if (maybeDuplicate && item.kind === 'digest') {
+        // Sent already: a failure to note it must not send it a third time.
+        await this.digestMayBeTwice(item).catch((error: unknown) => log.warn({ err: error, item: item.key }, 'could not mark the leads of a digest sent twice'));
+      }
       await outbox.complete(item, this.deps.now(), maybeDuplicate);
     } catch (error) {
       if (!(error instanceof SendFailure)) {
@@ -360,7 +364,9 @@ export class Dispatcher {
     await Promise.all(
       ids.map(async (id) => {
         const delivery = await this.deps.deliveries.get(id, item.conversationKey);
-        if (delivery?.activityId) await this.deps.deliveries.record(delivery, { activityId: delivery.activityId, renderKey: delivery.renderKey ?? '', maybeDuplicate: true });
+        if (delivery?.activityId === `${DIGEST_MARK}${item.key}`) {
+          await this.deps.deliveries.record(delivery, { activityId: delivery.activityId, renderKey: delivery.renderKey ?? '', maybeDuplicate: true });
+        }
       }),
     );
   }

@@ -8,7 +8,7 @@ import { StorageUnavailableError } from '../errors';
 import type { Delivery, DeliveryStore } from './deliveryStore';
 import { isOpen, type Lead } from '../leads/lead';
 import type { DueIndex, DueTime, LeadViewIndex } from '../storage/leadIndex';
-import type { LeadStore, PendingEffects } from '../storage/leadStore';
+import { UnreadableLeadError, type LeadStore, type PendingEffects } from '../storage/leadStore';
 import { flamePhase, flameTurnsAt, nextCardRefresh } from '../leads/leadTime';
 import type { Logger } from '../logger';
 import { syncState } from '../leads/referralSync';
@@ -31,8 +31,8 @@ export interface ProjectorDeps {
   stats: StatsStore;
   /** With the Partner Center sync on: the queue of write-backs (a lead changed in Teams is brought to Partner Center). */
   writeBacks?: Outbox;
-  /** Tells partner admins (once) that a lead was set aside because its projection keeps failing. */
-  reportParked?: (leadId: string, reason: string, tries: number) => Promise<void>;
+  /** Tells partner admins (once per parking: `parking` names it) that a lead was set aside because its rows cannot be read. */
+  reportParked?: (leadId: string, reason: string, tries: number, parking: string) => Promise<void>;
 }
 
 const HOUR_MS = 3_600_000;
@@ -72,8 +72,8 @@ export const KEEPS_FAILING = 5;
 const MAX_TRACKED_FAILURES = 10_000;
 
 export class Projector {
-  /** Leads whose projection failed: failures in a row, and the last one's reason. */
-  private readonly failures = new Map<string, { times: number; reason: string }>();
+  /** Leads whose projection failed: failures in a row, the last one's reason, and whether it was the lead's own row. */
+  private readonly failures = new Map<string, { times: number; reason: string; unreadable: boolean }>();
 
   constructor(private readonly deps: ProjectorDeps) {}
 
@@ -135,9 +135,10 @@ export class Projector {
 
   /**
    * Reports leads whose projection failed without flooding the log: a first failure once (for the
-   * whole batch); a lead that fails KEEPS_FAILING times in a row is parked (sweeps stop retrying
-   * it), logged as an error and reported to partner admins, once. An outage is not counted: the
-   * storage's own errors say that.
+   * whole batch). A lead whose own row cannot be read KEEPS_FAILING times in a row is parked
+   * (sweeps stop retrying it), logged as an error and reported to partner admins, once. Other
+   * failures (an outage, a shared row, a bug) are retried on every sweep: fixing their cause heals
+   * every lead at once, and parking them all would leave each to be retried by hand.
    */
   private async noteFailures(leadIds: string[], settled: PromiseSettledResult<unknown>[], now: Date): Promise<void> {
     const firstTime: unknown[] = [];
@@ -149,17 +150,26 @@ export class Projector {
       const times = (this.failures.get(id)?.times ?? 0) + 1;
       if (this.failures.size >= MAX_TRACKED_FAILURES) this.failures.clear();
       const reason = result.reason instanceof Error ? result.reason.message : String(result.reason);
-      this.failures.set(id, { times, reason });
+      this.failures.set(id, { times, reason, unreadable: result.reason instanceof UnreadableLeadError });
       if (times === 1) firstTime.push(result.reason);
-      if (times >= KEEPS_FAILING) toPark.push({ id, reason: result.reason });
+      if (times >= KEEPS_FAILING && result.reason instanceof UnreadableLeadError) toPark.push({ id, reason: result.reason });
+      if (times === KEEPS_FAILING && !(result.reason instanceof UnreadableLeadError)) {
+        this.deps.log.error({ err: result.reason, leadId: id, times }, 'projection of a lead keeps failing; retried on every sweep, its cards and lists may be out of date');
+      }
     });
     if (firstTime.length > 0) this.deps.log.warn({ err: firstTime[0], failed: firstTime.length, of: leadIds.length }, 'projection failed for some leads; they are retried');
     for (const { id, reason } of toPark) {
-      this.failures.delete(id);
-      const why = reason instanceof Error ? reason.message : String(reason);
-      if (!(await this.deps.leads.park(id, why, now))) continue;
-      this.deps.log.error({ err: reason, leadId: id, times: KEEPS_FAILING }, 'projection of a lead keeps failing: parked until a partner admin retries it; its cards, lists and reminders are not updated');
-      await this.deps.reportParked?.(id, why, KEEPS_FAILING);
+      // One lead's parking never stops the rest of the batch: a failure here is logged, and tried again next time.
+      try {
+        const why = reason instanceof Error ? reason.message : String(reason);
+        const moved = await this.deps.leads.park(id, why, now);
+        this.failures.delete(id);
+        if (moved.length === 0) continue;
+        this.deps.log.error({ err: reason, leadId: id, times: KEEPS_FAILING }, 'projection of a lead keeps failing: parked until a partner admin retries it; its cards, lists and reminders are not updated');
+        await this.deps.reportParked?.(id, why, KEEPS_FAILING, moved[0] ?? '');
+      } catch (error) {
+        this.deps.log.error({ err: error, leadId: id }, 'could not park a lead whose projection keeps failing, or tell partner admins');
+      }
     }
   }
 
@@ -172,10 +182,12 @@ export class Projector {
     this.failures.delete(leadId);
     await this.projectMany([leadId]);
     const failed = this.failures.get(leadId);
-    if (!failed) return { outcome: 'projected' };
+    if (!failed && !(await this.deps.leads.pending(leadId).catch(() => 'unreadable'))) return { outcome: 'projected' };
     this.failures.delete(leadId);
-    await this.deps.leads.park(leadId, failed.reason, this.deps.now());
-    return { outcome: 'failed', reason: failed.reason };
+    const reason = failed?.reason ?? 'it is still waiting to be processed (storage may be unavailable); the next sweep tries again';
+    // Its own row still cannot be read: set aside again (the admin is answered here; nobody is told twice).
+    if (failed?.unreadable) await this.deps.leads.park(leadId, failed.reason, this.deps.now());
+    return { outcome: 'failed', reason };
   }
 
   /**

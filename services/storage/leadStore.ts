@@ -55,6 +55,31 @@ export interface Hint {
   writtenAt: number;
 }
 
+/** A lead's own row (or its pending row) that does not parse: the one failure that parks its projection. */
+export class UnreadableLeadError extends Error {
+  constructor(
+    readonly leadId: string,
+    cause: unknown,
+  ) {
+    super(`the stored row of lead ${leadId} cannot be read: ${firstLine(cause instanceof Error ? cause.message : String(cause))}`, { cause });
+    this.name = 'UnreadableLeadError';
+  }
+}
+
+const firstLine = (text: string) => {
+  const line = text.split('\n').find((l) => l.trim()) ?? '';
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+};
+
+/** Parses a lead's row, or says which lead cannot be read. */
+function readable<T>(id: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new UnreadableLeadError(id, error);
+  }
+}
+
 export type UpdateResult = { ok: true; stored: StoredLead } | { ok: false; current: StoredLead };
 
 /** The row that holds a lead (exported for the bench's bulk seeding, which writes the same rows). */
@@ -71,7 +96,7 @@ export class LeadStore {
 
   async get(id: string): Promise<StoredLead | undefined> {
     const entity = await getOrUndefined<Record<string, unknown>>(this.table, id, leadRowKey(id));
-    return entity && { lead: leadSchema.parse(unchunkJson(entity)), etag: entity.etag };
+    return entity && { lead: readable(id, () => leadSchema.parse(unchunkJson(entity))), etag: entity.etag };
   }
 
   /** Stores a new lead with its first event; false when the id is already stored. */
@@ -139,14 +164,18 @@ export class LeadStore {
   async pending(id: string): Promise<{ effects: PendingEffects; etag: string; hintRowKeys: string[] } | undefined> {
     const row = await getOrUndefined<Record<string, unknown> & Omit<PendingEffects, 'removed' | 'stats'>>(this.table, id, pendingRowKey(id));
     if (!row) return undefined;
-    const removed = Object.entries(row).flatMap(([name, value]) => {
-      if (typeof value !== 'string') return [];
-      if (name.startsWith(UNINDEX)) return [JSON.parse(value) as RowRef];
-      // The search rows of each state the lead had before its unprojected changes (those it still has are written again).
-      return name.startsWith(SEARCH_WAS) ? searchRowsOf(value) : [];
-    });
-    const stats = Object.entries(row).flatMap(([name, value]) =>
-      name.startsWith(STATS) && typeof value === 'string' ? [{ version: Number(name.slice(STATS.length)), delta: JSON.parse(value) as Contribution }] : [],
+    const removed = readable(id, () =>
+      Object.entries(row).flatMap(([name, value]) => {
+        if (typeof value !== 'string') return [];
+        if (name.startsWith(UNINDEX)) return [JSON.parse(value) as RowRef];
+        // The search rows of each state the lead had before its unprojected changes (those it still has are written again).
+        return name.startsWith(SEARCH_WAS) ? searchRowsOf(value) : [];
+      }),
+    );
+    const stats = readable(id, () =>
+      Object.entries(row).flatMap(([name, value]) =>
+        name.startsWith(STATS) && typeof value === 'string' ? [{ version: Number(name.slice(STATS.length)), delta: JSON.parse(value) as Contribution }] : [],
+      ),
     );
     return {
       effects: { fanOut: row.fanOut, expiredNotice: row.expiredNotice, reminderHours: row.reminderHours, reschedule: row.reschedule, snoozed: row.snoozed, removed, stats },
@@ -184,15 +213,16 @@ export class LeadStore {
   }
 
   /**
-   * Sets a lead's hints aside so that sweeps no longer retry it; returns whether it had any (the
-   * first to park it says so). A later change of the lead writes a new hint and is tried again.
+   * Sets a lead's hints aside so that sweeps no longer retry it; returns the keys of those it
+   * moved (none: another instance parked it first). A later change of the lead writes a new hint
+   * and is tried again.
    */
-  async park(id: string, reason: string, now: Date): Promise<boolean> {
+  async park(id: string, reason: string, now: Date): Promise<string[]> {
     const hints = (await this.hintsOf(HINTS, id)).map((rowKey) => ({ partitionKey: PARKED, rowKey, leadId: id, reason: reason.slice(0, 1000), parkedAt: now.toISOString() }));
-    if (hints.length === 0) return false;
+    if (hints.length === 0) return [];
     await upsertAll(this.hints, hints);
     await this.clearHints(hints.map((h) => h.rowKey));
-    return true;
+    return hints.map((h) => h.rowKey).sort();
   }
 
   /** Leads set aside, with why and since when. */

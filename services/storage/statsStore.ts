@@ -8,7 +8,7 @@
 import { type TableClient, type TransactionAction } from '@azure/data-tables';
 import { addInto, weekOf, type Contribution, type Counters } from '../leads/leadStats';
 import { AppError } from '../errors';
-import { deleteAllIfExist, getOrUndefined, guard, isConflict, isPreconditionFailed, upsertAll } from './tables';
+import { deleteAllIfExist, getOrUndefined, guard, isConflict, isNotFound, isPreconditionFailed, upsertAll } from './tables';
 
 /** One lead change's difference to the sums. */
 export interface StatsChange {
@@ -150,6 +150,8 @@ export class StatsStore {
           await backoff(attempt);
           continue;
         }
+        // The remembered row is gone (the table was emptied): read what is there and try again.
+        if (isNotFound(error)) continue;
         if (!isConflict(error)) throw error;
         // A conflict is the totals row created meanwhile or a marker already there (this was added before):
         // one item at a time tells which.

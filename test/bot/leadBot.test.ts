@@ -6,6 +6,7 @@ import { silentLogger } from '../../services/logger';
 import { seen, titles } from '../cards/seen';
 import { referral } from '../fixtures/referrals';
 import { makeApp } from '../support/app';
+import { ingestReferrals } from '../../services/useCases/ingestReferrals';
 import { conversationKey } from '../../services/storage/conversationStore';
 import { startTestStorage, type TestStorage } from '../support/storage';
 import { RecordingGateway } from '../support/recordingGateway';
@@ -313,6 +314,14 @@ describe('commands', () => {
     expect((await h.say(dana, `retry ${h.leadId}`))[0]?.text).toBe('Only MPN partner admins can retry leads.');
     expect((await h.say(pat, 'retry'))[0]?.text).toMatch(/^Usage: retry/);
     expect((await h.say(pat, `retry ${h.leadId}`))[0]?.text).toBe(`Lead ${h.leadId} is not set aside: there is nothing to retry.`);
+    // Set aside with its change still owed (as the projector parks it), then retried: processed.
+    const other = referral({ name: 'Parked lead' });
+    // Stored without kicking the projector, so nothing projects it before it is parked.
+    await ingestReferrals([other], { leads: h.app.leads, now: h.app.now, responseDays: 14 });
+    expect(await h.app.leads.park(other.id, 'its row could not be read', new Date())).not.toEqual([]);
+    expect((await h.say(pat, `retry ${other.id}`))[0]?.text).toBe(`Lead ${other.id} was processed: its cards, lists and reminders are up to date again.`);
+    expect(await h.app.leads.pending(other.id)).toBeUndefined();
+    expect(await h.app.leads.parked()).toEqual([]);
   });
 
   it('help shows the commands', async () => {

@@ -288,6 +288,28 @@ describe('crashes and restarts', () => {
     expect(gateway.of('text', 'post').filter((p) => p.message.kind === 'text' && p.message.text.includes(`retry ${broken.id}`))).toHaveLength(notices.length);
   });
 
+  it('never parks leads for a failure that is not their own: fixing the cause heals them all', async () => {
+    const { tables, clock, gateway } = await world();
+    const app = makeApp(tables, { clock, gateway });
+    const inputs = [referral({ createdDateTime: T0.toISOString() }), referral({ createdDateTime: T0.toISOString() })];
+    await ingestReferrals(inputs, { leads: app.leads, now: clock.now, responseDays: 14 });
+    // Something every projection needs fails (a bug, a shared row): not the leads' own rows.
+    const subscribed = app.conversations.subscribed.bind(app.conversations);
+    app.conversations.subscribed = async () => {
+      throw new Error('a shared row cannot be read');
+    };
+    for (let sweep = 0; sweep < 8; sweep++) await app.projector.sweep();
+    expect(await app.leads.parked()).toEqual([]);
+    expect(new Set((await app.leads.hinted()).map((h) => h.leadId))).toEqual(new Set(inputs.map((r) => r.id)));
+
+    app.conversations.subscribed = subscribed;
+    await app.projector.sweep();
+    app.kickSends();
+    await app.settle();
+    expect(gateway.of('leadCard', 'post')).toHaveLength(4);
+    expect(gateway.of('text', 'post')).toEqual([]);
+  });
+
   it('hands sending over at once when the sending instance stops', async () => {
     const { tables, clock, gateway, app, settle } = await world();
     await app.ingest([referral({ createdDateTime: T0.toISOString() })]);
