@@ -4,6 +4,7 @@
  */
 import { FORM_INPUT_BY_ISSUE_PATH, formatDateTime, renderInsightsCard, renderLeadCard, renderLeadList, renderMyLeads, renderSearchList, renderSnoozedCard, t, type CardAttachment, type FormContext, type Locale } from '../cards';
 import { snoozeChoices } from '../services/leads/leadTime';
+import { roomsOfLead } from '../services/delivery/deliveryStore';
 import type { ActResult } from '../services/useCases/actOnLead';
 import type { Lead } from '../services/leads/lead';
 import { ALLOWED, type Actor } from '../services/leads/leadLifecycle';
@@ -133,9 +134,7 @@ async function pickedPerson(leadId: string, ownerId: string | undefined, clicker
 /** Someone picked from the organization (in a personal chat): found among the members of the rooms where the lead is posted. */
 async function memberWhereLeadIs(leadId: string, id: string, deps: CardActionDeps) {
   const { deliveries, conversations, members } = deps.app;
-  for (const delivery of await deliveries.forLead(leadId)) {
-    const room = await conversations.get(delivery.conversationKey);
-    if (!room?.installed || room.scope === 'personal') continue;
+  for (const room of await roomsOfLead(leadId, deliveries, conversations)) {
     const found = await members.find(room.conversationId, room, id);
     if (found) return found;
   }
@@ -218,6 +217,8 @@ interface CardOptions {
   notice?: Notice;
   form?: { values: Record<string, string>; errors: Record<string, string> };
   formContext?: FormContext;
+  /** A copy for everyone (no one's ♥): what a person inserts from search or a link. */
+  forEveryone?: boolean;
 }
 
 /** The lead card as this person sees it: their ♡/♥, and the refresh that keeps it theirs. */
@@ -228,7 +229,7 @@ export function leadCard(lead: Lead, clicker: Clicker, deps: CardActionDeps, opt
     now: deps.app.now(),
     flameWindowHours: deps.flameWindowHours,
     partnerCenterSync: syncOn(deps),
-    viewer: { id: clicker.actor.id },
+    viewer: options.forEveryone ? undefined : { id: clicker.actor.id },
     refreshUserIds: refreshUserIds(lead),
     shared: clicker.onSharedCard,
     mode: options.mode ?? 'view',
@@ -276,21 +277,25 @@ export async function listCard(
   cursor?: string,
   back: string[] = [],
 ): Promise<CardAttachment> {
-  const here = cursor ?? '';
-  const paging = (next: string | undefined) => ({
-    pageNumber: back.length + 1,
-    next: next ? { view, cursor: next, back: [...back, here] } : undefined,
-    previous: back.length ? { view, cursor: back[back.length - 1] || undefined, back: back.slice(0, -1) } : undefined,
-    locale: clicker.locale,
-    now: deps.app.now(),
-    timeZone: clicker.timeZone,
-  });
+  const paging = (next: string | undefined) => ({ ...pageLinks({ view }, cursor, back, next), locale: clicker.locale, now: deps.app.now(), timeZone: clicker.timeZone });
   if (view === 'mine') {
     const mine = await myLeads(deps.app.views, clicker.actor.id, cursor);
     return renderMyLeads({ owned: mine.owned.items, favorites: mine.favorites, moreFavorites: mine.moreFavorites, ...paging(mine.owned.next) });
   }
   const page = await listLeads(deps.app.views, view, { userId: clicker.actor.id, cursor });
   return renderLeadList({ view, rows: page.items, ...paging(page.next) });
+}
+
+/**
+ * A page's number and the data of its Previous / Next buttons: what the list is (`target`), the
+ * cursor of the page to open, and the cursors of the pages before it (for Previous).
+ */
+function pageLinks(target: object, cursor: string | undefined, back: string[], next: string | undefined) {
+  return {
+    pageNumber: back.length + 1,
+    next: next ? { ...target, cursor: next, back: [...back, cursor ?? ''] } : undefined,
+    previous: back.length ? { ...target, cursor: back[back.length - 1] || undefined, back: back.slice(0, -1) } : undefined,
+  };
 }
 
 /** A page of what `find` finds, with Previous / Next; the reason as text when the query cannot be searched. */
@@ -303,14 +308,11 @@ export async function searchCard(
 ): Promise<CardAttachment | string> {
   const found = await searchLeads(deps.app.views, query, { cursor });
   if (!found.ok) return t(clicker.locale, found.reason === 'empty' ? 'command.findUsage' : found.reason === 'tooLong' ? 'search.tooLong' : 'search.tooShort');
-  const next = found.page.next;
   return renderSearchList({
     // The words searched, not the text typed: nothing of it reads as markdown on the bot's card.
     shown: found.words.join(' '),
     rows: found.page.items,
-    pageNumber: back.length + 1,
-    next: next ? { query, cursor: next, back: [...back, cursor ?? ''] } : undefined,
-    previous: back.length ? { query, cursor: back[back.length - 1] || undefined, back: back.slice(0, -1) } : undefined,
+    ...pageLinks({ query }, cursor, back, found.page.next),
     locale: clicker.locale,
     now: deps.app.now(),
     timeZone: clicker.timeZone,

@@ -4,14 +4,14 @@
  * cannot update, so the card carries a refresh every viewer's client runs (see renderLeadCard's
  * `shared`). Teams shows an error for an invoke that fails; these answer 200 with a message instead.
  */
-import { ADAPTIVE_CARD_CONTENT_TYPE, renderLeadCard, renderSearchPreview, t } from '../cards';
+import { ADAPTIVE_CARD_CONTENT_TYPE, renderSearchPreview, t } from '../cards';
 import { summarize, type LeadSummary } from '../services/leads/leadViews';
 import { REFERRAL_ID_PATTERN } from '../services/leads/referral';
 import { LEAD_KINDS } from '../services/storage/conversationStore';
 import { searchLeads } from '../services/useCases/readLeads';
 import type { Lead } from '../services/leads/lead';
 import { extensionLinkSchema, extensionQuerySchema } from './activityParsers';
-import type { CardActionDeps, Clicker } from './cardActions';
+import { leadCard, type CardActionDeps, type Clicker } from './cardActions';
 
 /** The manifest's search command. */
 export const FIND_COMMAND_ID = 'findLead';
@@ -125,14 +125,6 @@ async function attachmentsFor(rows: LeadSummary[], clicker: Clicker, deps: CardA
  * its line in the result list.
  */
 function attachment(lead: Lead, clicker: Clicker, deps: CardActionDeps): ExtensionAttachment {
-  const now = deps.app.now();
-  const card = renderLeadCard(lead, {
-    locale: clicker.locale,
-    timeZone: clicker.timeZone,
-    now,
-    flameWindowHours: deps.flameWindowHours,
-    partnerCenterSync: deps.app.partnerCenter !== undefined,
-    shared: true,
-  });
-  return { ...card, preview: renderSearchPreview(summarize(lead), { locale: clicker.locale, now, timeZone: clicker.timeZone }) };
+  const card = leadCard(lead, { ...clicker, onSharedCard: true }, deps, { forEveryone: true });
+  return { ...card, preview: renderSearchPreview(summarize(lead), { locale: clicker.locale, now: deps.app.now(), timeZone: clicker.timeZone }) };
 }

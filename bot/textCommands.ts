@@ -128,7 +128,7 @@ async function retry(id: string, clicker: Clicker, deps: CommandDeps): Promise<s
   const result = await deps.app.retryProjection(id);
   if (result.outcome === 'notParked') return t(locale, 'command.retryNothing', { id });
   if (result.outcome === 'projected') return t(locale, 'command.retryDone', { id });
-  return t(locale, 'command.retryFailed', { id, reason: result.reason.length > 200 ? `${result.reason.slice(0, 200)}…` : result.reason });
+  return t(locale, 'command.retryFailed', { id, reason: result.reason });
 }
 
 const NOTIFY_KINDS: ReadonlyMap<string, LeadKind[]> = new Map([

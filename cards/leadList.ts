@@ -44,34 +44,35 @@ interface LeadListView {
 
 const render = cardTemplate<LeadListView>(leadListJson);
 
+/** "Page 2" once there is more than one page, and Previous / Next (with `verb`) where they lead somewhere. */
+function paging({ locale, pageNumber, previous, next }: Paged, verb: 'list.page' | 'search.page'): Pick<LeadListView, 'page' | 'actions'> {
+  return {
+    page: pageNumber > 1 || next !== undefined ? t(locale, 'list.page', { page: pageNumber }) : null,
+    actions: [
+      ...(previous ? [executeAction(t(locale, 'action.previous'), verb, previous)] : []),
+      ...(next ? [executeAction(t(locale, 'action.next'), verb, next)] : []),
+    ],
+  };
+}
+
 export function renderLeadList(options: LeadListOptions): CardAttachment {
-  const { view, rows, locale, previous, next } = options;
-  const paged = options.pageNumber > 1 || next !== undefined;
+  const { view, rows, locale } = options;
   return render({
     title: t(locale, `list.title.${view}`),
-    page: paged ? t(locale, 'list.page', { page: options.pageNumber }) : null,
     empty: rows.length === 0 ? t(locale, `list.empty.${view}`) : null,
     rows: rows.map((row) => rowView(row, options)),
-    actions: [
-      ...(previous ? [executeAction(t(locale, 'action.previous'), 'list.page', previous)] : []),
-      ...(next ? [executeAction(t(locale, 'action.next'), 'list.page', next)] : []),
-    ],
+    ...paging(options, 'list.page'),
   });
 }
 
 /** The answer to `find`: a page of the leads that match, open ones newest first, then archived ones. */
 export function renderSearchList(options: Paged & { /** the query as searched (letters and digits only) */ shown: string; rows: LeadSummary[] }): CardAttachment {
-  const { locale, shown: query, rows, previous, next } = options;
-  const paged = options.pageNumber > 1 || next !== undefined;
+  const { locale, shown: query, rows } = options;
   return render({
     title: t(locale, 'search.title', { query }),
-    page: paged ? t(locale, 'list.page', { page: options.pageNumber }) : null,
     empty: rows.length === 0 ? t(locale, 'search.empty', { query }) : null,
     rows: rows.map((row) => rowView(row, options)),
-    actions: [
-      ...(previous ? [executeAction(t(locale, 'action.previous'), 'search.page', previous)] : []),
-      ...(next ? [executeAction(t(locale, 'action.next'), 'search.page', next)] : []),
-    ],
+    ...paging(options, 'search.page'),
   });
 }
 
@@ -132,14 +133,14 @@ export function renderNeedsAnswerCard(options: { rows: LeadSummary[]; locale: Lo
  * accepted (with their deal value), and on the first page their favorites; each with Open.
  */
 export function renderMyLeads(options: Paged & { owned: LeadSummary[]; favorites: LeadSummary[]; moreFavorites: boolean }): CardAttachment {
-  const { locale, owned, favorites, previous, next } = options;
+  const { locale, owned, favorites } = options;
   const section = (key: 'mine.waiting' | 'mine.accepted' | 'mine.favorites', rows: LeadSummary[]) =>
     rows.length > 0 ? [headingRow(t(locale, key)), ...rows.map((row) => rowView(row, options, key === 'mine.favorites'))] : [];
-  const paged = options.pageNumber > 1 || next !== undefined;
   const empty = owned.length === 0 && favorites.length === 0;
+  const { page, actions } = paging(options, 'list.page');
   return render({
     title: t(locale, 'list.title.mine'),
-    page: paged ? t(locale, 'list.page', { page: options.pageNumber }) : null,
+    page,
     empty: empty ? t(locale, 'list.empty.mine') : null,
     rows: [
       ...section('mine.waiting', owned.filter((r) => r.stage === 'Received')),
@@ -147,8 +148,7 @@ export function renderMyLeads(options: Paged & { owned: LeadSummary[]; favorites
       ...section('mine.favorites', favorites),
     ],
     actions: [
-      ...(previous ? [executeAction(t(locale, 'action.previous'), 'list.page', previous)] : []),
-      ...(next ? [executeAction(t(locale, 'action.next'), 'list.page', next)] : []),
+      ...actions,
       ...(options.moreFavorites ? [executeAction(t(locale, 'list.title.favorites'), 'list.page', { view: 'favorites' })] : []),
       ...(options.pageNumber === 1 ? [executeAction(t(locale, 'list.title.unassigned'), 'list.page', { view: 'unassigned' })] : []),
     ],

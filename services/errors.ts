@@ -70,3 +70,9 @@ export function toFieldIssues(issues: ReadonlyArray<{ path: ReadonlyArray<Proper
     message: issue.message,
   }));
 }
+
+/** An error's first line, at most 200 characters: enough for a log field or a chat message. */
+export function briefly(error: unknown): string {
+  const line = (error instanceof Error ? error.message : String(error)).split('\n').find((l) => l.trim()) ?? '';
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}

@@ -395,10 +395,8 @@ export class LeadsApp {
    */
   /** Partner admins hear once per parking that a lead's projection was set aside, and how to retry it. */
   private async reportParked(leadId: string, reason: string, tries: number, parking: string): Promise<void> {
-    // The first line only, short: this may reach a channel when an admin has no personal chat with the bot.
-    const line = reason.split('\n')[0] ?? '';
-    const why = line.length > 160 ? `${line.slice(0, 160)}…` : line;
-    const text = `Lead ${leadId} could not be processed ${tries} times in a row (${why}), so Partner Leads set it aside: its cards, lists and reminders are not updated. A partner admin can fix the cause, then type: retry ${leadId}`;
+    // The reason is one short line (UnreadableLeadError): this may reach a channel when an admin has no personal chat with the bot.
+    const text = `Lead ${leadId} could not be processed ${tries} times in a row (${reason}), so Partner Leads set it aside: its cards, lists and reminders are not updated. A partner admin can fix the cause, then type: retry ${leadId}`;
     const now = this.now();
     await Promise.all(
       (await this.adminRecipients()).map((key) => this.outbox.enqueueOnce({ key: `parked|${leadId}|${parking}|${key}`, kind: 'adminNotice', conversationKey: key, text }, now)),

@@ -1,6 +1,13 @@
 /** Where each lead's card was posted: one row per (lead, conversation) with the activity id to update. */
 import { odata, type TableClient } from '@azure/data-tables';
 import { createIfAbsent, getOrUndefined, guard, isPreconditionFailed } from '../storage/tables';
+import type { Conversation, ConversationStore } from '../storage/conversationStore';
+
+/** The channels and group chats where a lead's card is posted and the bot still is (personal chats left out). */
+export async function roomsOfLead(leadId: string, deliveries: Pick<DeliveryStore, 'forLead'>, conversations: Pick<ConversationStore, 'get'>): Promise<Conversation[]> {
+  const posted = await Promise.all((await deliveries.forLead(leadId)).map((d) => conversations.get(d.conversationKey)));
+  return posted.filter((c): c is Conversation => Boolean(c?.installed && c.scope !== 'personal'));
+}
 
 export interface Delivery {
   leadId: string;

@@ -6,7 +6,7 @@
 import { kindOf, type Conversation, type ConversationSettings, type ConversationStore, type LeadKind } from '../storage/conversationStore';
 import type { Insights } from '../leads/leadStats';
 import type { LeadSummary } from '../leads/leadViews';
-import type { Delivery, DeliveryStore } from './deliveryStore';
+import { roomsOfLead, type Delivery, type DeliveryStore } from './deliveryStore';
 import type { Lead } from '../leads/lead';
 import type { LeadStore, StoredLead } from '../storage/leadStore';
 import { renderKey, snoozedPast } from '../leads/leadTime';
@@ -83,6 +83,11 @@ const DIGEST_MAX_LINES = 20;
 function teamsIdOf(lead: Lead, person: string): string | undefined {
   if (lead.owner?.id === person) return lead.owner.teamsUserId;
   return lead.favorites.find((f) => f.id.toLowerCase() === person)?.teamsUserId;
+}
+
+/** A reminder its person snoozed past the time it was due (a snoozed reminder's own return is never put off). */
+function putOff(item: OutboxItem, lead: Lead, person: string): boolean {
+  return !item.snoozed && snoozedPast(lead, person, Date.parse(lead.expiresAt) - (item.hours ?? 0) * 3_600_000);
 }
 
 /** The @mention of the lead's owner, for a message that names them in a room. */
@@ -258,9 +263,7 @@ export class Dispatcher {
   private stillDue(item: OutboxItem, lead: Lead, person: string): boolean {
     if (item.kind === 'expiredNotice') return true;
     if (lead.stage !== 'Received') return false;
-    if (item.snoozed) return true;
-    const dueAt = Date.parse(lead.expiresAt) - (item.hours ?? 0) * 3_600_000;
-    return !snoozedPast(lead, person, dueAt);
+    return !putOff(item, lead, person);
   }
 
   private personalMessage(item: OutboxItem, lead: Lead): OutboundMessage {
@@ -274,8 +277,7 @@ export class Dispatcher {
     if (known?.installed) return known;
     const teamsUserId = teamsIdOf(lead, person);
     if (!teamsUserId) return undefined;
-    const posted = await Promise.all((await deliveries.forLead(lead.id)).map((d) => conversations.get(d.conversationKey)));
-    const via = posted.find((c): c is Conversation => Boolean(c?.installed && c.scope !== 'personal'));
+    const [via] = await roomsOfLead(lead.id, deliveries, conversations);
     if (!via) return undefined;
     try {
       const chat = await gateway.openPersonalChat(via, { teamsUserId, aadObjectId: person });
@@ -293,8 +295,7 @@ export class Dispatcher {
   private async mentionInstead(item: OutboxItem, lead: Lead, person: string): Promise<void> {
     if (lead.owner?.id !== person) return;
     const { deliveries, conversations, outbox, now } = this.deps;
-    const posted = await Promise.all((await deliveries.forLead(lead.id)).map((d) => conversations.get(d.conversationKey)));
-    const rooms = posted.filter((c): c is Conversation => Boolean(c?.installed && c.scope !== 'personal'));
+    const rooms = await roomsOfLead(lead.id, deliveries, conversations);
     await Promise.all(
       rooms.map((room) =>
         outbox.enqueueOnce({ key: `${item.key}|at|${room.key}`, kind: item.kind, conversationKey: room.key, personId: person, leadId: lead.id, hours: item.hours }, now()),
@@ -337,7 +338,7 @@ export class Dispatcher {
         if (lead.stage !== 'Received') return false;
         // A personal chat's person may have put this reminder off.
         const person = conversation.scope === 'personal' ? conversation.userId : undefined;
-        if (person && !item.snoozed && snoozedPast(lead, person, Date.parse(lead.expiresAt) - (item.hours ?? 0) * 3_600_000)) return false;
+        if (person && putOff(item, lead, person)) return false;
         return posted({ kind: 'reminder', lead, hours: item.hours ?? 0, personal: Boolean(person), mention: mentionOf(lead, item.personId) });
       }
       case 'flameAlert':

@@ -4,7 +4,7 @@
  * step is idempotent, so a crash half-way is mended by running it again.
  */
 import { kindOf, type ConversationStore } from '../storage/conversationStore';
-import { StorageUnavailableError } from '../errors';
+import { briefly, StorageUnavailableError } from '../errors';
 import type { Delivery, DeliveryStore } from './deliveryStore';
 import { isOpen, type Lead } from '../leads/lead';
 import type { DueIndex, DueTime, LeadViewIndex } from '../storage/leadIndex';
@@ -142,31 +142,30 @@ export class Projector {
    */
   private async noteFailures(leadIds: string[], settled: PromiseSettledResult<unknown>[], now: Date): Promise<void> {
     const firstTime: unknown[] = [];
-    const toPark: { id: string; reason: unknown }[] = [];
+    const toPark: { id: string; error: UnreadableLeadError }[] = [];
     leadIds.forEach((id, i) => {
       const result = settled[i];
       if (result?.status !== 'rejected') return void this.failures.delete(id);
       if (result.reason instanceof StorageUnavailableError) return;
       const times = (this.failures.get(id)?.times ?? 0) + 1;
       if (this.failures.size >= MAX_TRACKED_FAILURES) this.failures.clear();
-      const reason = result.reason instanceof Error ? result.reason.message : String(result.reason);
-      this.failures.set(id, { times, reason, unreadable: result.reason instanceof UnreadableLeadError });
+      const unreadable = result.reason instanceof UnreadableLeadError;
+      this.failures.set(id, { times, reason: briefly(result.reason), unreadable });
       if (times === 1) firstTime.push(result.reason);
-      if (times >= KEEPS_FAILING && result.reason instanceof UnreadableLeadError) toPark.push({ id, reason: result.reason });
-      if (times === KEEPS_FAILING && !(result.reason instanceof UnreadableLeadError)) {
+      if (times >= KEEPS_FAILING && unreadable) toPark.push({ id, error: result.reason as UnreadableLeadError });
+      if (times === KEEPS_FAILING && !unreadable) {
         this.deps.log.error({ err: result.reason, leadId: id, times }, 'projection of a lead keeps failing; retried on every sweep, its cards and lists may be out of date');
       }
     });
     if (firstTime.length > 0) this.deps.log.warn({ err: firstTime[0], failed: firstTime.length, of: leadIds.length }, 'projection failed for some leads; they are retried');
-    for (const { id, reason } of toPark) {
+    for (const { id, error: reason } of toPark) {
       // One lead's parking never stops the rest of the batch: a failure here is logged, and tried again next time.
       try {
-        const why = reason instanceof Error ? reason.message : String(reason);
-        const moved = await this.deps.leads.park(id, why, now);
+        const moved = await this.deps.leads.park(id, reason.message, now);
         this.failures.delete(id);
         if (moved.length === 0) continue;
         this.deps.log.error({ err: reason, leadId: id, times: KEEPS_FAILING }, 'projection of a lead keeps failing: parked until a partner admin retries it; its cards, lists and reminders are not updated');
-        await this.deps.reportParked?.(id, why, KEEPS_FAILING, moved[0] ?? '');
+        await this.deps.reportParked?.(id, reason.message, KEEPS_FAILING, moved[0] ?? '');
       } catch (error) {
         this.deps.log.error({ err: error, leadId: id }, 'could not park a lead whose projection keeps failing, or tell partner admins');
       }

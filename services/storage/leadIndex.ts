@@ -56,6 +56,12 @@ export type IndexRow = RowRef & { summary: string } & Record<string, unknown>;
  * stale rows are the rows of the lead before it less those of the lead after.
  */
 export function indexRows(lead: Lead): IndexRow[] {
+  const lists = listRows(lead);
+  return [...lists, ...searchRows(lead, lists[0]!.summary)];
+}
+
+/** The lead's rows in the lists (all but search); its shared view's row first. */
+function listRows(lead: Lead): IndexRow[] {
   const shared = viewEntity(lead);
   const { rowKey, summary } = shared;
   const rows: IndexRow[] = [shared, ...lead.favorites.map((f) => ({ partitionKey: viewPartition('favorites', f.id), rowKey, summary }))];
@@ -64,10 +70,14 @@ export function indexRows(lead: Lead): IndexRow[] {
   if (waiting && !lead.owner) rows.push({ partitionKey: UNASSIGNED, rowKey: waiting, summary });
   if (lead.owner && waiting) rows.push({ partitionKey: ownerPartition(lead.owner.id), rowKey: `${OWNED_WAITING}${waiting}`, summary });
   if (lead.owner && lead.stage === 'Accepted') rows.push({ partitionKey: ownerPartition(lead.owner.id), rowKey: `${OWNED_ACCEPTED}${rowKey}`, summary });
+  return rows;
+}
+
+/** The lead's search rows: one per word prefix, each with its words (to filter by a query's other words). */
+function searchRows(lead: Lead, summary: string): IndexRow[] {
   const words = searchWords(lead);
   const order = searchOrder(lead);
-  for (const key of prefixesOf(words)) rows.push({ partitionKey: SEARCH, rowKey: `${key}|${order}`, summary, words: words.join(' ') });
-  return rows;
+  return prefixesOf(words).map((key) => ({ partitionKey: SEARCH, rowKey: `${key}|${order}`, summary, words: words.join(' ') }));
 }
 
 /**
@@ -88,10 +98,19 @@ export const isSearchRow = (row: RowRef): boolean => row.partitionKey === SEARCH
 
 const keyOf = (row: { partitionKey: string; rowKey: string }) => `${row.partitionKey}\u0001${row.rowKey}`;
 
+/**
+ * What a change leaves behind: the list rows `before` had that `after` has not, and the search
+ * state `before` had if its search rows differ (searchStateOf: recorded rather than each row).
+ */
+export function leftBehind(before: Lead, after: Lead): { listRows: RowRef[]; searchWas?: string } {
+  const was = searchStateOf(before);
+  return { listRows: staleRows(before, after, listRows), ...(was !== searchStateOf(after) && { searchWas: was }) };
+}
+
 /** The rows `before` had that `after` has not: what a change leaves behind to delete. */
-export function staleRows(before: Lead, after: Lead): RowRef[] {
-  const kept = new Set(indexRows(after).map(keyOf));
-  return indexRows(before)
+export function staleRows(before: Lead, after: Lead, rowsOf: (lead: Lead) => RowRef[] = indexRows): RowRef[] {
+  const kept = new Set(rowsOf(after).map(keyOf));
+  return rowsOf(before)
     .filter((row) => !kept.has(keyOf(row)))
     .map(({ partitionKey, rowKey }) => ({ partitionKey, rowKey }));
 }

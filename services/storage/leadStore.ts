@@ -8,8 +8,9 @@ import { odata, type TableClient, type TransactionAction } from '@azure/data-tab
 import { leadSchema, type Lead } from '../leads/lead';
 import { contributionDelta, isEmpty, type Contribution } from '../leads/leadStats';
 import type { LeadEvent } from '../leads/leadLifecycle';
-import { isSearchRow, searchRowsOf, searchStateOf, staleRows, type RowRef } from './leadIndex';
+import { leftBehind, searchRowsOf, type RowRef } from './leadIndex';
 import { chunkJson, deleteAllIfExist, getOrUndefined, guard, isConflict, isNotFound, isPreconditionFailed, unchunkJson, upsertAll } from './tables';
+import { briefly } from '../errors';
 
 // Row keys carry the lead id although the partition already does. Azure needs only the pair to
 // be unique, but Azurite (the embedded storage) looks a row up by its RowKey first: a RowKey
@@ -61,15 +62,10 @@ export class UnreadableLeadError extends Error {
     readonly leadId: string,
     cause: unknown,
   ) {
-    super(`the stored row of lead ${leadId} cannot be read: ${firstLine(cause instanceof Error ? cause.message : String(cause))}`, { cause });
+    super(`the stored row of lead ${leadId} cannot be read: ${briefly(cause)}`, { cause });
     this.name = 'UnreadableLeadError';
   }
 }
-
-const firstLine = (text: string) => {
-  const line = text.split('\n').find((l) => l.trim()) ?? '';
-  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
-};
 
 /** Parses a lead's row, or says which lead cannot be read. */
 function readable<T>(id: string, parse: () => T): T {
@@ -121,10 +117,9 @@ export class LeadStore {
   async update(lead: Lead, previous: StoredLead, events: LeadEvent[], effects: PendingEffects = {}): Promise<UpdateResult> {
     const hint = previous.hint ?? (await this.hint(lead.id));
     const { etag } = previous;
-    const stale = staleRows(previous.lead, lead);
-    const removed = stale.filter((row) => !isSearchRow(row));
+    const { listRows: removed, searchWas } = leftBehind(previous.lead, lead);
     if (removed.length > 0) effects = { ...effects, removed };
-    if (removed.length < stale.length) effects = { ...effects, searchWas: searchStateOf(previous.lead) };
+    if (searchWas) effects = { ...effects, searchWas };
     effects = withStats(effects, previous.lead, lead);
     const actions: TransactionAction[] = [
       ['update', leadEntity(lead), 'Replace', { etag }],

@@ -9,6 +9,7 @@ import { makeApp } from '../support/app';
 import { ingestReferrals } from '../../services/useCases/ingestReferrals';
 import { conversationKey } from '../../services/storage/conversationStore';
 import { startTestStorage, type TestStorage } from '../support/storage';
+import { invokeWithStorageDown } from '../support/storageDown';
 import { RecordingGateway } from '../support/recordingGateway';
 import { botAdded, channel, dana, groupChat, execute, installUpdate, message, pat, personal, vic, type Place, type TeamsUser } from '../support/teamsActivities';
 
@@ -282,13 +283,7 @@ describe('answers Teams can rely on', () => {
   });
 
   it('answers with HTTP 200 and an error body when storage is down', async () => {
-    const other = await startTestStorage();
-    const app = makeApp(await other.freshTables());
-    const bot = new LeadBot({ app, log: silentLogger, flameWindowHours: 72, allowedTenantIds: [] });
-    const adapter = new TestAdapter(async (context) => bot.run(context));
-    await other.close();
-    await adapter.processActivity(execute(place, dana, 'lead.open', { leadId: 'any-lead' }, SERVICE_URL) as unknown as Activity);
-    const response = adapter.activeQueue.find((a) => a.type === 'invokeResponse')?.value as { status: number; body: any };
+    const response = await invokeWithStorageDown(execute(place, dana, 'lead.open', { leadId: 'any-lead' }, SERVICE_URL));
     expect(response).toMatchObject({ status: 200, body: { statusCode: 500, type: 'application/vnd.microsoft.error', value: { code: 'ServiceUnavailable' } } });
   });
 

@@ -11,6 +11,7 @@ import { seen } from '../cards/seen';
 import { referral } from '../fixtures/referrals';
 import { makeApp } from '../support/app';
 import { startTestStorage, type TestStorage } from '../support/storage';
+import { invokeWithStorageDown } from '../support/storageDown';
 import { acceptForm, dana, execute, extensionLink, extensionQuery, groupChat, message, vic, type Place, type TeamsUser } from '../support/teamsActivities';
 
 const SERVICE_URL = 'http://127.0.0.1:9/';
@@ -174,13 +175,7 @@ describe('the search message extension', () => {
   });
 
   it('says so in its pane when storage is down, with HTTP 200', async () => {
-    const other = await startTestStorage();
-    const app = makeApp(await other.freshTables());
-    const bot = new LeadBot({ app, log: silentLogger, flameWindowHours: 72, allowedTenantIds: [] });
-    const adapter = new TestAdapter(async (context) => bot.run(context));
-    await other.close();
-    await adapter.processActivity(extensionQuery(chat, vic, 'contoso', SERVICE_URL) as unknown as Activity);
-    expect(adapter.activeQueue.find((a) => a.type === 'invokeResponse')?.value).toEqual({
+    expect(await invokeWithStorageDown(extensionQuery(chat, vic, 'contoso', SERVICE_URL))).toEqual({
       status: 200,
       body: { composeExtension: { type: 'message', text: 'Partner Leads cannot reach its storage right now. Please try again in a minute.' } },
     });

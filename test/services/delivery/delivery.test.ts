@@ -284,8 +284,16 @@ describe('crashes and restarts', () => {
     expect(gateway.of('leadCard', 'post').filter((p) => p.message.kind === 'leadCard' && p.message.lead.id === broken.id)).toHaveLength(2);
     expect(await app.leads.parked()).toEqual([]);
     expect(await app.retryProjection(fine.id)).toEqual({ outcome: 'notParked' });
-    // Told once: the failed retry did not tell anyone again.
-    expect(gateway.of('text', 'post').filter((p) => p.message.kind === 'text' && p.message.text.includes(`retry ${broken.id}`))).toHaveLength(notices.length);
+    // The failed retry told nobody again; a later change that cannot be processed either is a new parking, told again.
+    const told = () => gateway.of('text', 'post').filter((p) => p.message.kind === 'text' && p.message.text.includes(`retry ${broken.id}`));
+    expect(told()).toHaveLength(1);
+    await actOnLead(broken.id, { kind: 'favorite' }, viewer, { leads: app.leads, now: clock.now });
+    await tables.Leads.updateEntity({ partitionKey: broken.id, rowKey: leadRowKey(broken.id), data0: '{"not":"a lead"}' }, 'Merge');
+    for (let sweep = 0; sweep < 6; sweep++) await app.projector.sweep();
+    app.kickSends();
+    await app.settle();
+    expect((await app.leads.parked()).map((p) => p.leadId)).toEqual([broken.id]);
+    expect(told()).toHaveLength(2);
   });
 
   it('never parks leads for a failure that is not their own: fixing the cause heals them all', async () => {
