@@ -4,7 +4,8 @@
  * Accept through /api/messages against the storage floor, ingest, delivery, a scheduler pass over
  * 10,000 and 1,000 stored leads, insights and search over them, memory and start-up. Prints a table (stdout; progress on stderr)
  * and writes bench/results.json. `npm run bench -- --profile` also CPU-profiles the server under
- * the Accept load and summarizes where the time went.
+ * the Accept load and summarizes where the time went; `npm run bench -- --trace-only` counts only
+ * the storage requests of a lead, an Accept and their bursts (no results file).
  */
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,7 @@ import { startAzurite } from '../test/support/processes';
 import { benchAccept } from './acceptBench';
 import { summarizeProfile } from './cpuProfile';
 import { benchDelivery, benchIngest } from './flowBench';
-import { profileText, roundTrips, table, writeResults, type Figures } from './report';
+import { profileText, roundTrips, table, traceText, writeResults, type Figures } from './report';
 import { benchStoredLeads, insightsRead, schedulerPass, seedSchedulerLeads } from './schedulerBench';
 import { checkSeedLayout } from './seedLeads';
 import { benchStartup } from './startupBench';
@@ -34,6 +35,12 @@ async function main(): Promise<void> {
   const azurite = await startAzurite();
   const storage = azurite.connectionString;
   try {
+    if (process.argv.includes('--trace-only')) {
+      // Only the storage requests of one lead, one Accept and the bursts: a minute, for work on the storage path.
+      const trace = await traceRoundTrips(storage, azurite.port);
+      console.log(traceText(trace));
+      return;
+    }
     // Start-up first, while the machine is quiet and Azurite holds nothing.
     const startup = await benchStartup(storage);
     const profiled = (phase: string) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, phase)}`] : undefined);

@@ -172,6 +172,17 @@ export function roundTrips(f: Figures): string {
   ].join('\n');
 }
 
+/** `--trace-only`: the round trips, then the burst counts against their goals. */
+export function traceText(trace: Figures['trace']): string {
+  const b = trace.burst;
+  return [
+    roundTrips({ trace } as Figures),
+    '',
+    `Burst of ${b.ingest.items} leads: ${b.ingest.perItem} per lead (goal 12): ${b.ingest.top.join(', ')}`,
+    `${b.accept.items} Accepts in a row: ${b.accept.perItem} per Accept (goal 8): ${b.accept.top.join(', ')}`,
+  ].join('\n');
+}
+
 export function profileText(p: ProfileSummary, what: string, unit: string): string {
   const lines = [
     `CPU profile of the server during ${what}: ${p.busyMs} ms busy in ${p.windowMs} ms (${p.perRequestBusyMs} ms CPU per ${unit}, its background work included)`,

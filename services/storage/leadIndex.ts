@@ -8,20 +8,29 @@ import type { Lead } from '../leads/lead';
 import { matchesAll, prefixesOf, searchWords, type SearchQuery } from '../leads/leadSearch';
 import { sharedViewOf, summarize, type LeadSummary, type Page, type ViewName } from '../leads/leadViews';
 import { kindOf, type LeadKind } from './conversationStore';
-import { deleteAllIfExist, deleteIfExists, guard, invertedTicks, safeKey, upsertAll } from './tables';
+import { deleteAllIfExist, deleteIfExists, guard, invertedTicks, safeKey, upsertAll, writeAll } from './tables';
 
-const viewPartition = (view: ViewName, userId?: string) => (view === 'favorites' ? `fav-${safeKey(userId ?? '')}` : view);
-const viewRow = (lead: Pick<Lead, 'receivedAt' | 'id'>) => `${invertedTicks(lead.receivedAt)}-${lead.id}`;
+/**
+ * Every list lives in one partition, `lists`, its rows keyed `<list>|<order>`: a lead's rows in all
+ * its lists (its view, its favoriters', "needs an answer", "unassigned", its owner's) are written
+ * and removed by one transaction, and a page of a list is one RowKey range.
+ */
+export const LISTS_PARTITION = 'lists';
+const viewList = (view: ViewName, userId?: string) => (view === 'favorites' ? `fav-${safeKey(userId ?? '')}` : view);
+const viewOrder = (lead: Pick<Lead, 'receivedAt' | 'id'>) => `${invertedTicks(lead.receivedAt)}-${lead.id}`;
+const listRow = (list: string, order: string) => ({ partitionKey: LISTS_PARTITION, rowKey: `${list}|${order}` });
+/** The RowKey range of one list: `list|…` sorts before `list}`. */
+const listRange = (list: string) => ({ from: `${list}|`, to: `${list}}` });
 
 /** The lead's row in its shared list view. */
-export const viewEntity = (lead: Lead) => ({ partitionKey: sharedViewOf(lead), rowKey: viewRow(lead), summary: JSON.stringify(summarize(lead)) });
+export const viewEntity = (lead: Lead) => ({ ...listRow(sharedViewOf(lead), viewOrder(lead)), summary: JSON.stringify(summarize(lead)) });
 
 /** The "needs an answer" lists, one per kind of lead: waiting leads, soonest deadline first. */
-const waitingPartition = (kind: LeadKind) => `waiting-${kind}`;
+const waitingList = (kind: LeadKind) => `waiting-${kind}`;
 /** Waiting leads nobody owns yet, soonest deadline first. */
 const UNASSIGNED = 'unassigned';
 /** A person's own leads: waiting ones soonest deadline first, then accepted ones newest first. */
-const ownerPartition = (userId: string) => `owner-${safeKey(userId.toLowerCase())}`;
+const ownerList = (userId: string) => `owner-${safeKey(userId.toLowerCase())}`;
 // Waiting rows sort before accepted ones.
 const OWNED_WAITING = '1w|';
 const OWNED_ACCEPTED = '2a|';
@@ -35,7 +44,7 @@ const OWNED_ACCEPTED = '2a|';
 export const SEARCH_PARTITION = 'search';
 const SEARCH = SEARCH_PARTITION;
 
-const searchOrder = (lead: Pick<Lead, 'stage' | 'receivedAt' | 'id'>) => `${lead.stage === 'Archived' ? 1 : 0}${viewRow(lead)}`;
+const searchOrder = (lead: Pick<Lead, 'stage' | 'receivedAt' | 'id'>) => `${lead.stage === 'Archived' ? 1 : 0}${viewOrder(lead)}`;
 /** The RowKey range of one prefix: `key|…` sorts before `key}`. */
 const searchRange = (key: string) => ({ from: `${key}|`, to: `${key}}` });
 
@@ -63,13 +72,15 @@ export function indexRows(lead: Lead): IndexRow[] {
 /** The lead's rows in the lists (all but search); its shared view's row first. */
 function listRows(lead: Lead): IndexRow[] {
   const shared = viewEntity(lead);
-  const { rowKey, summary } = shared;
-  const rows: IndexRow[] = [shared, ...lead.favorites.map((f) => ({ partitionKey: viewPartition('favorites', f.id), rowKey, summary }))];
+  const { summary } = shared;
+  const order = viewOrder(lead);
+  const row = (list: string, key: string): IndexRow => ({ ...listRow(list, key), summary });
+  const rows: IndexRow[] = [shared, ...lead.favorites.map((f) => row(viewList('favorites', f.id), order))];
   const waiting = waitingRowKey(lead);
-  if (waiting) rows.push({ partitionKey: waitingPartition(kindOf(lead.type)), rowKey: waiting, summary });
-  if (waiting && !lead.owner) rows.push({ partitionKey: UNASSIGNED, rowKey: waiting, summary });
-  if (lead.owner && waiting) rows.push({ partitionKey: ownerPartition(lead.owner.id), rowKey: `${OWNED_WAITING}${waiting}`, summary });
-  if (lead.owner && lead.stage === 'Accepted') rows.push({ partitionKey: ownerPartition(lead.owner.id), rowKey: `${OWNED_ACCEPTED}${rowKey}`, summary });
+  if (waiting) rows.push(row(waitingList(kindOf(lead.type)), waiting));
+  if (waiting && !lead.owner) rows.push(row(UNASSIGNED, waiting));
+  if (lead.owner && waiting) rows.push(row(ownerList(lead.owner.id), `${OWNED_WAITING}${waiting}`));
+  if (lead.owner && lead.stage === 'Accepted') rows.push(row(ownerList(lead.owner.id), `${OWNED_ACCEPTED}${order}`));
   return rows;
 }
 
@@ -130,12 +141,7 @@ export class LeadViewIndex {
     const split = <T extends RowRef>(rows: T[]) => [rows.filter((r) => !isSearchRow(r)), rows.filter(isSearchRow)] as const;
     const [lists, search] = split(upserts);
     const [listRemovals, searchRemovals] = split(removals);
-    await Promise.all([
-      upsertAll(this.table, lists),
-      upsertAll(this.searchTable, search),
-      deleteAllIfExist(this.table, listRemovals),
-      deleteAllIfExist(this.searchTable, searchRemovals),
-    ]);
+    await Promise.all([writeAll(this.table, lists, listRemovals), upsertAll(this.searchTable, search), deleteAllIfExist(this.searchTable, searchRemovals)]);
   }
 
   /**
@@ -178,23 +184,24 @@ export class LeadViewIndex {
 
   /** One page of a person's leads: those waiting (soonest deadline first), then those accepted (newest first). */
   owned(userId: string, options: { cursor?: string; size: number }): Promise<Page<LeadSummary>> {
-    return this.pageOf(ownerPartition(userId), options);
+    return this.pageOf(ownerList(userId), options);
   }
 
   /** One page of the waiting leads of a kind, soonest deadline first. */
   waiting(kind: LeadKind, options: { cursor?: string; size: number }): Promise<Page<LeadSummary>> {
-    return this.pageOf(waitingPartition(kind), options);
+    return this.pageOf(waitingList(kind), options);
   }
 
   /** One page of a view, newest first. `cursor` is the last RowKey of the previous page. */
   page(view: ViewName, options: { userId?: string; cursor?: string; size: number }): Promise<Page<LeadSummary>> {
-    return this.pageOf(viewPartition(view, options.userId), options);
+    return this.pageOf(viewList(view, options.userId), options);
   }
 
-  private async pageOf(partition: string, options: { cursor?: string; size: number }): Promise<Page<LeadSummary>> {
-    const filter = options.cursor
-      ? odata`PartitionKey eq ${partition} and RowKey gt ${options.cursor}`
-      : odata`PartitionKey eq ${partition}`;
+  private async pageOf(list: string, options: { cursor?: string; size: number }): Promise<Page<LeadSummary>> {
+    const { from, to } = listRange(list);
+    // A cursor from another list (or from a card posted before lists shared a partition) starts over.
+    const after = options.cursor && options.cursor > from && options.cursor < to ? options.cursor : from;
+    const filter = odata`PartitionKey eq ${LISTS_PARTITION} and RowKey gt ${after} and RowKey lt ${to}`;
     const rows: { rowKey: string; summary: LeadSummary }[] = [];
     await guard(async () => {
       const iterator = this.table.listEntities<{ summary: string }>({ queryOptions: { filter } }).byPage({ maxPageSize: options.size + 1 });

@@ -1,5 +1,5 @@
 /** The Azure Tables this product uses: one client each, created once, names with an optional prefix. */
-import { TableClient, TableServiceClient, type TableEntityResult, type TableServiceClientOptions } from '@azure/data-tables';
+import { TableClient, TableServiceClient, type TableEntityResult, type TableServiceClientOptions, type TransactionAction } from '@azure/data-tables';
 import { ConfigError, StorageUnavailableError } from '../errors';
 
 export const TABLE_NAMES = [
@@ -191,6 +191,34 @@ export async function createAll<T extends Keyed>(table: TableClient, entities: T
   );
   return refused.flat();
 }
+
+/**
+ * Upserts some entities and deletes others (already gone is fine) with one request per partition:
+ * a transaction refused because a row to delete was gone already is done again in two parts.
+ */
+export async function writeAll(table: TableClient, upserts: Keyed[], deletes: { partitionKey: string; rowKey: string }[]): Promise<void> {
+  const key = (k: { partitionKey: string; rowKey: string }) => `${k.partitionKey}\u0001${k.rowKey}`;
+  const toDelete = new Set(deletes.map(key));
+  const actions: Keyed[] = [...upserts.filter((e) => !toDelete.has(key(e))), ...deletes.map(({ partitionKey, rowKey }) => ({ partitionKey, rowKey }))];
+  const isDelete = (e: Keyed) => toDelete.has(key(e));
+  await Promise.all(
+    transactionGroups(actions).map(async (group) => {
+      const writes = group.filter((e) => !isDelete(e));
+      const removals = group.filter(isDelete);
+      if (removals.length === 0) return upsertAll(table, writes);
+      if (group.length > 1) {
+        try {
+          await guard(() => table.submitTransaction(group.map((e): TransactionAction => (isDelete(e) ? ['delete', e] : ['upsert', e, 'Replace']))));
+          return;
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+        }
+      }
+      await Promise.all([upsertAll(table, writes), deleteAllIfExist(table, removals)]);
+    }),
+  );
+}
+
 
 /** Deletes entities (already gone is fine) with one request per partition where none is gone. */
 export async function deleteAllIfExist(table: TableClient, keys: { partitionKey: string; rowKey: string }[]): Promise<void> {

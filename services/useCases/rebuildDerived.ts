@@ -13,7 +13,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import { leadSchema } from '../leads/lead';
 import { contributionOf } from '../leads/leadStats';
 import type { Logger } from '../logger';
-import type { LeadViewIndex } from '../storage/leadIndex';
+import { LISTS_PARTITION, type LeadViewIndex } from '../storage/leadIndex';
 import type { Lease } from '../storage/lease';
 import type { LeadStore } from '../storage/leadStore';
 import type { StatsChange, StatsStore } from '../storage/statsStore';
@@ -21,16 +21,16 @@ import { createIfAbsent, deleteAllIfExist, getOrUndefined, guard, unchunkJson, t
 
 /**
  * What is derived from leads, by version: 2 adds list rows per owner, unassigned and waiting by
- * kind, and the insights sums; 3 adds the search index rows.
+ * kind, and the insights sums; 3 adds the search index rows; 4 moves every list into one partition.
  */
-export const DERIVED_VERSION = 3;
+export const DERIVED_VERSION = 4;
 /** The version whose rebuild adds each lead's baseline to the insights sums: done once, never again. */
 const STATS_VERSION = 2;
 const MARK = { partitionKey: 'layout', rowKey: 'derived' };
 /** The mark of storage whose derived rows this version wrote itself (the bench's bulk seeding writes them with the product's builders). */
 export const currentDerivedMark = () => ({ ...MARK, version: DERIVED_VERSION });
-/** The "needs an answer" list of the version before, one partition for both kinds: replaced. */
-const RETIRED_PARTITIONS = ['waiting'];
+/** The version from which every list row is in the `lists` partition: rows of earlier versions (a partition per list) are deleted. */
+const ONE_PARTITION_VERSION = 4;
 const PAGE = 100;
 const LEASE_MS = 5 * 60_000;
 const WAIT_MS = 1_000;
@@ -109,10 +109,11 @@ async function rebuild(deps: RebuildDeps, from: number): Promise<number> {
     count += read.length;
     if (count % 5_000 < PAGE) log.info({ leads: count }, 'building lists and insights');
   }
-  for (const partition of withStats ? RETIRED_PARTITIONS : []) {
+  if (from < ONE_PARTITION_VERSION) {
     const keys: { partitionKey: string; rowKey: string }[] = [];
     await guard(async () => {
-      for await (const row of tables.LeadIndex.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${partition}`, select: ['RowKey'] } })) keys.push({ partitionKey: partition, rowKey: row.rowKey ?? '' });
+      const rows = tables.LeadIndex.listEntities({ queryOptions: { filter: odata`PartitionKey ne ${LISTS_PARTITION}`, select: ['PartitionKey', 'RowKey'] } });
+      for await (const row of rows) keys.push({ partitionKey: row.partitionKey ?? '', rowKey: row.rowKey ?? '' });
     });
     await deleteAllIfExist(tables.LeadIndex, keys);
   }

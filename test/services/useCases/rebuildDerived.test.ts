@@ -92,6 +92,30 @@ describe('building lists and insights from leads an earlier version stored', () 
     expect(insights.current).toMatchObject({ receivedTotal: 2, won: 1 });
   });
 
+  it('coming from version 3 (a partition per list), moves every list into one partition and leaves none of the old rows', async () => {
+    const w = await world();
+    w.clock.set(NOW);
+    const waiting = receivedLead({ name: 'Waiting in v3' });
+    const accepted = { ...acceptedLead(), id: 'a0000000-0000-4000-8000-000000000011', name: 'Accepted in v3' };
+    await storedByAnEarlierVersion(w, [waiting, accepted]);
+    expect(await w.app.prepare()).toEqual({ ran: true, leads: 2 });
+    // Version 3 kept each list in a partition of its own, keyed by the row's order alone.
+    for await (const row of w.tables.LeadIndex.listEntities<{ summary: string }>()) {
+      const [list, ...order] = (row.rowKey ?? '').split('|');
+      await w.tables.LeadIndex.deleteEntity(row.partitionKey ?? '', row.rowKey ?? '');
+      await w.tables.LeadIndex.createEntity({ partitionKey: list ?? '', rowKey: order.join('|'), summary: row.summary });
+    }
+    await w.tables.Meta.upsertEntity({ partitionKey: 'layout', rowKey: 'derived', version: 3 }, 'Replace');
+    expect((await w.app.views.unassigned({ size: 10 })).items).toEqual([]);
+
+    expect(await w.app.prepare()).toEqual({ ran: true, leads: 2 });
+    expect((await w.app.views.unassigned({ size: 10 })).items.map((l) => l.name)).toEqual(['Waiting in v3']);
+    expect((await w.app.views.page('marketplace', { size: 10 })).items.map((l) => l.name).sort()).toEqual(['Accepted in v3', 'Waiting in v3']);
+    const partitions = new Set<string>();
+    for await (const row of w.tables.LeadIndex.listEntities()) partitions.add(row.partitionKey ?? '');
+    expect([...partitions]).toEqual(['lists']);
+  });
+
   it('marks new storage without reading anything more', async () => {
     const w = await world();
     expect(await w.app.prepare()).toEqual({ ran: false, why: 'fresh' });
