@@ -19,7 +19,7 @@ const SERVICE_LAYERS = {
   schedule: ['leads', 'storage', 'useCases', 'delivery', 'partnerCenter'],
   app: ['leads', 'storage', 'useCases', 'delivery', 'partnerCenter', 'schedule'],
 };
-const SHARED = ['errors', 'logger', 'retryAfter'];
+const SHARED = ['errors', 'logger', 'retryAfter', 'inParallel'];
 
 const BOT_FRAMEWORK = { group: ['botbuilder', 'botbuilder-*', 'botframework-*'], message: 'Only bot/ talks to botbuilder (it is archived upstream: a move to the Agents SDK must touch one folder).' };
 const HTTP_SERVER = { group: ['restify', 'restify-*'], message: 'Only bot/ serves HTTP.' };
@@ -47,7 +47,7 @@ export default tseslint.config(
     },
   },
   // The shared root of services/ imports none of its folders.
-  restrict(['services/*.ts'], BOT_FRAMEWORK, HTTP_SERVER, EDGES, { regex: '^\\./[^/]+/', message: 'The shared root of services/ (errors, logger, retryAfter) is imported by every folder and imports none of them.' }),
+  restrict(['services/*.ts'], BOT_FRAMEWORK, HTTP_SERVER, EDGES, { regex: '^\\./[^/]+/', message: 'The shared root of services/ (errors, logger, retryAfter, inParallel) is imported by every folder and imports none of them.' }),
   ...layerRules,
   restrict(
     ['cards/**/*.ts'],

@@ -168,7 +168,7 @@ export function roundTrips(f: Figures): string {
     ...list('…then, until idle (projection, card post)', f.trace.ingest.after),
     ...list('Storage requests while an Accept invoke is answered', f.trace.accept.during),
     ...list('…then, until idle (projection, card update)', f.trace.accept.after),
-    ...list('An idle server on its own, in 3 s', f.trace.idleIn3s),
+    ...list(`An idle server on its own, in ${f.trace.idleSeconds} s (subtracted from the bursts at its rate)`, f.trace.idle),
   ].join('\n');
 }
 

@@ -8,7 +8,7 @@
  * what the product writes for the same lead (a row the product adds later would show there).
  */
 import type { TransactionAction } from '@azure/data-tables';
-import { deliveryRowKey } from '../services/delivery/deliveryStore';
+import { deliveryProperties } from '../services/delivery/deliveryStore';
 import type { Lead } from '../services/leads/lead';
 import { leadFromReferral } from '../services/leads/leadFromReferral';
 import { ingestReferrals, receiveEvent } from '../services/useCases/ingestReferrals';
@@ -16,7 +16,7 @@ import { dueEntity, indexRows, SEARCH_PARTITION } from '../services/storage/lead
 import { contributionOf } from '../services/leads/leadStats';
 import { StatsStore } from '../services/storage/statsStore';
 import { eventEntity, leadEntity } from '../services/storage/leadStore';
-import { dueTimesOf } from '../services/delivery/projector';
+import { nextDueTime } from '../services/delivery/projector';
 import type { Referral } from '../services/leads/referral';
 import { ensureTables, openTables, transactionGroups, type Tables } from '../services/storage/tables';
 import { LeadsApp } from '../services/app/leadsApp';
@@ -34,11 +34,13 @@ type Row = { partitionKey: string; rowKey: string } & Record<string, unknown>;
 /** Every row one new, projected lead has, by table — built by the product's own row builders. */
 function rowsOf(lead: Lead, now: Date, deliveredTo: string[]): Partial<Record<keyof Tables, Row[]>> {
   return {
-    Leads: [leadEntity(lead), eventEntity(lead.id, receiveEvent(lead, now))],
+    Leads: [
+      { ...leadEntity(lead), ...deliveryProperties(deliveredTo.map((conversationKey, i) => ({ conversationKey, activityId: `seeded-${lead.id}-${i}`, renderKey: 'seeded' }))) },
+      eventEntity(lead.id, receiveEvent(lead, now)),
+    ],
     LeadIndex: indexRows(lead).filter((row) => row.partitionKey !== SEARCH_PARTITION),
     SearchIndex: indexRows(lead).filter((row) => row.partitionKey === SEARCH_PARTITION),
-    DueIndex: dueTimesOf(lead, now, DUE_SETTINGS).map((item) => dueEntity(item, now)),
-    Deliveries: deliveredTo.map((key, i) => ({ partitionKey: lead.id, rowKey: deliveryRowKey(lead.id, key), activityId: `seeded-${lead.id}-${i}`, renderKey: 'seeded' })),
+    DueIndex: nextDueTime(lead, now, DUE_SETTINGS).map((item) => dueEntity(item, now)),
   };
 }
 

@@ -11,6 +11,9 @@ import { startLiveApp } from '../test/support/liveApp';
 import { pool, progress, round, sleep } from './stats';
 import { StorageTrace } from './storageTrace';
 
+/** Long enough to see each background timer (5 s sweep and poll, a lease renewed every 7.5 s) twice or so. */
+const IDLE_SECONDS = 15;
+
 export interface RoundTrips {
   during: string[];
   after: string[];
@@ -31,8 +34,9 @@ export interface TraceFigures {
   accept: RoundTrips;
   /** 50 new leads for one channel (8 callers), then 30 Accepts in a row: as issue 15 counts them. */
   burst: { ingest: BurstCount; accept: BurstCount };
-  /** Requests an idle server makes on its own in 3 s (the sender's and the projector's timers). */
-  idleIn3s: string[];
+  /** Requests an idle server makes on its own in IDLE_SECONDS (the sender's poll, the projector's sweep, the lease: timers of a few seconds). */
+  idle: string[];
+  idleSeconds: number;
 }
 
 export async function traceRoundTrips(storage: string, azuritePort: number): Promise<TraceFigures> {
@@ -52,8 +56,8 @@ export async function traceRoundTrips(storage: string, azuritePort: number): Pro
     await sleep(1200);
 
     const idleFrom = performance.now();
-    await sleep(3000);
-    const idleIn3s = trace.between(idleFrom, performance.now());
+    await sleep(IDLE_SECONDS * 1000);
+    const idle = trace.between(idleFrom, performance.now());
 
     const input = referral({ name: 'Traced lead' });
     const ingest = await observe(trace, () => server.ingest(input), () => server.settled());
@@ -64,7 +68,7 @@ export async function traceRoundTrips(storage: string, azuritePort: number): Pro
       () => server.teams(execute(place, user, 'lead.accept', data, server.connector.url, { replyToId: card?.activityId })),
       () => server.settled(),
     );
-    const idlePerSecond = idleIn3s.length / 3;
+    const idlePerSecond = idle.length / IDLE_SECONDS;
     const leads = Array.from({ length: 50 }, (_, i) => referral({ name: `Burst lead ${i}` }));
     const ingestBurst = await burst(trace, idlePerSecond, leads.length, () => pool(leads, 8, (r) => server.ingest(r)), () => server.settled());
     const acceptBurst = await burst(
@@ -80,7 +84,7 @@ export async function traceRoundTrips(storage: string, azuritePort: number): Pro
       },
       () => server.settled(),
     );
-    return { ingest, accept, burst: { ingest: ingestBurst, accept: acceptBurst }, idleIn3s };
+    return { ingest, accept, burst: { ingest: ingestBurst, accept: acceptBurst }, idle, idleSeconds: IDLE_SECONDS };
   } finally {
     await server.stop();
     await trace.stop();
@@ -101,7 +105,7 @@ async function burst(trace: StorageTrace, idlePerSecond: number, items: number, 
     const kind = op.replace(/\(.*?\)/g, '').replace(/ where .*/, '').replace(/\[.*\]/, '[…]');
     counts.set(kind, (counts.get(kind) ?? 0) + 1);
   }
-  const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([op, n]) => `${op} × ${n}`);
+  const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([op, n]) => `${op} × ${n}`);
   return { items, requests, perItem: round(requests / items), seconds: round(seconds), top };
 }
 

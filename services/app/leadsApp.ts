@@ -13,7 +13,7 @@ import { ingestReferrals, type IngestResult } from '../useCases/ingestReferrals'
 import type { Actor } from '../leads/leadLifecycle';
 import type { LeadCommand } from '../leads/leadCommands';
 import { DueIndex, LeadViewIndex } from '../storage/leadIndex';
-import { LeadStore, type StoredLead } from '../storage/leadStore';
+import { leadRowKey, LeadStore, type StoredLead } from '../storage/leadStore';
 import { Lease } from '../storage/lease';
 import type { Logger } from '../logger';
 import { Outbox } from '../delivery/outbox';
@@ -73,6 +73,12 @@ export interface LeadsAppOptions {
 
 /** How often the projector looks for changes whose projection a crash interrupted. */
 const SWEEP_EVERY_MS = 5_000;
+/** A hint younger than this is left to the change in flight that wrote it (the instance making a change projects it). */
+const SWEEP_GRACE_MS = 10_000;
+/** How often the outbox is polled for what no kick announced (another instance's items, retries coming due). */
+const OUTBOX_POLL_MS = 5_000;
+/** How long `settle` waits for cards that wait for a send slot (a burst for one conversation goes out at 7 a second). */
+const SETTLE_WAIT_MS = 30_000;
 /** Leads on one morning digest card. */
 const NEEDS_ANSWER_LINES = 20;
 /** How often write-backs due for another try are looked for (a change queues its own at once). */
@@ -117,11 +123,16 @@ export class LeadsApp {
   private readonly schedulerLease: Lease;
   private readonly projections: Worker;
   private readonly sends: Worker;
+  private readonly directSends: Worker;
   private readonly ticks: Worker;
   private readonly pulls: Worker;
   private readonly inbox: Worker;
   private readonly writeBacks: Worker;
   private readonly pendingLeads = new Set<string>();
+  /** The projector queued something in the outbox during this projection pass. */
+  private outboxQueued = false;
+  /** Something may have been queued in the outbox since the sender last read it. */
+  private outboxChanged = true;
   private lastSweep = 0;
 
   constructor(private readonly options: LeadsAppOptions) {
@@ -132,7 +143,7 @@ export class LeadsApp {
     this.views = new LeadViewIndex(tables.LeadIndex, tables.SearchIndex);
     this.due = new DueIndex(tables.DueIndex);
     this.conversations = new ConversationStore(tables.Conversations);
-    this.deliveries = new DeliveryStore(tables.Deliveries);
+    this.deliveries = new DeliveryStore(tables.Leads, leadRowKey);
     this.outbox = new Outbox(tables.Outbox, tables.DeadLetters);
     this.roles = new RoleStore(tables.Roles, { leadAdmins: settings.LEAD_ADMIN_IDS, partnerAdmins: settings.PARTNER_ADMIN_IDS });
     this.stats = new StatsStore(tables.Stats);
@@ -152,7 +163,7 @@ export class LeadsApp {
         leaseMs: settings.LEASE_SECONDS * 4000,
         adminRecipients: () => this.adminRecipients(),
         leadChanged: (id) => this.leadChanged(id),
-        messagesQueued: () => this.sends.kick(),
+        messagesQueued: () => this.kickOutbox(),
         now: this.now,
         responseDays: settings.LEAD_RESPONSE_DAYS,
         log: log.child({ module: 'partner-center' }),
@@ -163,7 +174,6 @@ export class LeadsApp {
       views: this.views,
       due: this.due,
       conversations: this.conversations,
-      deliveries: this.deliveries,
       outbox: this.outbox,
       now: this.now,
       reminderHours: settings.REMINDER_HOURS_BEFORE_EXPIRY,
@@ -172,6 +182,16 @@ export class LeadsApp {
       stats: this.stats,
       writeBacks: this.partnerCenter ? writeBackQueue : undefined,
       reportParked: (leadId, reason, tries, parking) => this.reportParked(leadId, reason, tries, parking),
+      direct: {
+        ready: () => this.dispatcher?.directReady() ?? false,
+        room: (conversationKey) => this.dispatcher?.directRoom(conversationKey) ?? 0,
+        send: (job, done) => this.dispatcher!.sendDirect(job, done),
+      },
+      // During a projection pass, looked at once the pass is done: a burst queued by its batches is seen whole (and digested).
+      queued: () => {
+        if (this.projections.quiet) this.kickOutbox();
+        else this.outboxQueued = true;
+      },
     });
     this.schedulerLease = new Lease(tables.Leases, 'scheduler', this.instanceId);
     this.scheduler = new Scheduler({
@@ -214,21 +234,34 @@ export class LeadsApp {
       // Changes whose projection a crash (or another instance's) interrupted: on its own clock,
       // so a steady stream of changes here cannot hold it off (a little early rather than a tick late).
       if (Date.now() - this.lastSweep >= SWEEP_EVERY_MS - 500) {
+        // The first sweep takes every hint (this process has no change in flight yet); later ones leave young hints to the changes writing them.
+        const grace = this.lastSweep === 0 ? 0 : SWEEP_GRACE_MS;
         this.lastSweep = Date.now();
-        await this.projector.sweep(this.pendingLeads);
+        await this.projector.sweep(this.pendingLeads, grace);
       }
-      this.sends.kick();
+      if (this.outboxQueued) {
+        this.outboxQueued = false;
+        this.kickOutbox();
+      }
       this.writeBacks.kick();
+    });
+    // Cards of fresh changes, sent from memory (see Dispatcher.sendDirect): no storage while they wait for a slot.
+    this.directSends = new Worker('direct-sends', log, async () => {
+      const { wakeInMs } = (await this.dispatcher?.drainDirect()) ?? {};
+      if (wakeInMs !== undefined) this.directSends.kickAfter(wakeInMs);
     });
     this.sends = new Worker('sends', log, async () => {
       if (!this.dispatcher) return;
-      const { wakeInMs, more } = await this.dispatcher.drain();
-      if (more) this.sends.kick();
+      // Only a pass woken for items that wait for a slot may skip reading the outbox again.
+      const reuse = !this.outboxChanged;
+      this.outboxChanged = false;
+      const { wakeInMs, more } = await this.dispatcher.drain({ reuse });
+      if (more) this.kickOutbox();
       else if (wakeInMs !== undefined) this.sends.kickAfter(wakeInMs);
     });
     this.ticks = new Worker('scheduler', log, async () => {
       await this.scheduler.runOnce();
-      this.sends.kick();
+      this.kickOutbox();
     });
     const sync = this.partnerCenter;
     this.pulls = new Worker('partner-center-poll', log, async () => {
@@ -274,6 +307,8 @@ export class LeadsApp {
         adminConversationKeys: () => this.adminConversationKeys(),
       },
     );
+    this.dispatcher.onDirectWork = () => this.directSends.kick();
+    this.dispatcher.onOutboxWork = () => this.kickOutbox();
   }
 
   /** The leads waiting for an answer, of these kinds, soonest deadline first (at most a digest's worth). */
@@ -332,7 +367,8 @@ export class LeadsApp {
   start(): void {
     const { settings } = this.options;
     this.projections.every(SWEEP_EVERY_MS);
-    this.sends.every(1_000);
+    // The outbox is looked at when this instance queues something; this finds what other instances queued and what is due again.
+    this.sends.every(OUTBOX_POLL_MS, () => (this.outboxChanged = true));
     this.ticks.every(settings.SCHEDULER_INTERVAL_SECONDS * 1000);
     if (this.partnerCenter) {
       this.pulls.every(this.partnerCenter.pollMs);
@@ -343,12 +379,17 @@ export class LeadsApp {
 
   /** Resolves when every kicked job has run (tests use it instead of sleeping). */
   async settle(): Promise<void> {
-    for (let i = 0; i < 10; i++) {
-      await this.projections.idle();
-      await this.sends.idle();
-      await this.ticks.idle();
-      await Promise.all([this.pulls.idle(), this.inbox.idle(), this.writeBacks.idle()]);
-      if ([this.projections, this.sends, this.ticks, this.pulls, this.inbox, this.writeBacks].every((w) => w.quiet)) return;
+    const workers = [this.projections, this.directSends, this.sends, this.ticks, this.pulls, this.inbox, this.writeBacks];
+    const began = Date.now();
+    for (let i = 0; i < 10 || Date.now() - began < SETTLE_WAIT_MS; i++) {
+      for (const worker of workers) await worker.idle();
+      if (!workers.every((w) => w.quiet)) continue;
+      // Cards waiting for a send slot: on a real clock the slot comes, so wait for it; a test's
+      // clock moves only when the test moves it, so this returns and the test moves it.
+      if (![this.directSends, this.sends].some((w) => w.deferred)) return;
+      const before = this.now().getTime();
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      if (this.now().getTime() === before) return;
     }
   }
 
@@ -358,6 +399,13 @@ export class LeadsApp {
   }
 
   kickSends(): void {
+    this.kickOutbox();
+    this.directSends.kick();
+  }
+
+  /** The sender reads the outbox on its next pass (something may have been queued). */
+  private kickOutbox(): void {
+    this.outboxChanged = true;
     this.sends.kick();
   }
 
@@ -371,7 +419,7 @@ export class LeadsApp {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.projections, this.sends, this.ticks, this.pulls, this.inbox, this.writeBacks].map((w) => w.stop()));
+    await Promise.all([this.projections, this.directSends, this.sends, this.ticks, this.pulls, this.inbox, this.writeBacks].map((w) => w.stop()));
     // Hand the leases over, so a restarted or other instance carries on without waiting them out.
     await Promise.all([this.dispatcher?.letGo(), this.schedulerLease.letGo()]).catch((error: unknown) =>
       this.options.log.warn({ err: error }, 'could not hand over the leases; they lapse by themselves'),

@@ -12,7 +12,8 @@ import type { LeadStore, StoredLead } from '../storage/leadStore';
 import { renderKey, snoozedPast } from '../leads/leadTime';
 import type { Logger } from '../logger';
 import type { Lease } from '../storage/lease';
-import { isPersonKey, type Outbox, type OutboxItem } from './outbox';
+import { isPersonKey, type CardSync, type Outbox, type OutboxItem } from './outbox';
+import type { CardJob, SentCards } from './projector';
 import { RateLimiter } from './rateLimiter';
 import { SendFailure, type Mention, type OutboundMessage, type SyncHealthNotice, type TeamsGateway } from './teamsGateway';
 
@@ -33,6 +34,13 @@ interface CardState {
   upToDate: boolean;
   delivery?: Delivery;
   stored?: StoredLead;
+}
+
+/** A job's cards waiting in memory for a send slot, and what is known of it so far. */
+interface DirectJob extends SentCards {
+  job: CardJob;
+  left: number;
+  done: (outcome: SentCards) => Promise<void>;
 }
 
 /** Whether a conversation's settings let this kind of message through (cards of posted leads always go). */
@@ -76,6 +84,8 @@ const RATE_MARGIN_MS = 50;
 /** A delivery covered by a digest card has `digest|<the digest's outbox key>` for its activity id. */
 const DIGEST_MARK = 'digest|';
 const isDigestMark = (activityId: string | undefined) => Boolean(activityId?.startsWith(DIGEST_MARK));
+/** A card of a lead in a conversation, as the direct sender keeps count of them. */
+const cardKey = (leadId: string, conversationKey: string) => `${leadId}\u0001${conversationKey}`;
 /** Lines on one digest card; a bigger burst becomes several digests. */
 const DIGEST_MAX_LINES = 20;
 
@@ -100,6 +110,20 @@ export class Dispatcher {
   private readonly limiter: RateLimiter;
   /** Conversations Teams asked us to leave alone (429 Retry-After), until when. */
   private readonly pausedUntil = new Map<string, number>();
+  /** Cards of fresh changes waiting in memory for a send slot, oldest first (see sendDirect). */
+  private waiting: { state: DirectJob; card: CardSync }[] = [];
+  /** What the last outbox pass left waiting for a send slot: the next pass woken for them starts from it. */
+  private leftOver?: OutboxItem[];
+  /** Outbox items left alone because their card was being sent from memory: looked at again when it is done. */
+  private readonly heldBack = new Set<string>();
+  /** Called when the outbox holds something to look at again. */
+  onOutboxWork?: () => void;
+  /** Jobs whose cards all went back to the outbox at once: finished on the next direct pass. */
+  private readonly finishing: DirectJob[] = [];
+  /** Lead and conversation of every card waiting or being sent from memory: the outbox's copy of one waits. */
+  private readonly directCards = new Map<string, number>();
+  /** Called when cards are handed over, so the direct sending runs. */
+  onDirectWork?: () => void;
 
   constructor(
     private readonly deps: DispatcherDeps,
@@ -121,13 +145,17 @@ export class Dispatcher {
    * One pass over what is due. Returns how many items were handled and, when some had to wait
    * (a rate limit, or a conversation paused by a 429), how soon to run again.
    */
-  async drain(): Promise<{ handled: number; wakeInMs?: number; more: boolean }> {
+  async drain(options: { reuse?: boolean } = {}): Promise<{ handled: number; wakeInMs?: number; more: boolean }> {
     const now = this.deps.now();
     // Held for the pass and renewed by the next; another instance takes over within its length.
     const leaseMs = this.options.leaseMs;
     const started = Date.now();
     if (!(await this.deps.lease.keep(now, leaseMs))) return { handled: 0, wakeInMs: leaseMs, more: false };
-    const due = await this.deps.outbox.due(now);
+    // A pass woken only because items waited for a send slot works on what it read last: waiting
+    // for a slot costs no storage. Anything queued since comes with a kick, which reads again.
+    const due = options.reuse && this.leftOver ? this.leftOver : await this.deps.outbox.due(now);
+    this.leftOver = undefined;
+    const waited: OutboxItem[] = [];
     let handled = 0;
     let wakeInMs: number | undefined;
     const wake = (ms: number) => (wakeInMs = Math.min(wakeInMs ?? ms, ms));
@@ -141,17 +169,33 @@ export class Dispatcher {
         break;
       }
       const at = this.deps.now().getTime();
+      // The same card is being sent from memory: this copy waits, and finds it up to date afterwards
+      // (the memory's job looks for it again when it is done).
+      if (item.leadId && this.directCards.has(cardKey(item.leadId, item.conversationKey))) {
+        this.heldBack.add(cardKey(item.leadId, item.conversationKey));
+        continue;
+      }
       const paused = (this.pausedUntil.get(item.conversationKey) ?? 0) - at;
       if (paused > 0) {
+        waited.push(item);
         wake(paused);
         continue;
       }
       // Waiting for a send slot costs no storage: nothing is read for an item that could not go now.
       if (!this.limiter.allows(item.conversationKey, at)) {
+        waited.push(item);
         wake(RATE_WAIT_MS);
         continue;
       }
-      const card = item.kind === 'syncCard' ? await this.cardState(item) : undefined;
+      let card: CardState | undefined;
+      try {
+        card = item.kind === 'syncCard' ? await this.cardState(item) : undefined;
+      } catch (error) {
+        // One card that cannot be read (its lead's row, say) never holds back the rest of the pass.
+        this.deps.log.warn({ err: error, item: item.key }, 'card state could not be read; will retry');
+        await this.deps.outbox.retryLater(item, this.backoff(item.attempts), String(error)).catch(() => undefined);
+        continue;
+      }
       if (card?.upToDate) {
         // Nothing to send (say, a refresh that changes nothing shown): no rate-limit slot spent.
         const claimed = await this.deps.outbox.claim(item, this.deps.now(), leaseMs);
@@ -159,6 +203,7 @@ export class Dispatcher {
         continue;
       }
       if (!this.limiter.tryTake(item.conversationKey, at)) {
+        waited.push(item);
         wake(RATE_WAIT_MS);
         continue;
       }
@@ -169,13 +214,149 @@ export class Dispatcher {
       await this.handle(claimed, card);
       handled++;
     }
-    // A digest queued in this pass is sent in the next one, right away.
+    // A digest queued in this pass is sent in the next one, right away (read again: it is new).
+    if (digested.size === 0 && waited.length > 0) this.leftOver = waited;
     return { handled: handled + digested.size, wakeInMs, more: digested.size > 0 };
   }
 
   /** A graceful stop: another instance may send at once. */
   letGo(): Promise<void> {
     return this.deps.lease.letGo();
+  }
+
+  /** Whether cards can be sent from memory now: this instance holds the sender lease with a quarter of it left (no request). */
+  directReady(): boolean {
+    return this.deps.lease.holding(this.deps.now(), this.options.leaseMs / 4);
+  }
+
+  /**
+   * Takes a fresh change's cards to send from memory: no outbox item, no read. They wait for
+   * their slots here, and `done` gets what was sent once the last is through (see directRoom for
+   * bursts).
+   */
+  sendDirect(job: CardJob, done: DirectJob['done']): void {
+    const state: DirectJob = { job, left: job.cards.length, done, records: [], etag: job.etag, givenBack: [] };
+    for (const card of job.cards) {
+      this.holdCard(card, +1);
+      this.waiting.push({ state, card });
+    }
+    if (state.left === 0) this.finishing.push(state);
+    this.onDirectWork?.();
+  }
+
+  /** How many more first posts for a conversation may wait here: past that, a burst goes through the outbox and becomes a digest. */
+  directRoom(conversationKey: string): number {
+    const waiting = this.waiting.filter((w) => w.card.conversationKey === conversationKey && w.card.urgent).length;
+    return Math.max(0, this.options.digestThreshold - waiting);
+  }
+
+  /**
+   * Sends the cards waiting in memory that have a slot now; returns how soon to look again when
+   * some must wait. Without the lease (it lapsed, or another instance took it) they all go back
+   * to the outbox.
+   */
+  async drainDirect(): Promise<{ wakeInMs?: number }> {
+    for (const state of this.finishing.splice(0)) await this.finish(state);
+    let wakeInMs: number | undefined;
+    // Cards waiting here keep the lease (renewed once a quarter of it has passed, like the outbox's passes do).
+    if (this.waiting.length > 0) await this.deps.lease.keep(this.deps.now(), this.options.leaseMs).catch(() => false);
+    const lost = this.waiting.length > 0 && !this.directReady();
+    for (const entry of [...this.waiting]) {
+      const at = this.deps.now().getTime();
+      const key = entry.card.conversationKey;
+      const paused = (this.pausedUntil.get(key) ?? 0) - at;
+      if (!lost && paused > 0) {
+        wakeInMs = Math.min(wakeInMs ?? paused, paused);
+        continue;
+      }
+      if (!lost && !this.limiter.tryTake(key, at)) {
+        wakeInMs = Math.min(wakeInMs ?? RATE_WAIT_MS, RATE_WAIT_MS);
+        continue;
+      }
+      this.waiting = this.waiting.filter((w) => w !== entry);
+      if (lost) entry.state.givenBack.push(entry.card);
+      else await this.sendFromMemory(entry.state, entry.card);
+      if (--entry.state.left === 0) await this.finish(entry.state);
+    }
+    return { wakeInMs };
+  }
+
+  private holdCard(card: CardSync, by: number): void {
+    const key = cardKey(card.leadId, card.conversationKey);
+    const n = (this.directCards.get(key) ?? 0) + by;
+    if (n > 0) this.directCards.set(key, n);
+    else this.directCards.delete(key);
+  }
+
+  /** The job's last card is through: its owner records what was sent and queues what was given back. */
+  private async finish(state: DirectJob): Promise<void> {
+    try {
+      await state.done({ records: state.records, etag: state.etag, givenBack: state.givenBack });
+    } finally {
+      for (const card of state.job.cards) this.holdCard(card, -1);
+      const heldBack = state.job.cards.filter((c) => this.heldBack.delete(cardKey(c.leadId, c.conversationKey)));
+      if (heldBack.length > 0) this.onOutboxWork?.();
+    }
+  }
+
+  /**
+   * One card of a fresh change, as the lead was written: an update of the posted message, or a
+   * first post behind a mark that is conditional on the lead being unchanged. A failure gives the
+   * card back to the outbox, which retries it with its backoff.
+   */
+  private async sendFromMemory(state: DirectJob, card: CardSync): Promise<void> {
+    const { gateway, conversations, leads } = this.deps;
+    const { lead } = state.job;
+    const delivery = state.job.deliveries.find((d) => d.conversationKey === card.conversationKey);
+    let marked = false;
+    try {
+      const conversation = await conversations.get(card.conversationKey);
+      if (!conversation?.installed) return;
+      if (isDigestMark(delivery?.activityId)) {
+        state.givenBack.push(card);
+        return;
+      }
+      const key = renderKey(lead, this.deps.now(), this.options.flameWindowHours);
+      if (delivery?.activityId) {
+        if (delivery.renderKey === key) return;
+        try {
+          this.limiter.touch(card.conversationKey, this.deps.now().getTime());
+          await gateway.update(conversation, delivery.activityId, { kind: 'leadCard', lead });
+          state.records.push({ conversationKey: card.conversationKey, activityId: delivery.activityId, renderKey: key, maybeDuplicate: delivery.maybeDuplicate });
+          return;
+        } catch (error) {
+          // The message was deleted in Teams: post the card again rather than lose it.
+          if (!(error instanceof SendFailure && error.status === 404)) throw error;
+        }
+      }
+      const etag = await leads.markPosting(lead.id, state.etag, card.conversationKey, this.deps.now().getTime());
+      if (!etag) {
+        // The lead changed since: the outbox sends the card as it is now.
+        state.givenBack.push(card);
+        return;
+      }
+      state.etag = etag;
+      marked = true;
+      // An earlier first post was cut short after its mark: Teams may have it already.
+      const maybeDuplicate = Boolean(delivery?.postingSince) && !delivery?.activityId;
+      const activityId = await this.postCard(card.conversationKey, conversation, lead);
+      state.records.push({ conversationKey: card.conversationKey, activityId, renderKey: key, ...(maybeDuplicate && { maybeDuplicate }) });
+      if (maybeDuplicate) this.deps.log.warn({ leadId: lead.id, conversation: card.conversationKey }, 'sent again after a crash cut the first try short: Teams may show it twice');
+    } catch (error) {
+      if (error instanceof SendFailure && error.gone) {
+        this.deps.log.info({ conversation: card.conversationKey }, 'bot removed or blocked (403): no more sends there');
+        await conversations.markRemoved(card.conversationKey).catch(() => undefined);
+        return;
+      }
+      if (error instanceof SendFailure && error.status === 429) {
+        const at = this.deps.now().getTime() + (error.retryAfterMs ?? 1000);
+        this.pausedUntil.set(card.conversationKey, at);
+      }
+      // Teams answered and did not take it: the mark goes, so the outbox's try is no "maybe twice".
+      if (marked && error instanceof SendFailure && error.status !== undefined && error.status < 500) state.records.push({ conversationKey: card.conversationKey });
+      this.deps.log.info({ err: error, leadId: lead.id, conversation: card.conversationKey }, 'card not sent from memory: handed to the outbox');
+      state.givenBack.push(card);
+    }
   }
 
   private async handle(item: OutboxItem, card?: CardState): Promise<void> {
@@ -333,7 +514,7 @@ export class Dispatcher {
     const lead = stored.lead;
     switch (item.kind) {
       case 'syncCard':
-        return this.syncCard(item, conversation, lead, card?.delivery);
+        return this.syncCard(item, conversation, stored, card?.delivery ?? stored.deliveries.find((d) => d.conversationKey === item.conversationKey));
       case 'reminder': {
         if (lead.stage !== 'Received') return false;
         // A personal chat's person may have put this reminder off.
@@ -358,7 +539,6 @@ export class Dispatcher {
     this.limiter.touch(item.conversationKey, this.deps.now().getTime());
   }
 
-  /** A digest mark stands only if its digest was queued (a crash can fall between the two writes). */
   /** A digest sent again after a crash: each of its leads' delivery records says it may show twice there. */
   private async digestMayBeTwice(item: OutboxItem): Promise<void> {
     const ids = JSON.parse(item.leadIds ?? '[]') as string[];
@@ -366,7 +546,7 @@ export class Dispatcher {
       ids.map(async (id) => {
         const delivery = await this.deps.deliveries.get(id, item.conversationKey);
         if (delivery?.activityId === `${DIGEST_MARK}${item.key}`) {
-          await this.deps.deliveries.record(delivery, { activityId: delivery.activityId, renderKey: delivery.renderKey ?? '', maybeDuplicate: true });
+          await this.deps.deliveries.record(id, { conversationKey: item.conversationKey, activityId: delivery.activityId, renderKey: delivery.renderKey ?? '', maybeDuplicate: true });
         }
       }),
     );
@@ -376,45 +556,63 @@ export class Dispatcher {
     return this.deps.outbox.exists(delivery.activityId?.slice(DIGEST_MARK.length) ?? '');
   }
 
-  /** The card's delivery and lead, and whether the posted card already shows what it should. */
+  /** The card's delivery and lead (one read: deliveries are on the lead's row), and whether the posted card already shows what it should. */
   private async cardState(item: OutboxItem): Promise<CardState> {
     if (!item.leadId) return { upToDate: false };
-    const [delivery, stored] = await Promise.all([this.deps.deliveries.get(item.leadId, item.conversationKey), this.deps.leads.get(item.leadId)]);
-    if (!delivery || !stored) return { upToDate: true };
-    if (isDigestMark(delivery.activityId)) return { upToDate: await this.digestCovers(delivery), delivery, stored };
-    const upToDate = Boolean(delivery.activityId) && delivery.renderKey === renderKey(stored.lead, this.deps.now(), this.options.flameWindowHours);
+    const stored = await this.deps.leads.get(item.leadId);
+    if (!stored) return { upToDate: true };
+    const delivery = stored.deliveries.find((d) => d.conversationKey === item.conversationKey);
+    if (isDigestMark(delivery?.activityId)) return { upToDate: await this.digestCovers(delivery!), delivery, stored };
+    const upToDate = Boolean(delivery?.activityId) && delivery?.renderKey === renderKey(stored.lead, this.deps.now(), this.options.flameWindowHours);
     return { upToDate, delivery, stored };
   }
 
   /** Posts the card once, then keeps that one message in step with the lead. */
-  private async syncCard(item: OutboxItem, conversation: Conversation, lead: Lead, known?: Delivery): Promise<boolean> {
-    const delivery = known ?? (await this.deps.deliveries.get(lead.id, item.conversationKey));
-    if (!delivery) return false;
-    if (isDigestMark(delivery.activityId)) {
+  private async syncCard(item: OutboxItem, conversation: Conversation, read: StoredLead, known?: Delivery): Promise<boolean> {
+    const { deliveries, leads } = this.deps;
+    let stored = read;
+    const delivery: Delivery | undefined = known && { ...known };
+    if (delivery && isDigestMark(delivery.activityId)) {
       if (await this.digestCovers(delivery)) return false;
       delivery.activityId = undefined; // its digest was never queued: the card goes out on its own
     }
-    const key = renderKey(lead, this.deps.now(), this.options.flameWindowHours);
-    if (delivery.activityId && delivery.renderKey === key) return false;
-    if (delivery.activityId) {
+    const key = () => renderKey(stored.lead, this.deps.now(), this.options.flameWindowHours);
+    if (delivery?.activityId && delivery.renderKey === key()) return false;
+    if (delivery?.activityId) {
       try {
         this.leaving(item);
-        await this.deps.gateway.update(conversation, delivery.activityId, { kind: 'leadCard', lead });
-        await this.deps.deliveries.record(delivery, { activityId: delivery.activityId, renderKey: key });
+        await this.deps.gateway.update(conversation, delivery.activityId, { kind: 'leadCard', lead: stored.lead });
+        await deliveries.record(stored.lead.id, { conversationKey: item.conversationKey, activityId: delivery.activityId, renderKey: key(), maybeDuplicate: delivery.maybeDuplicate });
         return false;
       } catch (error) {
         // The message was deleted in Teams: post the card again rather than lose it.
         if (!(error instanceof SendFailure && error.status === 404)) throw error;
       }
     }
-    // The first post @mentions whoever here asked to hear of this kind of lead (an update notifies nobody).
-    const mentions = conversation.scope === 'personal' ? [] : (await this.deps.conversations.notifyWishes(conversation.key)).filter((w) => w.kinds.includes(kindOf(lead.type)));
-    this.leaving(item);
-    const activityId = await this.deps.gateway.post(conversation, { kind: 'leadCard', lead, ...(mentions.length > 0 && { mentions: mentions.map(({ teamsUserId, name }) => ({ teamsUserId, name })) }) });
-    // No activity id was recorded, yet an earlier try was cut short: it may have reached Teams.
-    const maybeDuplicate = Boolean(item.interrupted) && !delivery.activityId;
-    await this.deps.deliveries.record(delivery, { activityId, renderKey: key, ...(maybeDuplicate && { maybeDuplicate }) });
+    // The mark says a first post begins, and holds only if the lead is as read: a change since is
+    // then either on this card or sees the mark (and queues an update).
+    for (let attempt = 0; !(await leads.markPosting(stored.lead.id, stored.etag, item.conversationKey, this.deps.now().getTime())); attempt++) {
+      const again = attempt < 3 ? await leads.get(stored.lead.id) : undefined;
+      if (!again) throw new Error(`lead ${stored.lead.id} kept changing while its card was about to be posted`);
+      // Posted meanwhile after all: bring that card up to date instead.
+      const posted = again.deliveries.find((d) => d.conversationKey === item.conversationKey);
+      if (posted?.activityId) return this.syncCard(item, conversation, again, posted);
+      stored = again;
+    }
+    const lead = stored.lead;
+    const activityId = await this.postCard(item.conversationKey, conversation, lead, item);
+    // No activity id was recorded, yet an earlier try was cut short (its lease lapsed, or its mark stayed): it may have reached Teams.
+    const maybeDuplicate = Boolean(item.interrupted || delivery?.postingSince) && !delivery?.activityId;
+    await deliveries.record(lead.id, { conversationKey: item.conversationKey, activityId, renderKey: key(), ...(maybeDuplicate && { maybeDuplicate }) });
     return maybeDuplicate;
+  }
+
+  /** The first post of a lead's card: it @mentions whoever here asked to hear of this kind of lead (an update notifies nobody). */
+  private async postCard(conversationKey: string, conversation: Conversation, lead: Lead, item?: OutboxItem): Promise<string> {
+    const mentions = conversation.scope === 'personal' ? [] : (await this.deps.conversations.notifyWishes(conversation.key)).filter((w) => w.kinds.includes(kindOf(lead.type)));
+    if (item) this.leaving(item);
+    else this.limiter.touch(conversationKey, this.deps.now().getTime());
+    return this.deps.gateway.post(conversation, { kind: 'leadCard', lead, ...(mentions.length > 0 && { mentions: mentions.map(({ teamsUserId, name }) => ({ teamsUserId, name })) }) });
   }
 
   /**
@@ -442,12 +640,15 @@ export class Dispatcher {
       }
       for (let start = 0; start < claimed.length; start += DIGEST_MAX_LINES) {
         const chunk = claimed.slice(start, start + DIGEST_MAX_LINES);
-        const key = `digest|${now.getTime()}|${start / DIGEST_MAX_LINES}|${conversationKey}`;
+        // Named by its first lead too: two passes in the same millisecond never share a digest's key.
+        const key = `digest|${now.getTime()}|${chunk[0]?.leadId ?? start}|${conversationKey}`;
         const marked = await Promise.all(
           chunk.map(async (item) => {
             const delivery = await deliveries.get(item.leadId ?? '', conversationKey);
             // Posted after all (an earlier try got through): an ordinary update, not a digest line.
-            const mark = delivery && !delivery.activityId && (await deliveries.record(delivery, { activityId: `${DIGEST_MARK}${key}`, renderKey: '' }));
+            const mark = !delivery?.activityId;
+            // A first post that a crash cut short may have reached Teams: the line may then show it twice.
+            if (mark) await deliveries.record(item.leadId ?? '', { conversationKey, activityId: `${DIGEST_MARK}${key}`, renderKey: '', maybeDuplicate: Boolean(delivery?.postingSince) || undefined });
             if (!mark) await outbox.retryLater(item, now.getTime(), 'posted before', 'routine');
             return mark ? item : undefined;
           }),

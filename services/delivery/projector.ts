@@ -5,7 +5,7 @@
  */
 import { kindOf, type ConversationStore } from '../storage/conversationStore';
 import { briefly, StorageUnavailableError } from '../errors';
-import type { Delivery, DeliveryStore } from './deliveryStore';
+import type { Delivery, DeliveryRecord } from './deliveryStore';
 import { isOpen, type Lead } from '../leads/lead';
 import type { DueIndex, DueTime, LeadViewIndex } from '../storage/leadIndex';
 import { UnreadableLeadError, type LeadStore, type PendingEffects } from '../storage/leadStore';
@@ -21,7 +21,6 @@ export interface ProjectorDeps {
   views: LeadViewIndex;
   due: DueIndex;
   conversations: ConversationStore;
-  deliveries: DeliveryStore;
   outbox: Outbox;
   now: () => Date;
   reminderHours: number[];
@@ -33,6 +32,42 @@ export interface ProjectorDeps {
   writeBacks?: Outbox;
   /** Tells partner admins (once per parking: `parking` names it) that a lead was set aside because its rows cannot be read. */
   reportParked?: (leadId: string, reason: string, tries: number, parking: string) => Promise<void>;
+  /** The sender, when this instance holds its lease: a fresh change's cards go to it from memory, not through the outbox. */
+  direct?: DirectSender;
+  /** Something was queued in the outbox: the sender should look. */
+  queued?: () => void;
+}
+
+/** A lead's cards to send from memory, with the lead as this instance last wrote it. */
+export interface CardJob {
+  lead: Lead;
+  /** The lead row's ETag: a first post's mark is conditional on it, and the settling transaction too. */
+  etag: string;
+  deliveries: Delivery[];
+  cards: CardSync[];
+}
+
+/** What the direct sender made of a job: what to record, the lead row's ETag after its marks, what goes to the outbox. */
+export interface SentCards {
+  records: DeliveryRecord[];
+  etag: string;
+  givenBack: CardSync[];
+}
+
+export interface DirectSender {
+  /** Whether cards can be sent from here now (this instance holds the sender lease, Teams is connected). */
+  ready(): boolean;
+  /**
+   * How many more first posts for this conversation it would take now: past that, a burst goes
+   * through the outbox, where it becomes a digest.
+   */
+  room(conversationKey: string): number;
+  /**
+   * Sends the job's cards within Teams' limits, then calls `done` with what was sent (to record),
+   * the lead row's ETag after the marks, and the cards it gives back to the outbox (a failure, a
+   * 429, a burst for one conversation that becomes a digest, the lease lost).
+   */
+  send(job: CardJob, done: (outcome: SentCards) => Promise<void>): void;
 }
 
 const HOUR_MS = 3_600_000;
@@ -49,11 +84,16 @@ const HINT_GRACE_MS = 60_000;
 /** A lead read for projection, with what it is owed and where its card goes. */
 interface Staged {
   lead: Lead;
+  /** The lead row's ETag as read or written. */
+  etag: string;
+  deliveries: Delivery[];
+  /** Its cards go to the direct sender (a fresh change on the sender's instance), not the outbox. */
+  direct: boolean;
+  cards: CardSync[];
   effects: PendingEffects;
   pendingEtag: string;
   /** The hints of the changes this pending row holds. */
   hintRowKeys: string[];
-  targets: Delivery[];
   /** Channels that get the 🔥 alert of a new hot lead. */
   flameChannels: string[];
 }
@@ -65,6 +105,8 @@ interface SharedWrites {
   cards: CardSync[];
   writeBacks: string[];
   stats: StatsChange[];
+  /** First posts given to the direct sender in this batch, by conversation. */
+  directFirstPosts: Map<string, number>;
 }
 
 /** Failures in a row after which a lead's projection is set aside (parked) and reported to partner admins, once. */
@@ -74,15 +116,21 @@ const MAX_TRACKED_FAILURES = 10_000;
 export class Projector {
   /** Leads whose projection failed: failures in a row, the last one's reason, and whether it was the lead's own row. */
   private readonly failures = new Map<string, { times: number; reason: string; unreadable: boolean }>();
+  /** Leads whose cards the direct sender has: their pending rows and hints stay until it is done, and sweeps leave them alone. */
+  private readonly sending = new Set<string>();
+  /** Cards sent from memory whose record storage refused (an outage), by lead: recorded on the next pass. */
+  private readonly unsettled = new Map<string, { staged: Staged; sent: SentCards; now: Date }>();
 
   constructor(private readonly deps: ProjectorDeps) {}
 
   /**
-   * Projects every hinted lead but those `queued` here anyway; clears hints with nothing pending
-   * once they are stale. Returns how many were projected.
+   * Projects every hinted lead but those `queued` here anyway (or whose cards are being sent from
+   * here); clears hints with nothing pending once they are stale. Returns how many were projected.
    */
-  async sweep(queued: ReadonlySet<string> = new Set()): Promise<number> {
-    const hinted = (await this.deps.leads.hinted()).filter((h) => !queued.has(h.leadId));
+  async sweep(queued: ReadonlySet<string> = new Set(), minAgeMs = 0): Promise<number> {
+    // A hint younger than `minAgeMs` is most likely a change in flight, which the instance making it projects itself.
+    const youngFrom = Date.now() - minAgeMs;
+    const hinted = (await this.deps.leads.hinted()).filter((h) => !queued.has(h.leadId) && !this.sending.has(h.leadId) && (minAgeMs === 0 || h.writtenAt < youngFrom));
     const staleBefore = Date.now() - HINT_GRACE_MS;
     const stale = new Map<string, string[]>();
     for (const h of hinted) if (h.writtenAt < staleBefore) stale.set(h.leadId, [...(stale.get(h.leadId) ?? []), h.rowKey]);
@@ -98,6 +146,7 @@ export class Projector {
    * keeps its hint (the sweep retries it) and does not hold back the others.
    */
   async projectMany(leadIds: string[], staleHints: ReadonlyMap<string, string[]> = new Map()): Promise<number> {
+    if (this.unsettled.size > 0) await this.settleLeftOver();
     let projected = 0;
     for (let i = 0; i < leadIds.length; i += BATCH) projected += await this.projectBatch(leadIds.slice(i, i + BATCH), staleHints);
     return projected;
@@ -106,12 +155,13 @@ export class Projector {
   private async projectBatch(leadIds: string[], staleHints: ReadonlyMap<string, string[]>): Promise<number> {
     const { leads } = this.deps;
     const now = this.deps.now();
-    const shared: SharedWrites = { views: [], due: [], cards: [], writeBacks: [], stats: [] };
+    const shared: SharedWrites = { views: [], due: [], cards: [], writeBacks: [], stats: [], directFirstPosts: new Map() };
     const settled = await Promise.allSettled(leadIds.map((id) => this.stage(id, now, shared)));
     await this.noteFailures(leadIds, settled, now);
     const ready = settled.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
     const nothingPending = leadIds.filter((_, i) => settled[i]?.status === 'fulfilled' && !(settled[i] as PromiseFulfilledResult<Staged | undefined>).value);
 
+    const queued = shared.cards.length > 0 || shared.writeBacks.length > 0;
     await Promise.all([
       this.deps.views.put(shared.views),
       this.deps.due.schedule(shared.due, now),
@@ -119,18 +169,60 @@ export class Projector {
       this.deps.stats.apply(shared.stats),
       shared.writeBacks.length > 0 ? this.deps.writeBacks?.enqueueWriteBacks(shared.writeBacks, now) : undefined,
     ]);
-    await Promise.all(ready.map((s) => this.sendOneTimeMessages(s, now)));
-    const outcomes = await Promise.all(ready.map((s) => leads.clearPending(s.lead.id, s.pendingEtag)));
+    const messages = await Promise.all(ready.map((s) => this.sendOneTimeMessages(s, now)));
+    if (queued || messages.some(Boolean)) this.deps.queued?.();
+    for (const s of ready.filter((r) => r.direct)) this.handOver(s, now);
+    const queuedHere = ready.filter((r) => !r.direct);
+    const outcomes = await Promise.all(queuedHere.map((s) => leads.clearPending(s.lead.id, s.pendingEtag)));
     // A change came in since ('changed'; its hint stays and a pass projects it again) or another
     // projector cleared the row first ('gone'): either may have written list rows from a newer lead
     // before this one overwrote them with the lead it read, so they are written again if it moved on.
-    await Promise.all(ready.filter((_, i) => outcomes[i] !== 'cleared').map((s) => this.catchUpViews(s)));
+    await Promise.all(queuedHere.filter((_, i) => outcomes[i] !== 'cleared').map((s) => this.catchUpViews(s)));
     // Only the hints of the changes just projected: another change's hint may be on its way.
     await leads.clearHints([
       ...nothingPending.flatMap((leadId) => staleHints.get(leadId) ?? []),
-      ...ready.filter((_, i) => outcomes[i] === 'cleared').flatMap((s) => s.hintRowKeys),
+      ...queuedHere.filter((_, i) => outcomes[i] === 'cleared').flatMap((s) => s.hintRowKeys),
     ]);
     return ready.length;
+  }
+
+  /**
+   * The direct sender takes the lead's cards from memory: nothing is queued or read for them. Its
+   * pending row and hint stay until what was sent is recorded, in the transaction that clears the
+   * pending row, so a crash before then leaves the change to the sweep, like any other.
+   */
+  private handOver(s: Staged, now: Date): void {
+    this.sending.add(s.lead.id);
+    this.deps.direct!.send({ lead: s.lead, etag: s.etag, deliveries: s.deliveries, cards: s.cards }, (sent) => this.settleSent(s, sent, now));
+  }
+
+  /**
+   * Records what the direct sender sent, queues what it gave back, clears the pending row. If
+   * storage fails here, it is tried again on every projection pass: the lead stays out of sweeps
+   * meanwhile, so its cards are never posted a second time for want of a record.
+   */
+  private async settleSent(s: Staged, sent: SentCards, now: Date): Promise<void> {
+    const { leads, log } = this.deps;
+    const id = s.lead.id;
+    try {
+      if (sent.givenBack.length > 0) {
+        await this.deps.outbox.enqueueSyncs(sent.givenBack, now);
+        this.deps.queued?.();
+      }
+      if ((await leads.settle(id, sent.records, sent.etag)) === 'cleared') await leads.clearHints(s.hintRowKeys);
+      else await this.catchUpViews(s);
+      this.sending.delete(id);
+    } catch (error) {
+      if (!this.unsettled.has(id)) log.warn({ err: error, leadId: id }, 'recording the cards sent from memory failed; tried again on the next projection pass');
+      this.unsettled.set(id, { staged: s, sent, now });
+    }
+  }
+
+  /** Records of cards sent from memory that storage refused: tried again. */
+  private async settleLeftOver(): Promise<void> {
+    const waiting = [...this.unsettled.values()];
+    this.unsettled.clear();
+    for (const { staged, sent, now } of waiting) await this.settleSent(staged, sent, now);
   }
 
   /**
@@ -190,14 +282,15 @@ export class Projector {
   }
 
   /**
-   * Reads what a lead is owed (the pending row first, then the lead: they commit together, so the
-   * lead read is at least as new as the pending row). What the change owes that is its own (card
-   * deliveries) is written now; what it shares with other leads is added to `shared`.
+   * What a lead is owed: a fresh change made here is known without a read; otherwise the pending
+   * row is read first, then the lead (they commit together, so the lead read is at least as new as
+   * the pending row). What it shares with other leads is added to `shared`.
    */
   private async stage(id: string, now: Date, shared: SharedWrites): Promise<Staged | undefined> {
-    const { leads, deliveries, conversations } = this.deps;
-    const pending = await leads.pending(id);
-    const stored = pending && (await leads.get(id));
+    const { leads, conversations } = this.deps;
+    const fresh = leads.takeFresh(id);
+    const pending = fresh ? { effects: fresh.effects, etag: fresh.pendingEtag, hintRowKeys: fresh.hintRowKeys } : await leads.pending(id);
+    const stored = fresh?.stored ?? (pending && (await leads.get(id)));
     if (!pending || !stored) {
       if (pending) await leads.clearPending(id, pending.etag);
       return undefined;
@@ -205,26 +298,35 @@ export class Projector {
     const { lead } = stored;
     const { effects } = pending;
     shared.views.push({ lead, removed: effects.removed });
-    let targets: Delivery[] | undefined;
+    // Where the card goes: every conversation that takes this kind of lead when it is new, else where it is posted.
+    let targets: CardSync[] = stored.deliveries.map((d) => ({ leadId: lead.id, conversationKey: d.conversationKey, urgent: Boolean(effects.fanOut) && !d.activityId }));
     let flameChannels: string[] = [];
     if (effects.fanOut) {
-      // The conversations that chose this kind of lead (a conversation's settings).
       const subscribed = (await conversations.subscribed()).filter((c) => c.settings.leadKinds.includes(kindOf(lead.type)));
-      const added = await Promise.all(subscribed.map((c) => deliveries.add(lead.id, c.key)));
-      shared.due.push(...dueTimesOf(lead, now, this.deps));
-      // All new: nothing posted yet, no need to read them back.
-      if (added.every(Boolean)) targets = subscribed.map((c) => ({ leadId: lead.id, conversationKey: c.key, etag: '' }));
+      const known = new Set(targets.map((t) => t.conversationKey));
+      targets = [...targets, ...subscribed.filter((c) => !known.has(c.key)).map((c) => ({ leadId: lead.id, conversationKey: c.key, urgent: true }))];
+      shared.due.push(...nextDueTime(lead, now, this.deps));
       if (flamePhase(lead, now, this.deps.flameWindowHours) === 'hot') flameChannels = subscribed.filter((c) => c.scope === 'channel' && c.settings.flameAlerts).map((c) => c.key);
     }
-    if (effects.reschedule && !effects.fanOut) shared.due.push(...dueTimesOf(lead, now, this.deps));
-    // Someone put off their reminders: they come back then (all snoozes still ahead, filed again: the same rows).
-    if (effects.snoozed) shared.due.push(...snoozeTimesOf(lead, now));
+    // Its expiry moved, or someone put off their reminders: the next due time is filed again (the
+    // chain it starts meets the one already filed at their first common row).
+    if ((effects.reschedule || effects.snoozed) && !effects.fanOut) shared.due.push(...nextDueTime(lead, now, this.deps));
     if (this.deps.writeBacks && syncState(lead) === 'pending') shared.writeBacks.push(lead.id);
-    targets ??= await deliveries.forLead(lead.id);
-    shared.cards.push(...targets.map((d) => ({ leadId: lead.id, conversationKey: d.conversationKey, urgent: Boolean(effects.fanOut) && !d.activityId })));
+    // A 🔥 alert, reminder or expiry notice follows its card through the outbox, which sends cards first: both go there.
+    const withMessages = flameChannels.length > 0 || effects.reminderHours !== undefined || Boolean(effects.expiredNotice);
+    const direct = Boolean(fresh && !withMessages && this.deps.direct?.ready()) && targets.every((t) => !t.urgent || this.takeRoom(shared, t.conversationKey));
+    if (!direct) shared.cards.push(...targets);
     // Last: a lead whose staging failed above adds nothing to the sums (its pending row stays for the next pass).
     shared.stats.push(...(effects.stats ?? []).map(({ version, delta }) => ({ leadId: lead.id, version, delta })));
-    return { lead, effects, pendingEtag: pending.etag, hintRowKeys: pending.hintRowKeys, targets, flameChannels };
+    return { lead, etag: stored.etag, deliveries: stored.deliveries, direct, cards: targets, effects, pendingEtag: pending.etag, hintRowKeys: pending.hintRowKeys, flameChannels };
+  }
+
+  /** Counts a first post for the direct sender against its room (this batch's included); false when there is none left. */
+  private takeRoom(shared: SharedWrites, conversationKey: string): boolean {
+    const taken = shared.directFirstPosts.get(conversationKey) ?? 0;
+    if (taken >= (this.deps.direct?.room(conversationKey) ?? 0)) return false;
+    shared.directFirstPosts.set(conversationKey, taken + 1);
+    return true;
   }
 
   /** The lead's list rows as it is now, if it changed since it was staged: in its own lists, out of every other this projection may have touched. */
@@ -239,7 +341,8 @@ export class Projector {
    * with. A lead with an owner reminds its owner (in their personal chat) instead of the room;
    * favoriters hear in their personal chats either way.
    */
-  private async sendOneTimeMessages({ lead, effects, targets, flameChannels }: Staged, now: Date): Promise<void> {
+  /** Whether it queued anything. */
+  private async sendOneTimeMessages({ lead, effects, cards: targets, flameChannels }: Staged, now: Date): Promise<boolean> {
     const { outbox, conversations } = this.deps;
     const owner = lead.owner;
     await Promise.all(
@@ -260,6 +363,7 @@ export class Projector {
         : targets.map((d) => ({ key: `expired|${lead.id}|${d.conversationKey}`, kind: 'expiredNotice', conversationKey: d.conversationKey, leadId: lead.id }));
       await Promise.all(items.map((item) => outbox.enqueueOnce(item, now)));
     }
+    return flameChannels.length > 0 || effects.reminderHours !== undefined || Boolean(effects.expiredNotice);
   }
 }
 
@@ -270,16 +374,49 @@ export function snoozeTimesOf(lead: Lead, now: Date): DueTime[] {
   return times.map((until) => ({ kind: 'snooze' as const, leadId: lead.id, dueAt: new Date(until) }));
 }
 
-/** When a lead still needs the scheduler: its reminders, expiry, flame turn and next card refresh. */
+/**
+ * When a lead still needs the scheduler: its flame turn while it is open; its reminders, expiry
+ * and next card refresh while it waits for an answer (an answered lead has none of them).
+ */
 export function dueTimesOf(lead: Lead, now: Date, settings: { reminderHours: number[]; flameWindowHours: number }): DueTime[] {
   if (!isOpen(lead)) return [];
   const expires = Date.parse(lead.expiresAt);
-  const items: DueTime[] = [
-    ...settings.reminderHours.map((hours) => ({ kind: 'reminder' as const, leadId: lead.id, dueAt: new Date(expires - hours * HOUR_MS), hours })),
-    { kind: 'expire', leadId: lead.id, dueAt: new Date(expires) },
-  ];
+  const items: DueTime[] =
+    lead.stage === 'Received'
+      ? [
+          ...settings.reminderHours.map((hours) => ({ kind: 'reminder' as const, leadId: lead.id, dueAt: new Date(expires - hours * HOUR_MS), hours })),
+          { kind: 'expire', leadId: lead.id, dueAt: new Date(expires) },
+        ]
+      : [];
   if (lead.flame) items.push({ kind: 'flame', leadId: lead.id, dueAt: flameTurnsAt(lead, settings.flameWindowHours) });
   const refresh = nextCardRefresh(lead, now);
   if (refresh) items.push({ kind: 'refresh', leadId: lead.id, dueAt: refresh });
   return items.filter((i) => i.kind !== 'flame' || i.dueAt > now);
+}
+
+/** Reminders, expiry, flame turn and snoozes from `from` on (its own instant included): what a chain must not skip. */
+function fixedTimesFrom(lead: Lead, from: Date, settings: { reminderHours: number[]; flameWindowHours: number }): DueTime[] {
+  const justBefore = new Date(from.getTime() - 1);
+  return [...dueTimesOf(lead, justBefore, settings), ...snoozeTimesOf(lead, justBefore)].filter((t) => t.kind !== 'refresh');
+}
+
+/** A due time's place in a lead's chain: its time, then its kind and offset. */
+const chainKey = (item: Pick<DueTime, 'dueAt' | 'kind' | 'hours'>) => `${item.dueAt.toISOString()}|${item.kind}|${item.hours ?? 0}`;
+
+/**
+ * The lead's next due time after `after` (its first when none): only that one is filed, and the
+ * scheduler files the one after it when it handles it. A lead answered early never had rows
+ * filed for its later reminders; two chains of one lead (its expiry moved, a snooze) merge at
+ * their first common row, which has the same key.
+ */
+export function nextDueTime(lead: Lead, now: Date, settings: { reminderHours: number[]; flameWindowHours: number }, after?: Pick<DueTime, 'dueAt' | 'kind' | 'hours'>): DueTime[] {
+  const from = after && chainKey(after);
+  // After a handled time, everything later counts (a snooze or flame turn the scheduler is late for
+  // is caught up); a new chain starts with what is still ahead of them.
+  // Card refreshes only ever from now on: one the scheduler is late for changes nothing a later one would not.
+  const ahead = from
+    ? fixedTimesFrom(lead, after.dueAt, settings).filter((t) => chainKey(t) > from).concat(dueTimesOf(lead, now, settings).filter((t) => t.kind === 'refresh'))
+    : [...dueTimesOf(lead, now, settings), ...snoozeTimesOf(lead, now)];
+  const next = ahead.sort((a, b) => (chainKey(a) < chainKey(b) ? -1 : 1))[0];
+  return next ? [next] : [];
 }

@@ -10,7 +10,7 @@ import type { Lease } from '../storage/lease';
 import type { TakeResult } from '../useCases/takeReferral';
 import type { PartnerCenterClient } from './partnerCenterClient';
 import { PartnerCenterError } from './partnerCenterErrors';
-import { inParallel } from './inParallel';
+import { inParallel } from '../inParallel';
 import type { SyncHealth } from './syncHealth';
 import type { InboxEvent, SyncStore } from './syncStore';
 

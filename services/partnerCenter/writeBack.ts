@@ -18,7 +18,7 @@ import type { LeadStore } from '../storage/leadStore';
 import type { TakeResult } from '../useCases/takeReferral';
 import type { PartnerCenterClient } from './partnerCenterClient';
 import { PartnerCenterError } from './partnerCenterErrors';
-import { inParallel } from './inParallel';
+import { inParallel } from '../inParallel';
 import type { SyncHealth } from './syncHealth';
 
 export interface WriteBackDeps {

@@ -10,14 +10,15 @@ import type { StatsStore } from '../storage/statsStore';
 import { latestOccurrence, type WallClock } from './calendar';
 import { LeadBusyError } from '../errors';
 import type { DeliveryStore } from '../delivery/deliveryStore';
-import type { DueIndex, DueItem } from '../storage/leadIndex';
+import type { DueIndex, DueItem, DueTime } from '../storage/leadIndex';
 import type { Lease } from '../storage/lease';
 import { SYSTEM_ACTOR } from '../leads/leadLifecycle';
 import type { LeadStore, StoredLead } from '../storage/leadStore';
-import { flamePhase, msLeft, nextCardRefresh, reminderDue } from '../leads/leadTime';
+import { flamePhase, msLeft, reminderDue } from '../leads/leadTime';
 import type { Lead } from '../leads/lead';
 import type { Logger } from '../logger';
 import { personKey, type Outbox } from '../delivery/outbox';
+import { nextDueTime } from '../delivery/projector';
 import { bucketStart, hourBucket } from '../storage/leadIndex';
 
 const HOUR_MS = 3_600_000;
@@ -62,7 +63,10 @@ const LATE = { needsAnswer: 6 * HOUR_MS, insights: 24 * HOUR_MS };
 export const EXPIRY_RECHECK_MS = 30 * 60_000;
 
 const PASS_LIMIT = 500;
+/** Due times of one lead handled in a row when they were missed (reminders and expiry: a handful). */
+const MAX_CATCH_UP = 8;
 const LOOK_BACK_MS = 10 * 60_000;
+const FIRST_LOOK_BACK_MS = 31 * 24 * HOUR_MS;
 
 export interface PassResult {
   ran: boolean;
@@ -81,8 +85,9 @@ export class Scheduler {
     const result: PassResult = { ran: false, reminders: 0, expired: 0, flameTurns: 0 };
     if (!held) return result;
     result.ran = true;
-    // A first pass looks back a day; after that, from where the last pass stopped.
-    const from = held.state.cursorMs ?? now.getTime() - 24 * HOUR_MS;
+    // A first pass looks back a month (a lead's next due row waits where it was filed until it is
+    // handled, and starts the rest of its chain); after that, from where the last pass stopped.
+    const from = held.state.cursorMs ?? now.getTime() - FIRST_LOOK_BACK_MS;
     const items = await due.due(from, now, PASS_LIMIT);
     // Rows filed late in an hour (or by an instance whose clock lags) sit in the bucket before
     // this one: the next pass starts a little back. Done rows are deleted, so this costs little.
@@ -92,7 +97,8 @@ export class Scheduler {
     if (items.length >= PASS_LIMIT && last) cursorMs = Math.min(cursorMs, bucketStart(last.partitionKey));
     for (const item of items) {
       try {
-        await this.handle(item, now, result);
+        const lead = await this.handle(item, now, result);
+        if (lead) await this.fileNext(lead, { ...item, dueAt: new Date(item.dueAt) }, now, result);
         await due.remove(item);
       } catch (error) {
         // Filed again a little later, so one stubborn row never holds the cursor back.
@@ -112,10 +118,33 @@ export class Scheduler {
     return result;
   }
 
-  private async handle(item: DueItem, now: Date, result: PassResult): Promise<void> {
+  /**
+   * Only a lead's next due time is filed (nextDueTime): the one after `handled` is filed now. One
+   * that is due already (this pass runs late, or the scheduler was down) is handled at once, so a
+   * lead never lags a pass per missed time.
+   */
+  private async fileNext(lead: Lead, handled: DueTime, now: Date, result: PassResult): Promise<void> {
+    let current: Lead | undefined = lead;
+    let after = handled;
+    for (let step = 0; current && step < MAX_CATCH_UP; step++) {
+      const [next] = nextDueTime(current, now, this.deps, after);
+      if (!next) return;
+      if (next.dueAt > now || step === MAX_CATCH_UP - 1) return this.deps.due.schedule([next], now);
+      current = await this.handle({ ...next, hours: next.hours ?? 0, dueAt: next.dueAt.toISOString(), partitionKey: '', rowKey: '' }, now, result);
+      after = next;
+    }
+  }
+
+  /** Does what the due row says; returns the lead as read (its next due time follows from it), if it is still open. */
+  private async handle(item: DueItem, now: Date, result: PassResult): Promise<Lead | undefined> {
+    const stored = await this.deps.leads.get(item.leadId);
+    if (!stored || stored.lead.stage === 'Archived') return undefined;
+    await this.act(item, stored, now, result);
+    return stored.lead;
+  }
+
+  private async act(item: DueItem, stored: StoredLead, now: Date, result: PassResult): Promise<void> {
     const { leads } = this.deps;
-    const stored = await leads.get(item.leadId);
-    if (!stored || stored.lead.stage === 'Archived') return;
     const lead = stored.lead;
 
     if (item.kind === 'expire') {
@@ -152,10 +181,8 @@ export class Scheduler {
     }
 
     if (item.kind === 'refresh') {
-      // "Time left" moves on: bring every posted card up to date, and come back later.
+      // "Time left" moves on: bring every posted card up to date (the next refresh is in the lead's chain).
       await this.syncCards(lead.id, now);
-      const next = nextCardRefresh(lead, now);
-      if (next) await this.deps.due.schedule([{ kind: 'refresh', leadId: lead.id, dueAt: next }], now);
       return;
     }
 

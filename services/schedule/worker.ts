@@ -35,14 +35,24 @@ export class Worker {
     this.delayed.unref();
   }
 
-  every(ms: number): void {
-    this.timer = setInterval(() => this.kick(), ms);
+  /** Runs a pass every `ms`, after `before` (say, a note that this pass is a poll). */
+  every(ms: number, before?: () => void): void {
+    const tick = () => {
+      before?.();
+      this.kick();
+    };
+    this.timer = setInterval(tick, ms);
     this.timer.unref();
-    this.kick();
+    tick();
   }
 
   get quiet(): boolean {
     return !this.running && !this.again;
+  }
+
+  /** A pass is due later (kickAfter): work waits for a timer, say for a send slot. */
+  get deferred(): boolean {
+    return this.delayed !== undefined;
   }
 
   async idle(): Promise<void> {

@@ -79,7 +79,7 @@ const WELCOMED = 'welcomed';
 export const conversationKey = (conversationId: string): string => safeKey(conversationId);
 
 /** How long another instance's install or removal may go unseen here (every send and fan-out asks). */
-const CACHE_MS = 5_000;
+const CACHE_MS = 30_000;
 
 /** Reads answered within the last CACHE_MS, by key; a failed read is not kept. */
 class Recent<T> {

@@ -229,6 +229,8 @@ export interface DueItem {
 }
 
 const HOUR_MS = 3_600_000;
+/** Beyond this many hours back, due rows are read with one range query rather than one per bucket. */
+const WIDE_SPAN_MS = 48 * HOUR_MS;
 /** Hour buckets, UTC: "2026112614". */
 export const hourBucket = (ms: number): string => new Date(ms).toISOString().slice(0, 13).replace(/[-T]/g, '');
 /** The first instant of an hour bucket. */
@@ -259,12 +261,20 @@ export class DueIndex {
     await upsertAll(this.table, items.map((item) => dueEntity(item, now)));
   }
 
-  /** Rows due at or before `now`, reading only the hour buckets from `fromMs` on. */
+  /**
+   * Rows due at or before `now`, reading only the hour buckets from `fromMs` on: a query per
+   * bucket, or, over more than two days of them (a first pass looking far back), one query over
+   * their range.
+   */
   async due(fromMs: number, now: Date, limit = 500): Promise<DueItem[]> {
     const items: DueItem[] = [];
     const nowIso = now.toISOString();
-    for (let t = Math.floor(fromMs / HOUR_MS) * HOUR_MS; t <= now.getTime() && items.length < limit; t += HOUR_MS) {
-      const filter = odata`PartitionKey eq ${hourBucket(t)} and RowKey le ${`${nowIso}|~`}`;
+    const first = Math.floor(fromMs / HOUR_MS) * HOUR_MS;
+    const wide = now.getTime() - first > WIDE_SPAN_MS;
+    for (let t = first; t <= now.getTime() && items.length < limit; t = wide ? Infinity : t + HOUR_MS) {
+      const filter = wide
+        ? odata`PartitionKey ge ${hourBucket(first)} and PartitionKey le ${hourBucket(now.getTime())} and RowKey le ${`${nowIso}|~`}`
+        : odata`PartitionKey eq ${hourBucket(t)} and RowKey le ${`${nowIso}|~`}`;
       await guard(async () => {
         const rows = this.table.listEntities<{ kind: DueKind; leadId: string; hours: number; dueAt: string; tries?: number }>({ queryOptions: { filter } });
         for await (const row of rows) {

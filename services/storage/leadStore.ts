@@ -10,6 +10,7 @@ import { contributionDelta, isEmpty, type Contribution } from '../leads/leadStat
 import type { LeadEvent } from '../leads/leadLifecycle';
 import { leftBehind, searchRowsOf, type RowRef } from './leadIndex';
 import { chunkJson, deleteAllIfExist, getOrUndefined, guard, isConflict, isNotFound, isPreconditionFailed, unchunkJson, upsertAll } from './tables';
+import { deliveriesOf, deliveryProperties, type Delivery, type DeliveryRecord } from './deliveryEntries';
 import { briefly } from '../errors';
 
 // Row keys carry the lead id although the partition already does. Azure needs only the pair to
@@ -44,8 +45,21 @@ export interface PendingEffects {
 export interface StoredLead {
   lead: Lead;
   etag: string;
+  /** Where its card is posted (recorded on the lead's row). */
+  deliveries: Delivery[];
   /** Read for a change (`getForChange`): the key of the projection hint already written for it. */
   hint?: string;
+}
+
+/**
+ * A change whose pending row this instance created (no earlier change was waiting for its
+ * projection): what the row holds is known here, so the projection needs no read.
+ */
+export interface FreshChange {
+  stored: StoredLead;
+  effects: PendingEffects;
+  pendingEtag: string;
+  hintRowKeys: string[];
 }
 
 /** A projection hint: one per change attempt, so clearing the hints of changes projected never clears one still on its way. */
@@ -78,13 +92,22 @@ function readable<T>(id: string, parse: () => T): T {
 
 export type UpdateResult = { ok: true; stored: StoredLead } | { ok: false; current: StoredLead };
 
-/** The row that holds a lead (exported for the bench's bulk seeding, which writes the same rows). */
+/**
+ * The row that holds a lead (exported for the bench's bulk seeding, which writes the same rows).
+ * Changes merge it, so the deliveries recorded on it stay.
+ */
 export const leadEntity = (lead: Lead) => ({ partitionKey: lead.id, rowKey: leadRowKey(lead.id), stage: lead.stage, version: lead.version, ...chunkJson(lead) });
+
+/** Fresh changes remembered at most (a projection takes its own at once; this bounds what a stalled one leaves). */
+const MAX_FRESH = 10_000;
 
 /** One audit event of a lead, beside the lead in its partition. */
 export const eventEntity = (id: string, event: LeadEvent) => ({ partitionKey: id, rowKey: eventRowKey(id, event.seq), type: event.type, ...chunkJson(event) });
 
 export class LeadStore {
+  /** Changes this instance made whose pending rows it created, by lead: see FreshChange. */
+  private readonly fresh = new Map<string, FreshChange>();
+
   constructor(
     private readonly table: TableClient,
     private readonly hints: TableClient,
@@ -92,20 +115,30 @@ export class LeadStore {
 
   async get(id: string): Promise<StoredLead | undefined> {
     const entity = await getOrUndefined<Record<string, unknown>>(this.table, id, leadRowKey(id));
-    return entity && { lead: readable(id, () => leadSchema.parse(unchunkJson(entity))), etag: entity.etag };
+    return entity && { lead: readable(id, () => leadSchema.parse(unchunkJson(entity))), etag: entity.etag, deliveries: readable(id, () => deliveriesOf(id, entity)) };
+  }
+
+  /** The lead's last change made here, if its pending row holds that change alone (taken: a second projection reads). */
+  takeFresh(id: string): FreshChange | undefined {
+    const found = this.fresh.get(id);
+    this.fresh.delete(id);
+    return found;
   }
 
   /** Stores a new lead with its first event; false when the id is already stored. */
   async create(lead: Lead, event: LeadEvent, effects: PendingEffects): Promise<boolean> {
     const hint = await this.hint(lead.id);
+    const pending = withStats(effects, undefined, lead);
     try {
-      await guard(() =>
+      const response = await guard(() =>
         this.table.submitTransaction([
           ['create', leadEntity(lead)],
           ['create', eventEntity(lead.id, event)],
-          ['upsert', this.pendingEntity(lead.id, withStats(effects, undefined, lead), hint), 'Merge'],
+          ['upsert', this.pendingEntity(lead.id, pending, hint), 'Merge'],
         ]),
       );
+      const [leadEtag, , pendingEtag] = response.subResponses.map((r) => r.etag);
+      this.remember(lead.id, leadEtag && pendingEtag ? { stored: { lead, etag: leadEtag, deliveries: [] }, effects: asRead(pending), pendingEtag, hintRowKeys: [hintRowKey(lead.id, hint)] } : undefined);
       return true;
     } catch (error) {
       if (isConflict(error)) return false;
@@ -113,7 +146,54 @@ export class LeadStore {
     }
   }
 
-  /** Replaces the lead read as `previous` if it is unchanged since (its ETag); otherwise returns the current lead. */
+  private remember(id: string, change: FreshChange | undefined): void {
+    this.fresh.delete(id);
+    if (!change) return;
+    if (this.fresh.size >= MAX_FRESH) this.fresh.delete(this.fresh.keys().next().value ?? '');
+    this.fresh.set(id, change);
+  }
+
+  /**
+   * Marks that a first post of the lead's card to a conversation begins, if the lead is still as
+   * read (`etag`): its new ETag, or undefined when it changed (read it again). A mark without a
+   * recorded post tells a later try that Teams may have the card already.
+   */
+  async markPosting(id: string, etag: string, conversationKey: string, at: number): Promise<string | undefined> {
+    try {
+      const marked = await guard(() =>
+        this.table.updateEntity({ partitionKey: id, rowKey: leadRowKey(id), ...deliveryProperties([{ conversationKey, postingSince: at }]) }, 'Merge', { etag }),
+      );
+      return marked.etag ?? undefined;
+    } catch (error) {
+      if (isPreconditionFailed(error) || isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * The end of a projection whose cards were sent from here: what was sent is recorded on the
+   * lead's row and the pending row is cleared, in one transaction, if the lead is still as this
+   * instance last wrote it (`etag`: no change came in since, so the pending row holds only what was
+   * projected). Otherwise ('changed') the records are written on their own and the pending row
+   * stays for the next projection.
+   */
+  async settle(id: string, records: DeliveryRecord[], etag: string): Promise<'cleared' | 'changed'> {
+    const row = { partitionKey: id, rowKey: leadRowKey(id), ...deliveryProperties(records) };
+    try {
+      await guard(() => this.table.submitTransaction([['update', row, 'Merge', { etag }], ['delete', { partitionKey: id, rowKey: pendingRowKey(id) }]]));
+      return 'cleared';
+    } catch (error) {
+      if (!isPreconditionFailed(error) && !isNotFound(error)) throw error;
+    }
+    if (records.length > 0) await guard(() => this.table.updateEntity(row, 'Merge'));
+    return 'changed';
+  }
+
+  /**
+   * Replaces the lead read as `previous` if it is unchanged since (its ETag); otherwise returns the
+   * current lead. The pending row is created if none waits (the change is then fresh: see
+   * FreshChange), else merged into the one that waits.
+   */
   async update(lead: Lead, previous: StoredLead, events: LeadEvent[], effects: PendingEffects = {}): Promise<UpdateResult> {
     const hint = previous.hint ?? (await this.hint(lead.id));
     const { etag } = previous;
@@ -121,16 +201,23 @@ export class LeadStore {
     if (removed.length > 0) effects = { ...effects, removed };
     if (searchWas) effects = { ...effects, searchWas };
     effects = withStats(effects, previous.lead, lead);
-    const actions: TransactionAction[] = [
-      ['update', leadEntity(lead), 'Replace', { etag }],
+    const pending = this.pendingEntity(lead.id, effects, hint);
+    const transaction = (pendingAction: TransactionAction): TransactionAction[] => [
+      ['update', leadEntity(lead), 'Merge', { etag }],
       ...events.map((e): TransactionAction => ['create', eventEntity(lead.id, e)]),
-      ['upsert', this.pendingEntity(lead.id, effects, hint), 'Merge'],
+      pendingAction,
     ];
-    let newEtag: string | undefined;
+    let response: Awaited<ReturnType<TableClient['submitTransaction']>>;
+    let fresh = true;
     try {
-      const response = await guard(() => this.table.submitTransaction(actions));
-      // The lead is the first action; sub-responses of updates carry no row key to look it up by.
-      newEtag = response.subResponses[0]?.etag ?? response.getResponseForEntity(leadRowKey(lead.id))?.etag;
+      try {
+        response = await guard(() => this.table.submitTransaction(transaction(['create', pending])));
+      } catch (error) {
+        // 409: a pending row waits (merge into it), or an event row with the same seq won a race (refused again).
+        if (!isConflict(error)) throw error;
+        fresh = false;
+        response = await guard(() => this.table.submitTransaction(transaction(['upsert', pending, 'Merge'])));
+      }
     } catch (error) {
       // 412: someone else changed it; 409: their event row with the same seq won the race.
       if (!isPreconditionFailed(error) && !isConflict(error)) throw error;
@@ -138,10 +225,13 @@ export class LeadStore {
       if (!current) throw error;
       return { ok: false, current };
     }
+    // The lead is the first action, the pending row the last; sub-responses of updates carry no row key to look them up by.
+    const newEtag = response.subResponses[0]?.etag;
+    const pendingEtag = response.subResponses[response.subResponses.length - 1]?.etag;
     // The transaction answers with the new ETag; read back only if a service left it out.
-    if (newEtag) return { ok: true, stored: { lead, etag: newEtag } };
-    const stored = await this.get(lead.id);
-    return { ok: true, stored: stored ?? { lead, etag: '' } };
+    const stored = newEtag ? { lead, etag: newEtag, deliveries: previous.deliveries } : ((await this.get(lead.id)) ?? { lead, etag: '', deliveries: previous.deliveries });
+    this.remember(lead.id, fresh && newEtag && pendingEtag ? { stored, effects: asRead(effects), pendingEtag, hintRowKeys: [hintRowKey(lead.id, hint)] } : undefined);
+    return { ok: true, stored };
   }
 
   async history(id: string): Promise<LeadEvent[]> {
@@ -288,6 +378,12 @@ export class LeadStore {
     if (searchWas) props[`${SEARCH_WAS}${createHash('sha1').update(searchWas).digest('hex')}`] = searchWas;
     return { partitionKey: id, rowKey: pendingRowKey(id), ...props };
   }
+}
+
+/** Effects as `pending` reads them back: the rows a recorded search state stands for, and no empty fields. */
+function asRead(effects: PendingEffects): PendingEffects {
+  const { searchWas, removed = [], stats = [], ...rest } = effects;
+  return { ...rest, removed: [...removed, ...(searchWas ? searchRowsOf(searchWas) : [])], stats };
 }
 
 /** The change's difference to the insights sums, recorded with it (keyed by the version it makes). */

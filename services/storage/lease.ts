@@ -28,16 +28,22 @@ export class Lease {
     return (await this.acquire(now, ms)) !== undefined;
   }
 
+  /** Whether this instance holds the lease, by its last claim, with at least `ms` of it left (no request). */
+  holding(now: Date, ms: number): boolean {
+    return this.renewal !== undefined && this.renewal.until - now.getTime() >= ms;
+  }
+
   /** Claims the lease for `ms`; returns its state, or undefined if another owner holds it. */
   async acquire(now: Date, ms: number): Promise<{ state: LeaseState; etag: string } | undefined> {
     const until = now.getTime() + ms;
     if (this.renewal) {
+      // Still held by the last claim while this renewal is on its way (`holding` keeps answering from it).
       const { etag, state } = this.renewal;
-      this.renewal = undefined;
       try {
         const renewed = await guard(() => this.table.updateEntity({ partitionKey: PARTITION, rowKey: this.name, owner: this.owner, until }, 'Merge', { etag }));
         return this.held({ state, etag: renewed.etag ?? '' }, until);
       } catch (error) {
+        this.renewal = undefined;
         if (!isPreconditionFailed(error)) throw error;
         // Released, taken over or changed meanwhile: read it as usual.
       }

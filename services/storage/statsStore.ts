@@ -1,9 +1,10 @@
 /**
- * The sums behind insights, in the Stats table: a partition per week (Monday, UTC) whose `totals`
- * row holds each day's counters (`d0` … `d6`, JSON), and a `pipeline` partition for what is open
- * now. A lead change's difference (LeadStore records it with the change) is added exactly once:
- * the transaction that adds it also creates a marker row for that lead version, so a projection
- * run twice (a crash, two instances) finds the marker and adds nothing.
+ * The sums behind insights, in one partition of the Stats table: a `w|<Monday>` row per week (UTC)
+ * holding each day's counters (`d0` … `d6`, JSON), and a `pipeline` row for what is open now. A
+ * lead change's difference (LeadStore records it with the change) is added exactly once: the
+ * transaction that adds it to every row it touches (its week, the pipeline) also creates a marker
+ * row for that lead version, so a projection run twice (a crash, two instances) finds the marker
+ * and adds nothing. One partition: a change is one transaction however many rows it moves.
  */
 import { type TableClient, type TransactionAction } from '@azure/data-tables';
 import { addInto, weekOf, type Contribution, type Counters } from '../leads/leadStats';
@@ -17,58 +18,54 @@ export interface StatsChange {
   delta: Contribution;
 }
 
-const TOTALS = 'totals';
+/** The partition of every sum and marker. */
+export const SUMS = 'sums';
 const PIPELINE = 'pipeline';
-const weekPartition = (monday: string) => `w|${monday}`;
+const weekRow = (monday: string) => `w|${monday}`;
 const marker = (leadId: string, version: number) => `m|${leadId}|${version}`;
-/** The day's property in its week's totals row: d0 (Monday) … d6 (Sunday). */
+/** The day's property in its week's row: d0 (Monday) … d6 (Sunday). */
 const dayProperty = (day: string) => `d${(new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7}`;
-/** Markers per transaction (a transaction holds at most 100 operations, one is the totals row). */
-const MARKERS_PER_TRANSACTION = 99;
+/** Changes per transaction: at most 100 operations, a few of them the sums rows. */
+const CHANGES_PER_TRANSACTION = 80;
 const ATTEMPTS = 10;
 
-type Item = { marker: string; byProperty: Record<string, Counters> };
+/** A change as its transaction writes it: its marker, and what it adds to each sums row's properties. */
+type Item = { marker: string; byRow: Map<string, Record<string, Counters>> };
 
-/** Totals rows this instance wrote last, by partition: the next change starts from them, not from a read. */
-const CACHED_PARTITIONS = 64;
+/** Sums rows this instance wrote last: the next change starts from them, not from a read. */
+const CACHED_ROWS = 64;
 
 export class StatsStore {
-  /** The totals row as this instance last wrote it (with its ETag): another writer since makes the write a 412, and the row is read. */
+  /** A sums row as this instance last wrote it (with its ETag): another writer since makes the write a 412, and the row is read. */
   private readonly written = new Map<string, Record<string, unknown> & { etag: string }>();
-  /** Writes to one partition, one after the other within this instance: they never refuse each other (412). */
-  private readonly inLine = new Map<string, Promise<void>>();
+  /** This instance's writes, one after the other: they never refuse each other (412). */
+  private inLine: Promise<void> = Promise.resolve();
 
   constructor(private readonly table: TableClient) {}
 
-  /** Adds the changes' differences to the sums, each once. Rows of one week are written together. */
+  /** Adds the changes' differences to the sums, each once. */
   async apply(changes: StatsChange[]): Promise<void> {
-    const byPartition = new Map<string, Map<string, Item>>();
-    const item = (partition: string, mark: string) => {
-      const items = byPartition.get(partition) ?? new Map<string, Item>();
-      byPartition.set(partition, items);
-      const found = items.get(mark) ?? { marker: mark, byProperty: {} };
-      items.set(mark, found);
-      return found;
-    };
+    const items = new Map<string, Item>();
     for (const { leadId, version, delta } of changes) {
-      for (const [day, counters] of Object.entries(delta.days)) {
-        const target = item(weekPartition(weekOf(day)), marker(leadId, version));
-        addInto((target.byProperty[dayProperty(day)] ??= {}), counters);
-      }
-      if (Object.keys(delta.pipeline).length > 0) addInto((item(PIPELINE, marker(leadId, version)).byProperty.open ??= {}), delta.pipeline);
+      const mark = marker(leadId, version);
+      const item = items.get(mark) ?? { marker: mark, byRow: new Map() };
+      items.set(mark, item);
+      const into = (row: string, property: string, counters: Counters) => {
+        const properties = item.byRow.get(row) ?? {};
+        item.byRow.set(row, properties);
+        addInto((properties[property] ??= {}), counters);
+      };
+      for (const [day, counters] of Object.entries(delta.days)) into(weekRow(weekOf(day)), dayProperty(day), counters);
+      if (Object.keys(delta.pipeline).length > 0) into(PIPELINE, 'open', delta.pipeline);
     }
-    await Promise.all(
-      [...byPartition].map(async ([partition, items]) => {
-        const all = [...items.values()];
-        for (let i = 0; i < all.length; i += MARKERS_PER_TRANSACTION) await this.applyTo(partition, all.slice(i, i + MARKERS_PER_TRANSACTION));
-      }),
-    );
+    const all = [...items.values()].filter((i) => i.byRow.size > 0);
+    for (let i = 0; i < all.length; i += CHANGES_PER_TRANSACTION) await this.inTurn(all.slice(i, i + CHANGES_PER_TRANSACTION));
   }
 
   /** Each day's counters for these days (days with none are left out); reads one row per week. */
   async days(days: string[]): Promise<{ byDay: Record<string, Counters>; rowsRead: number }> {
     const weeks = [...new Set(days.map(weekOf))];
-    const rows = await Promise.all(weeks.map((week) => getOrUndefined<Record<string, unknown>>(this.table, weekPartition(week), TOTALS)));
+    const rows = await Promise.all(weeks.map((week) => getOrUndefined<Record<string, unknown>>(this.table, SUMS, weekRow(week))));
     const byWeek = new Map(weeks.map((week, i) => [week, rows[i]]));
     const byDay: Record<string, Counters> = {};
     for (const day of days) {
@@ -80,22 +77,22 @@ export class StatsStore {
 
   /** The open pipeline: accepted leads still open, and their value by currency. */
   async pipeline(): Promise<Counters> {
-    const row = await getOrUndefined<{ open?: string }>(this.table, PIPELINE, TOTALS);
+    const row = await getOrUndefined<{ open?: string }>(this.table, SUMS, PIPELINE);
     return row?.open ? (JSON.parse(row.open) as Counters) : {};
   }
 
   /**
    * Markers guard against a projection run twice. One older than `olderThan` guards nothing more,
    * unless its change is still pending (its projection keeps failing): `pendingVersions` says which
-   * versions of a lead are. The rest go, a transaction per partition and hundred.
+   * versions of a lead are. The rest go, a hundred a transaction.
    */
   async forgetMarkers(olderThan: Date, pendingVersions: (leadId: string) => Promise<number[]>): Promise<number> {
     const stale: { partitionKey: string; rowKey: string; leadId: string; version: number }[] = [];
     await guard(async () => {
-      const rows = this.table.listEntities({ queryOptions: { filter: `RowKey ge 'm|' and RowKey lt 'm}' and Timestamp lt datetime'${olderThan.toISOString()}'`, select: ['PartitionKey', 'RowKey'] } });
-      for await (const row of rows) {
+      const filter = `PartitionKey eq '${SUMS}' and RowKey ge 'm|' and RowKey lt 'm}' and Timestamp lt datetime'${olderThan.toISOString()}'`;
+      for await (const row of this.table.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) {
         const [, leadId = '', version = ''] = (row.rowKey ?? '').split('|');
-        stale.push({ partitionKey: row.partitionKey ?? '', rowKey: row.rowKey ?? '', leadId, version: Number(version) });
+        stale.push({ partitionKey: SUMS, rowKey: row.rowKey ?? '', leadId, version: Number(version) });
       }
     });
     const pending = new Map<string, Set<number>>();
@@ -110,77 +107,78 @@ export class StatsStore {
    * rebuild whose baseline already holds them.
    */
   async markApplied(changes: StatsChange[]): Promise<void> {
-    const markers = changes.flatMap(({ leadId, version, delta }) => [
-      ...[...new Set(Object.keys(delta.days).map((day) => weekPartition(weekOf(day))))].map((partitionKey) => ({ partitionKey, rowKey: marker(leadId, version) })),
-      ...(Object.keys(delta.pipeline).length > 0 ? [{ partitionKey: PIPELINE, rowKey: marker(leadId, version) }] : []),
-    ]);
-    await upsertAll(this.table, markers);
+    await upsertAll(this.table, changes.map(({ leadId, version }) => ({ partitionKey: SUMS, rowKey: marker(leadId, version) })));
   }
 
-  /** One partition's writes of this instance wait for each other (other instances are met by the ETag). */
-  private async applyTo(partition: string, items: Item[]): Promise<void> {
-    const before = this.inLine.get(partition) ?? Promise.resolve();
-    const mine = before.then(() => this.applyNow(partition, items));
-    const settled = mine.catch(() => undefined);
-    this.inLine.set(partition, settled);
-    try {
-      await mine;
-    } finally {
-      if (this.inLine.get(partition) === settled) this.inLine.delete(partition);
-    }
+  /** This instance's writes wait for each other (other instances are met by the ETag). */
+  private async inTurn(items: Item[]): Promise<void> {
+    const mine = this.inLine.then(() => this.applyNow(items));
+    this.inLine = mine.catch(() => undefined);
+    await mine;
   }
 
-  /** Adds these items to one partition's totals, with their markers, in one transaction; a marker already there means its item was added. */
-  private async applyNow(partition: string, items: Item[]): Promise<void> {
+  /**
+   * Adds these items to the sums rows they touch, with their markers, in one transaction. A row
+   * this instance has not written is assumed new (created) the first time; a marker already there
+   * means its item was added.
+   */
+  private async applyNow(items: Item[]): Promise<void> {
+    const rowKeys = [...new Set(items.flatMap((i) => [...i.byRow.keys()]))];
+    const read = new Map<string, (Record<string, unknown> & { etag: string }) | undefined>();
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const row = (attempt === 0 ? this.written.get(partition) : undefined) ?? (await getOrUndefined<Record<string, unknown>>(this.table, partition, TOTALS));
-      const totals = { partitionKey: partition, rowKey: TOTALS, ...sums(row, items) };
-      const actions: TransactionAction[] = [row ? ['update', totals, 'Replace', { etag: row.etag }] : ['create', totals], ...items.map((i): TransactionAction => ['create', { partitionKey: partition, rowKey: i.marker }])];
-      this.written.delete(partition);
+      const rows = rowKeys.map((rowKey) => ({ rowKey, row: read.has(rowKey) ? read.get(rowKey) : this.written.get(rowKey) }));
+      const actions: TransactionAction[] = [
+        ...rows.map(({ rowKey, row }): TransactionAction => {
+          const sumsRow = { partitionKey: SUMS, rowKey, ...sums(row, items, rowKey) };
+          return row ? ['update', sumsRow, 'Replace', { etag: row.etag }] : ['create', sumsRow];
+        }),
+        ...items.map((i): TransactionAction => ['create', { partitionKey: SUMS, rowKey: i.marker }]),
+      ];
+      for (const { rowKey } of rows) this.written.delete(rowKey);
       try {
         const response = await guard(() => this.table.submitTransaction(actions));
-        // The totals row is the first action; its new ETag lets the next change skip the read.
-        const etag = response.subResponses[0]?.etag;
-        if (etag) this.remember(partition, { ...totals, etag });
+        // The sums rows come first; their new ETags let the next change skip the reads.
+        rows.forEach(({ rowKey, row }, i) => {
+          const etag = response.subResponses[i]?.etag;
+          if (etag) this.remember(rowKey, { ...sums(row, items, rowKey), etag });
+        });
         return;
       } catch (error) {
-        // Another projector added first (totals changed or created): read again, after a short random wait
-        // so that projectors contending for one week's row (a bulk import) spread out.
-        if (isPreconditionFailed(error)) {
-          await backoff(attempt);
-          continue;
-        }
-        // The remembered row is gone (the table was emptied): read what is there and try again.
-        if (isNotFound(error)) continue;
-        if (!isConflict(error)) throw error;
-        // A conflict is the totals row created meanwhile or a marker already there (this was added before):
-        // one item at a time tells which.
+        const retry = isPreconditionFailed(error) || isNotFound(error) || isConflict(error);
+        if (!retry) throw error;
+        // Another projector wrote first (a row changed, or was created meanwhile, or is gone),
+        // or a marker is there: read the rows as they are, after a short random wait so that
+        // projectors contending for the rows (a bulk import) spread out.
+        if (isPreconditionFailed(error)) await backoff(attempt);
+        const fresh = await Promise.all(rowKeys.map((rowKey) => getOrUndefined<Record<string, unknown>>(this.table, SUMS, rowKey)));
+        const conflictWithRowsAsRead = isConflict(error) && rows.every(({ row }, i) => (row?.etag ?? undefined) === (fresh[i]?.etag ?? undefined));
+        rowKeys.forEach((rowKey, i) => read.set(rowKey, fresh[i]));
+        if (!conflictWithRowsAsRead) continue;
+        // The rows were as written, so a marker refused it: this was added before. One item at a time tells which.
         if (items.length > 1) {
-          for (const one of items) await this.applyNow(partition, [one]);
-          return;
+          for (const one of items) await this.applyNow([one]);
         }
-        if (!row) continue;
         return;
       }
     }
-    throw new AppError('conflict', `the insights sums of ${partition} kept changing during ${ATTEMPTS} attempts`);
+    throw new AppError('conflict', `the insights sums kept changing during ${ATTEMPTS} attempts`);
   }
 
-  private remember(partition: string, row: Record<string, unknown> & { etag: string }): void {
-    if (this.written.size >= CACHED_PARTITIONS) this.written.delete(this.written.keys().next().value ?? '');
-    this.written.set(partition, row);
+  private remember(rowKey: string, row: Record<string, unknown> & { etag: string }): void {
+    if (this.written.size >= CACHED_ROWS) this.written.delete(this.written.keys().next().value ?? '');
+    this.written.set(rowKey, row);
   }
 }
 
 /** Up to 20 ms × 2^attempt, at random (a few seconds in all, over ATTEMPTS tries). */
 const backoff = (attempt: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** Math.min(attempt, 7)));
 
-/** The totals row's day properties with the items added. */
-function sums(row: Record<string, unknown> | undefined, items: Item[]): Record<string, string> {
+/** A sums row's properties with what the items add to it. */
+function sums(row: Record<string, unknown> | undefined, items: Item[], rowKey: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(row ?? {})) if (/^(d\d|open)$/.test(name) && typeof value === 'string') out[name] = value;
   for (const item of items) {
-    for (const [property, counters] of Object.entries(item.byProperty)) {
+    for (const [property, counters] of Object.entries(item.byRow.get(rowKey) ?? {})) {
       out[property] = JSON.stringify(addInto(JSON.parse(out[property] ?? '{}') as Counters, counters));
     }
   }

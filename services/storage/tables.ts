@@ -261,17 +261,24 @@ export function invertedTicks(isoDate: string): string {
   return String(MAX_TICKS - Date.parse(isoDate)).padStart(13, '0');
 }
 
-/** Splits a long JSON string over several properties (a string property holds ~32 K characters). */
+/**
+ * Splits a long JSON string over several properties (a string property holds ~32 K characters),
+ * with their count: a row merged with a shorter value keeps the earlier value's last chunks, which
+ * the count leaves out.
+ */
 const CHUNK = 30_000;
-export function chunkJson(value: unknown): Record<string, string> {
+export function chunkJson(value: unknown): Record<string, string | number> {
   const json = JSON.stringify(value);
-  const parts: Record<string, string> = {};
-  for (let i = 0, n = 0; i < json.length || n === 0; i += CHUNK, n++) parts[`data${n}`] = json.slice(i, i + CHUNK);
+  const parts: Record<string, string | number> = {};
+  let n = 0;
+  for (let i = 0; i < json.length || n === 0; i += CHUNK, n++) parts[`data${n}`] = json.slice(i, i + CHUNK);
+  parts.chunks = n;
   return parts;
 }
 
 export function unchunkJson(entity: Record<string, unknown>): unknown {
+  const count = typeof entity.chunks === 'number' ? entity.chunks : Infinity;
   let json = '';
-  for (let n = 0; typeof entity[`data${n}`] === 'string'; n++) json += entity[`data${n}`] as string;
+  for (let n = 0; n < count && typeof entity[`data${n}`] === 'string'; n++) json += entity[`data${n}`] as string;
   return JSON.parse(json);
 }

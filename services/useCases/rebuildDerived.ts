@@ -16,14 +16,19 @@ import type { Logger } from '../logger';
 import { LISTS_PARTITION, type LeadViewIndex } from '../storage/leadIndex';
 import type { Lease } from '../storage/lease';
 import type { LeadStore } from '../storage/leadStore';
-import type { StatsChange, StatsStore } from '../storage/statsStore';
-import { createIfAbsent, deleteAllIfExist, getOrUndefined, guard, unchunkJson, type Tables } from '../storage/tables';
+import { SUMS, type StatsChange, type StatsStore } from '../storage/statsStore';
+import { createIfAbsent, deleteAllIfExist, getOrUndefined, guard, isNotFound, unchunkJson, upsertAll, type Tables } from '../storage/tables';
+import { deliveryProperties, type DeliveryRecord } from '../storage/deliveryEntries';
+import { leadRowKey } from '../storage/leadStore';
+import { inParallel } from '../inParallel';
 
 /**
  * What is derived from leads, by version: 2 adds list rows per owner, unassigned and waiting by
- * kind, and the insights sums; 3 adds the search index rows; 4 moves every list into one partition.
+ * kind, and the insights sums; 3 adds the search index rows; 4 moves every list into one partition;
+ * 5 moves where each card is posted from the Deliveries table onto the lead's own row; 6 moves
+ * the insights sums into one partition.
  */
-export const DERIVED_VERSION = 4;
+export const DERIVED_VERSION = 6;
 /** The version whose rebuild adds each lead's baseline to the insights sums: done once, never again. */
 const STATS_VERSION = 2;
 const MARK = { partitionKey: 'layout', rowKey: 'derived' };
@@ -31,12 +36,16 @@ const MARK = { partitionKey: 'layout', rowKey: 'derived' };
 export const currentDerivedMark = () => ({ ...MARK, version: DERIVED_VERSION });
 /** The version from which every list row is in the `lists` partition: rows of earlier versions (a partition per list) are deleted. */
 const ONE_PARTITION_VERSION = 4;
+/** The version from which deliveries are on the lead's row: the Deliveries table's rows are moved there. */
+const DELIVERIES_ON_LEAD_VERSION = 5;
+/** The version from which the insights sums share one partition: the rows of a partition per week (and the pipeline's) are moved there. */
+const ONE_SUMS_PARTITION_VERSION = 6;
 const PAGE = 100;
 const LEASE_MS = 5 * 60_000;
 const WAIT_MS = 1_000;
 
 export interface RebuildDeps {
-  tables: Pick<Tables, 'Leads' | 'LeadIndex' | 'Meta'>;
+  tables: Pick<Tables, 'Leads' | 'LeadIndex' | 'Meta' | 'Deliveries' | 'Stats'>;
   leads: LeadStore;
   views: LeadViewIndex;
   stats: StatsStore;
@@ -92,6 +101,7 @@ async function rebuild(deps: RebuildDeps, from: number): Promise<number> {
   const withStats = from < STATS_VERSION;
   const { tables, leads, views, stats, log } = deps;
   log.warn('building the lists and insights this version adds from the stored leads (once, before anything else)');
+  if (from >= STATS_VERSION && from < ONE_SUMS_PARTITION_VERSION) await moveSums(tables);
   let count = 0;
   const pages = tables.Leads.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`RowKey ge 'lead|' and RowKey lt 'lead}'` } }).byPage({ maxPageSize: PAGE });
   for await (const page of pages) {
@@ -117,6 +127,50 @@ async function rebuild(deps: RebuildDeps, from: number): Promise<number> {
     });
     await deleteAllIfExist(tables.LeadIndex, keys);
   }
+  if (from < DELIVERIES_ON_LEAD_VERSION) await moveDeliveries(tables);
   log.info({ leads: count }, 'lists and insights built from the stored leads');
   return count;
+}
+
+/**
+ * Version 4 and before kept a row per (lead, conversation) in Deliveries: each lead's are merged
+ * onto its row (one request a lead), then deleted. A lead without its row keeps nothing.
+ */
+async function moveDeliveries(tables: RebuildDeps['tables']): Promise<void> {
+  const byLead = new Map<string, { rowKey: string; record: DeliveryRecord }[]>();
+  await guard(async () => {
+    for await (const row of tables.Deliveries.listEntities<{ activityId?: string; renderKey?: string; maybeDuplicate?: boolean }>()) {
+      const leadId = row.partitionKey ?? '';
+      const rowKey = row.rowKey ?? '';
+      const record = { conversationKey: rowKey.slice(leadId.length + 1), activityId: row.activityId ?? undefined, renderKey: row.renderKey ?? undefined, maybeDuplicate: row.maybeDuplicate ?? undefined };
+      byLead.set(leadId, [...(byLead.get(leadId) ?? []), { rowKey, record }]);
+    }
+  });
+  await inParallel([...byLead], 16, async ([leadId, rows]) => {
+    try {
+      await guard(() => tables.Leads.updateEntity({ partitionKey: leadId, rowKey: leadRowKey(leadId), ...deliveryProperties(rows.map((r) => r.record)) }, 'Merge'));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    await deleteAllIfExist(tables.Deliveries, rows.map(({ rowKey }) => ({ partitionKey: leadId, rowKey })));
+  });
+}
+
+
+/**
+ * Versions 2 to 5 kept the sums in a partition per week (`w|<Monday>`, its row `totals`) and one
+ * for the pipeline, each with its markers: their rows move into the one partition, then go.
+ */
+async function moveSums(tables: RebuildDeps['tables']): Promise<void> {
+  const moved: ({ partitionKey: string; rowKey: string } & Record<string, unknown>)[] = [];
+  const old: { partitionKey: string; rowKey: string }[] = [];
+  await guard(async () => {
+    for await (const row of tables.Stats.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey ne ${SUMS}` } })) {
+      const { partitionKey = '', rowKey = '', etag: _etag, timestamp: _timestamp, ...properties } = row;
+      old.push({ partitionKey, rowKey });
+      moved.push({ ...properties, partitionKey: SUMS, rowKey: rowKey === 'totals' ? partitionKey : rowKey });
+    }
+  });
+  await upsertAll(tables.Stats, moved);
+  await deleteAllIfExist(tables.Stats, old);
 }

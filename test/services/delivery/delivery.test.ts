@@ -41,6 +41,59 @@ describe('new leads reach every subscribed conversation', () => {
   });
 });
 
+describe('cards of a change made here', () => {
+  it('go straight from memory while this instance holds the sender lease: nothing is queued, each card is recorded on its lead', async () => {
+    const { app, gateway, tables, settle } = await world();
+    app.kickSends(); // the sender's first pass takes the lease
+    await settle();
+    const input = referral({ createdDateTime: T0.toISOString() });
+    await app.ingest([input]);
+    await settle();
+    const posted = gateway.of('leadCard', 'post');
+    expect(posted.map((s) => s.conversationId).sort()).toEqual(['19:chat@thread.v2', '19:sales@thread.tacv2']);
+    const queued: unknown[] = [];
+    for await (const row of tables.Outbox.listEntities()) queued.push(row);
+    expect(queued).toEqual([]);
+    const recorded = await app.deliveries.forLead(input.id);
+    expect(recorded.map((d) => d.activityId).sort()).toEqual(posted.map((p) => p.activityId).sort());
+    expect(await app.leads.pending(input.id)).toBeUndefined();
+    expect(await app.leads.hinted()).toEqual([]);
+
+    // A change updates those cards the same way.
+    await app.act(input.id, { kind: 'accept', deal: dealInput }, admin);
+    await settle();
+    expect(gateway.of('leadCard', 'update').map((u) => u.activityId).sort()).toEqual(posted.map((p) => p.activityId).sort());
+    for await (const row of tables.Outbox.listEntities()) queued.push(row);
+    expect(queued).toEqual([]);
+  });
+
+  it('are posted once when storage refuses to record them: the record is tried again on the next pass, and sweeps leave the lead alone meanwhile', async () => {
+    const { app, gateway, tables, settle } = await world();
+    app.kickSends();
+    await settle();
+    const input = referral({ createdDateTime: T0.toISOString() });
+    // The record after the posts fails once (an outage at that moment); the next projection pass records them.
+    const settleOnce = app.leads.settle.bind(app.leads);
+    let failures = 0;
+    app.leads.settle = async (...args) => {
+      if (failures++ === 0) throw new Error('storage is unavailable');
+      return settleOnce(...args);
+    };
+    await app.ingest([input]);
+    await settle();
+    expect(gateway.of('leadCard', 'post')).toHaveLength(2);
+    await app.projector.sweep();
+    await settle();
+    expect(failures).toBe(2);
+    expect(gateway.of('leadCard', 'post')).toHaveLength(2);
+    expect((await app.deliveries.forLead(input.id)).every((d) => d.activityId && !d.postingSince)).toBe(true);
+    expect(await app.leads.pending(input.id)).toBeUndefined();
+    const queued: unknown[] = [];
+    for await (const row of tables.Outbox.listEntities()) queued.push(row);
+    expect(queued).toEqual([]);
+  });
+});
+
 describe('sending within Teams limits', () => {
   it('sends at most 7 messages a second and 8 in two seconds to one conversation, and loses none', async () => {
     const { app, gateway, clock, settle } = await world({ env: { DIGEST_THRESHOLD: '100' } });
@@ -178,7 +231,6 @@ describe('crashes and restarts', () => {
     // and one lead's hint was already cleared.
     const conversations = await app.conversations.subscribed();
     for (const r of burst.slice(0, 3)) {
-      await Promise.all(conversations.map((c) => app.deliveries.add(r.id, c.key)));
       await app.outbox.enqueueSyncs(conversations.map((c) => ({ leadId: r.id, conversationKey: c.key, urgent: true })), clock.now());
     }
     await app.leads.clearHints((await app.leads.hinted()).filter((h) => h.leadId === burst[3]!.id).map((h) => h.rowKey));
@@ -252,9 +304,10 @@ describe('crashes and restarts', () => {
     const { tables, clock, gateway } = await world();
     const lines: Array<{ level: number; msg: string; leadId?: string }> = [];
     const log = createLogger('info', { destination: { write: (line: string) => void lines.push(JSON.parse(line)) } });
-    const app = makeApp(tables, { clock, gateway, log });
     const [broken, fine] = [referral({ createdDateTime: T0.toISOString() }), referral({ createdDateTime: T0.toISOString() })];
-    await ingestReferrals([broken, fine], { leads: app.leads, now: clock.now, responseDays: 14 });
+    await ingestReferrals([broken, fine], { leads: makeApp(tables, { clock }).leads, now: clock.now, responseDays: 14 });
+    // Another process stored them (this one has not seen the changes, so it reads what they left).
+    const app = makeApp(tables, { clock, gateway, log });
     // The broken lead's row no longer parses (say, written by a newer version).
     const good = await tables.Leads.getEntity<Record<string, unknown>>(broken.id, leadRowKey(broken.id));
     await tables.Leads.updateEntity({ partitionKey: broken.id, rowKey: leadRowKey(broken.id), data0: '{"not":"a lead"}' }, 'Merge');
@@ -287,7 +340,7 @@ describe('crashes and restarts', () => {
     // The failed retry told nobody again; a later change that cannot be processed either is a new parking, told again.
     const told = () => gateway.of('text', 'post').filter((p) => p.message.kind === 'text' && p.message.text.includes(`retry ${broken.id}`));
     expect(told()).toHaveLength(1);
-    await actOnLead(broken.id, { kind: 'favorite' }, viewer, { leads: app.leads, now: clock.now });
+    await actOnLead(broken.id, { kind: 'favorite' }, viewer, { leads: makeApp(tables, { clock }).leads, now: clock.now });
     await tables.Leads.updateEntity({ partitionKey: broken.id, rowKey: leadRowKey(broken.id), data0: '{"not":"a lead"}' }, 'Merge');
     for (let sweep = 0; sweep < 6; sweep++) await app.projector.sweep();
     app.kickSends();

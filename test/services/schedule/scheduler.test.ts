@@ -49,6 +49,32 @@ describe('reminders', () => {
     await tick();
     expect(gateway.of('reminder')).toHaveLength(0);
   });
+
+  it('files only the next due time of a lead, and each pass the one after it, until the lead is answered', async () => {
+    const { app, clock, tick, settle, tables } = await world();
+    const input = referral({ createdDateTime: T0.toISOString() });
+    await app.ingest([input]);
+    await settle();
+    const dueRows = async () => {
+      const rows: string[] = [];
+      for await (const row of tables.DueIndex.listEntities<{ kind: string; dueAt: string }>()) rows.push(`${row.kind} ${row.dueAt}`);
+      return rows;
+    };
+    const first = await dueRows();
+    expect(first).toHaveLength(1);
+    // Its time comes: handled, and the next one filed in its place.
+    clock.set(new Date(Date.parse(first[0]!.split(' ')[1]!) + 1000));
+    await tick();
+    const second = await dueRows();
+    expect(second).toHaveLength(1);
+    expect(second).not.toEqual(first);
+    // Answered: the next pass files nothing more.
+    await app.act(input.id, { kind: 'accept', deal: { name: 'D', value: 1, currency: 'USD', purchaseDate: '2027-01-01' } }, { kind: 'user', id: 'a', name: 'A', canManage: true });
+    await settle();
+    clock.set(new Date(Date.parse(second[0]!.split(' ')[1]!) + 1000));
+    await tick();
+    expect(await dueRows()).toEqual([]);
+  });
 });
 
 describe('expiry', () => {

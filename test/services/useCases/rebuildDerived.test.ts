@@ -116,6 +116,52 @@ describe('building lists and insights from leads an earlier version stored', () 
     expect([...partitions]).toEqual(['lists']);
   });
 
+  it('coming from version 4, moves where each card is posted onto the lead, so the next change updates those cards', async () => {
+    const w = await world();
+    w.clock.set(NOW);
+    const lead = receivedLead({ name: 'Posted in v4' });
+    await storedByAnEarlierVersion(w, [lead]);
+    expect(await w.app.prepare()).toEqual({ ran: true, leads: 1 });
+    // Version 4 kept a row per (lead, conversation) in Deliveries.
+    const [place] = await w.app.conversations.subscribed();
+    await w.tables.Deliveries.createEntity({ partitionKey: lead.id, rowKey: `${lead.id}|${place!.key}`, activityId: 'activity-from-v4', renderKey: 'old' });
+    await w.tables.Meta.upsertEntity({ partitionKey: 'layout', rowKey: 'derived', version: 4 }, 'Replace');
+
+    expect(await w.app.prepare()).toEqual({ ran: true, leads: 1 });
+    expect(await w.app.deliveries.forLead(lead.id)).toEqual([expect.objectContaining({ conversationKey: place!.key, activityId: 'activity-from-v4', renderKey: 'old' })]);
+    const left: unknown[] = [];
+    for await (const row of w.tables.Deliveries.listEntities()) left.push(row);
+    expect(left).toEqual([]);
+    await w.app.act(lead.id, { kind: 'favorite' }, admin);
+    await w.settle();
+    expect(w.gateway.of('leadCard', 'update').map((u) => u.activityId)).toEqual(['activity-from-v4']);
+  });
+
+  it('coming from version 5, moves the sums of a partition per week into one, and insights read the same', async () => {
+    const w = await world();
+    w.clock.set(NOW);
+    await storedByAnEarlierVersion(w, [receivedLead({ name: 'Counted in v5' }), { ...wonLead(), id: 'a0000000-0000-4000-8000-000000000021' }]);
+    expect(await w.app.prepare()).toEqual({ ran: true, leads: 2 });
+    const before = (await readInsights('30d', { stats: w.app.stats, now: w.app.now })).insights;
+    // Version 5 kept a partition per week (row 'totals') and one for the pipeline, each with its markers.
+    for await (const row of w.tables.Stats.listEntities<Record<string, unknown>>()) {
+      const { partitionKey, rowKey, etag: _etag, timestamp: _timestamp, ...properties } = row;
+      await w.tables.Stats.deleteEntity(partitionKey ?? '', rowKey ?? '');
+      if (rowKey?.startsWith('m|')) await w.tables.Stats.createEntity({ partitionKey: 'w|2026-01-05', rowKey, ...properties });
+      else await w.tables.Stats.createEntity({ partitionKey: rowKey ?? '', rowKey: 'totals', ...properties });
+    }
+    await w.tables.Meta.upsertEntity({ partitionKey: 'layout', rowKey: 'derived', version: 5 }, 'Replace');
+
+    expect(await w.app.prepare()).toEqual({ ran: true, leads: 2 });
+    const after = (await readInsights('30d', { stats: w.app.stats, now: w.app.now })).insights;
+    expect(after.current).toEqual(before.current);
+    expect(after.pipeline).toEqual(before.pipeline);
+    expect(before.current).toMatchObject({ receivedTotal: 2, won: 1 });
+    const partitions = new Set<string>();
+    for await (const row of w.tables.Stats.listEntities()) partitions.add(row.partitionKey ?? '');
+    expect([...partitions]).toEqual(['sums']);
+  });
+
   it('marks new storage without reading anything more', async () => {
     const w = await world();
     expect(await w.app.prepare()).toEqual({ ran: false, why: 'fresh' });

@@ -1,6 +1,6 @@
 /**
- * Runs `work` over the items with at most `lanes` in flight; results in the items' order. Partner
- * Center is called a few requests at a time: not one by one, not all at once.
+ * Runs `work` over the items with at most `lanes` in flight; results in the items' order: storage
+ * and Partner Center are called a few requests at a time, not one by one and not all at once.
  */
 export async function inParallel<T, R>(items: T[], lanes: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
