@@ -174,7 +174,7 @@ async function floorTables(storage: string, prefix: string, callers: number): Pr
       const next = { ...lead, version: lead.version + 1, deal };
       const event: LeadEvent = { seq: next.version, type: 'accept', actor: { id: 'bench', name: 'Bench User' }, at: new Date().toISOString(), before: { stage: 'Received' }, after: { stage: 'Accepted', deal } };
       await leads.submitTransaction([
-        ['update', leadEntity(next), 'Replace', { etag: entity.etag }],
+        ['update', leadEntity(next), 'Merge', { etag: entity.etag }],
         ['create', eventEntity(id, event)],
       ]);
     },

@@ -5,7 +5,8 @@
  * 10,000 and 1,000 stored leads, insights and search over them, memory and start-up. Prints a table (stdout; progress on stderr)
  * and writes bench/results.json. `npm run bench -- --profile` also CPU-profiles the server under
  * the Accept load and summarizes where the time went; `npm run bench -- --trace-only` counts only
- * the storage requests of a lead, an Accept and their bursts (no results file).
+ * the storage requests of a lead, an Accept and their bursts, `--accept-only` only the Accept runs
+ * (no results file for either).
  */
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +36,14 @@ async function main(): Promise<void> {
   const azurite = await startAzurite();
   const storage = azurite.connectionString;
   try {
+    if (process.argv.includes('--accept-only')) {
+      // Only the Accept runs (with --profile, where their time goes): two minutes, for work on the answer path.
+      const accept = await benchAccept(storage, { nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, 'accept')}`] : undefined });
+      console.log(JSON.stringify({ oneUser: accept.oneUser, floor: accept.floorOneCaller, ratio: accept.ratioP50, backToBack: accept.ratioBackToBackP50, users32: accept.users32, floor32: accept.floor32 }, null, 1));
+      const file = profileDir && readdirSync(path.join(profileDir, 'accept')).find((f) => f.endsWith('.cpuprofile'));
+      if (file) console.log(profileText(summarizeProfile(path.join(profileDir!, 'accept', file), accept.windows, accept.accepts), `the Accept runs (${accept.accepts} Accepts)`, 'Accept'));
+      return;
+    }
     if (process.argv.includes('--trace-only')) {
       // Only the storage requests of one lead, one Accept and the bursts: a minute, for work on the storage path.
       const trace = await traceRoundTrips(storage, azurite.port);

@@ -7,7 +7,7 @@ import type { AcceptFigures } from './acceptBench';
 import type { DeliveryFigures, IngestFigures } from './flowBench';
 import type { InsightsFigures, PassFigures, StoredFigures } from './schedulerBench';
 import type { StartupFigures } from './startupBench';
-import type { TraceFigures } from './traceBench';
+import type { RoundTrips, TraceFigures } from './traceBench';
 import type { WriteBackFigures } from './writeBackBench';
 import type { SearchFigures } from './searchBench';
 import type { ProfileSummary } from './cpuProfile';
@@ -104,7 +104,7 @@ export function table(f: Figures): string {
     ['  Accept / floor (p50)', `${a.ratioBackToBackP50} ×`],
     ['Accept, 32 users at once', `${lat(a.users32)}; ${a.users32.perSecond} Accepts/s (n=${a.users32.n}, failed ${a.failures})`],
     ['  storage floor, 32 callers', `${lat(a.floor32)}; ${a.floor32.perSecond} changes/s`],
-    ['  storage requests per Accept', `${f.trace.accept.during.length} while answering + ${f.trace.accept.after.length} after (projection, card update)`],
+    ['  storage requests per Accept', `${f.trace.accept.during.length} while answering + ${f.trace.accept.after.length} after (projection, card update)${background(f.trace.accept)}`],
     [
       '  … 30 Accepts in a row',
       `${f.trace.burst.accept.perItem} per Accept (${f.trace.burst.accept.requests} in ${f.trace.burst.accept.seconds} s, idle rate subtracted): ${f.trace.burst.accept.top.join(', ')}`,
@@ -114,7 +114,7 @@ export function table(f: Figures): string {
       `Ingest, 16 callers × ${f.ingestBatched.perPost} referrals/POST`,
       `${f.ingestBatched.perSecond} leads/s stored+indexed+queued; ${f.ingestBatched.answeredPerSecond}/s answered 201; POST ${lat(f.ingestBatched.request)}`,
     ],
-    ['  storage requests per ingested lead', `${f.trace.ingest.during.length} while answering + ${f.trace.ingest.after.length} after (projection, card post)`],
+    ['  storage requests per ingested lead', `${f.trace.ingest.during.length} while answering + ${f.trace.ingest.after.length} after (projection, card post)${background(f.trace.ingest)}`],
     [
       '  … in a burst of 50 for one channel',
       `${f.trace.burst.ingest.perItem} per lead (${f.trace.burst.ingest.requests} in ${f.trace.burst.ingest.seconds} s, idle rate subtracted): ${f.trace.burst.ingest.top.join(', ')}`,
@@ -161,13 +161,18 @@ function passRows(label: string, p: PassFigures): Array<[string, string]> {
   return [[label, `${p.ms} ms, ${p.entitiesRead} entities read in ${p.requests} requests (${tables})`]];
 }
 
+/** The idle server's timers that fell in a lead's window, if any: beside its count, not in it. */
+const background = (r: RoundTrips) => (r.background.length > 0 ? ` (+ ${r.background.length} of the idle server's own timers in the same window)` : '');
+
 export function roundTrips(f: Figures): string {
   const list = (title: string, ops: string[]) => [`${title} (${ops.length}):`, ...ops.map((op, i) => `  ${String(i + 1).padStart(2)}. ${op}`)];
   return [
     ...list('Storage requests while POST /api/leads (one referral) is answered', f.trace.ingest.during),
     ...list('…then, until idle (projection, card post)', f.trace.ingest.after),
+    ...list('…and in the same window, the idle server\'s own timers', f.trace.ingest.background),
     ...list('Storage requests while an Accept invoke is answered', f.trace.accept.during),
     ...list('…then, until idle (projection, card update)', f.trace.accept.after),
+    ...list('…and in the same window, the idle server\'s own timers', f.trace.accept.background),
     ...list(`An idle server on its own, in ${f.trace.idleSeconds} s (subtracted from the bursts at its rate)`, f.trace.idle),
   ].join('\n');
 }

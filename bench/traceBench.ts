@@ -17,6 +17,12 @@ const IDLE_SECONDS = 15;
 export interface RoundTrips {
   during: string[];
   after: string[];
+  /**
+   * Requests in the same window that the idle server makes on its own too (its timers: the
+   * outbox poll, the projection sweep, the sender lease's renewal), listed apart: they are not
+   * the lead's, and land in its window or not by chance.
+   */
+  background: string[];
 }
 
 /** A burst counted at the storage endpoint until the server was idle again, its idle rate subtracted. */
@@ -60,11 +66,12 @@ export async function traceRoundTrips(storage: string, azuritePort: number): Pro
     const idle = trace.between(idleFrom, performance.now());
 
     const input = referral({ name: 'Traced lead' });
-    const ingest = await observe(trace, () => server.ingest(input), () => server.settled());
+    const ingest = await observe(trace, idle, () => server.ingest(input), () => server.settled());
     const card = server.connector.posts().find((p) => JSON.stringify(p.activity).includes(`"leadId":"${input.id}"`));
     const data = acceptForm(input.id, 'Traced deal');
     const accept = await observe(
       trace,
+      idle,
       () => server.teams(execute(place, user, 'lead.accept', data, server.connector.url, { replyToId: card?.activityId })),
       () => server.settled(),
     );
@@ -109,11 +116,14 @@ async function burst(trace: StorageTrace, idlePerSecond: number, items: number, 
   return { items, requests, perItem: round(requests / items), seconds: round(seconds), top };
 }
 
-async function observe(trace: StorageTrace, request: () => Promise<unknown>, settle: () => Promise<void>): Promise<RoundTrips> {
+async function observe(trace: StorageTrace, idle: string[], request: () => Promise<unknown>, settle: () => Promise<void>): Promise<RoundTrips> {
   const from = performance.now();
   await request();
   const answered = performance.now();
   await settle();
   await sleep(300);
-  return { during: trace.between(from, answered), after: trace.between(answered, performance.now()) };
+  const timers = new Set(idle);
+  const own = (ops: string[]) => ops.filter((op) => !timers.has(op));
+  const all = trace.between(from, performance.now());
+  return { during: own(trace.between(from, answered)), after: own(trace.between(answered, performance.now())), background: all.filter((op) => timers.has(op)) };
 }

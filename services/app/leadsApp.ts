@@ -123,7 +123,6 @@ export class LeadsApp {
   private readonly schedulerLease: Lease;
   private readonly projections: Worker;
   private readonly sends: Worker;
-  private readonly directSends: Worker;
   private readonly ticks: Worker;
   private readonly pulls: Worker;
   private readonly inbox: Worker;
@@ -245,19 +244,19 @@ export class LeadsApp {
       }
       this.writeBacks.kick();
     });
-    // Cards of fresh changes, sent from memory (see Dispatcher.sendDirect): no storage while they wait for a slot.
-    this.directSends = new Worker('direct-sends', log, async () => {
-      const { wakeInMs } = (await this.dispatcher?.drainDirect()) ?? {};
-      if (wakeInMs !== undefined) this.directSends.kickAfter(wakeInMs);
-    });
+    // One sender, one pass at a time: the cards of fresh changes, sent from memory (see
+    // Dispatcher.sendDirect: no storage while they wait for a slot), then the outbox. One worker,
+    // so the two never send the same card at once.
     this.sends = new Worker('sends', log, async () => {
       if (!this.dispatcher) return;
+      const direct = await this.dispatcher.drainDirect();
       // Only a pass woken for items that wait for a slot may skip reading the outbox again.
       const reuse = !this.outboxChanged;
       this.outboxChanged = false;
-      const { wakeInMs, more } = await this.dispatcher.drain({ reuse });
-      if (more) this.kickOutbox();
-      else if (wakeInMs !== undefined) this.sends.kickAfter(wakeInMs);
+      const queued = await this.dispatcher.drain({ reuse });
+      const wakeInMs = Math.min(direct.wakeInMs ?? Infinity, queued.wakeInMs ?? Infinity);
+      if (queued.more) this.kickOutbox();
+      else if (wakeInMs !== Infinity) this.sends.kickAfter(wakeInMs);
     });
     this.ticks = new Worker('scheduler', log, async () => {
       await this.scheduler.runOnce();
@@ -307,7 +306,7 @@ export class LeadsApp {
         adminConversationKeys: () => this.adminConversationKeys(),
       },
     );
-    this.dispatcher.onDirectWork = () => this.directSends.kick();
+    this.dispatcher.onDirectWork = () => this.sends.kick();
     this.dispatcher.onOutboxWork = () => this.kickOutbox();
   }
 
@@ -379,14 +378,14 @@ export class LeadsApp {
 
   /** Resolves when every kicked job has run (tests use it instead of sleeping). */
   async settle(): Promise<void> {
-    const workers = [this.projections, this.directSends, this.sends, this.ticks, this.pulls, this.inbox, this.writeBacks];
+    const workers = [this.projections, this.sends, this.ticks, this.pulls, this.inbox, this.writeBacks];
     const began = Date.now();
     for (let i = 0; i < 10 || Date.now() - began < SETTLE_WAIT_MS; i++) {
       for (const worker of workers) await worker.idle();
       if (!workers.every((w) => w.quiet)) continue;
       // Cards waiting for a send slot: on a real clock the slot comes, so wait for it; a test's
       // clock moves only when the test moves it, so this returns and the test moves it.
-      if (![this.directSends, this.sends].some((w) => w.deferred)) return;
+      if (!this.sends.deferred) return;
       const before = this.now().getTime();
       await new Promise((resolve) => setTimeout(resolve, 25));
       if (this.now().getTime() === before) return;
@@ -400,7 +399,6 @@ export class LeadsApp {
 
   kickSends(): void {
     this.kickOutbox();
-    this.directSends.kick();
   }
 
   /** The sender reads the outbox on its next pass (something may have been queued). */
@@ -419,7 +417,7 @@ export class LeadsApp {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.projections, this.directSends, this.sends, this.ticks, this.pulls, this.inbox, this.writeBacks].map((w) => w.stop()));
+    await Promise.all([this.projections, this.sends, this.ticks, this.pulls, this.inbox, this.writeBacks].map((w) => w.stop()));
     // Hand the leases over, so a restarted or other instance carries on without waiting them out.
     await Promise.all([this.dispatcher?.letGo(), this.schedulerLease.letGo()]).catch((error: unknown) =>
       this.options.log.warn({ err: error }, 'could not hand over the leases; they lapse by themselves'),

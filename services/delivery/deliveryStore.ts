@@ -36,8 +36,9 @@ export class DeliveryStore {
 
   /**
    * Records what was posted (or marked) in a conversation. Only the sender writes these (one
-   * instance holds its lease), so no ETag guards it; a person's change of the lead, which is
-   * guarded, merges its own properties and keeps these.
+   * instance holds its lease, and its memory and outbox sends run in one pass at a time), so no
+   * ETag guards it; a person's change of the lead, which is guarded, merges its own properties and
+   * keeps these.
    */
   async record(leadId: string, record: DeliveryRecord): Promise<void> {
     await guard(() => this.table.updateEntity({ partitionKey: leadId, rowKey: this.rowKeyOf(leadId), ...deliveryProperties([record]) }, 'Merge'));

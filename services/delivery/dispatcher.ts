@@ -153,6 +153,7 @@ export class Dispatcher {
     if (!(await this.deps.lease.keep(now, leaseMs))) return { handled: 0, wakeInMs: leaseMs, more: false };
     // A pass woken only because items waited for a send slot works on what it read last: waiting
     // for a slot costs no storage. Anything queued since comes with a kick, which reads again.
+    if (options.reuse && !this.leftOver) return { handled: 0, more: false };
     const due = options.reuse && this.leftOver ? this.leftOver : await this.deps.outbox.due(now);
     this.leftOver = undefined;
     const waited: OutboxItem[] = [];
@@ -165,6 +166,7 @@ export class Dispatcher {
       // Hand the rest to the next pass well before the sender lease could lapse under us: it has
       // three quarters of its length left when a pass starts (Lease.keep), the pass takes a quarter.
       if (Date.now() - started > leaseMs / 4) {
+        waited.push(...due.slice(due.indexOf(item)).filter((i) => !digested.has(i.key)));
         wake(0);
         break;
       }
@@ -260,8 +262,9 @@ export class Dispatcher {
     let wakeInMs: number | undefined;
     // Cards waiting here keep the lease (renewed once a quarter of it has passed, like the outbox's passes do).
     if (this.waiting.length > 0) await this.deps.lease.keep(this.deps.now(), this.options.leaseMs).catch(() => false);
-    const lost = this.waiting.length > 0 && !this.directReady();
     for (const entry of [...this.waiting]) {
+      // Checked before each card: a long pass must not outlive the lease while another instance takes over.
+      const lost = !this.directReady();
       const at = this.deps.now().getTime();
       const key = entry.card.conversationKey;
       const paused = (this.pausedUntil.get(key) ?? 0) - at;
@@ -590,7 +593,9 @@ export class Dispatcher {
       }
     }
     // The mark says a first post begins, and holds only if the lead is as read: a change since is
-    // then either on this card or sees the mark (and queues an update).
+    // then either on this card or sees the mark (and queues an update). A mark already there is an
+    // earlier try's.
+    let marked = delivery?.postingSince;
     for (let attempt = 0; !(await leads.markPosting(stored.lead.id, stored.etag, item.conversationKey, this.deps.now().getTime())); attempt++) {
       const again = attempt < 3 ? await leads.get(stored.lead.id) : undefined;
       if (!again) throw new Error(`lead ${stored.lead.id} kept changing while its card was about to be posted`);
@@ -598,11 +603,12 @@ export class Dispatcher {
       const posted = again.deliveries.find((d) => d.conversationKey === item.conversationKey);
       if (posted?.activityId) return this.syncCard(item, conversation, again, posted);
       stored = again;
+      marked = posted?.postingSince ?? marked;
     }
     const lead = stored.lead;
     const activityId = await this.postCard(item.conversationKey, conversation, lead, item);
     // No activity id was recorded, yet an earlier try was cut short (its lease lapsed, or its mark stayed): it may have reached Teams.
-    const maybeDuplicate = Boolean(item.interrupted || delivery?.postingSince) && !delivery?.activityId;
+    const maybeDuplicate = Boolean(item.interrupted || marked) && !delivery?.activityId;
     await deliveries.record(lead.id, { conversationKey: item.conversationKey, activityId, renderKey: key(), ...(maybeDuplicate && { maybeDuplicate }) });
     return maybeDuplicate;
   }
@@ -626,6 +632,8 @@ export class Dispatcher {
     const firstPosts = new Map<string, OutboxItem[]>();
     for (const item of due) {
       if (item.kind !== 'syncCard' || !item.urgent || !item.leadId) continue;
+      // A card being sent from memory is no digest line.
+      if (this.directCards.has(cardKey(item.leadId, item.conversationKey))) continue;
       firstPosts.set(item.conversationKey, [...(firstPosts.get(item.conversationKey) ?? []), item]);
     }
     const digested = new Set<string>();

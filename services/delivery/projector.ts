@@ -209,7 +209,9 @@ export class Projector {
         await this.deps.outbox.enqueueSyncs(sent.givenBack, now);
         this.deps.queued?.();
       }
-      if ((await leads.settle(id, sent.records, sent.etag)) === 'cleared') await leads.clearHints(s.hintRowKeys);
+      // Nothing to record: the pending row alone is cleared, conditional on its own ETag (the lead's row is left as it is).
+      const outcome = sent.records.length > 0 ? await leads.settle(id, sent.records, sent.etag) : await leads.clearPending(id, s.pendingEtag);
+      if (outcome === 'cleared') await leads.clearHints(s.hintRowKeys);
       else await this.catchUpViews(s);
       this.sending.delete(id);
     } catch (error) {

@@ -104,7 +104,12 @@ export class Scheduler {
         // Filed again a little later, so one stubborn row never holds the cursor back.
         try {
           if (await due.retry(item, now)) log.warn({ err: error, item: item.rowKey }, 'due item failed; retried later');
-          else log.error({ err: error, item: item.rowKey }, 'due item failed too often: dropped');
+          else {
+            log.error({ err: error, item: item.rowKey }, 'due item failed too often: dropped');
+            // The row carried the rest of its lead's chain: the next due time is filed all the same.
+            const stored = await this.deps.leads.get(item.leadId).catch(() => undefined);
+            if (stored) await due.schedule(nextDueTime(stored.lead, now, this.deps, { ...item, dueAt: new Date(item.dueAt) }), now);
+          }
         } catch {
           // Storage is down: come back to this bucket next pass.
           cursorMs = Math.min(cursorMs, bucketStart(item.partitionKey));

@@ -118,7 +118,11 @@ export class LeadStore {
     return entity && { lead: readable(id, () => leadSchema.parse(unchunkJson(entity))), etag: entity.etag, deliveries: readable(id, () => deliveriesOf(id, entity)) };
   }
 
-  /** The lead's last change made here, if its pending row holds that change alone (taken: a second projection reads). */
+  /**
+   * The lead's last change made here, if its pending row was created by it (taken: a second
+   * projection reads). Another instance may merge a change into that row since: the row is then
+   * cleared only under its own ETag or the lead's, which that change moved, so it stays for its projection.
+   */
   takeFresh(id: string): FreshChange | undefined {
     const found = this.fresh.get(id);
     this.fresh.delete(id);

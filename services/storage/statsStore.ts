@@ -25,8 +25,8 @@ const weekRow = (monday: string) => `w|${monday}`;
 const marker = (leadId: string, version: number) => `m|${leadId}|${version}`;
 /** The day's property in its week's row: d0 (Monday) … d6 (Sunday). */
 const dayProperty = (day: string) => `d${(new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7}`;
-/** Changes per transaction: at most 100 operations, a few of them the sums rows. */
-const CHANGES_PER_TRANSACTION = 80;
+/** Operations one transaction may hold: each change's marker and each sums row it touches. */
+const MAX_OPERATIONS = 100;
 const ATTEMPTS = 10;
 
 /** A change as its transaction writes it: its marker, and what it adds to each sums row's properties. */
@@ -58,8 +58,7 @@ export class StatsStore {
       for (const [day, counters] of Object.entries(delta.days)) into(weekRow(weekOf(day)), dayProperty(day), counters);
       if (Object.keys(delta.pipeline).length > 0) into(PIPELINE, 'open', delta.pipeline);
     }
-    const all = [...items.values()].filter((i) => i.byRow.size > 0);
-    for (let i = 0; i < all.length; i += CHANGES_PER_TRANSACTION) await this.inTurn(all.slice(i, i + CHANGES_PER_TRANSACTION));
+    for (const group of transactions([...items.values()].filter((i) => i.byRow.size > 0))) await this.inTurn(group);
   }
 
   /** Each day's counters for these days (days with none are left out); reads one row per week. */
@@ -168,6 +167,27 @@ export class StatsStore {
     if (this.written.size >= CACHED_ROWS) this.written.delete(this.written.keys().next().value ?? '');
     this.written.set(rowKey, row);
   }
+}
+
+/**
+ * Changes grouped so that a transaction holds at most MAX_OPERATIONS: a marker each, and each
+ * sums row once (a page of old leads can touch many weeks).
+ */
+function transactions(items: Item[]): Item[][] {
+  const groups: Item[][] = [];
+  let group: Item[] = [];
+  let rows = new Set<string>();
+  for (const item of items) {
+    const withItem = new Set([...rows, ...item.byRow.keys()]);
+    if (group.length > 0 && withItem.size + group.length + 1 > MAX_OPERATIONS) {
+      groups.push(group);
+      group = [];
+      rows = new Set(item.byRow.keys());
+    } else rows = withItem;
+    group.push(item);
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
 }
 
 /** Up to 20 ms × 2^attempt, at random (a few seconds in all, over ATTEMPTS tries). */

@@ -122,4 +122,17 @@ describe('the sums with two writers', () => {
     await Promise.all([...Array.from({ length: 6 }, (_, i) => a.apply([change(`m${i}`)])), ...Array.from({ length: 6 }, (_, i) => b.apply([change(`n${i}`)]))]);
     expect((await b.days([day])).byDay[day]).toEqual({ received: 16 });
   });
+  it('adds a page of old leads spread over many weeks (a first import) in transactions small enough to be taken', async () => {
+    const { app } = await world();
+    // 90 leads, each received in a different week: 90 week rows and 90 markers would not fit one transaction.
+    const changes = Array.from({ length: 90 }, (_, i) => ({
+      leadId: `old-${i}`,
+      version: 1,
+      delta: { days: { [new Date(T0.getTime() - i * 7 * DAY).toISOString().slice(0, 10)]: { received: 1 } }, pipeline: {} },
+    }));
+    await app.stats.apply(changes);
+    const days = changes.map((c) => Object.keys(c.delta.days)[0]!);
+    const { byDay } = await app.stats.days(days);
+    expect(days.filter((day) => byDay[day]?.received !== 1)).toEqual([]);
+  });
 });
