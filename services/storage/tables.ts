@@ -41,8 +41,20 @@ export async function ensureTables(tables: Tables): Promise<void> {
   await guard(() => Promise.all(Object.values(tables).map((t) => t.createTable())));
 }
 
-/** The row layout this version writes (version 2: RowKeys name their lead). */
-const LAYOUT = { partitionKey: 'layout', rowKey: 'rows', version: 2 };
+/**
+ * The row layout this version writes (version 2: RowKeys name their lead; 3: where a lead's cards
+ * are posted is on its row, and the insights sums share one partition). Storage in layout 2 is
+ * opened and moved to 3 by the first start's rebuild (rebuildDerived), which then marks it: a
+ * release that reads layout 2 refuses it from then on, instead of undoing the move.
+ */
+const LAYOUT = { partitionKey: 'layout', rowKey: 'rows', version: 3 };
+/** The layout an earlier release wrote that this one opens (and moves on). */
+const MOVED_ON_START = 2;
+
+/** Marks storage as in this version's row layout: once the first start has moved it (rebuildDerived). */
+export async function markRowLayout(meta: TableClient): Promise<void> {
+  await guard(() => meta.upsertEntity(LAYOUT, 'Replace'));
+}
 
 /**
  * Makes sure storage holds rows in this version's layout: new storage is marked with it; storage
@@ -60,13 +72,18 @@ export async function checkLayout(tables: Tables, setting: 'DATA_DIR' | 'TABLE_P
       for await (const row of tables.Leads.listEntities({ queryOptions: { select: ['RowKey'] } })) return row.rowKey ?? '';
       return undefined;
     });
-    if (first === undefined || /^(lead|pending|event)\|/.test(first)) {
+    // New storage is in this layout; leads of a build from before the mark are in layout 2 (moved on start).
+    if (first === undefined) {
       await createIfAbsent(tables.Meta, LAYOUT);
+      return;
+    }
+    if (/^(lead|pending|event)\|/.test(first)) {
+      await createIfAbsent(tables.Meta, { ...LAYOUT, version: MOVED_ON_START });
       return;
     }
     found = 1;
   }
-  if (found === LAYOUT.version) return;
+  if (found === LAYOUT.version || found === MOVED_ON_START) return;
   throw new ConfigError([
     {
       path: setting,

@@ -17,7 +17,7 @@ import { LISTS_PARTITION, type LeadViewIndex } from '../storage/leadIndex';
 import type { Lease } from '../storage/lease';
 import type { LeadStore } from '../storage/leadStore';
 import { SUMS, type StatsChange, type StatsStore } from '../storage/statsStore';
-import { createIfAbsent, deleteAllIfExist, getOrUndefined, guard, isNotFound, unchunkJson, upsertAll, type Tables } from '../storage/tables';
+import { createIfAbsent, deleteAllIfExist, getOrUndefined, guard, isNotFound, markRowLayout, unchunkJson, upsertAll, type Tables } from '../storage/tables';
 import { deliveryProperties, type DeliveryRecord } from '../storage/deliveryEntries';
 import { leadRowKey } from '../storage/leadStore';
 import { inParallel } from '../inParallel';
@@ -62,6 +62,7 @@ export async function rebuildDerived(deps: RebuildDeps): Promise<RebuildOutcome>
     if (from >= DERIVED_VERSION) return { ran: false, why: 'current' };
     if (!(await holdsLeads(deps.tables.Leads))) {
       await createIfAbsent(deps.tables.Meta, { ...MARK, version: DERIVED_VERSION });
+      await markRowLayout(deps.tables.Meta);
       return { ran: false, why: 'fresh' };
     }
     const held = await deps.lease.acquire(deps.now(), LEASE_MS);
@@ -71,6 +72,8 @@ export async function rebuildDerived(deps: RebuildDeps): Promise<RebuildOutcome>
         if ((await markedVersion(deps.tables.Meta)) >= DERIVED_VERSION) return { ran: false, why: 'done by another instance' };
         const leads = await rebuild(deps, from);
         await guard(() => deps.tables.Meta.upsertEntity({ ...MARK, version: DERIVED_VERSION }, 'Replace'));
+        // Moved on: from now on a release that reads the earlier row layout refuses this storage.
+        await markRowLayout(deps.tables.Meta);
         return { ran: true, leads };
       } finally {
         await deps.lease.letGo();

@@ -145,16 +145,20 @@ describe('storage written by another version', () => {
   it('marks new storage with its row layout and opens it again', async () => {
     const tables = await storage.freshTables();
     await checkLayout(tables, 'DATA_DIR');
-    expect((await tables.Meta.getEntity<{ version: number }>('layout', 'rows')).version).toBe(2);
+    expect((await tables.Meta.getEntity<{ version: number }>('layout', 'rows')).version).toBe(3);
     await makeApp(tables).ingest([referral()]);
     await expect(checkLayout(tables, 'DATA_DIR')).resolves.toBeUndefined();
   });
 
-  it('accepts unmarked storage whose leads are already in this layout, and marks it', async () => {
+  it('accepts unmarked storage whose leads are in the layout before, and marks it moved once the first start has moved it', async () => {
     const tables = await storage.freshTables();
     await makeApp(tables).ingest([referral()]);
     await checkLayout(tables, 'DATA_DIR');
     expect((await tables.Meta.getEntity<{ version: number }>('layout', 'rows')).version).toBe(2);
+    await makeApp(tables).prepare();
+    // A release that reads layout 2 now refuses it (it would undo the move: its updates replace the lead's row).
+    expect((await tables.Meta.getEntity<{ version: number }>('layout', 'rows')).version).toBe(3);
+    await expect(checkLayout(tables, 'DATA_DIR')).resolves.toBeUndefined();
   });
 
   it('refuses storage that holds leads from a build before the layout mark, naming the setting to change', async () => {
