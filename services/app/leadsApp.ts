@@ -13,7 +13,7 @@ import { ingestReferrals, type IngestResult } from '../useCases/ingestReferrals'
 import type { Actor } from '../leads/leadLifecycle';
 import type { LeadCommand } from '../leads/leadCommands';
 import { DueIndex, LeadViewIndex } from '../storage/leadIndex';
-import { leadRowKey, LeadStore, type StoredLead } from '../storage/leadStore';
+import { LeadStore, type StoredLead } from '../storage/leadStore';
 import { Lease } from '../storage/lease';
 import type { Logger } from '../logger';
 import { Outbox } from '../delivery/outbox';
@@ -142,7 +142,7 @@ export class LeadsApp {
     this.views = new LeadViewIndex(tables.LeadIndex, tables.SearchIndex);
     this.due = new DueIndex(tables.DueIndex);
     this.conversations = new ConversationStore(tables.Conversations);
-    this.deliveries = new DeliveryStore(tables.Leads, leadRowKey);
+    this.deliveries = new DeliveryStore(tables.Leads);
     this.outbox = new Outbox(tables.Outbox, tables.DeadLetters);
     this.roles = new RoleStore(tables.Roles, { leadAdmins: settings.LEAD_ADMIN_IDS, partnerAdmins: settings.PARTNER_ADMIN_IDS });
     this.stats = new StatsStore(tables.Stats);

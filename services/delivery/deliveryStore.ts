@@ -8,6 +8,7 @@ import type { TableClient } from '@azure/data-tables';
 import { getOrUndefined, guard } from '../storage/tables';
 import type { Conversation, ConversationStore } from '../storage/conversationStore';
 import { deliveriesOf, deliveryProperties, type Delivery, type DeliveryRecord } from '../storage/deliveryEntries';
+import { leadRowKey } from '../storage/leadStore';
 
 export type { Delivery, DeliveryRecord } from '../storage/deliveryEntries';
 export { deliveriesOf, deliveryProperties } from '../storage/deliveryEntries';
@@ -20,17 +21,14 @@ export async function roomsOfLead(leadId: string, deliveries: Pick<DeliveryStore
 
 export class DeliveryStore {
   /** `table` is the Leads table: deliveries live on the lead's row. */
-  constructor(
-    private readonly table: TableClient,
-    private readonly rowKeyOf: (leadId: string) => string,
-  ) {}
+  constructor(private readonly table: TableClient) {}
 
   async get(leadId: string, conversationKey: string): Promise<Delivery | undefined> {
     return (await this.forLead(leadId)).find((d) => d.conversationKey === conversationKey);
   }
 
   async forLead(leadId: string): Promise<Delivery[]> {
-    const row = await getOrUndefined<Record<string, unknown>>(this.table, leadId, this.rowKeyOf(leadId));
+    const row = await getOrUndefined<Record<string, unknown>>(this.table, leadId, leadRowKey(leadId));
     return row ? deliveriesOf(leadId, row) : [];
   }
 
@@ -41,6 +39,6 @@ export class DeliveryStore {
    * keeps these.
    */
   async record(leadId: string, record: DeliveryRecord): Promise<void> {
-    await guard(() => this.table.updateEntity({ partitionKey: leadId, rowKey: this.rowKeyOf(leadId), ...deliveryProperties([record]) }, 'Merge'));
+    await guard(() => this.table.updateEntity({ partitionKey: leadId, rowKey: leadRowKey(leadId), ...deliveryProperties([record]) }, 'Merge'));
   }
 }

@@ -6,7 +6,7 @@
 import { kindOf, type Conversation, type ConversationSettings, type ConversationStore, type LeadKind } from '../storage/conversationStore';
 import type { Insights } from '../leads/leadStats';
 import type { LeadSummary } from '../leads/leadViews';
-import { roomsOfLead, type Delivery, type DeliveryStore } from './deliveryStore';
+import { roomsOfLead, type Delivery, type DeliveryRecord, type DeliveryStore } from './deliveryStore';
 import type { Lead } from '../leads/lead';
 import type { LeadStore, StoredLead } from '../storage/leadStore';
 import { renderKey, snoozedPast } from '../leads/leadTime';
@@ -118,8 +118,6 @@ export class Dispatcher {
   private readonly heldBack = new Set<string>();
   /** Called when the outbox holds something to look at again. */
   onOutboxWork?: () => void;
-  /** Jobs whose cards all went back to the outbox at once: finished on the next direct pass. */
-  private readonly finishing: DirectJob[] = [];
   /** Lead and conversation of every card waiting or being sent from memory: the outbox's copy of one waits. */
   private readonly directCards = new Map<string, number>();
   /** Called when cards are handed over, so the direct sending runs. */
@@ -242,7 +240,6 @@ export class Dispatcher {
       this.holdCard(card, +1);
       this.waiting.push({ state, card });
     }
-    if (state.left === 0) this.finishing.push(state);
     this.onDirectWork?.();
   }
 
@@ -258,7 +255,6 @@ export class Dispatcher {
    * to the outbox.
    */
   async drainDirect(): Promise<{ wakeInMs?: number }> {
-    for (const state of this.finishing.splice(0)) await this.finish(state);
     let wakeInMs: number | undefined;
     // Cards waiting here keep the lease (renewed once a quarter of it has passed, like the outbox's passes do).
     if (this.waiting.length > 0) await this.deps.lease.keep(this.deps.now(), this.options.leaseMs).catch(() => false);
@@ -308,9 +304,9 @@ export class Dispatcher {
    * card back to the outbox, which retries it with its backoff.
    */
   private async sendFromMemory(state: DirectJob, card: CardSync): Promise<void> {
-    const { gateway, conversations, leads } = this.deps;
-    const { lead } = state.job;
-    const delivery = state.job.deliveries.find((d) => d.conversationKey === card.conversationKey);
+    const { conversations } = this.deps;
+    const { lead, deliveries } = state.job;
+    const delivery = deliveries.find((d) => d.conversationKey === card.conversationKey);
     let marked = false;
     try {
       const conversation = await conversations.get(card.conversationKey);
@@ -319,32 +315,15 @@ export class Dispatcher {
         state.givenBack.push(card);
         return;
       }
-      const key = renderKey(lead, this.deps.now(), this.options.flameWindowHours);
-      if (delivery?.activityId) {
-        if (delivery.renderKey === key) return;
-        try {
-          this.limiter.touch(card.conversationKey, this.deps.now().getTime());
-          await gateway.update(conversation, delivery.activityId, { kind: 'leadCard', lead });
-          state.records.push({ conversationKey: card.conversationKey, activityId: delivery.activityId, renderKey: key, maybeDuplicate: delivery.maybeDuplicate });
-          return;
-        } catch (error) {
-          // The message was deleted in Teams: post the card again rather than lose it.
-          if (!(error instanceof SendFailure && error.status === 404)) throw error;
-        }
-      }
-      const etag = await leads.markPosting(lead.id, state.etag, card.conversationKey, this.deps.now().getTime());
-      if (!etag) {
-        // The lead changed since: the outbox sends the card as it is now.
-        state.givenBack.push(card);
-        return;
-      }
-      state.etag = etag;
-      marked = true;
-      // An earlier first post was cut short after its mark: Teams may have it already.
-      const maybeDuplicate = Boolean(delivery?.postingSince) && !delivery?.activityId;
-      const activityId = await this.postCard(card.conversationKey, conversation, lead);
-      state.records.push({ conversationKey: card.conversationKey, activityId, renderKey: key, ...(maybeDuplicate && { maybeDuplicate }) });
-      if (maybeDuplicate) this.deps.log.warn({ leadId: lead.id, conversation: card.conversationKey }, 'sent again after a crash cut the first try short: Teams may show it twice');
+      const onMarked = (etag: string) => {
+        state.etag = etag;
+        marked = true;
+      };
+      const outcome = await this.bringUpToDate(conversation, { lead, etag: state.etag }, delivery, { onMarked });
+      // The lead changed since: the outbox sends the card as it is now.
+      if (outcome === 'changed') return void state.givenBack.push(card);
+      if (outcome.record) state.records.push(outcome.record);
+      if (outcome.posted && outcome.record?.maybeDuplicate) this.deps.log.warn({ leadId: lead.id, conversation: card.conversationKey }, 'sent again after a crash cut the first try short: Teams may show it twice');
     } catch (error) {
       if (error instanceof SendFailure && error.gone) {
         this.deps.log.info({ conversation: card.conversationKey }, 'bot removed or blocked (403): no more sends there');
@@ -431,7 +410,7 @@ export class Dispatcher {
     if (chat && !wanted(item.kind, chat.settings)) return false;
     if (chat) {
       try {
-        this.leaving(item);
+        this.leaving(item.conversationKey);
         await this.deps.gateway.post(chat, this.personalMessage(item, lead));
         return Boolean(item.interrupted);
       } catch (error) {
@@ -492,7 +471,7 @@ export class Dispatcher {
   private async send(item: OutboxItem, conversation: Conversation, card?: CardState): Promise<boolean> {
     const { gateway, leads } = this.deps;
     const posted = async (message: OutboundMessage) => {
-      this.leaving(item);
+      this.leaving(item.conversationKey);
       await gateway.post(conversation, message);
       return Boolean(item.interrupted);
     };
@@ -538,8 +517,8 @@ export class Dispatcher {
   }
 
   /** The rate-limit slot counts from when the request leaves, not from when it was claimed. */
-  private leaving(item: OutboxItem): void {
-    this.limiter.touch(item.conversationKey, this.deps.now().getTime());
+  private leaving(conversationKey: string): void {
+    this.limiter.touch(conversationKey, this.deps.now().getTime());
   }
 
   /** A digest sent again after a crash: each of its leads' delivery records says it may show twice there. */
@@ -572,53 +551,65 @@ export class Dispatcher {
 
   /** Posts the card once, then keeps that one message in step with the lead. */
   private async syncCard(item: OutboxItem, conversation: Conversation, read: StoredLead, known?: Delivery): Promise<boolean> {
-    const { deliveries, leads } = this.deps;
     let stored = read;
-    const delivery: Delivery | undefined = known && { ...known };
+    let delivery: Delivery | undefined = known && { ...known };
     if (delivery && isDigestMark(delivery.activityId)) {
       if (await this.digestCovers(delivery)) return false;
       delivery.activityId = undefined; // its digest was never queued: the card goes out on its own
     }
-    const key = () => renderKey(stored.lead, this.deps.now(), this.options.flameWindowHours);
-    if (delivery?.activityId && delivery.renderKey === key()) return false;
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await this.bringUpToDate(conversation, stored, delivery, { interrupted: item.interrupted });
+      if (outcome !== 'changed') {
+        if (outcome.record) await this.deps.deliveries.record(stored.lead.id, outcome.record);
+        return outcome.posted && Boolean(outcome.record?.maybeDuplicate);
+      }
+      // The lead changed since it was read: its card goes out as it is now (posted meanwhile after all: updated).
+      const again = attempt < 3 ? await this.deps.leads.get(stored.lead.id) : undefined;
+      if (!again) throw new Error(`lead ${stored.lead.id} kept changing while its card was about to be posted`);
+      stored = again;
+      delivery = again.deliveries.find((d) => d.conversationKey === item.conversationKey);
+    }
+  }
+
+  /**
+   * Brings a lead's card in one conversation up to date with the lead as read (`stored`): the
+   * posted message is updated, or the card is posted behind a mark on the lead's row that is
+   * conditional on its ETag (a change since then is either on this card or sees the mark; a mark
+   * left by an earlier try says Teams may have the card already). Returns what to record (nothing
+   * when the card already shows it) and whether it was a post, or 'changed' when the lead changed
+   * since it was read.
+   */
+  private async bringUpToDate(
+    conversation: Conversation,
+    stored: Pick<StoredLead, 'lead' | 'etag'>,
+    delivery: Delivery | undefined,
+    options: { interrupted?: boolean; onMarked?: (etag: string) => void },
+  ): Promise<{ record?: DeliveryRecord; posted: boolean } | 'changed'> {
+    const { gateway, leads, conversations } = this.deps;
+    const { lead } = stored;
+    const conversationKey = conversation.key;
+    const shows = renderKey(lead, this.deps.now(), this.options.flameWindowHours);
     if (delivery?.activityId) {
+      if (delivery.renderKey === shows) return { posted: false };
       try {
-        this.leaving(item);
-        await this.deps.gateway.update(conversation, delivery.activityId, { kind: 'leadCard', lead: stored.lead });
-        await deliveries.record(stored.lead.id, { conversationKey: item.conversationKey, activityId: delivery.activityId, renderKey: key(), maybeDuplicate: delivery.maybeDuplicate });
-        return false;
+        this.leaving(conversationKey);
+        await gateway.update(conversation, delivery.activityId, { kind: 'leadCard', lead });
+        return { record: { conversationKey, activityId: delivery.activityId, renderKey: shows, maybeDuplicate: delivery.maybeDuplicate }, posted: false };
       } catch (error) {
         // The message was deleted in Teams: post the card again rather than lose it.
         if (!(error instanceof SendFailure && error.status === 404)) throw error;
       }
     }
-    // The mark says a first post begins, and holds only if the lead is as read: a change since is
-    // then either on this card or sees the mark (and queues an update). A mark already there is an
-    // earlier try's.
-    let marked = delivery?.postingSince;
-    for (let attempt = 0; !(await leads.markPosting(stored.lead.id, stored.etag, item.conversationKey, this.deps.now().getTime())); attempt++) {
-      const again = attempt < 3 ? await leads.get(stored.lead.id) : undefined;
-      if (!again) throw new Error(`lead ${stored.lead.id} kept changing while its card was about to be posted`);
-      // Posted meanwhile after all: bring that card up to date instead.
-      const posted = again.deliveries.find((d) => d.conversationKey === item.conversationKey);
-      if (posted?.activityId) return this.syncCard(item, conversation, again, posted);
-      stored = again;
-      marked = posted?.postingSince ?? marked;
-    }
-    const lead = stored.lead;
-    const activityId = await this.postCard(item.conversationKey, conversation, lead, item);
+    const etag = await leads.markPosting(lead.id, stored.etag, conversationKey, this.deps.now().getTime());
+    if (!etag) return 'changed';
+    options.onMarked?.(etag);
     // No activity id was recorded, yet an earlier try was cut short (its lease lapsed, or its mark stayed): it may have reached Teams.
-    const maybeDuplicate = Boolean(item.interrupted || marked) && !delivery?.activityId;
-    await deliveries.record(lead.id, { conversationKey: item.conversationKey, activityId, renderKey: key(), ...(maybeDuplicate && { maybeDuplicate }) });
-    return maybeDuplicate;
-  }
-
-  /** The first post of a lead's card: it @mentions whoever here asked to hear of this kind of lead (an update notifies nobody). */
-  private async postCard(conversationKey: string, conversation: Conversation, lead: Lead, item?: OutboxItem): Promise<string> {
-    const mentions = conversation.scope === 'personal' ? [] : (await this.deps.conversations.notifyWishes(conversation.key)).filter((w) => w.kinds.includes(kindOf(lead.type)));
-    if (item) this.leaving(item);
-    else this.limiter.touch(conversationKey, this.deps.now().getTime());
-    return this.deps.gateway.post(conversation, { kind: 'leadCard', lead, ...(mentions.length > 0 && { mentions: mentions.map(({ teamsUserId, name }) => ({ teamsUserId, name })) }) });
+    const maybeDuplicate = Boolean(options.interrupted || delivery?.postingSince) && !delivery?.activityId;
+    // The first post @mentions whoever here asked to hear of this kind of lead (an update notifies nobody).
+    const mentions = conversation.scope === 'personal' ? [] : (await conversations.notifyWishes(conversationKey)).filter((w) => w.kinds.includes(kindOf(lead.type)));
+    this.leaving(conversationKey);
+    const activityId = await gateway.post(conversation, { kind: 'leadCard', lead, ...(mentions.length > 0 && { mentions: mentions.map(({ teamsUserId, name }) => ({ teamsUserId, name })) }) });
+    return { record: { conversationKey, activityId, renderKey: shows, ...(maybeDuplicate && { maybeDuplicate }) }, posted: true };
   }
 
   /**

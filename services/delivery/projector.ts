@@ -44,6 +44,7 @@ export interface CardJob {
   /** The lead row's ETag: a first post's mark is conditional on it, and the settling transaction too. */
   etag: string;
   deliveries: Delivery[];
+  /** At least one (a lead with no card to send has nothing for the sender). */
   cards: CardSync[];
 }
 
@@ -119,7 +120,7 @@ export class Projector {
   /** Leads whose cards the direct sender has: their pending rows and hints stay until it is done, and sweeps leave them alone. */
   private readonly sending = new Set<string>();
   /** Cards sent from memory whose record storage refused (an outage), by lead: recorded on the next pass. */
-  private readonly unsettled = new Map<string, { staged: Staged; sent: SentCards; now: Date }>();
+  private readonly unsettled = new Map<string, { staged: Staged; sent: SentCards }>();
 
   constructor(private readonly deps: ProjectorDeps) {}
 
@@ -169,9 +170,9 @@ export class Projector {
       this.deps.stats.apply(shared.stats),
       shared.writeBacks.length > 0 ? this.deps.writeBacks?.enqueueWriteBacks(shared.writeBacks, now) : undefined,
     ]);
-    const messages = await Promise.all(ready.map((s) => this.sendOneTimeMessages(s, now)));
-    if (queued || messages.some(Boolean)) this.deps.queued?.();
-    for (const s of ready.filter((r) => r.direct)) this.handOver(s, now);
+    await Promise.all(ready.map((s) => this.sendOneTimeMessages(s, now)));
+    if (queued || ready.some((s) => owesMessages(s.effects, s.flameChannels))) this.deps.queued?.();
+    for (const s of ready.filter((r) => r.direct)) this.handOver(s);
     const queuedHere = ready.filter((r) => !r.direct);
     const outcomes = await Promise.all(queuedHere.map((s) => leads.clearPending(s.lead.id, s.pendingEtag)));
     // A change came in since ('changed'; its hint stays and a pass projects it again) or another
@@ -191,9 +192,9 @@ export class Projector {
    * pending row and hint stay until what was sent is recorded, in the transaction that clears the
    * pending row, so a crash before then leaves the change to the sweep, like any other.
    */
-  private handOver(s: Staged, now: Date): void {
+  private handOver(s: Staged): void {
     this.sending.add(s.lead.id);
-    this.deps.direct!.send({ lead: s.lead, etag: s.etag, deliveries: s.deliveries, cards: s.cards }, (sent) => this.settleSent(s, sent, now));
+    this.deps.direct!.send({ lead: s.lead, etag: s.etag, deliveries: s.deliveries, cards: s.cards }, (sent) => this.settleSent(s, sent));
   }
 
   /**
@@ -201,12 +202,12 @@ export class Projector {
    * storage fails here, it is tried again on every projection pass: the lead stays out of sweeps
    * meanwhile, so its cards are never posted a second time for want of a record.
    */
-  private async settleSent(s: Staged, sent: SentCards, now: Date): Promise<void> {
+  private async settleSent(s: Staged, sent: SentCards): Promise<void> {
     const { leads, log } = this.deps;
     const id = s.lead.id;
     try {
       if (sent.givenBack.length > 0) {
-        await this.deps.outbox.enqueueSyncs(sent.givenBack, now);
+        await this.deps.outbox.enqueueSyncs(sent.givenBack, this.deps.now());
         this.deps.queued?.();
       }
       // Nothing to record: the pending row alone is cleared, conditional on its own ETag (the lead's row is left as it is).
@@ -216,7 +217,7 @@ export class Projector {
       this.sending.delete(id);
     } catch (error) {
       if (!this.unsettled.has(id)) log.warn({ err: error, leadId: id }, 'recording the cards sent from memory failed; tried again on the next projection pass');
-      this.unsettled.set(id, { staged: s, sent, now });
+      this.unsettled.set(id, { staged: s, sent });
     }
   }
 
@@ -224,7 +225,7 @@ export class Projector {
   private async settleLeftOver(): Promise<void> {
     const waiting = [...this.unsettled.values()];
     this.unsettled.clear();
-    for (const { staged, sent, now } of waiting) await this.settleSent(staged, sent, now);
+    for (const { staged, sent } of waiting) await this.settleSent(staged, sent);
   }
 
   /**
@@ -315,8 +316,7 @@ export class Projector {
     if ((effects.reschedule || effects.snoozed) && !effects.fanOut) shared.due.push(...nextDueTime(lead, now, this.deps));
     if (this.deps.writeBacks && syncState(lead) === 'pending') shared.writeBacks.push(lead.id);
     // A 🔥 alert, reminder or expiry notice follows its card through the outbox, which sends cards first: both go there.
-    const withMessages = flameChannels.length > 0 || effects.reminderHours !== undefined || Boolean(effects.expiredNotice);
-    const direct = Boolean(fresh && !withMessages && this.deps.direct?.ready()) && targets.every((t) => !t.urgent || this.takeRoom(shared, t.conversationKey));
+    const direct = Boolean(fresh && !owesMessages(effects, flameChannels) && targets.length > 0 && this.deps.direct?.ready()) && targets.every((t) => !t.urgent || this.takeRoom(shared, t.conversationKey));
     if (!direct) shared.cards.push(...targets);
     // Last: a lead whose staging failed above adds nothing to the sums (its pending row stays for the next pass).
     shared.stats.push(...(effects.stats ?? []).map(({ version, delta }) => ({ leadId: lead.id, version, delta })));
@@ -343,8 +343,7 @@ export class Projector {
    * with. A lead with an owner reminds its owner (in their personal chat) instead of the room;
    * favoriters hear in their personal chats either way.
    */
-  /** Whether it queued anything. */
-  private async sendOneTimeMessages({ lead, effects, cards: targets, flameChannels }: Staged, now: Date): Promise<boolean> {
+  private async sendOneTimeMessages({ lead, effects, cards: targets, flameChannels }: Staged, now: Date): Promise<void> {
     const { outbox, conversations } = this.deps;
     const owner = lead.owner;
     await Promise.all(
@@ -365,9 +364,12 @@ export class Projector {
         : targets.map((d) => ({ key: `expired|${lead.id}|${d.conversationKey}`, kind: 'expiredNotice', conversationKey: d.conversationKey, leadId: lead.id }));
       await Promise.all(items.map((item) => outbox.enqueueOnce(item, now)));
     }
-    return flameChannels.length > 0 || effects.reminderHours !== undefined || Boolean(effects.expiredNotice);
   }
 }
+
+/** Whether a change owes one-time messages (see sendOneTimeMessages): a 🔥 alert, a reminder, an expiry notice. */
+const owesMessages = (effects: PendingEffects, flameChannels: string[]): boolean =>
+  flameChannels.length > 0 || effects.reminderHours !== undefined || Boolean(effects.expiredNotice);
 
 /** When the reminders people put off come back: one due row per distinct time still ahead. */
 export function snoozeTimesOf(lead: Lead, now: Date): DueTime[] {

@@ -23,6 +23,9 @@ import { bucketStart, hourBucket } from '../storage/leadIndex';
 
 const HOUR_MS = 3_600_000;
 
+/** A due row as the due time it was filed for (what a lead's chain continues from). */
+const dueTimeOf = (item: DueItem): DueTime => ({ ...item, dueAt: new Date(item.dueAt) });
+
 export interface SchedulerDeps {
   leads: LeadStore;
   due: DueIndex;
@@ -98,7 +101,7 @@ export class Scheduler {
     for (const item of items) {
       try {
         const lead = await this.handle(item, now, result);
-        if (lead) await this.fileNext(lead, { ...item, dueAt: new Date(item.dueAt) }, now, result);
+        if (lead) await this.fileNext(lead, dueTimeOf(item), now, result);
         await due.remove(item);
       } catch (error) {
         // Filed again a little later, so one stubborn row never holds the cursor back.
@@ -108,7 +111,7 @@ export class Scheduler {
             log.error({ err: error, item: item.rowKey }, 'due item failed too often: dropped');
             // The row carried the rest of its lead's chain: the next due time is filed all the same.
             const stored = await this.deps.leads.get(item.leadId).catch(() => undefined);
-            if (stored) await due.schedule(nextDueTime(stored.lead, now, this.deps, { ...item, dueAt: new Date(item.dueAt) }), now);
+            if (stored) await due.schedule(nextDueTime(stored.lead, now, this.deps, dueTimeOf(item)), now);
           }
         } catch {
           // Storage is down: come back to this bucket next pass.
