@@ -3,38 +3,52 @@ import tseslint from 'typescript-eslint';
 
 /**
  * The architecture, as import rules (README "How it works" draws it). Each folder of services/
- * may import only the folders below it, and the shared root modules (errors, logger):
+ * may import only the folders named for it, and the shared root modules (errors, logger, …):
  *
- *   leads ← storage ← useCases ← delivery ← partnerCenter ← schedule ← app
+ *   leads ← storage ← useCases, changes ← derived, delivery ← partnerCenter, schedule ← app
  *
- * Nothing in services/ imports bot/, cards/, botbuilder or restify; cards/ knows only the lead
- * domain; bot/ is the only place botbuilder is imported.
+ * `changes/` publishes every lead change; the reactions (lists, search, sums in `derived/`, Teams
+ * cards in `delivery/`, the schedule, Partner Center's write-back) subscribe to it and never to
+ * each other. Nothing in services/ imports an edge, botbuilder or restify; cards/ knows only the
+ * lead domain. The two edges: teams/ (the only folder that imports botbuilder) and http/ (the only
+ * one that imports restify) call the product's use cases (services/app's Product), never its
+ * stores, and neither imports the other.
  */
 const SERVICE_LAYERS = {
   leads: [],
   storage: ['leads'],
   useCases: ['leads', 'storage'],
-  delivery: ['leads', 'storage'],
-  partnerCenter: ['leads', 'storage', 'useCases', 'delivery'],
-  schedule: ['leads', 'storage', 'useCases', 'delivery', 'partnerCenter'],
-  app: ['leads', 'storage', 'useCases', 'delivery', 'partnerCenter', 'schedule'],
+  changes: ['leads', 'storage'],
+  derived: ['leads', 'storage', 'changes'],
+  delivery: ['leads', 'storage', 'useCases', 'changes'],
+  partnerCenter: ['leads', 'storage', 'useCases', 'changes', 'delivery'],
+  schedule: ['leads', 'storage', 'useCases', 'changes', 'delivery'],
+  app: ['leads', 'storage', 'useCases', 'changes', 'derived', 'delivery', 'partnerCenter', 'schedule'],
 };
 const SHARED = ['errors', 'logger', 'retryAfter', 'inParallel'];
 
-const BOT_FRAMEWORK = { group: ['botbuilder', 'botbuilder-*', 'botframework-*'], message: 'Only bot/ talks to botbuilder (it is archived upstream: a move to the Agents SDK must touch one folder).' };
-const HTTP_SERVER = { group: ['restify', 'restify-*'], message: 'Only bot/ serves HTTP.' };
-const EDGES = { regex: '^(\\.\\./)+(bot|cards|manifest|scripts|bench|test)(/|$)', message: 'services/ is the product without its edges: it never imports bot/, cards/ or tooling.' };
+const BOT_FRAMEWORK = { group: ['botbuilder', 'botbuilder-*', 'botframework-*'], message: 'Only teams/ talks to botbuilder (it is archived upstream: a move to the Agents SDK must touch one folder).' };
+const HTTP_SERVER = { group: ['restify', 'restify-*'], message: 'Only http/ serves HTTP.' };
+const EDGES = { regex: '^(\\.\\./)+(teams|http|cards|manifest|scripts|bench|test|main)(/|$)', message: 'services/ is the product without its edges: it never imports teams/, http/, cards/ or tooling.' };
+/** What an edge may import of services/: the use cases the product offers, the lead domain, the shared root, and the Teams port it implements. */
+const ONLY_USE_CASES = (except) => ({
+  regex: `^\\.\\./(\\.\\./)?services/(?!(app/product|app/config|leads|useCases|${SHARED.join('|')}${except ? `|${except}` : ''})(/|$))`,
+  message: 'An edge calls the product\'s use cases (services/app/product.ts), never a store, a reaction or a slice directly.',
+});
 
 /** A config block that forbids these import patterns in these files. */
 const restrict = (files, ...patterns) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } });
 
-const layerRules = Object.entries(SERVICE_LAYERS).map(([folder, below]) =>
-  restrict([`services/${folder}/**/*.ts`], BOT_FRAMEWORK, HTTP_SERVER, EDGES, {
-    // Anything outside this folder that is not a folder below it (or a shared module).
-    regex: `^\\.\\./(?!(${[...below, ...SHARED].join('|')})(/|$))`,
-    message: `services/${folder}/ may import only ${below.map((b) => `services/${b}/, `).join('')}services/{${SHARED.join(',')}}: imports point one way (see eslint.config.mjs).`,
-  }),
-);
+/** A folder of services/ may import itself, the folders below it and the shared root; from a subfolder (a slice's parts), one level more. */
+const layerRules = Object.entries(SERVICE_LAYERS).flatMap(([folder, below]) => {
+  const allowed = [...below, ...SHARED].join('|');
+  const message = `services/${folder}/ may import only ${below.map((b) => `services/${b}/, `).join('')}services/{${SHARED.join(',')}}: imports point one way (see eslint.config.mjs).`;
+  const above = (depth) => ({ regex: `^(\\.\\./){${depth + 1},}`, message: 'services/ never imports what is outside it.' });
+  return [
+    restrict([`services/${folder}/*.ts`], BOT_FRAMEWORK, HTTP_SERVER, EDGES, above(1), { regex: `^\\.\\./(?!(${allowed})(/|$))`, message }),
+    restrict([`services/${folder}/*/*.ts`], BOT_FRAMEWORK, HTTP_SERVER, EDGES, above(2), { regex: `^\\.\\./\\.\\./(?!(${allowed})(/|$))`, message }),
+  ];
+});
 
 export default tseslint.config(
   { ignores: ['dist/', 'build/', 'node_modules/', '.data/', 'coverage/', '*.js', '*.mjs'] },
@@ -49,14 +63,16 @@ export default tseslint.config(
   // The shared root of services/ imports none of its folders.
   restrict(['services/*.ts'], BOT_FRAMEWORK, HTTP_SERVER, EDGES, { regex: '^\\./[^/]+/', message: 'The shared root of services/ (errors, logger, retryAfter, inParallel) is imported by every folder and imports none of them.' }),
   ...layerRules,
+  restrict(['teams/**/*.ts'], HTTP_SERVER, ONLY_USE_CASES('delivery/teamsGateway'), { regex: '^(\\.\\./)+http(/|$)', message: 'The Teams edge and the HTTP edge are two rooms: teams/ never imports http/.' }),
+  restrict(['http/**/*.ts'], BOT_FRAMEWORK, ONLY_USE_CASES(), { regex: '^(\\.\\./)+teams(/|$)', message: 'The Teams edge and the HTTP edge are two rooms: http/ never imports teams/ (main.ts hands it the Teams endpoint).' }),
   restrict(
     ['cards/**/*.ts'],
     BOT_FRAMEWORK,
     HTTP_SERVER,
     { regex: '^\\.\\./services/(?!leads/)', message: 'cards/ renders the lead domain (services/leads/) and knows nothing of storage or delivery.' },
-    { regex: '^\\.\\./bot(/|$)', message: 'cards/ does not know the bot that sends them.' },
+    { regex: '^\\.\\./(teams|http)(/|$)', message: 'cards/ does not know the edges that send them.' },
   ),
-  restrict(['manifest/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'index.ts'], BOT_FRAMEWORK),
+  restrict(['manifest/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'index.ts', 'main.ts'], BOT_FRAMEWORK),
   { files: ['bench/**', 'test/**'], rules: { 'no-console': 'off' } },
   // Tests read JSON answers loosely on purpose: the assertions check their shape.
   { files: ['test/**'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },

@@ -1,5 +1,5 @@
 /** Entry point: `npm start`. */
-import { main } from './bot/main';
+import { main } from './main';
 
 main().catch((error: unknown) => {
   process.stderr.write(`Partner Leads failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);

@@ -14,10 +14,10 @@
 import { referral } from '../test/fixtures/referrals';
 import { FakeClock } from '../test/support/app';
 import { testConfig } from '../test/support/settings';
-import { ingestReferrals } from '../services/useCases/ingestReferrals';
+import { ingestReferrals } from '../services/partnerCenter/referrals/intake';
 import { LeadsApp } from '../services/app/leadsApp';
 import { silentLogger } from '../services/logger';
-import type { Referral } from '../services/leads/referral';
+import type { Referral } from '../services/partnerCenter/referrals/referral';
 import { checkLayout, ensureTables, openTables } from '../services/storage/tables';
 import { message, channel } from '../test/support/teamsActivities';
 import { admins } from '../test/support/liveWorld';

@@ -2,7 +2,7 @@
 import type { Lead, Outcome } from '../services/leads/lead';
 import { ALLOWED } from '../services/leads/leadLifecycle';
 import { flamePhase, msLeft } from '../services/leads/leadTime';
-import { PARTNER_CENTER_ACTOR, syncState } from '../services/leads/referralSync';
+import { outsideActor, type OutsideView } from '../services/leads/outsideView';
 import { cardTemplate, executeAction, withMentions, type ActionView, type CardAttachment, type CardMention } from './cardTemplate';
 import { FORMS, leadFormView, type FormContext, type FormMode, type FormState, type FormView } from './leadForm';
 import { actionData, personLine, reasonLabel, stageLabel, typeLabel } from './leadText';
@@ -32,8 +32,8 @@ export interface LeadCardOptions {
    * every answer to its buttons keeps it so.
    */
   shared?: boolean;
-  /** The Partner Center sync is on: the card says whether the lead's last change has reached Partner Center. */
-  partnerCenterSync?: boolean;
+  /** What outside systems say of the lead: a change on its way to one, one it refused; changes made there. */
+  outside?: OutsideView[];
   /** For the Assign form: the conversation's members, and where Teams' people search looks. */
   formContext?: FormContext;
   /** People who asked to hear of this kind of lead: @mentioned on the card (its first post). */
@@ -97,12 +97,12 @@ export function renderLeadCard(lead: Lead, options: LeadCardOptions): CardAttach
     customerLine: customerLine(lead, options.locale),
     owner: form ? null : ownerView(lead, zoned),
     mention: mentions.length > 0 ? t(locale, 'notify.line', { names: mentions.map((m) => `<at>${m.name}</at>`).join(', ') }) : null,
-    closed: closedView(lead, zoned),
+    closed: closedView(lead, zoned, options.outside ?? []),
     // An open form replaces the details: the clicker has just read them, and Teams cards scroll.
     ...(form
       ? { ...NO_DETAILS, form, actions: form.actions }
-      : { ...leadDetails(lead, options.now, zoned), form: null, actions: viewActions(lead, locale, options.viewer) }),
-    sync: options.partnerCenterSync ? syncLine(lead, locale) : null,
+      : { ...leadDetails(lead, options.now, zoned, options.outside ?? []), form: null, actions: viewActions(lead, locale, options.viewer) }),
+    sync: outsideLine(options.outside ?? [], locale),
   }, mentions);
   if (options.shared) markShared(card.content);
   return card;
@@ -136,17 +136,18 @@ function ownerView(lead: Lead, zoned: Zoned): LeadCardView['owner'] {
   return { text, subtle: false, actions };
 }
 
-/** Whether the lead's changes have reached Partner Center: a line while on the way, a warning when refused, nothing once there. */
-function syncLine(lead: Lead, locale: Locale): LeadCardView['sync'] {
-  const state = syncState(lead);
-  if (state === 'refused') return { text: t(locale, 'sync.rejected', { message: lead.partnerCenter.rejected?.message ?? '' }), color: 'Attention' };
-  return state === 'pending' ? { text: t(locale, 'sync.pending'), color: 'Default' } : null;
+/** Whether the lead's changes have reached the outside systems: a line while on the way, a warning when refused, nothing once there. */
+function outsideLine(outside: OutsideView[], locale: Locale): LeadCardView['sync'] {
+  const refused = outside.find((v) => v.state === 'refused');
+  if (refused) return { text: t(locale, 'outside.rejected', { system: refused.system, message: refused.message ?? '' }), color: 'Attention' };
+  const pending = outside.find((v) => v.state === 'pending');
+  return pending ? { text: t(locale, 'outside.pending', { system: pending.system }), color: 'Default' } : null;
 }
 
 type Details = Pick<LeadCardView, 'need' | 'contacts' | 'requirements' | 'details' | 'deal' | 'employees' | 'lastAction'>;
 const NO_DETAILS: Details = { need: null, contacts: null, requirements: null, details: [], deal: null, employees: null, lastAction: null };
 
-function leadDetails(lead: Lead, now: Date, zoned: Zoned): Details {
+function leadDetails(lead: Lead, now: Date, zoned: Zoned, outside: OutsideView[]): Details {
   const { locale } = zoned;
   return {
     need: lead.need ? { heading: t(locale, 'section.need'), text: lead.need } : null,
@@ -156,7 +157,7 @@ function leadDetails(lead: Lead, now: Date, zoned: Zoned): Details {
     deal: lead.deal && lead.stage !== 'Received' ? { heading: t(locale, 'section.deal'), facts: dealFacts(lead.deal, locale) } : null,
     employees:
       lead.employees.length > 0 ? { heading: t(locale, 'section.employees'), lines: lead.employees.map((e) => ({ text: personLine(e) })) } : null,
-    lastAction: lead.stage !== 'Archived' && lead.lastAction ? lastActionText(lead.lastAction, zoned) : null,
+    lastAction: lead.stage !== 'Archived' && lead.lastAction ? lastActionText(lead.lastAction, zoned, outside) : null,
   };
 }
 
@@ -243,15 +244,15 @@ const LAST_ACTION_KINDS = ['accept', 'decline', 'edit', 'addEmployee', 'removeEm
 type LastActionKind = (typeof LAST_ACTION_KINDS)[number];
 const isLastActionKind = (kind: string): kind is LastActionKind => (LAST_ACTION_KINDS as readonly string[]).includes(kind);
 
-const PC_KINDS = ['accept', 'decline', 'edit', 'addEmployee', 'markWon', 'markLost', 'expire'] as const;
-const byPartnerCenter = (action: Lead['lastAction']) => action?.by.id === PARTNER_CENTER_ACTOR.id;
+const OUTSIDE_KINDS = ['accept', 'decline', 'edit', 'addEmployee', 'markWon', 'markLost', 'expire'] as const;
 
-/** "Accepted by Dana Admin · Nov 26, 2025, 10:02 AM UTC"; "Declined in Partner Center · …" for a change made there. */
-function lastActionText(action: NonNullable<Lead['lastAction']>, zoned: Zoned): string {
+/** "Accepted by Dana Admin · Nov 26, 2025, 10:02 AM UTC"; "Declined in Partner Center · …" for a change made in an outside system. */
+function lastActionText(action: NonNullable<Lead['lastAction']>, zoned: Zoned, outside: OutsideView[]): string {
   const when = formatDateTime(action.at, zoned);
-  if (byPartnerCenter(action)) {
-    const kind = (PC_KINDS as readonly string[]).includes(action.kind) ? (action.kind as (typeof PC_KINDS)[number]) : 'edit';
-    return t(zoned.locale, `lastAction.pc.${kind}`, { when });
+  const system = outsideActor(outside, action.by)?.system;
+  if (system) {
+    const kind = (OUTSIDE_KINDS as readonly string[]).includes(action.kind) ? (action.kind as (typeof OUTSIDE_KINDS)[number]) : 'edit';
+    return t(zoned.locale, `lastAction.outside.${kind}`, { when, system });
   }
   const key = isLastActionKind(action.kind) ? (`lastAction.${action.kind}` as const) : 'lastAction.other';
   return t(zoned.locale, key, { name: action.by.name, when });
@@ -261,17 +262,18 @@ const CLOSING_ACTION: Record<Exclude<Outcome, 'Expired'>, LastActionKind> = { Wo
 const OUTCOME_COLOR: Record<Outcome, string> = { Won: 'Good', Lost: 'Attention', Declined: 'Default', Expired: 'Warning' };
 
 /** The outcome line of an archived lead: "Won by Dana on Nov 26, 2025", "Declined by … — reason: …", "Expired — …". */
-function closedView(lead: Lead, zoned: Zoned): LeadCardView['closed'] {
+function closedView(lead: Lead, zoned: Zoned, outside: OutsideView[]): LeadCardView['closed'] {
   const { outcome } = lead;
   if (lead.stage !== 'Archived' || !outcome) return null;
   const { locale } = zoned;
   if (outcome === 'Expired') return { text: t(locale, 'closed.Expired'), color: OUTCOME_COLOR.Expired, notes: null };
 
   const closing = lead.lastAction?.kind === CLOSING_ACTION[outcome] ? lead.lastAction : undefined;
+  const system = closing && outsideActor(outside, closing.by)?.system;
   const line = !closing
     ? t(locale, `closed.${outcome}`)
-    : byPartnerCenter(closing)
-      ? t(locale, `closed.${outcome}Pc`, { date: formatDay(closing.at, zoned) })
+    : system
+      ? t(locale, `closed.${outcome}Outside`, { date: formatDay(closing.at, zoned), system })
       : t(locale, `closed.${outcome}By`, { name: closing.by.name, date: formatDay(closing.at, zoned) });
   const reason = lead.closeReason && outcome !== 'Won' ? reasonLabel(lead.closeReason.code, locale) : undefined;
   return {

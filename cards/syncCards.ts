@@ -75,7 +75,7 @@ export function renderOverruledCard(lead: Lead, action: string, zoned: Zoned): C
       action: t(locale, key),
       name: lead.name,
       state: stageLabel(lead.stage, lead.outcome, locale),
-      when: formatDateTime(lead.lastAction?.at ?? lead.partnerCenter.synced?.updatedDateTime ?? new Date(0).toISOString(), zoned),
+      when: formatDateTime(lead.lastAction?.at ?? lead.receivedAt, zoned),
     }),
     tone: 'warning',
   });

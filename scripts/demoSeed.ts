@@ -3,7 +3,7 @@
  * flame lead, one near expiry, one already accepted and one won in Partner Center, and one that
  * arrives while the demo runs. Ids are fixed, so the demo shows the same leads however often it runs.
  */
-import type { ReferralInput } from '../services/leads/referral';
+import type { ReferralInput } from '../services/partnerCenter/referrals/referral';
 
 const HOUR = 3_600_000;
 const ago = (now: Date, hours: number) => new Date(now.getTime() - hours * HOUR).toISOString();

@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs';
 import { loadConfig, partnerCenterConfigured } from '../services/app/config';
 import { ConfigError } from '../services/errors';
 import { createLogger } from '../services/logger';
-import { signInWithDeviceCode } from '../services/partnerCenter/deviceCodeSignIn';
-import { PartnerCenterError } from '../services/partnerCenter/partnerCenterErrors';
+import { signInWithDeviceCode } from '../services/partnerCenter/connection/deviceCodeSignIn';
+import { PartnerCenterError } from '../services/partnerCenter/connection/partnerCenterErrors';
 import { SyncStore } from '../services/partnerCenter/syncStore';
 import { openStorage } from '../services/storage/storage';
 

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { start } from '../bot/main';
+import { start } from '../main';
 import { loadConfig } from '../services/app/config';
 import { createLogger } from '../services/logger';
 import { FakeIdentity } from '../test/support/fakeIdentity';

@@ -4,6 +4,7 @@ import type { Conversation } from '../storage/conversationStore';
 import type { Lead } from '../leads/lead';
 import type { Insights } from '../leads/leadStats';
 import type { LeadSummary } from '../leads/leadViews';
+import type { OutsideView } from '../leads/outsideView';
 
 /** Someone a message @mentions (a real Teams mention: they get a notification). */
 export interface Mention {
@@ -20,17 +21,17 @@ export interface Member {
 }
 
 export type OutboundMessage =
-  /** `mentions`: people who asked to hear of this kind of lead, named on its first post. */
-  | { kind: 'leadCard'; lead: Lead; mentions?: Mention[] }
+  /** `mentions`: people who asked to hear of this kind of lead, named on its first post. `outside`: what outside systems say of it. */
+  | { kind: 'leadCard'; lead: Lead; mentions?: Mention[]; outside?: OutsideView[] }
   /** `mention`: the owner, when the reminder could not reach them in a personal chat. `personal`: it is theirs (Snooze applies). */
   | { kind: 'reminder'; lead: Lead; hours: number; mention?: Mention; personal?: boolean }
   | { kind: 'flameAlert'; lead: Lead }
   | { kind: 'expiredNotice'; lead: Lead; mention?: Mention }
   | { kind: 'digest'; leads: Lead[] }
   | { kind: 'text'; text: string }
-  /** The Partner Center connection broke (what, and how to mend it) or works again. */
+  /** An outside system's connection broke (what, and how to mend it) or works again. */
   | { kind: 'syncHealth'; health: SyncHealthNotice }
-  /** A change made in Teams that Partner Center's state overruled: told to the person who made it. */
+  /** A change made in Teams that an outside system's state overruled: told to the person who made it. */
   | { kind: 'overruled'; lead: Lead; action: string }
   /** The weekly insights card. */
   | { kind: 'insights'; insights: Insights }

@@ -1,15 +1,16 @@
 /**
- * Our lead: what a sales team needs from a Partner Center referral, plus its life in our hands.
- * The schema parses what storage gives back too, so a stored lead is never trusted blindly.
+ * Our lead: what a sales team needs to answer a customer, plus its life in our hands. The schema
+ * parses what storage gives back too, so a stored lead is never trusted blindly.
  */
 import { z } from 'zod';
-import { referralStateSchema } from './referralState';
 
 export const LEAD_TYPES = ['customerInquiry', 'marketingQualified', 'salesQualified'] as const;
+/** What a lead id may be: it names its table partition and appears in links and commands. */
+export const LEAD_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 export const STAGES = ['Received', 'Accepted', 'Archived'] as const;
 export const OUTCOMES = ['Won', 'Lost', 'Declined', 'Expired'] as const;
 
-/** Partner Center's reason list (bulk-upload codes); "others" needs notes. */
+/** Why a lead is declined or lost (the list partners know from the Leads section); "others" needs notes. */
 export const CLOSE_REASONS = [
   'budget',
   'noResponse',
@@ -21,18 +22,11 @@ export const CLOSE_REASONS = [
   'others',
 ] as const;
 
-export const CLOSE_REASON_TEXT: Record<CloseReason, string> = {
-  budget: 'Project budget is not adequate',
-  noResponse: 'Customer did not respond',
-  otherVendor: 'Customer chose another vendor',
-  requirementNotMet: 'Customer requirement not met',
-  notACustomer: 'Not a customer',
-  timelineTooShort: 'Proposed time line was too short',
-  spam: 'Report as abuse, spam or phishing',
-  others: 'Others',
-};
-
 export type LeadType = (typeof LEAD_TYPES)[number];
+/** The lists a new lead belongs to, as a conversation chooses them: customer inquiries, or marketing and sales qualified. */
+export const LEAD_KINDS = ['marketplace', 'qualified'] as const;
+export type LeadKind = (typeof LEAD_KINDS)[number];
+export const kindOf = (type: LeadType): LeadKind => (type === 'customerInquiry' ? 'marketplace' : 'qualified');
 export type Stage = (typeof STAGES)[number];
 export type Outcome = (typeof OUTCOMES)[number];
 export type CloseReason = (typeof CLOSE_REASONS)[number];
@@ -85,7 +79,7 @@ export const leadSchema = z.object({
     shareWithMicrosoftSellers: z.boolean(),
   }),
   need: z.string().optional(),
-  /** What the sender estimated (Partner Center `details`); prefills the Accept form. */
+  /** What the sender estimated (value, currency, closing date); prefills the Accept form. */
   estimate: z.object({ value: z.number().optional(), currency: z.string().optional(), closingDate: z.string().optional() }).optional(),
   requirements: z.array(z.string()),
   flame: z.boolean(),
@@ -102,22 +96,15 @@ export const leadSchema = z.object({
   snoozed: z.record(z.string(), z.string()).optional(),
   remindersSent: z.array(z.number()),
   lastAction: z.object({ kind: z.string(), by: actorRefSchema, at: z.string() }).optional(),
-  /** When the lead was first answered (accepted or declined), in Teams or in Partner Center: how fast the team responds. */
+  /** When the lead was first answered (accepted or declined), here or in an outside system: how fast the team responds. */
   answeredAt: z.string().optional(),
   /** When it was archived (won, lost, declined, expired). */
   closedAt: z.string().optional(),
-  partnerCenter: z.object({
-    status: z.string(),
-    substatus: z.string(),
-    statusReason: z.string().optional(),
-    engagementId: z.string().optional(),
-    externalReferenceId: z.string().optional(),
-    referralType: z.string().optional(),
-    /** The referral as Partner Center last gave it (read, or answered to a write-back): what sync compares the lead with. */
-    synced: referralStateSchema.optional(),
-    /** The last write-back Partner Center refused (400), at the lead's revision then: shown on the card, not tried again until the lead changes. */
-    rejected: z.object({ message: z.string(), at: z.string(), revision: z.number() }).optional(),
-  }),
+  /**
+   * What outside systems keep on a lead to spare a read (an outside system's id for it, its last
+   * known copy), each under its own name: carried here, owned and validated by that system's slice.
+   */
+  external: z.record(z.string(), z.unknown()).optional(),
   /** Bumped by every stored change (favorites included): cards compare it to know they are stale. */
   version: z.number().int().positive(),
   /** Bumped by business changes only: a form submitted on an older revision is a conflict. */
@@ -131,11 +118,18 @@ export type Employee = Lead['employees'][number];
 export type ActorRef = z.infer<typeof actorRefSchema>;
 export type Owner = z.infer<typeof ownerSchema>;
 
-/** Partner Center's status/substatus for each of our stages. */
-export function partnerCenterStatus(stage: Stage, outcome?: Outcome): { status: string; substatus: string } {
-  if (stage === 'Received') return { status: 'New', substatus: 'Received' };
-  if (stage === 'Accepted') return { status: 'Active', substatus: 'Accepted' };
-  return { status: 'Closed', substatus: outcome ?? 'Expired' };
-}
-
 export const isOpen = (lead: Pick<Lead, 'stage'>): boolean => lead.stage !== 'Archived';
+
+/**
+ * A lead as storage gives it back. A field this version does not keep at the top level (an
+ * earlier release kept an outside system's data there) is kept in `external` under its own name,
+ * so nothing stored is lost by reading it.
+ */
+export function storedLead(json: unknown): Lead {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return leadSchema.parse(json);
+  const { external, ...fields } = json as Record<string, unknown>;
+  const moved = Object.entries(fields).filter(([name]) => !(name in leadSchema.shape));
+  if (moved.length === 0) return leadSchema.parse(json);
+  const kept = typeof external === 'object' && external !== null ? (external as Record<string, unknown>) : {};
+  return leadSchema.parse({ ...fields, external: { ...Object.fromEntries(moved), ...kept } });
+}

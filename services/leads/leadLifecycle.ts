@@ -4,14 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { toFieldIssues, type FieldIssue } from '../errors';
-import {
-  partnerCenterStatus,
-  CLOSE_REASON_TEXT,
-  type ActorRef,
-  type Lead,
-  type Outcome,
-  type Stage,
-} from './lead';
+import type { ActorRef, Lead, Outcome, Stage } from './lead';
 import { leadCommandSchema, MANAGING_COMMANDS, OWNER_COMMANDS, type CommandKind, type LeadCommand, type ParsedLeadCommand } from './leadCommands';
 
 export type Actor =
@@ -22,7 +15,8 @@ export const SYSTEM_ACTOR: ActorRef = { id: 'system', name: 'Partner Leads' };
 
 export interface LeadEvent {
   seq: number; // the lead version this event produced
-  type: CommandKind | 'receive' | 'remind' | 'partnerCenter';
+  /** The command, 'receive', 'remind', or the name of the outside system that changed the lead. */
+  type: CommandKind | 'receive' | 'remind' | (string & {});
   actor: ActorRef;
   at: string;
   before: Record<string, unknown>;
@@ -83,7 +77,6 @@ export function transition(lead: Lead, command: LeadCommand, actor: Actor, now: 
     lastAction: business ? { kind: cmd.kind, by, at } : lead.lastAction,
     ...answeredAndClosed(lead, change, at),
   };
-  next.partnerCenter = { ...lead.partnerCenter, ...partnerCenterStatus(next.stage, next.outcome), statusReason: statusReason(next) };
 
   const event: LeadEvent = { seq: next.version, type: cmd.kind, actor: by, at, ...diff(lead, change) };
   return { ok: true, lead: next, events: [event] };
@@ -163,12 +156,6 @@ export function answeredAndClosed(lead: Lead, change: Partial<Lead>, at: string)
 function withNotes(lead: Lead, notes: string | undefined): Lead['deal'] {
   if (!notes || !lead.deal) return lead.deal;
   return { ...lead.deal, notes: lead.deal.notes ? `${lead.deal.notes}\n${notes}` : notes };
-}
-
-function statusReason(lead: Lead): string | undefined {
-  if (!lead.closeReason) return undefined;
-  const text = CLOSE_REASON_TEXT[lead.closeReason.code];
-  return lead.closeReason.notes ? `${text}: ${lead.closeReason.notes}` : text;
 }
 
 /** The top-level fields a change touches, before and after: the audit trail's "before → after". */

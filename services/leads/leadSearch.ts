@@ -59,7 +59,7 @@ export function wordsOf(text: string): string[] {
   return [...words].filter((w) => w.length > 0);
 }
 
-/** What a lead is found by: referral id, CRM id, campaign id, customer name, lead name, deal name (in the order their keys are kept). */
+/** What a lead is found by: its id, CRM id, campaign id, customer name, lead name, deal name (in the order their keys are kept). */
 export function searchWords(lead: Pick<Lead, 'id' | 'name' | 'customer' | 'deal'>): string[] {
   const fields = [lead.id, lead.deal?.crmId, lead.deal?.campaignId, lead.customer.name, lead.name, lead.deal?.name];
   return [...new Set(fields.flatMap((field) => (field ? wordsOf(field) : [])))];

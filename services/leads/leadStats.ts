@@ -243,7 +243,7 @@ export function medianFromHistogram(counts: number[]): number | undefined {
   return undefined;
 }
 
-/** One line of advice from the figures, in the spirit of Partner Center's "Getting more leads". */
+/** One line of advice from the figures, in the spirit of the Leads section's "Getting more leads". */
 export function adviceFor(current: PeriodFigures, pipelineOpen: number): Advice {
   if (current.receivedTotal === 0 && current.answered === 0 && current.expired === 0) return { kind: 'noLeads' };
   if (current.expired > 0) return { kind: 'expired', count: current.expired };

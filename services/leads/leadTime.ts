@@ -1,6 +1,6 @@
-/** Time-dependent facts about a lead, shared by the cards, the scheduler and the dispatcher. */
+/** Time-dependent facts about a lead, shared by the cards, the scheduler and the sender. */
 import type { Lead } from './lead';
-import { syncState } from './referralSync';
+import { outsideState, type OutsideView } from './outsideView';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -61,12 +61,12 @@ export function shownTimeLeft(lead: Pick<Lead, 'expiresAt' | 'stage'>, now: Date
 }
 
 /** What a posted card shows; when it changes, every copy of the card is updated. */
-export function renderKey(lead: Lead, now: Date, windowHours: number): string {
+export function renderKey(lead: Lead, now: Date, windowHours: number, outside: OutsideView[] = []): string {
   const favorites = lead.favorites.map((f) => f.teamsUserId ?? f.id).sort().join(',');
-  // Whether the last change has reached Partner Center shows on the card too (when the sync is on).
-  const sync = syncState(lead);
+  // Whether the last change has reached the outside systems shows on the card too.
+  const reached = outsideState(outside);
   const owner = lead.owner ? `${lead.owner.id}@${lead.owner.since}` : '';
-  return `${lead.revision}|${flamePhase(lead, now, windowHours)}|${favorites}|${shownTimeLeft(lead, now)}|${sync}|${owner}`;
+  return `${lead.revision}|${flamePhase(lead, now, windowHours)}|${favorites}|${shownTimeLeft(lead, now)}|${reached}|${owner}`;
 }
 
 /**

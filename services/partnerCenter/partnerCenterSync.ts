@@ -1,26 +1,32 @@
 /**
- * The Partner Center sync, wired: the token source, the API client, the poll and webhook inbox
- * (referrals in), the write-back sender (decisions out), the health record and the webhook
- * signature check. LeadsApp runs its passes in background jobs; bot/ hands it webhook events.
+ * The Partner Center sync, one slice: the token source, the API client, the poll and webhook inbox
+ * (referrals in), the write-back queue, its reaction and its sender (decisions out), the expiry
+ * that follows Partner Center, the health record, the webhook signature check, and what its cards
+ * and the leads API say of it. LeadsApp subscribes its reaction and runs its passes; the HTTP edge
+ * hands it webhook events.
  */
-import { z } from 'zod';
-import type { ConversationStore } from '../storage/conversationStore';
+import type { Reaction } from '../changes/reaction';
 import type { DeliveryStore } from '../delivery/deliveryStore';
 import type { Outbox } from '../delivery/outbox';
-import type { Logger } from '../logger';
 import type { Lead } from '../leads/lead';
-import { REFERRAL_ID_PATTERN } from '../leads/referral';
+import type { OutsideView } from '../leads/outsideView';
+import type { Logger } from '../logger';
+import type { ConversationStore } from '../storage/conversationStore';
 import type { LeadStore } from '../storage/leadStore';
-import type { Lease } from '../storage/lease';
-import { markRejected, takeReferral, type TakeResult } from '../useCases/takeReferral';
-import { PartnerCenterClient } from './partnerCenterClient';
-import { PartnerCenterError } from './partnerCenterErrors';
-import { ReferralPull, type PullResult } from './referralPull';
-import { SyncHealth } from './syncHealth';
-import type { Health, SyncStore } from './syncStore';
-import { RefreshTokenSource, type IdentitySettings } from './tokenProvider';
-import { WebhookVerifier, type Verdict } from './webhookSignature';
-import { WriteBackSender } from './writeBack';
+import { Lease } from '../storage/lease';
+import type { Tables } from '../storage/tables';
+import { PartnerCenterClient } from './connection/partnerCenterClient';
+import { PartnerCenterError } from './connection/partnerCenterErrors';
+import { RefreshTokenSource, type IdentitySettings } from './connection/tokenProvider';
+import { partnerCenterView } from './referrals/referralView';
+import { markRejected, takeReferral, type TakeResult } from './referrals/takeReferral';
+import { ReferralPull, type PullResult } from './sync/referralPull';
+import { SyncHealth } from './sync/syncHealth';
+import { WriteBackSender } from './sync/writeBack';
+import { WriteBackQueue, writeBackReaction } from './sync/writeBackQueue';
+import { SyncStore, type Health } from './syncStore';
+import { readEvent, type EventReceipt } from './webhook/webhookEvents';
+import { WebhookVerifier, type Verdict } from './webhook/webhookSignature';
 
 export interface PartnerCenterSettings extends IdentitySettings {
   refreshToken?: string;
@@ -32,14 +38,14 @@ export interface PartnerCenterSettings extends IdentitySettings {
 
 export interface PartnerCenterSyncDeps {
   settings: PartnerCenterSettings;
-  store: SyncStore;
+  /** Its own rows (PartnerCenter), its queue's partition (Outbox, DeadLetters), its poll lease (Leases). */
+  tables: Pick<Tables, 'PartnerCenter' | 'Outbox' | 'DeadLetters' | 'Leases'>;
+  instanceId: string;
   leads: LeadStore;
   conversations: ConversationStore;
   deliveries: DeliveryStore;
-  /** Teams' outbox (messages to people) and the write-back queue. */
+  /** Teams' outbox: messages to people. */
   outbox: Outbox;
-  writeBacks: Outbox;
-  pollLease: Lease;
   leaseMs: number;
   /** Partner admins' conversations for health messages. */
   adminRecipients: () => Promise<string[]>;
@@ -47,24 +53,12 @@ export interface PartnerCenterSyncDeps {
   leadChanged: (leadId: string) => void;
   /** Messages to people were queued: send them now. */
   messagesQueued: () => void;
+  /** Write-backs were queued: send them now. */
+  writeBacksQueued: () => void;
   now: () => Date;
   responseDays: number;
   log: Logger;
 }
-
-/** What Partner Center POSTs to the webhook (after the signature was checked). */
-const eventSchema = z.object({
-  EventName: z.string().min(1).max(100),
-  ResourceUri: z.string().max(2048).optional(),
-  ResourceName: z.string().max(100).nullish(),
-  AuditUri: z.string().max(2048).nullish(),
-  ResourceChangeUtcDate: z.string().max(64).nullish(),
-});
-
-/** The events that concern referrals we may hold; others (test-created, co-sell's related-referral-*) are acknowledged and ignored. */
-const REFERRAL_EVENTS = new Set(['referral-created', 'referral-updated']);
-
-export type EventReceipt = { status: 'filed'; referralId: string } | { status: 'ignored'; reason: string } | { status: 'invalid'; issues: string[] };
 
 export interface SyncStatus {
   on: true;
@@ -77,6 +71,8 @@ export interface SyncStatus {
   brokenSince?: string;
 }
 
+export type { EventReceipt };
+
 export class PartnerCenterSync {
   readonly client: PartnerCenterClient;
   readonly health: SyncHealth;
@@ -84,16 +80,24 @@ export class PartnerCenterSync {
   readonly verifier: WebhookVerifier;
   readonly tokens: RefreshTokenSource;
   readonly writeBack: WriteBackSender;
+  readonly store: SyncStore;
+  /** Every change whose lead says something Partner Center does not have yet is queued for writing back. */
+  readonly reaction: Reaction;
+  private readonly writeBacks: WriteBackQueue;
 
   constructor(private readonly deps: PartnerCenterSyncDeps) {
-    const { settings, store, now, log } = deps;
+    const { settings, tables, now, log } = deps;
+    const store = (this.store = new SyncStore(tables.PartnerCenter));
+    this.writeBacks = new WriteBackQueue(tables.Outbox, tables.DeadLetters);
+    this.reaction = writeBackReaction(this.writeBacks, deps.writeBacksQueued);
     this.tokens = new RefreshTokenSource(settings, store, { bootstrap: settings.refreshToken, now, log });
     this.client = new PartnerCenterClient(settings.apiUrl, this.tokens);
     this.health = new SyncHealth({ store, outbox: deps.outbox, recipients: deps.adminRecipients, queued: deps.messagesQueued, freshTokenAt: () => this.tokens.refreshedAt, now, log });
-    this.pull = new ReferralPull({ client: this.client, store, health: this.health, lease: deps.pollLease, leaseMs: deps.leaseMs, take: (raw) => this.take(raw), now, log });
+    const lease = new Lease(tables.Leases, 'partnerCenterPoll', deps.instanceId);
+    this.pull = new ReferralPull({ client: this.client, store, health: this.health, lease, leaseMs: deps.leaseMs, take: (raw) => this.take(raw), now, log });
     this.verifier = new WebhookVerifier({ allowedHosts: settings.webhookCertHosts, caFile: settings.webhookCa, now });
     this.writeBack = new WriteBackSender({
-      queue: deps.writeBacks,
+      queue: this.writeBacks,
       client: this.client,
       leads: deps.leads,
       health: this.health,
@@ -131,14 +135,15 @@ export class PartnerCenterSync {
 
   /** Files a verified webhook event (durably) for the inbox to fetch its referral. */
   async receiveEvent(payload: unknown): Promise<EventReceipt> {
-    const parsed = eventSchema.safeParse(payload);
-    if (!parsed.success) return { status: 'invalid', issues: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`) };
-    const event = parsed.data;
-    if (!REFERRAL_EVENTS.has(event.EventName)) return { status: 'ignored', reason: `${event.EventName} is not a referral event` };
-    const referralId = referralIdOf(event.ResourceUri ?? '');
-    if (!referralId) return { status: 'invalid', issues: ['ResourceUri: names no referral'] };
-    await this.deps.store.fileEvent(referralId, event.EventName, event.ResourceChangeUtcDate ?? undefined, this.deps.now());
-    return { status: 'filed', referralId };
+    const event = readEvent(payload);
+    if ('status' in event) return event;
+    await this.store.fileEvent(event.referralId, event.eventName, event.changedAt, this.deps.now());
+    return { status: 'filed', referralId: event.referralId };
+  }
+
+  /** What the card says of Partner Center (a change on its way, one it refused; its own changes). */
+  outside(lead: Lead): OutsideView[] {
+    return [partnerCenterView(lead)];
   }
 
   /**
@@ -165,7 +170,7 @@ export class PartnerCenterSync {
   }
 
   async status(): Promise<SyncStatus> {
-    const [health, waiting] = await Promise.all([this.health.status(), this.deps.writeBacks.pendingCount()]);
+    const [health, waiting] = await Promise.all([this.health.status(), this.writeBacks.pendingCount()]);
     const { etag: _etag, failingSince: _since, ...shown } = health;
     return { on: true, waiting, ...shown };
   }
@@ -207,16 +212,4 @@ export class PartnerCenterSync {
     );
     this.deps.messagesQueued();
   }
-}
-
-/** The referral id at the end of a webhook's ResourceUri (…/engagements/v1/referrals/{id}). */
-export function referralIdOf(resourceUri: string): string | undefined {
-  let path: string;
-  try {
-    path = new URL(resourceUri).pathname;
-  } catch {
-    return undefined;
-  }
-  const id = decodeURIComponent(path.split('/').filter(Boolean).pop() ?? '');
-  return /\/referrals\/[^/]+\/?$/i.test(path) && REFERRAL_ID_PATTERN.test(id) ? id : undefined;
 }

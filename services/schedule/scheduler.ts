@@ -18,7 +18,7 @@ import { flamePhase, msLeft, reminderDue } from '../leads/leadTime';
 import type { Lead } from '../leads/lead';
 import type { Logger } from '../logger';
 import { personKey, type Outbox } from '../delivery/outbox';
-import { nextDueTime } from '../delivery/projector';
+import { nextDueTime } from './dueTimes';
 import { bucketStart, hourBucket } from '../storage/leadIndex';
 
 const HOUR_MS = 3_600_000;
@@ -41,10 +41,11 @@ export interface SchedulerDeps {
   /** How long a pass may hold the scheduler lease (a crashed pass blocks others this long). */
   leaseMs: number;
   /**
-   * With the Partner Center sync on, a lead's deadline is Partner Center's to enforce: this reads
-   * the referral and takes its state; false while the lead still waits there (asked again later).
+   * An outside system that keeps leads' deadlines itself is asked first, at a lead's deadline: it
+   * takes the system's state ('settled': the lead no longer waits; 'waiting': it still does there,
+   * asked again later; 'unknown': the system has no such lead, and the deadline is ours).
    */
-  followExpiry?: (leadId: string) => Promise<'settled' | 'waiting' | 'unknown'>;
+  outsideDeadline?: (leadId: string) => Promise<'settled' | 'waiting' | 'unknown'>;
   /** The scheduled cards: the morning digest and the weekly insights, each occurrence queued once. */
   periodic?: PeriodicJobs;
 }
@@ -62,7 +63,7 @@ export interface PeriodicJobs {
 /** How late a missed occurrence (the app was down) is still sent: a digest the same morning, insights the same day. */
 const LATE = { needsAnswer: 6 * HOUR_MS, insights: 24 * HOUR_MS };
 
-/** While Partner Center has not yet expired a lead past its deadline, it is asked again this often. */
+/** While the outside system has not yet expired a lead past its deadline, it is asked again this often. */
 export const EXPIRY_RECHECK_MS = 30 * 60_000;
 
 const PASS_LIMIT = 500;
@@ -157,7 +158,7 @@ export class Scheduler {
 
     if (item.kind === 'expire') {
       if (Date.parse(lead.expiresAt) > now.getTime() || lead.stage !== 'Received') return;
-      const followed = this.deps.followExpiry && (await this.deps.followExpiry(lead.id));
+      const followed = this.deps.outsideDeadline && (await this.deps.outsideDeadline(lead.id));
       if (followed === 'settled') {
         result.expired++;
         return;
@@ -166,7 +167,7 @@ export class Scheduler {
         await this.deps.due.schedule([{ kind: 'expire', leadId: lead.id, dueAt: new Date(now.getTime() + EXPIRY_RECHECK_MS) }], now);
         return;
       }
-      // No sync, or a lead Partner Center does not know: the deadline is ours.
+      // No outside system, or a lead it does not know: the deadline is ours.
       const acted = await actOnLead(lead.id, { kind: 'expire' }, { kind: 'system' }, { leads, now: () => now }, stored);
       if (acted.status === 'changed') {
         result.expired++;
@@ -190,13 +191,13 @@ export class Scheduler {
 
     if (item.kind === 'refresh') {
       // "Time left" moves on: bring every posted card up to date (the next refresh is in the lead's chain).
-      await this.syncCards(lead.id, now);
+      await this.updateCards(lead.id, now);
       return;
     }
 
     // The flame turns from 🔥 to ⏳: no change to the lead, but every copy of its card changes.
     if (flamePhase(lead, now, this.deps.flameWindowHours) !== 'waiting') return;
-    await this.syncCards(lead.id, now);
+    await this.updateCards(lead.id, now);
     result.flameTurns++;
   }
 
@@ -241,9 +242,9 @@ export class Scheduler {
     return queued.filter(Boolean).length;
   }
 
-  private async syncCards(leadId: string, now: Date): Promise<void> {
+  private async updateCards(leadId: string, now: Date): Promise<void> {
     const deliveries = await this.deps.deliveries.forLead(leadId);
-    await this.deps.outbox.enqueueSyncs(deliveries.map((d) => ({ leadId, conversationKey: d.conversationKey })), now);
+    await this.deps.outbox.enqueueCardUpdates(deliveries.map((d) => ({ leadId, conversationKey: d.conversationKey })), now);
   }
 
   /** Records the reminder on the lead (ETag-conditional, retried on a race); true if this pass sent it. */

@@ -4,15 +4,11 @@
  */
 import { odata, type TableClient } from '@azure/data-tables';
 import { z } from 'zod';
-import type { LeadType } from '../leads/lead';
+import { LEAD_KINDS, type LeadKind } from '../leads/lead';
 import { createIfAbsent, deleteIfExists, getOrUndefined, guard, isPreconditionFailed, safeKey } from './tables';
 
 export type ConversationScope = 'personal' | 'groupChat' | 'channel';
 
-/** The lists a new lead belongs to, as a conversation chooses them: customer inquiries, or marketing and sales qualified. */
-export const LEAD_KINDS = ['marketplace', 'qualified'] as const;
-export type LeadKind = (typeof LEAD_KINDS)[number];
-export const kindOf = (type: LeadType): LeadKind => (type === 'customerInquiry' ? 'marketplace' : 'qualified');
 
 /** What a conversation gets from the bot; every proactive send honours it. */
 export const conversationSettingsSchema = z.object({

@@ -4,10 +4,9 @@
  * reads without scanning leads.
  */
 import { odata, type TableClient } from '@azure/data-tables';
-import type { Lead } from '../leads/lead';
+import { type Lead, kindOf, type LeadKind } from '../leads/lead';
 import { matchesAll, prefixesOf, searchWords, type SearchQuery } from '../leads/leadSearch';
 import { sharedViewOf, summarize, type LeadSummary, type Page, type ViewName } from '../leads/leadViews';
-import { kindOf, type LeadKind } from './conversationStore';
 import { deleteAllIfExist, deleteIfExists, guard, invertedTicks, safeKey, upsertAll, writeAll } from './tables';
 
 /**
@@ -126,6 +125,12 @@ export function staleRows(before: Lead, after: Lead, rowsOf: (lead: Lead) => Row
     .map(({ partitionKey, rowKey }) => ({ partitionKey, rowKey }));
 }
 
+/** The rows the changes left behind, of one kind, less those written again. */
+function removals(changes: { removed?: RowRef[] }[], written: RowRef[], ofKind: (row: RowRef) => boolean): RowRef[] {
+  const kept = new Set(written.map(keyOf));
+  return changes.flatMap(({ removed = [] }) => removed).filter((row) => ofKind(row) && !kept.has(keyOf(row)));
+}
+
 export class LeadViewIndex {
   /** `table` holds the lists, `searchTable` the search rows. */
   constructor(
@@ -133,15 +138,21 @@ export class LeadViewIndex {
     private readonly searchTable: TableClient,
   ) {}
 
-  /** Writes each lead's rows and deletes those it no longer has; rows of one list are written together. */
+  /** Writes each lead's rows (lists and search) and deletes those it no longer has. */
   async put(changes: { lead: Lead; removed?: RowRef[] }[]): Promise<void> {
-    const upserts = changes.flatMap(({ lead }) => indexRows(lead));
-    const written = new Set(upserts.map(keyOf));
-    const removals = changes.flatMap(({ removed = [] }) => removed).filter((row) => !written.has(keyOf(row)));
-    const split = <T extends RowRef>(rows: T[]) => [rows.filter((r) => !isSearchRow(r)), rows.filter(isSearchRow)] as const;
-    const [lists, search] = split(upserts);
-    const [listRemovals, searchRemovals] = split(removals);
-    await Promise.all([writeAll(this.table, lists, listRemovals), upsertAll(this.searchTable, search), deleteAllIfExist(this.searchTable, searchRemovals)]);
+    await Promise.all([this.putLists(changes), this.putSearch(changes)]);
+  }
+
+  /** Each lead's list rows, and those it no longer has deleted: one transaction for all of them (one partition). */
+  async putLists(changes: { lead: Lead; removed?: RowRef[] }[]): Promise<void> {
+    const rows = changes.flatMap(({ lead }) => listRows(lead));
+    await writeAll(this.table, rows, removals(changes, rows, (row) => !isSearchRow(row)));
+  }
+
+  /** Each lead's search rows, and those it no longer has deleted. */
+  async putSearch(changes: { lead: Lead; removed?: RowRef[] }[]): Promise<void> {
+    const rows = changes.flatMap(({ lead }) => searchRows(lead, viewEntity(lead).summary));
+    await Promise.all([upsertAll(this.searchTable, rows), deleteAllIfExist(this.searchTable, removals(changes, rows, isSearchRow))]);
   }
 
   /**

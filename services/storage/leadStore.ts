@@ -5,12 +5,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
-import { leadSchema, type Lead } from '../leads/lead';
+import { storedLead, type Lead } from '../leads/lead';
 import { contributionDelta, isEmpty, type Contribution } from '../leads/leadStats';
 import type { LeadEvent } from '../leads/leadLifecycle';
 import { leftBehind, searchRowsOf, type RowRef } from './leadIndex';
 import { chunkJson, deleteAllIfExist, getOrUndefined, guard, isConflict, isNotFound, isPreconditionFailed, unchunkJson, upsertAll } from './tables';
-import { deliveriesOf, deliveryProperties, type Delivery, type DeliveryRecord } from './deliveryEntries';
+import { deliveriesOf, deliveryProperties, type Delivery } from './deliveryEntries';
 import { briefly } from '../errors';
 
 // Row keys carry the lead id although the partition already does. Azure needs only the pair to
@@ -115,7 +115,7 @@ export class LeadStore {
 
   async get(id: string): Promise<StoredLead | undefined> {
     const entity = await getOrUndefined<Record<string, unknown>>(this.table, id, leadRowKey(id));
-    return entity && { lead: readable(id, () => leadSchema.parse(unchunkJson(entity))), etag: entity.etag, deliveries: readable(id, () => deliveriesOf(id, entity)) };
+    return entity && { lead: readable(id, () => storedLead(unchunkJson(entity))), etag: entity.etag, deliveries: readable(id, () => deliveriesOf(id, entity)) };
   }
 
   /**
@@ -175,21 +175,21 @@ export class LeadStore {
   }
 
   /**
-   * The end of a projection whose cards were sent from here: what was sent is recorded on the
-   * lead's row and the pending row is cleared, in one transaction, if the lead is still as this
-   * instance last wrote it (`etag`: no change came in since, so the pending row holds only what was
-   * projected). Otherwise ('changed') the records are written on their own and the pending row
-   * stays for the next projection.
+   * The end of a projection a reaction finished itself (cards sent from here): what it records on
+   * the lead's row (where the cards are) is merged and the pending row is cleared, in one
+   * transaction, if the lead is still as this instance last wrote it (`etag`: no change came in
+   * since, so the pending row holds only what was projected). Otherwise ('changed') the properties
+   * are written on their own and the pending row stays for the next projection.
    */
-  async settle(id: string, records: DeliveryRecord[], etag: string): Promise<'cleared' | 'changed'> {
-    const row = { partitionKey: id, rowKey: leadRowKey(id), ...deliveryProperties(records) };
+  async settle(id: string, properties: Record<string, string>, etag: string): Promise<'cleared' | 'changed'> {
+    const row = { partitionKey: id, rowKey: leadRowKey(id), ...properties };
     try {
       await guard(() => this.table.submitTransaction([['update', row, 'Merge', { etag }], ['delete', { partitionKey: id, rowKey: pendingRowKey(id) }]]));
       return 'cleared';
     } catch (error) {
       if (!isPreconditionFailed(error) && !isNotFound(error)) throw error;
     }
-    if (records.length > 0) await guard(() => this.table.updateEntity(row, 'Merge'));
+    if (Object.keys(properties).length > 0) await guard(() => this.table.updateEntity(row, 'Merge'));
     return 'changed';
   }
 

@@ -43,13 +43,18 @@ export async function ensureTables(tables: Tables): Promise<void> {
 
 /**
  * The row layout this version writes (version 2: RowKeys name their lead; 3: where a lead's cards
- * are posted is on its row, and the insights sums share one partition). Storage in layout 2 is
- * opened and moved to 3 by the first start's rebuild (rebuildDerived), which then marks it: a
- * release that reads layout 2 refuses it from then on, instead of undoing the move.
+ * are posted is on its row, and the insights sums share one partition; 4: what an outside system
+ * keeps on a lead is in its `external`, which releases before it cannot read). Storage in layout 2
+ * is opened and moved on by the first start's rebuild (rebuildDerived), which then marks it; layout
+ * 3 needs no move (a lead's outside data moves into `external` when it is next written) and is
+ * marked at once. A release that reads an earlier layout refuses the storage from then on,
+ * instead of undoing the move or misreading the rows.
  */
-const LAYOUT = { partitionKey: 'layout', rowKey: 'rows', version: 3 };
+const LAYOUT = { partitionKey: 'layout', rowKey: 'rows', version: 4 };
 /** The layout an earlier release wrote that this one opens (and moves on). */
 const MOVED_ON_START = 2;
+/** The layout an earlier release wrote that this one reads as it is. */
+const READ_AS_IS = 3;
 
 /** Marks storage as in this version's row layout: once the first start has moved it (rebuildDerived). */
 export async function markRowLayout(meta: TableClient): Promise<void> {
@@ -83,7 +88,8 @@ export async function checkLayout(tables: Tables, setting: 'DATA_DIR' | 'TABLE_P
     }
     found = 1;
   }
-  if (found === LAYOUT.version || found === MOVED_ON_START) return;
+  if (found === READ_AS_IS) await markRowLayout(tables.Meta);
+  if (found === LAYOUT.version || found === MOVED_ON_START || found === READ_AS_IS) return;
   throw new ConfigError([
     {
       path: setting,

@@ -1,5 +1,5 @@
 /** Use cases that only read: one lead with its history, the list views, and search. */
-import type { Lead } from '../leads/lead';
+import type { Lead, LeadKind } from '../leads/lead';
 import type { LeadViewIndex } from '../storage/leadIndex';
 import type { LeadEvent } from '../leads/leadLifecycle';
 import type { LeadStore } from '../storage/leadStore';
@@ -72,3 +72,14 @@ export async function searchLeads(
 
 /** Index rows one page of search reads at most (a query of several words whose other words are rare among its key's rows). */
 export const MAX_ROWS_PER_PAGE = 5_000;
+
+/** Leads on one morning digest card. */
+export const NEEDS_ANSWER_LINES = 20;
+
+/** The leads waiting for an answer, of these kinds, soonest deadline first (at most a digest's worth). */
+export async function needsAnswer(index: LeadViewIndex, kinds: LeadKind[], limit = NEEDS_ANSWER_LINES): Promise<LeadSummary[]> {
+  // One list per kind, each already in deadline order: the first `limit` of each, merged.
+  const pages = await Promise.all(kinds.map((kind) => index.waiting(kind, { size: limit })));
+  const byDeadline = (a: LeadSummary, b: LeadSummary) => a.expiresAt.localeCompare(b.expiresAt) || a.id.localeCompare(b.id);
+  return pages.flatMap((page) => page.items).sort(byDeadline).slice(0, limit);
+}

@@ -1,6 +1,9 @@
 /** Leads in each stage, built as plain objects and parsed with the real schema so they stay valid. */
 import { leadSchema, type Lead, type Outcome } from '../../services/leads/lead';
 import { insightsFrom, periodDays, type Counters, type Insights } from '../../services/leads/leadStats';
+import type { OutsideView } from '../../services/leads/outsideView';
+import { partnerCenterOf, withPartnerCenter } from '../../services/partnerCenter/referrals/referralState';
+import { partnerCenterView } from '../../services/partnerCenter/referrals/referralView';
 
 export const NOW = new Date('2025-11-26T10:00:00Z');
 const HOUR_MS = 3_600_000;
@@ -27,7 +30,6 @@ const received = {
   employees: [],
   favorites: [],
   remindersSent: [],
-  partnerCenter: { status: 'New', substatus: 'Received' },
   version: 1,
   revision: 1,
 };
@@ -59,7 +61,6 @@ export function acceptedLead(overrides: Partial<Lead> = {}): Lead {
     },
     employees: [{ id: 'e1', name: 'Sam Seller', email: 'sam@fabrikam.com' }],
     lastAction: { kind: 'accept', by: DANA, at: '2025-11-26T10:02:00Z' },
-    partnerCenter: { status: 'Active', substatus: 'Accepted' },
     version: 2,
     revision: 2,
     ...overrides,
@@ -82,7 +83,6 @@ export function archivedLead(outcome: Outcome, overrides: Partial<Lead> = {}): L
   return acceptedLead({
     stage: 'Archived',
     outcome,
-    partnerCenter: { status: 'Closed', substatus: outcome },
     version: 3,
     revision: 3,
     ...CLOSING[outcome],
@@ -93,15 +93,15 @@ export function archivedLead(outcome: Outcome, overrides: Partial<Lead> = {}): L
 /** A lead accepted in Teams whose Accept is on its way to Partner Center ('pending'), or was refused there ('refused'). */
 export function syncedLead(state: 'pending' | 'refused'): Lead {
   const lead = acceptedLead();
-  return leadSchema.parse({
-    ...lead,
-    partnerCenter: {
-      ...lead.partnerCenter,
-      synced: { eTag: '"e1"', status: 'New', substatus: 'Pending', team: [] },
-      ...(state === 'refused' ? { rejected: { message: 'Partner Center answered 400 invalidRequest: Path /campaignId cannot be changed.', at: NOW.toISOString(), revision: lead.revision } } : {}),
-    },
+  return withPartnerCenter(lead, {
+    ...partnerCenterOf(lead),
+    synced: { eTag: '"e1"', status: 'New', substatus: 'Pending', team: [] },
+    ...(state === 'refused' ? { rejected: { message: 'Partner Center answered 400 invalidRequest: Path /campaignId cannot be changed.', at: NOW.toISOString(), revision: lead.revision } } : {}),
   });
 }
+
+/** What the Partner Center slice says of a lead on its card (the sync on). */
+export const partnerCenterOutside = (lead: Lead): OutsideView[] => [partnerCenterView(lead)];
 
 /** A lead declined in the Partner Center portal. */
 export function declinedInPartnerCenter(): Lead {

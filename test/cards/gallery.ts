@@ -23,7 +23,7 @@ import {
 } from '../../cards';
 import { OUTCOMES } from '../../services/leads/lead';
 import { LISTS, summarize } from '../../services/leads/leadViews';
-import { acceptedLead, archivedLead, DANA, declinedInPartnerCenter, insightsSamples, NOW, ownedLead, receivedLead, SAM_ID, syncedLead } from './fixtures';
+import { acceptedLead, archivedLead, DANA, declinedInPartnerCenter, insightsSamples, NOW, ownedLead, receivedLead, SAM_ID, syncedLead, partnerCenterOutside } from './fixtures';
 
 export function everyCard(): [name: string, card: CardAttachment][] {
   const cards: [string, CardAttachment][] = [];
@@ -64,9 +64,9 @@ export function everyCard(): [name: string, card: CardAttachment][] {
     cards.push([`${locale} digest`, renderDigestCard({ count: 2, leads: [receivedLead({ flame: true }), receivedLead({ name: 'Fabrikam ERP' })], locale })]);
     cards.push([`${locale} roles`, renderRolesCard({ locale, entries: [{ id: DANA.id, role: 'partnerAdmin', source: 'granted', name: DANA.name }] })]);
     cards.push([`${locale} message`, renderMessageCard({ locale, title: 'Title', text: 'Text', tone: 'good' })]);
-    cards.push([`${locale} lead reaching Partner Center`, renderLeadCard(syncedLead('pending'), { ...base, partnerCenterSync: true })]);
-    cards.push([`${locale} lead refused by Partner Center`, renderLeadCard(syncedLead('refused'), { ...base, partnerCenterSync: true })]);
-    cards.push([`${locale} lead declined in Partner Center`, renderLeadCard(declinedInPartnerCenter(), { ...base, partnerCenterSync: true })]);
+    cards.push([`${locale} lead reaching Partner Center`, renderLeadCard(syncedLead('pending'), { ...base, outside: partnerCenterOutside(syncedLead('pending')) })]);
+    cards.push([`${locale} lead refused by Partner Center`, renderLeadCard(syncedLead('refused'), { ...base, outside: partnerCenterOutside(syncedLead('refused')) })]);
+    cards.push([`${locale} lead declined in Partner Center`, renderLeadCard(declinedInPartnerCenter(), { ...base, outside: partnerCenterOutside(declinedInPartnerCenter()) })]);
     cards.push([`${locale} sync off`, renderSyncStatusCard({ on: false }, { locale })]);
     cards.push([`${locale} sync on`, renderSyncStatusCard({ on: true, waiting: 2, lastPullAt: NOW.toISOString(), lastPushAt: NOW.toISOString() }, { locale })]);
     cards.push([`${locale} sync broken`, renderSyncStatusCard({ on: true, waiting: 5, broken: 'refused', lastError: 'invalid_grant', lastErrorAt: NOW.toISOString() }, { locale })]);

@@ -1,4 +1,5 @@
-import { CLOSE_REASONS, CLOSE_REASON_TEXT } from '../../services/leads/lead';
+import { CLOSE_REASONS } from '../../services/leads/lead';
+import { CLOSE_REASON_TEXT } from '../../services/partnerCenter/referrals/referralSync';
 import { formatAmount, formatCalendarDate, formatDateTime, formatTimeLeft, resolveLocale, t } from '../../cards';
 import en from '../../cards/locales/en.json';
 import de from '../../cards/locales/de.json';

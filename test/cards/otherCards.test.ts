@@ -13,7 +13,7 @@ import {
   renderWelcomeCard,
 } from '../../cards';
 import { summarize, VIEWS } from '../../services/leads/leadViews';
-import { acceptedLead, archivedLead, DANA, declinedInPartnerCenter, hoursFromNow, NOW, ownedLead, receivedLead, syncedLead } from './fixtures';
+import { acceptedLead, archivedLead, DANA, declinedInPartnerCenter, hoursFromNow, NOW, ownedLead, receivedLead, syncedLead, partnerCenterOutside } from './fixtures';
 import { seen } from './seen';
 
 describe('lead lists', () => {
@@ -174,18 +174,19 @@ describe('roles', () => {
 describe('Partner Center sync', () => {
   it('says on the card that a change is on its way to Partner Center, or that Partner Center refused it, only with the sync on', () => {
     const options = { locale: 'en' as const, now: NOW, flameWindowHours: 72 };
-    expect(seen(renderLeadCard(syncedLead('pending'), { ...options, partnerCenterSync: true })).texts).toContain('Saved in Teams · reaching Partner Center…');
+    expect(seen(renderLeadCard(syncedLead('pending'), { ...options, outside: partnerCenterOutside(syncedLead('pending')) })).texts).toContain('Saved in Teams · reaching Partner Center…');
     expect(seen(renderLeadCard(syncedLead('pending'), options)).all).not.toContain('Partner Center');
-    expect(seen(renderLeadCard(syncedLead('refused'), { ...options, partnerCenterSync: true })).texts).toContain(
+    expect(seen(renderLeadCard(syncedLead('refused'), { ...options, outside: partnerCenterOutside(syncedLead('refused')) })).texts).toContain(
       '⚠️ This change did not reach Partner Center: Partner Center answered 400 invalidRequest: Path /campaignId cannot be changed.',
     );
-    expect(seen(renderLeadCard(syncedLead('pending'), { ...options, locale: 'de', partnerCenterSync: true })).texts).toContain('In Teams gespeichert · wird an Partner Center übertragen …');
+    expect(seen(renderLeadCard(syncedLead('pending'), { ...options, locale: 'de', outside: partnerCenterOutside(syncedLead('pending')) })).texts).toContain('In Teams gespeichert · wird an Partner Center übertragen …');
   });
 
   it('names Partner Center as the one who declined, in English and German', () => {
     const lead = declinedInPartnerCenter();
-    expect(seen(renderLeadCard(lead, { locale: 'en', now: NOW, flameWindowHours: 72 })).texts).toContain('Declined in Partner Center on Nov 26, 2025 — reason: Not a customer');
-    expect(seen(renderLeadCard(lead, { locale: 'de', now: NOW, flameWindowHours: 72 })).all).toContain('Abgelehnt – in Partner Center am 26. Nov. 2025');
+    const outside = partnerCenterOutside(lead);
+    expect(seen(renderLeadCard(lead, { locale: 'en', now: NOW, flameWindowHours: 72, outside })).texts).toContain('Declined in Partner Center on Nov 26, 2025 — reason: Not a customer');
+    expect(seen(renderLeadCard(lead, { locale: 'de', now: NOW, flameWindowHours: 72, outside })).all).toContain('Abgelehnt – in Partner Center am 26. Nov. 2025');
   });
 
   it('tells admins what broke and how to mend it, and the person whose change was overruled what happened', () => {

@@ -3,7 +3,7 @@ import JSZip from 'jszip';
 import { PNG } from 'pngjs';
 import { buildAppPackage, renderManifest, type AppPackageSettings } from '../../manifest/appPackage';
 import { packageSettingsFromEnv } from '../../manifest/packageSettings';
-import { FIND_COMMAND_ID, FIND_PARAMETER } from '../../bot/messageExtension';
+import { FIND_COMMAND_ID, FIND_PARAMETER } from '../../teams/invokes/messageExtension';
 
 const settings: AppPackageSettings = {
   appId: '11111111-2222-4333-8444-555555555555',

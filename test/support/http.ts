@@ -1,6 +1,6 @@
 /** Starts the real server (restify + the product) over a test Azurite on a free port. */
-import type * as Main from '../../bot/main';
-import type { Running } from '../../bot/main';
+import type * as Main from '../../main';
+import type { Running } from '../../main';
 import { silentLogger } from '../../services/logger';
 import { testConfig } from './settings';
 import type { TestStorage } from './storage';
@@ -10,7 +10,7 @@ export async function startServer(storage: TestStorage, env: Record<string, stri
   const config = testConfig({ AZURE_TABLES_CONNECTION_STRING: storage.connectionString, TABLE_PREFIX: prefix, ...env });
   // Loaded on first use: the reliability suite uses only the request helpers and runs the app as its own process.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { start } = require('../../bot/main') as typeof Main;
+  const { start } = require('../../main') as typeof Main;
   const running = await start(config, silentLogger, { now });
   return { ...running, url: `http://127.0.0.1:${running.port}` };
 }

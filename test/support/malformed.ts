@@ -4,8 +4,8 @@
  * with a field of the wrong type, missing, huge or oddly encoded. Each generated case says what
  * it is (`label`), so a counter-example reads on its own.
  */
-import { formInputsSchema } from '../../bot/activityParsers';
-import { FORM_VERBS, SUBMIT_VERBS } from '../../bot/formCommands';
+import { formInputsSchema } from '../../teams/activityParsers';
+import { FORM_VERBS, SUBMIT_VERBS } from '../../teams/invokes/formCommands';
 import fc from 'fast-check';
 import { referral } from '../fixtures/referrals';
 

@@ -49,7 +49,7 @@ export async function syncWorld(storage: TestStorage, options: SyncWorldOptions 
   const cardText = (leadId: string): string => {
     const last = world.gateway.sent.filter((s) => s.message.kind === 'leadCard' && s.message.lead.id === leadId).at(-1);
     if (last?.message.kind !== 'leadCard') return '';
-    return JSON.stringify(renderLeadCard(last.message.lead, { locale: 'en', now: world.clock.now(), flameWindowHours: 72, partnerCenterSync: true }).content);
+    return JSON.stringify(renderLeadCard(last.message.lead, { locale: 'en', now: world.clock.now(), flameWindowHours: 72, outside: last.message.outside }).content);
   };
   return { ...world, pki, identity, partnerCenter, bootstrap, env, pull, writeBacks, cardText, close };
 }

@@ -3,7 +3,7 @@ import { actOnLead } from '../../../services/useCases/actOnLead';
 import { listLeads } from '../../../services/useCases/readLeads';
 import { leadRowKey } from '../../../services/storage/leadStore';
 import { createLogger } from '../../../services/logger';
-import { ingestReferrals } from '../../../services/useCases/ingestReferrals';
+import { ingestReferrals } from '../../../services/partnerCenter/referrals/intake';
 import { SendFailure } from '../../../services/delivery/teamsGateway';
 import { admin, dealInput, viewer } from '../../fixtures/leads';
 import { referral } from '../../fixtures/referrals';
@@ -230,7 +230,7 @@ describe('crashes and restarts', () => {
     // and one lead's hint was already cleared.
     const conversations = await app.conversations.subscribed();
     for (const r of burst.slice(0, 3)) {
-      await app.outbox.enqueueSyncs(conversations.map((c) => ({ leadId: r.id, conversationKey: c.key, urgent: true })), clock.now());
+      await app.outbox.enqueueCardUpdates(conversations.map((c) => ({ leadId: r.id, conversationKey: c.key, urgent: true })), clock.now());
     }
     await app.leads.clearHints((await app.leads.hinted()).filter((h) => h.leadId === burst[3]!.id).map((h) => h.rowKey));
 

@@ -79,13 +79,6 @@ describe('the lead lifecycle', () => {
     expect(result.events).toEqual([
       expect.objectContaining({ type: 'accept', seq: 2, before: expect.objectContaining({ stage: 'Received' }), after: expect.objectContaining({ stage: 'Accepted' }) }),
     ]);
-    expect(result.lead.partnerCenter).toMatchObject({ status: 'Active', substatus: 'Accepted' });
-  });
-
-  it('keeps Partner Center status and reason for a later write-back', () => {
-    const result = transition(receivedLead(), commands.decline, admin, NOW);
-    if (!result.ok) throw new Error('expected success');
-    expect(result.lead.partnerCenter).toMatchObject({ status: 'Closed', substatus: 'Declined', statusReason: 'Customer chose another vendor: Went with a competitor' });
   });
 
   it('refuses lifecycle commands from someone who is not an admin, but lets them favorite', () => {

@@ -1,5 +1,6 @@
 /** Decisions out: every change made in Teams reaches Partner Center once, through 412, 429, 401, 400 and outages. */
 import type { LeadsApp } from '../../../services/app/leadsApp';
+import { partnerCenterOf } from '../../../services/partnerCenter/referrals/referralState';
 import type { Actor } from '../../../services/leads/leadLifecycle';
 import { SyncStore } from '../../../services/partnerCenter/syncStore';
 import { admin, dealInput } from '../../fixtures/leads';
@@ -47,7 +48,7 @@ describe('each decision, written back', () => {
     ]);
     expect(world.partnerCenter.referral(id)).toMatchObject({ status: 'Active', substatus: 'Accepted', externalReferenceId: 'CRM-42', campaignId: 'CMP-7', details: { dealValue: 99000 } });
     // The answer's eTag is the new base: nothing is left to send.
-    expect((await world.app.leads.get(id))?.lead.partnerCenter.synced?.eTag).toBe(world.partnerCenter.referral(id).eTag);
+    expect(partnerCenterOf((await world.app.leads.get(id))!.lead).synced?.eTag).toBe(world.partnerCenter.referral(id).eTag);
     await world.writeBacks();
     expect(world.partnerCenter.patches(id)).toHaveLength(1);
   });
@@ -111,7 +112,7 @@ describe('in the order Partner Center expects', () => {
     await act(world.app, id, { kind: 'accept', deal: dealInput });
     await world.settle();
     expect(world.partnerCenter.patches(id).map((p) => p.status)).toEqual([204]);
-    expect((await world.app.leads.get(id))?.lead.partnerCenter.synced?.eTag).toBe(world.partnerCenter.referral(id).eTag);
+    expect(partnerCenterOf((await world.app.leads.get(id))!.lead).synced?.eTag).toBe(world.partnerCenter.referral(id).eTag);
     expect(world.cardText(id)).not.toContain('reaching Partner Center');
   });
 });
@@ -184,7 +185,7 @@ describe('when Partner Center is busy, down or refuses', () => {
     await world.settle();
     const dead = await world.app.outbox.deadLetters();
     expect(dead).toEqual([expect.objectContaining({ kind: 'writeBack', leadId: id, lastError: expect.stringContaining('Partner Center answered 400 invalidRequest') })]);
-    expect((await world.app.leads.get(id))?.lead.partnerCenter.rejected?.message).toContain('400');
+    expect(partnerCenterOf((await world.app.leads.get(id))!.lead).rejected?.message).toContain('400');
     expect(world.cardText(id)).toContain('This change did not reach Partner Center: Partner Center answered 400');
     await world.writeBacks();
     expect(world.partnerCenter.patches(id)).toHaveLength(0);

@@ -2,7 +2,7 @@
 import { sign } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { WebhookVerifier } from '../../../services/partnerCenter/webhookSignature';
+import { WebhookVerifier } from '../../../services/partnerCenter/webhook/webhookSignature';
 import { issue, rootCa, sharedPki, type Issued, type SharedPki } from '../../support/testPki';
 
 const BODY = Buffer.from('{"EventName":"referral-updated","ResourceUri":"https://api.partnercenter.microsoft.com/engagements/v1/referrals/r1"}');

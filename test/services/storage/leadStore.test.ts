@@ -5,6 +5,7 @@ import { startEmbeddedAzurite } from '../../../services/storage/embeddedAzurite'
 import { ConfigError } from '../../../services/errors';
 import { checkLayout, ensureTables, openTables } from '../../../services/storage/tables';
 import { referral } from '../../fixtures/referrals';
+import { partnerCenterOf } from '../../../services/partnerCenter/referrals/referralState';
 import { admin, dealInput, viewer } from '../../fixtures/leads';
 import { makeApp } from '../../support/app';
 import { startTestStorage, type TestStorage } from '../../support/storage';
@@ -145,9 +146,32 @@ describe('storage written by another version', () => {
   it('marks new storage with its row layout and opens it again', async () => {
     const tables = await storage.freshTables();
     await checkLayout(tables, 'DATA_DIR');
-    expect((await tables.Meta.getEntity<{ version: number }>('layout', 'rows')).version).toBe(3);
+    expect((await tables.Meta.getEntity<{ version: number }>('layout', 'rows')).version).toBe(4);
     await makeApp(tables).ingest([referral()]);
     await expect(checkLayout(tables, 'DATA_DIR')).resolves.toBeUndefined();
+  });
+
+  it("opens the previous release's storage as it is: its leads keep their Partner Center record, and the storage is marked for this release", async () => {
+    const tables = await storage.freshTables();
+    const app = makeApp(tables);
+    const input = referral({ eTag: '"pc-1"', engagementId: 'eng-7' });
+    await app.ingest([input]);
+    // The lead as the previous release stored it: Partner Center's record at the top of the lead.
+    const row = await tables.Leads.getEntity<{ data0: string; chunks: number }>(input.id, `lead|${input.id}`);
+    const { external, ...lead } = JSON.parse(row.data0) as { external: { partnerCenter: Record<string, unknown> } };
+    const old = JSON.stringify({ ...lead, partnerCenter: { status: 'New', substatus: 'Received', ...external.partnerCenter } });
+    await tables.Leads.updateEntity({ partitionKey: input.id, rowKey: `lead|${input.id}`, data0: old, chunks: 1 }, 'Merge');
+    await tables.Meta.upsertEntity({ partitionKey: 'layout', rowKey: 'rows', version: 3 }, 'Replace');
+
+    await checkLayout(tables, 'DATA_DIR');
+    expect((await tables.Meta.getEntity<{ version: number }>('layout', 'rows')).version).toBe(4);
+    const read = (await app.leads.get(input.id))!.lead;
+    expect(partnerCenterOf(read)).toMatchObject({ engagementId: 'eng-7', synced: { eTag: '"pc-1"' } });
+    // Written again by this release, it keeps the record where this release keeps it.
+    await app.act(input.id, { kind: 'favorite' }, admin);
+    const rewritten = JSON.parse((await tables.Leads.getEntity<{ data0: string }>(input.id, `lead|${input.id}`)).data0) as Record<string, unknown>;
+    expect(rewritten).not.toHaveProperty('partnerCenter');
+    expect(partnerCenterOf((await app.leads.get(input.id))!.lead).synced?.eTag).toBe('"pc-1"');
   });
 
   it('accepts unmarked storage whose leads are in the layout before, and marks it moved once the first start has moved it', async () => {
@@ -157,7 +181,7 @@ describe('storage written by another version', () => {
     expect((await tables.Meta.getEntity<{ version: number }>('layout', 'rows')).version).toBe(2);
     await makeApp(tables).prepare();
     // A release that reads layout 2 now refuses it (it would undo the move: its updates replace the lead's row).
-    expect((await tables.Meta.getEntity<{ version: number }>('layout', 'rows')).version).toBe(3);
+    expect((await tables.Meta.getEntity<{ version: number }>('layout', 'rows')).version).toBe(4);
     await expect(checkLayout(tables, 'DATA_DIR')).resolves.toBeUndefined();
   });
 

@@ -1,7 +1,7 @@
 /** Insights over storage: the sums stay right under concurrent changes, lost races, replays and projections run twice. */
 import type { LeadsApp } from '../../../services/app/leadsApp';
 import { readInsights } from '../../../services/useCases/readInsights';
-import { ingestReferrals } from '../../../services/useCases/ingestReferrals';
+import { ingestReferrals } from '../../../services/partnerCenter/referrals/intake';
 import { admins } from '../../support/liveWorld';
 import { referral } from '../../fixtures/referrals';
 import { dealInput } from '../../fixtures/leads';

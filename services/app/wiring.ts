@@ -1,0 +1,99 @@
+/**
+ * The composition root's parts, each a small named function: the stores over the tables, the
+ * Partner Center slice (when its settings are there), and the settings each part takes.
+ */
+import { MemberDirectory } from '../delivery/memberDirectory';
+import { DeliveryStore } from '../delivery/deliveryStore';
+import { Outbox } from '../delivery/outbox';
+import type { TeamsGateway } from '../delivery/teamsGateway';
+import type { Logger } from '../logger';
+import { PartnerCenterSync, type PartnerCenterSettings, type PartnerCenterSyncDeps } from '../partnerCenter/partnerCenterSync';
+import type { DueSettings } from '../schedule/dueTimes';
+import { ConversationStore } from '../storage/conversationStore';
+import { DueIndex, LeadViewIndex } from '../storage/leadIndex';
+import { LeadStore } from '../storage/leadStore';
+import { RoleStore } from '../storage/roleStore';
+import { StatsStore } from '../storage/statsStore';
+import type { Tables } from '../storage/tables';
+import type { SenderOptions } from '../delivery/sender/sender';
+import type { Config } from './config';
+
+export type AppSettings = Pick<
+  Config,
+  | 'LEAD_RESPONSE_DAYS'
+  | 'LEAD_ADMIN_IDS'
+  | 'PARTNER_ADMIN_IDS'
+  | 'REMINDER_HOURS_BEFORE_EXPIRY'
+  | 'FLAME_WINDOW_HOURS'
+  | 'SCHEDULER_INTERVAL_SECONDS'
+  | 'SEND_PER_SECOND_PER_CONVERSATION'
+  | 'SEND_PER_30_SECONDS_PER_CONVERSATION'
+  | 'SEND_PER_SECOND_GLOBAL'
+  | 'SEND_MAX_ATTEMPTS'
+  | 'DIGEST_THRESHOLD'
+  | 'LEASE_SECONDS'
+  | 'PARTNER_CENTER_TENANT_ID'
+  | 'PARTNER_CENTER_CLIENT_ID'
+  | 'PARTNER_CENTER_CLIENT_SECRET'
+  | 'PARTNER_CENTER_REFRESH_TOKEN'
+  | 'PARTNER_CENTER_AUTHORITY_HOST'
+  | 'PARTNER_CENTER_API_URL'
+  | 'PARTNER_CENTER_POLL_SECONDS'
+  | 'PARTNER_CENTER_WEBHOOK_CERT_HOSTS'
+  | 'PARTNER_CENTER_WEBHOOK_CA'
+  | 'INSIGHTS_SCHEDULE'
+  | 'DIGEST_SCHEDULE'
+  | 'INSIGHTS_TIME_ZONE'
+>;
+
+/** Every store, one client each, built once. */
+export function openStores(tables: Tables, settings: AppSettings, log: Logger, gateway: () => TeamsGateway | undefined) {
+  return {
+    leads: new LeadStore(tables.Leads, tables.Projections),
+    views: new LeadViewIndex(tables.LeadIndex, tables.SearchIndex),
+    due: new DueIndex(tables.DueIndex),
+    conversations: new ConversationStore(tables.Conversations),
+    deliveries: new DeliveryStore(tables.Leads),
+    outbox: new Outbox(tables.Outbox, tables.DeadLetters),
+    roles: new RoleStore(tables.Roles, { leadAdmins: settings.LEAD_ADMIN_IDS, partnerAdmins: settings.PARTNER_ADMIN_IDS }),
+    stats: new StatsStore(tables.Stats),
+    members: new MemberDirectory(gateway, log.child({ module: 'members' })),
+  };
+}
+
+export type Stores = ReturnType<typeof openStores>;
+
+/** The sync's settings, when it is configured (all of tenant, client id and secret). */
+function partnerCenterSettings(settings: AppSettings): PartnerCenterSettings | undefined {
+  const { PARTNER_CENTER_TENANT_ID: tenantId, PARTNER_CENTER_CLIENT_ID: clientId, PARTNER_CENTER_CLIENT_SECRET: clientSecret } = settings;
+  if (!tenantId || !clientId || !clientSecret) return undefined;
+  return {
+    tenantId,
+    clientId,
+    clientSecret,
+    refreshToken: settings.PARTNER_CENTER_REFRESH_TOKEN,
+    authorityHost: settings.PARTNER_CENTER_AUTHORITY_HOST,
+    apiUrl: settings.PARTNER_CENTER_API_URL,
+    pollSeconds: settings.PARTNER_CENTER_POLL_SECONDS,
+    webhookCertHosts: settings.PARTNER_CENTER_WEBHOOK_CERT_HOSTS,
+    webhookCa: settings.PARTNER_CENTER_WEBHOOK_CA,
+  };
+}
+
+/** The Partner Center slice, when the sync is configured. */
+export function partnerCenterSlice(settings: AppSettings, deps: Omit<PartnerCenterSyncDeps, 'settings' | 'leaseMs' | 'responseDays'>): PartnerCenterSync | undefined {
+  const pc = partnerCenterSettings(settings);
+  return pc && new PartnerCenterSync({ ...deps, settings: pc, leaseMs: settings.LEASE_SECONDS * 4000, responseDays: settings.LEAD_RESPONSE_DAYS });
+}
+
+export const dueSettings = (settings: AppSettings): DueSettings => ({ reminderHours: settings.REMINDER_HOURS_BEFORE_EXPIRY, flameWindowHours: settings.FLAME_WINDOW_HOURS });
+
+export const senderOptions = (settings: AppSettings): SenderOptions => ({
+  perSecondPerConversation: settings.SEND_PER_SECOND_PER_CONVERSATION,
+  per30SecondsPerConversation: settings.SEND_PER_30_SECONDS_PER_CONVERSATION,
+  perSecondGlobal: settings.SEND_PER_SECOND_GLOBAL,
+  maxAttempts: settings.SEND_MAX_ATTEMPTS,
+  digestThreshold: settings.DIGEST_THRESHOLD,
+  leaseMs: settings.LEASE_SECONDS * 1000,
+  flameWindowHours: settings.FLAME_WINDOW_HOURS,
+});

@@ -1,0 +1,60 @@
+/**
+ * When the next message may leave, per conversation and overall: Teams' rate limits (counted by
+ * the moment a request leaves) and the pauses Teams asked for (429 Retry-After). Shared by every
+ * way the sender sends, so a card from memory and one from the outbox count against one window.
+ */
+import { RateLimiter } from './rateLimiter';
+
+export interface SendLimits {
+  perSecondPerConversation: number;
+  per30SecondsPerConversation: number;
+  perSecondGlobal: number;
+}
+
+/** How much wider than Teams' windows ours are (see RateLimiter): about 5 % of the 1 s limit. */
+const RATE_MARGIN_MS = 50;
+/** How soon to look again when a conversation's window is full. */
+export const RATE_WAIT_MS = 250;
+
+export class SendSlots {
+  private readonly limiter: RateLimiter;
+  /** Conversations Teams asked us to leave alone (429 Retry-After), until when. */
+  private readonly pausedUntil = new Map<string, number>();
+
+  constructor(limits: SendLimits) {
+    this.limiter = new RateLimiter(
+      [
+        { limit: limits.perSecondPerConversation, ms: 1000 },
+        { limit: Math.min(8, limits.perSecondPerConversation + 1), ms: 2000 },
+        { limit: limits.per30SecondsPerConversation, ms: 30_000 },
+        { limit: 1800, ms: 3_600_000 },
+      ],
+      [{ limit: limits.perSecondGlobal, ms: 1000 }],
+      RATE_MARGIN_MS,
+    );
+  }
+
+  /** How long this conversation is still paused at `at` (0 when it is not). */
+  pausedFor(conversationKey: string, at: number): number {
+    return Math.max(0, (this.pausedUntil.get(conversationKey) ?? 0) - at);
+  }
+
+  /** Teams asked to leave this conversation alone until `until` (ms). */
+  pause(conversationKey: string, until: number): void {
+    this.pausedUntil.set(conversationKey, until);
+  }
+
+  /** Whether a slot is free (nothing is taken): checked before anything is read for a send. */
+  allows(conversationKey: string, at: number): boolean {
+    return this.limiter.allows(conversationKey, at);
+  }
+
+  tryTake(conversationKey: string, at: number): boolean {
+    return this.limiter.tryTake(conversationKey, at);
+  }
+
+  /** The slot counts from when the request leaves, not from when it was taken. */
+  leaving(conversationKey: string, at: number): void {
+    this.limiter.touch(conversationKey, at);
+  }
+}

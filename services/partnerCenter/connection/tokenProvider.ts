@@ -1,0 +1,173 @@
+/**
+ * Access tokens for the Partner API (App + User, the Secure Application Model): the OAuth 2.0
+ * refresh-token grant at {authority}/{tenant}/oauth2/v2.0/token. Every refresh token the identity
+ * provider issues is saved in storage at once and used from then on, by every instance and after a
+ * restart; PARTNER_CENTER_REFRESH_TOKEN only starts the chain (or restarts it, when its value changes).
+ *
+ * Not @azure/msal-node: its device-code sign-in exists only on PublicClientApplication, and a
+ * refresh token from a public-client sign-in cannot be redeemed with the client secret
+ * (AADSTS700025), so the app and the connect command would have to be different client types; the
+ * rotated refresh token is reachable only through a serialized cache, and sharing it between
+ * instances needs a cache plugin that reads storage before every token call. The grant itself is
+ * one form POST; this class is that POST, its errors, and where the token lives.
+ */
+import type { Logger } from '../../logger';
+import { retryAfterMs } from '../../retryAfter';
+import { PartnerCenterError } from './partnerCenterErrors';
+import { digest, type ClientType, type StoredConnection, type SyncStore } from '../syncStore';
+
+export const PARTNER_API_SCOPE = 'https://api.partner.microsoft.com/.default';
+/** offline_access: the answer carries the next refresh token. */
+export const TOKEN_SCOPES = `${PARTNER_API_SCOPE} offline_access`;
+
+export interface TokenSource {
+  /** A bearer token for the Partner API; `fresh` skips the cached one (after a 401). */
+  accessToken(fresh?: boolean): Promise<string>;
+}
+
+export interface IdentitySettings {
+  authorityHost: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+/** Refresh this long before an access token expires. */
+const EARLY_MS = 5 * 60_000;
+const TIMEOUT_MS = 10_000;
+
+export const tokenEndpoint = (settings: Pick<IdentitySettings, 'authorityHost' | 'tenantId'>) =>
+  `${settings.authorityHost}/${encodeURIComponent(settings.tenantId)}/oauth2/v2.0/token`;
+
+/** The identity provider's answer to a token request, as far as we use it. */
+export interface TokenAnswer {
+  access_token?: string;
+  refresh_token?: string;
+  expires_in?: number | string;
+  id_token?: string;
+  error?: string;
+  error_description?: string;
+}
+
+/** POSTs a form to the token endpoint; network failures and 5xx are `unavailable`. */
+export async function postTokenForm(url: string, form: Record<string, string>): Promise<{ status: number; body: TokenAnswer; retryAfterMs?: number }> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams(form),
+      redirect: 'error',
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch (error) {
+    throw new PartnerCenterError('unavailable', `the identity provider at ${new URL(url).host} did not answer (${(error as Error).message})`, { cause: error });
+  }
+  const text = await res.text();
+  let body: TokenAnswer = {};
+  try {
+    body = text ? (JSON.parse(text) as TokenAnswer) : {};
+  } catch {
+    // A proxy's HTML error page: the status says enough.
+  }
+  if (res.status >= 500 || res.status === 429) {
+    throw new PartnerCenterError('unavailable', `the identity provider answered ${res.status}`, { status: res.status, retryAfterMs: retryAfterMs(res.headers.get('retry-after')) });
+  }
+  return { status: res.status, body };
+}
+
+/** AADSTS700025: the token was issued to a public client, so no secret may be presented with it. */
+const PUBLIC_CLIENT = /AADSTS700025/;
+/** AADSTS7000218: a confidential client must present its secret. */
+const CONFIDENTIAL_CLIENT = /AADSTS7000218/;
+
+/** Plain words for a refusal, with what to do about it. */
+export function refusalMessage(body: TokenAnswer): string {
+  const code = body.error ?? 'error';
+  const said = (body.error_description ?? '').split(/\r?\n/)[0]?.slice(0, 300) ?? '';
+  if (code === 'invalid_client') {
+    return `the identity provider refused the app's client secret (invalid_client: ${said}). Create a new client secret for the app registration and set PARTNER_CENTER_CLIENT_SECRET.`;
+  }
+  return `the identity provider refused the saved Partner Center sign-in (${code}: ${said}). A Referrals admin must sign in again: npm run partner-center:connect.`;
+}
+
+export class RefreshTokenSource implements TokenSource {
+  private cached?: { token: string; expiresAt: number };
+  private inflight?: Promise<string>;
+  /** When this instance last redeemed a refresh token successfully (ms). */
+  refreshedAt?: number;
+
+  constructor(
+    private readonly settings: IdentitySettings,
+    private readonly store: SyncStore,
+    private readonly options: { bootstrap?: string; now: () => Date; log: Logger },
+  ) {}
+
+  accessToken(fresh = false): Promise<string> {
+    if (!fresh && this.cached && this.cached.expiresAt - EARLY_MS > this.options.now().getTime()) return Promise.resolve(this.cached.token);
+    this.inflight ??= this.refresh().finally(() => (this.inflight = undefined));
+    return this.inflight;
+  }
+
+  /** Whether a refresh token is configured or stored: the sync cannot start without one. */
+  async available(): Promise<boolean> {
+    return Boolean(this.options.bootstrap) || Boolean(await this.store.connection());
+  }
+
+  private async refresh(): Promise<string> {
+    const current = await this.current();
+    if (!current) throw new PartnerCenterError('refused', 'no Partner Center sign-in is stored: a Referrals admin must run npm run partner-center:connect (or set PARTNER_CENTER_REFRESH_TOKEN).');
+    let clientType = current.clientType;
+    let answer = await this.redeem(current.refreshToken, clientType);
+    // The token's client type decides whether the secret goes with it; a sign-in made elsewhere may be of the other kind.
+    const description = answer.body.error_description ?? '';
+    if (answer.status >= 400 && (PUBLIC_CLIENT.test(description) || CONFIDENTIAL_CLIENT.test(description))) {
+      clientType = PUBLIC_CLIENT.test(description) ? 'public' : 'confidential';
+      answer = await this.redeem(current.refreshToken, clientType);
+    }
+    const { body } = answer;
+    if (answer.status >= 400 || !body.access_token) {
+      this.cached = undefined;
+      throw new PartnerCenterError('refused', refusalMessage(body), { status: answer.status, code: body.error });
+    }
+    const now = this.options.now();
+    // The new refresh token is stored before its access token is used: a rotation is never lost.
+    if ((body.refresh_token && body.refresh_token !== current.refreshToken) || current.etag === undefined || clientType !== current.clientType) {
+      await this.save({ ...current, refreshToken: body.refresh_token ?? current.refreshToken, clientType }, now);
+    }
+    this.cached = { token: body.access_token, expiresAt: now.getTime() + Number(body.expires_in ?? 3600) * 1000 };
+    this.refreshedAt = now.getTime();
+    return body.access_token;
+  }
+
+  private redeem(refreshToken: string, clientType: ClientType) {
+    const { clientId, clientSecret } = this.settings;
+    return postTokenForm(tokenEndpoint(this.settings), {
+      grant_type: 'refresh_token',
+      client_id: clientId,
+      refresh_token: refreshToken,
+      scope: TOKEN_SCOPES,
+      ...(clientType === 'confidential' ? { client_secret: clientSecret } : {}),
+    });
+  }
+
+  /**
+   * The refresh token to use: the stored one, unless PARTNER_CENTER_REFRESH_TOKEN holds a value
+   * it did not come from (the operator set a new one). A connect sign-in wins over the setting.
+   */
+  private async current(): Promise<(Omit<StoredConnection, 'etag' | 'savedAt'> & { etag?: string }) | undefined> {
+    const stored = await this.store.connection();
+    const { bootstrap } = this.options;
+    if (!bootstrap) return stored;
+    const settingDigest = digest(bootstrap);
+    if (stored && (stored.origin === 'connect' || stored.settingDigest === settingDigest)) return stored;
+    return { refreshToken: bootstrap, clientType: 'confidential', origin: 'setting', settingDigest, etag: stored?.etag ?? undefined };
+  }
+
+  private async save(connection: Omit<StoredConnection, 'etag' | 'savedAt'> & { etag?: string }, now: Date): Promise<void> {
+    const { etag, ...row } = connection;
+    const saved = etag === undefined ? await this.store.createConnection(row, now) : await this.store.saveConnection(row, now, etag);
+    // Another instance saved a token it was issued meanwhile: both are valid, the stored one stands.
+    if (!saved) this.options.log.debug('a newer Partner Center refresh token was saved by another instance');
+  }
+}

@@ -1,0 +1,51 @@
+/** Commands of who may do what, and of the product's health: `roles`, `grant`, `revoke`, `retry <lead id>`, `sync`. */
+import { renderRolesCard, renderSyncStatusCard, t } from '../../cards';
+import { LEAD_ID_PATTERN } from '../../services/leads/lead';
+import type { Role } from '../../services/useCases/roles';
+import type { CommandHandler } from './commandRouter';
+
+// A Map: "grant <id> constructor" must not find Object.prototype.constructor.
+const ROLE_ALIASES: ReadonlyMap<string, Role> = new Map([
+  ['leadadmin', 'leadAdmin'],
+  ['referralsadmin', 'leadAdmin'],
+  ['referrals', 'leadAdmin'],
+  ['partneradmin', 'partnerAdmin'],
+  ['mpnpartneradmin', 'partnerAdmin'],
+  ['mpn', 'partnerAdmin'],
+]);
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const roles: CommandHandler = async (_args, clicker, deps) => renderRolesCard({ locale: clicker.locale, entries: await deps.product.roles.list() });
+
+/** `grant <aadObjectId> leadAdmin|partnerAdmin`, `revoke <aadObjectId>`: partner admins only. */
+export const changeRole: CommandHandler = async (args, clicker, deps, word) => {
+  const { locale } = clicker;
+  const { roles } = deps.product;
+  const verb = word as 'grant' | 'revoke';
+  if (clicker.role !== 'partnerAdmin') return t(locale, 'command.onlyPartnerAdmins');
+  const [id = '', roleName = ''] = args;
+  if (!GUID.test(id)) return t(locale, verb === 'grant' ? 'command.grantUsage' : 'command.revokeUsage');
+  if (verb === 'revoke') {
+    const revoked = await roles.revoke(clicker.actor.id, id);
+    return t(locale, revoked === 'revoked' ? 'command.revoked' : 'command.revokeNothing', { id });
+  }
+  const role = ROLE_ALIASES.get(roleName.toLowerCase().replace(/[^a-z]/g, ''));
+  if (!role) return t(locale, 'command.grantUsage');
+  await roles.grant(clicker.actor.id, id, role);
+  return t(locale, 'command.granted', { id, role: t(locale, `role.${role}` as never) });
+};
+
+/** `retry <lead id>`, partner admins: a lead set aside because its projection kept failing is processed again. */
+export const retry: CommandHandler = async (args, clicker, deps) => {
+  const { locale } = clicker;
+  const id = args[0] ?? '';
+  if (clicker.role !== 'partnerAdmin') return t(locale, 'command.retryOnlyPartnerAdmins');
+  if (!LEAD_ID_PATTERN.test(id)) return t(locale, 'command.retryUsage');
+  const result = await deps.product.leads.retry(id);
+  if (result.outcome === 'notParked') return t(locale, 'command.retryNothing', { id });
+  if (result.outcome === 'projected') return t(locale, 'command.retryDone', { id });
+  return t(locale, 'command.retryFailed', { id, reason: result.reason });
+};
+
+export const sync: CommandHandler = async (_args, clicker, deps) => renderSyncStatusCard(await deps.product.syncStatus(), { locale: clicker.locale, timeZone: clicker.timeZone });

@@ -1,0 +1,33 @@
+/** Commands about this conversation: `subscribe`, `unsubscribe`, `notify me …`, `settings`. */
+import { t } from '../../cards';
+import { LEAD_KINDS, type LeadKind } from '../../services/leads/lead';
+import { settingsCard } from '../invokes/settingsCard';
+import type { CommandHandler } from './commandRouter';
+
+export const subscribe: CommandHandler = async (_args, clicker, deps, word) => {
+  const on = word === 'subscribe';
+  await deps.product.conversations.subscribe(clicker.where, on);
+  return t(clicker.locale, on ? 'command.subscribed' : 'command.unsubscribed');
+};
+
+const NOTIFY_KINDS: ReadonlyMap<string, LeadKind[]> = new Map([
+  ['marketplace', ['marketplace']],
+  ['qualified', ['qualified']],
+  ['all', [...LEAD_KINDS]],
+  ['off', []],
+]);
+
+/** `notify me marketplace|qualified|all|off`: the person is @mentioned on new leads of those kinds in this conversation. */
+export const notify: CommandHandler = async (args, clicker, deps) => {
+  const { locale } = clicker;
+  const words = args.map((a) => a.toLowerCase()).filter((a) => a !== 'me');
+  const kinds = words.length === 1 ? NOTIFY_KINDS.get(words[0] ?? '') : undefined;
+  if (!kinds) return t(locale, 'command.notifyUsage');
+  if (clicker.where.scope === 'personal') return t(locale, 'command.notifyPersonal');
+  if (!clicker.teamsUserId || clicker.actor.id.startsWith('teams:')) return t(locale, 'command.notifyNoTeamsId');
+  await deps.product.conversations.notify(clicker.where, { personId: clicker.actor.id, name: clicker.actor.name, teamsUserId: clicker.teamsUserId, kinds });
+  if (kinds.length === 0) return t(locale, 'command.notifyOff');
+  return t(locale, 'command.notifyOn', { kinds: t(locale, kinds.length === 2 ? 'notify.kinds.all' : `notify.kinds.${kinds[0] as LeadKind}`) });
+};
+
+export const settings: CommandHandler = (_args, clicker, deps) => settingsCard(clicker, deps);

@@ -1,0 +1,27 @@
+/** Commands that read leads: the lists, `my leads`, `find <words>`, `lead <id>`, `insights`. */
+import { t } from '../../cards';
+import { LEAD_ID_PATTERN } from '../../services/leads/lead';
+import { PERIODS, type Period } from '../../services/leads/leadStats';
+import type { ListName } from '../../services/leads/leadViews';
+import { insightsCard, leadCard, listCard, searchCard } from '../invokes/cardViews';
+import type { CommandHandler } from './commandRouter';
+
+/** A list, newest first, 10 a page: `marketplace`, `qualified`, `favorites`, `archived`, `unassigned`, `my leads`. */
+export const showList =
+  (list: Exclude<ListName, never>): CommandHandler =>
+  (_args, clicker, deps) =>
+    listCard(list, clicker, deps);
+
+export const find: CommandHandler = (args, clicker, deps) => searchCard(args.join(' '), clicker, deps);
+
+export const showLead: CommandHandler = async (args, clicker, deps) => {
+  const id = args[0] ?? '';
+  const lead = LEAD_ID_PATTERN.test(id) ? await deps.product.leads.read(id) : undefined;
+  return lead ? leadCard(lead, clicker, deps, {}) : t(clicker.locale, 'command.leadNotFound', { id: id || '?' });
+};
+
+export const showInsights: CommandHandler = async (args, clicker, deps) => {
+  const period = (args[0] ?? '30d').toLowerCase();
+  if (!(period in PERIODS)) return t(clicker.locale, 'command.insightsUsage');
+  return insightsCard(period as Period, clicker, deps);
+};

@@ -1,0 +1,40 @@
+/** Every typed command, each registered with its handler: the one place to find what a word does. */
+import type { TurnContext } from 'botbuilder';
+import { CardFactory } from 'botbuilder';
+import { renderHelpCard } from '../../cards';
+import { commandText } from '../activityParsers';
+import type { CardDeps } from '../invokes/cardViews';
+import type { Clicker } from '../invokes/clicker';
+import { changeRole, retry, roles, sync } from './adminCommands';
+import { CommandRouter } from './commandRouter';
+import { notify, settings, subscribe } from './conversationCommands';
+import { find, showInsights, showLead, showList } from './listCommands';
+
+const help = async (_args: string[], clicker: Clicker, deps: CardDeps) => renderHelpCard(clicker.locale, deps.adminsConfigured);
+
+export const commands = new CommandRouter(help)
+  .on('marketplace', showList('marketplace'))
+  .on('qualified', showList('qualified'))
+  .on('favorites', showList('favorites'))
+  .on('archived', showList('archived'))
+  .on('unassigned', showList('unassigned'))
+  .on(['mine', 'my leads'], showList('mine'))
+  .on(['find', 'search'], find)
+  .on('lead', showLead)
+  .on('insights', showInsights)
+  .on(['subscribe', 'unsubscribe'], subscribe)
+  .on('notify', notify)
+  .on('settings', settings)
+  .on('roles', roles)
+  .on(['grant', 'revoke'], changeRole)
+  .on('retry', retry)
+  .on('sync', sync);
+
+/** A message to the bot: the command's reply, as a card or a line of text. */
+export async function handleTextCommand(context: TurnContext, clicker: Clicker, deps: CardDeps): Promise<void> {
+  const typed = commandText(context.activity.text);
+  // A card someone shared in this chat (from the message extension) is not a command: no help card in reply.
+  if (!typed && (context.activity.attachments?.length ?? 0) > 0) return;
+  const reply = await commands.reply(typed, clicker, deps);
+  await (typeof reply === 'string' ? context.sendActivity(reply) : context.sendActivity({ attachments: [CardFactory.adaptiveCard(reply.content)] }));
+}

@@ -1,0 +1,141 @@
+/**
+ * The Teams bot, kept thin: check the tenant, know who is acting, hand each activity to its
+ * handler (a card verb, a typed command, the message extension, an install), send what it returns.
+ */
+import { CardFactory, TeamsActivityHandler, type InvokeResponse, type TurnContext } from 'botbuilder';
+import { renderWelcomeCard, resolveLocale, t } from '../cards';
+import type { Product } from '../services/app/product';
+import { StorageUnavailableError } from '../services/errors';
+import type { Logger } from '../services/logger';
+import { handleTextCommand } from './commands/textCommands';
+import { conversationFrom, tenantOf } from './conversationRef';
+import { cardVerbs, errorResponse } from './invokes/cardActions';
+import type { CardDeps } from './invokes/cardViews';
+import type { Clicker } from './invokes/clicker';
+import { extensionMessage, searchExtension, unfurlLink, type ExtensionResponse } from './invokes/messageExtension';
+
+/** The message extension's invokes: a search, and a pasted link to unfurl. */
+const EXTENSION_INVOKES: ReadonlyMap<string, typeof searchExtension> = new Map([
+  ['composeExtension/query', searchExtension],
+  ['composeExtension/queryLink', unfurlLink],
+]);
+
+export interface LeadBotOptions {
+  product: Product;
+  log: Logger;
+  flameWindowHours: number;
+  allowedTenantIds: string[];
+}
+
+export class LeadBot extends TeamsActivityHandler {
+  private readonly deps: CardDeps;
+
+  constructor(private readonly options: LeadBotOptions) {
+    super();
+    const { product } = options;
+    this.deps = { product, flameWindowHours: options.flameWindowHours, adminsConfigured: product.roles.adminsConfigured };
+
+    this.onMessage(async (context, next) => {
+      await handleTextCommand(context, await this.clicker(context), this.deps);
+      await next();
+    });
+    this.onInstallationUpdateAdd(async (context, next) => {
+      await this.installed(context);
+      await next();
+    });
+    this.onInstallationUpdateRemove(async (context, next) => {
+      await this.removed(context);
+      await next();
+    });
+    this.onMembersAdded(async (context, next) => {
+      const botAdded = context.activity.membersAdded?.some((m) => m.id === context.activity.recipient.id);
+      if (botAdded) await this.installed(context);
+      await next();
+    });
+    this.onMembersRemoved(async (context, next) => {
+      const botRemoved = context.activity.membersRemoved?.some((m) => m.id === context.activity.recipient.id);
+      if (botRemoved) await this.removed(context);
+      await next();
+    });
+  }
+
+  /** Refuses every activity from a tenant that is not allowed, before any handler runs. */
+  override async run(context: TurnContext): Promise<void> {
+    const allowed = this.options.allowedTenantIds;
+    const tenant = tenantOf(context.activity)?.toLowerCase();
+    if (allowed.length > 0 && (!tenant || !allowed.includes(tenant))) {
+      this.options.log.warn({ tenant }, 'activity from a tenant that is not allowed: refused');
+      if (context.activity.type === 'invoke') {
+        const body = EXTENSION_INVOKES.has(context.activity.name ?? '')
+          ? extensionMessage(t(resolveLocale(context.activity.locale), 'search.refused'))
+          : errorResponse(400, 'Forbidden', 'This organization may not use this app.');
+        await context.sendActivity({ type: 'invokeResponse', value: { status: 200, body } });
+      }
+      return;
+    }
+    await super.run(context);
+  }
+
+  /** Universal Actions and the message extension are answered here, always with HTTP 200 (Teams expects it). */
+  protected override async onInvokeActivity(context: TurnContext): Promise<InvokeResponse> {
+    const extension = EXTENSION_INVOKES.get(context.activity.name ?? '');
+    if (extension) return { status: 200, body: await this.extension(context, extension) };
+    if (context.activity.name !== 'adaptiveCard/action') {
+      // botbuilder answers invokes nobody handles with 501; for Teams that is our bad request, not an outage.
+      const answer = await super.onInvokeActivity(context);
+      return answer.status === 501 ? { status: 400, body: errorResponse(400, 'NotSupported', 'Partner Leads does not handle this request.') } : answer;
+    }
+    try {
+      return { status: 200, body: await cardVerbs.handle(context.activity.value, await this.clicker(context), this.deps) };
+    } catch (error) {
+      // Storage down or a bug: Teams still gets its HTTP 200 with an error body, never a 5xx.
+      const verb = (context.activity.value as { action?: { verb?: string } })?.action?.verb;
+      const storage = error instanceof StorageUnavailableError;
+      if (storage) this.options.log.warn({ err: error, verb }, 'card action failed: storage unavailable');
+      else this.options.log.error({ err: error, verb }, 'card action failed');
+      return {
+        status: 200,
+        body: errorResponse(500, storage ? 'ServiceUnavailable' : 'InternalError', storage ? 'Partner Leads cannot reach its storage right now. Please try again in a minute.' : 'Something went wrong. Please try again.'),
+      };
+    }
+  }
+
+  /** A search or a pasted link; a failure is a message in the extension's pane, never an error. */
+  private async extension(context: TurnContext, handler: typeof searchExtension): Promise<ExtensionResponse> {
+    try {
+      return await handler(context.activity.value, await this.clicker(context), this.deps);
+    } catch (error) {
+      const storage = error instanceof StorageUnavailableError;
+      if (storage) this.options.log.warn({ err: error, invoke: context.activity.name }, 'message extension failed: storage unavailable');
+      else this.options.log.error({ err: error, invoke: context.activity.name }, 'message extension failed');
+      return extensionMessage(t(resolveLocale(context.activity.locale), storage ? 'search.unavailable' : 'search.failed'));
+    }
+  }
+
+  private async installed(context: TurnContext): Promise<void> {
+    const conversation = conversationFrom(context.activity, true);
+    // Teams announces an install twice (installationUpdate and membersAdded): welcome once.
+    if (!(await this.options.product.conversations.installed(conversation))) return;
+    this.options.log.info({ scope: conversation.scope }, 'installed: conversation subscribed to new leads');
+    const card = renderWelcomeCard({ locale: resolveLocale(context.activity.locale), adminsConfigured: this.deps.adminsConfigured });
+    await context.sendActivity({ attachments: [CardFactory.adaptiveCard(card.content)] });
+  }
+
+  private async removed(context: TurnContext): Promise<void> {
+    await this.options.product.conversations.removed(conversationFrom(context.activity, false));
+  }
+
+  private async clicker(context: TurnContext): Promise<Clicker> {
+    const from = context.activity.from;
+    const id = (from.aadObjectId ?? '').toLowerCase();
+    const role = await this.options.product.roles.of(id || undefined);
+    return {
+      actor: { kind: 'user', id: id || `teams:${from.id}`, name: from.name ?? 'Someone', canManage: Boolean(role), teamsUserId: from.id },
+      role,
+      teamsUserId: from.id,
+      locale: resolveLocale(context.activity.locale),
+      timeZone: context.activity.localTimezone ?? undefined,
+      where: conversationFrom(context.activity, true),
+    };
+  }
+}
