@@ -134,6 +134,17 @@ export class CardReaction implements Reaction {
   }
 
   /**
+   * The rooms a lead's reminder or expiry notice goes to when nobody owns it: where its card is
+   * posted, and every conversation that takes its kind of lead. Its first posts may still be on
+   * their way (waiting in the outbox or in another instance's memory), and a reminder that counted
+   * only the cards already recorded would reach no one.
+   */
+  private async rooms(lead: Lead, cards: CardUpdate[]): Promise<string[]> {
+    const takers = (await this.deps.conversations.subscribed()).filter((c) => c.settings.leadKinds.includes(kindOf(lead.type)));
+    return [...new Set([...cards.map((c) => c.conversationKey), ...takers.map((c) => c.key)])];
+  }
+
+  /**
    * The 🔥 alert, reminders and expiry notices. A lead with an owner reminds its owner (in their
    * personal chat) instead of the room; favoriters hear in their personal chats either way.
    */
@@ -143,11 +154,12 @@ export class CardReaction implements Reaction {
     const { owed } = change;
     const owner = lead.owner;
     await Promise.all(flameChannels.map((key) => outbox.enqueueOnce({ key: `flame|${lead.id}|${key}`, kind: 'flameAlert', conversationKey: key, leadId: lead.id }, now)));
+    const rooms = !owner && (owed.reminderHours !== undefined || owed.expiredNotice) ? await this.rooms(lead, cards) : [];
     if (owed.reminderHours !== undefined) {
       const hours = owed.reminderHours;
       const favoriters = lead.favorites.filter((f) => f.id.toLowerCase() !== owner?.id);
       const personal = await Promise.all(favoriters.map((f) => conversations.personalChatOf(f.id.toLowerCase())));
-      const keys = new Set([...(owner ? [] : cards.map((d) => d.conversationKey)), ...personal.flatMap((c) => (c ? [c.key] : []))]);
+      const keys = new Set([...rooms, ...personal.flatMap((c) => (c ? [c.key] : []))]);
       const items: NewItem[] = [...keys].map((key) => ({ key: `reminder|${lead.id}|${hours}|${key}`, kind: 'reminder', conversationKey: key, leadId: lead.id, hours }));
       if (owner) items.push({ key: `reminder|${lead.id}|${hours}|${personKey(owner.id)}`, kind: 'reminder', conversationKey: personKey(owner.id), personId: owner.id, leadId: lead.id, hours });
       await Promise.all(items.map((item) => outbox.enqueueOnce(item, now)));
@@ -155,7 +167,7 @@ export class CardReaction implements Reaction {
     if (owed.expiredNotice) {
       const items: NewItem[] = owner
         ? [{ key: `expired|${lead.id}|${personKey(owner.id)}`, kind: 'expiredNotice', conversationKey: personKey(owner.id), personId: owner.id, leadId: lead.id }]
-        : cards.map((d) => ({ key: `expired|${lead.id}|${d.conversationKey}`, kind: 'expiredNotice', conversationKey: d.conversationKey, leadId: lead.id }));
+        : rooms.map((key) => ({ key: `expired|${lead.id}|${key}`, kind: 'expiredNotice', conversationKey: key, leadId: lead.id }));
       await Promise.all(items.map((item) => outbox.enqueueOnce(item, now)));
     }
   }

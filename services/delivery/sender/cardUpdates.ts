@@ -111,6 +111,9 @@ export class CardUpdater {
     const etag = await leads.markPosting(lead.id, stored.etag, conversationKey, this.deps.now().getTime());
     if (!etag) return 'changed';
     options.onMarked?.(etag);
+    // What the card shows is taken after the mark: a 🔥 turn or refresh the scheduler handled before
+    // the mark found no card here to update, so the card posted now must already show it.
+    const posting = renderKey(lead, this.deps.now(), this.deps.flameWindowHours, outside);
     // No activity id was recorded, yet an earlier try was cut short (its lease lapsed, or its mark stayed): it may have reached Teams.
     const maybeDuplicate = Boolean(options.interrupted || delivery?.postingSince) && !delivery?.activityId;
     // The first post @mentions whoever here asked to hear of this kind of lead (an update notifies nobody).
@@ -122,6 +125,6 @@ export class CardUpdater {
       outside,
       ...(mentions.length > 0 && { mentions: mentions.map(({ teamsUserId, name }) => ({ teamsUserId, name })) }),
     });
-    return { record: { conversationKey, activityId, renderKey: shows, ...(maybeDuplicate && { maybeDuplicate }) }, posted: true };
+    return { record: { conversationKey, activityId, renderKey: posting, ...(maybeDuplicate && { maybeDuplicate }) }, posted: true };
   }
 }
