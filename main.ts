@@ -1,7 +1,6 @@
 /** Start-up: settings → storage → the product → its two edges (HTTP, Teams), and a graceful stop. */
 import { existsSync } from 'node:fs';
-import type { Server } from 'restify';
-import { createServer, listen } from './http/server';
+import { createServer, listen, type HttpServer } from './http/server';
 import { loadConfig, summarizeConfig, type Config } from './services/app/config';
 import { ConfigError } from './services/errors';
 import { LeadsApp } from './services/app/leadsApp';
@@ -13,7 +12,7 @@ import { createTeamsEndpoint } from './teams/teamsEndpoint';
 export interface Running {
   port: number;
   app: LeadsApp;
-  server: Server;
+  server: HttpServer;
   storage: Storage;
   stop(): Promise<void>;
 }

@@ -17,6 +17,7 @@ import { seedLeads } from './seedLeads';
 import { admins, cardText } from '../test/support/liveWorld';
 import { getJson } from '../test/support/http';
 import { closedLoop, latency, monotonicMicros, progress, round, type Latency } from './stats';
+import { summarizeHeap, takeHeapSnapshot, type HeapSummary } from './heapSnapshot';
 
 const USERS = 32;
 const PER_USER = 15;
@@ -48,11 +49,14 @@ export interface AcceptFigures {
   acceptsMade: number;
   serverRssMiB: number;
   logLinesPerAccept: number;
+  /** With `heapSnapshot`: what the server's heap holds after the runs. */
+  heap?: HeapSummary;
 }
 
-export async function benchAccept(storage: string, options: { nodeArgs?: string[] } = {}): Promise<AcceptFigures> {
+export async function benchAccept(storage: string, options: { nodeArgs?: string[]; heapSnapshotDir?: string } = {}): Promise<AcceptFigures> {
   const users = admins(USERS);
-  const server = await startLiveApp({ storage, env: { LEAD_ADMIN_IDS: users.map((u) => u.aadObjectId).join(',') }, nodeArgs: options.nodeArgs });
+  const nodeArgs = [...(options.nodeArgs ?? []), ...(options.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshotDir}`] : [])];
+  const server = await startLiveApp({ storage, env: { LEAD_ADMIN_IDS: users.map((u) => u.aadObjectId).join(',') }, nodeArgs });
   try {
     // Cards spread over several channels, as leads are: one channel alone would hold every card
     // update to Teams' 60 per 30 s per conversation, and the updates would pile up.
@@ -113,6 +117,7 @@ export async function benchAccept(storage: string, options: { nodeArgs?: string[
     const many = await closedLoop(USERS, PER_USER, (lane, i) => accept.click(users[lane]!, laneLeads[lane]![i]!));
     windows.push({ from, to: monotonicMicros() });
     await server.settled();
+    const heap = options.heapSnapshotDir ? summarizeHeap(await takeHeapSnapshot(server.app.pid, options.heapSnapshotDir)) : undefined;
 
     const oneUserLatency = latency(apart);
     const floorOneLatency = latency(floorApart);
@@ -134,6 +139,7 @@ export async function benchAccept(storage: string, options: { nodeArgs?: string[
       acceptsMade: next,
       serverRssMiB: server.memory().rssMiB,
       logLinesPerAccept: round(logLinesPerAccept, 1),
+      heap,
     };
   } finally {
     await server.stop();

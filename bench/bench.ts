@@ -17,7 +17,7 @@ import { startAzurite } from '../test/support/processes';
 import { benchAccept } from './acceptBench';
 import { summarizeProfile } from './cpuProfile';
 import { benchDelivery, benchIngest } from './flowBench';
-import { profileText, roundTrips, table, traceText, writeResults, type Figures } from './report';
+import { heapText, profileText, roundTrips, table, traceText, writeResults, type Figures } from './report';
 import { benchStoredLeads, insightsRead, schedulerPass, seedSchedulerLeads } from './schedulerBench';
 import { checkSeedLayout } from './seedLeads';
 import { benchStartup } from './startupBench';
@@ -37,9 +37,11 @@ async function main(): Promise<void> {
   const storage = azurite.connectionString;
   try {
     if (process.argv.includes('--accept-only')) {
-      // Only the Accept runs (with --profile, where their time goes): two minutes, for work on the answer path.
-      const accept = await benchAccept(storage, { nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, 'accept')}`] : undefined });
-      console.log(JSON.stringify({ oneUser: accept.oneUser, floor: accept.floorOneCaller, ratio: accept.ratioP50, backToBack: accept.ratioBackToBackP50, users32: accept.users32, floor32: accept.floor32 }, null, 1));
+      // Only the Accept runs (with --profile, where their time goes; with --heap, what the heap holds after): two minutes, for work on the answer path.
+      const heapSnapshotDir = process.argv.includes('--heap') ? mkdtempSync(path.join(tmpdir(), 'bench-heap-')) : undefined;
+      const accept = await benchAccept(storage, { nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, 'accept')}`] : undefined, heapSnapshotDir });
+      console.log(JSON.stringify({ oneUser: accept.oneUser, floor: accept.floorOneCaller, ratio: accept.ratioP50, backToBack: accept.ratioBackToBackP50, users32: accept.users32, floor32: accept.floor32, rssMiB: accept.serverRssMiB }, null, 1));
+      if (accept.heap) console.log(heapText(accept.heap));
       const file = profileDir && readdirSync(path.join(profileDir, 'accept')).find((f) => f.endsWith('.cpuprofile'));
       if (file) console.log(profileText(summarizeProfile(path.join(profileDir!, 'accept', file), accept.windows, accept.accepts), `the Accept runs (${accept.accepts} Accepts)`, 'Accept'));
       return;

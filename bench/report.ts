@@ -1,4 +1,5 @@
 /** The bench's verdicts against the issue's goals, the printed table, and bench/results.json. */
+import type { HeapSummary } from './heapSnapshot';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
@@ -215,4 +216,10 @@ export function writeResults(f: Figures, runSeconds: number): string {
   const result = { date: new Date().toISOString(), machine, runSeconds, goals: goals(f), figures: f };
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   return file;
+}
+
+/** The heap snapshot's biggest holders, for `--accept-only --heap`. */
+export function heapText(heap: HeapSummary): string {
+  const lines = heap.byConstructor.map((c) => `  ${String(c.MiB).padStart(7)} MiB  ${String(c.count).padStart(8)} ×  ${c.name}`);
+  return [`Heap snapshot after the Accept runs: ${heap.totalMiB} MiB in ${heap.nodes} objects (${heap.file})`, ...lines].join('\n');
 }

@@ -8,6 +8,9 @@ import { mountLeadsApi } from './leadsApi';
 import { mountPartnerCenter } from './partnerCenterRoutes';
 import { mountTeams, type TeamsEndpoint } from './teamsRoute';
 
+/** The server, as start-up holds it to stop it. */
+export type HttpServer = Server;
+
 export interface ServerOptions {
   product: Product;
   /** The leads API's bearer key (required in production). */

@@ -18,9 +18,10 @@ import type { LeadKind } from '../leads/lead';
 import type { Actor } from '../leads/leadLifecycle';
 import type { LeadCommand } from '../leads/leadCommands';
 import type { LeadSummary } from '../leads/leadViews';
-import { noOutside, type Outside } from '../leads/outsideView';
+import type { Outside } from '../leads/outsideView';
 import type { Logger } from '../logger';
 import { ingestReferrals } from '../partnerCenter/referrals/intake';
+import { partnerCenterView } from '../partnerCenter/referrals/referralView';
 import type { Referral } from '../partnerCenter/referrals/referral';
 import type { PartnerCenterSync, SyncStatus } from '../partnerCenter/partnerCenterSync';
 import { scheduleReaction } from '../schedule/scheduleReaction';
@@ -100,7 +101,8 @@ export class LeadsApp {
     this.ticks = this.jobs.add('scheduler', () => this.schedulerPass());
     this.notices = new AdminNotices({ ...stores, now: this.now, queued: () => this.kickSends() });
     this.partnerCenter = this.partnerCenterSlice(stores);
-    this.outside = this.partnerCenter ? (lead) => this.partnerCenter!.outside(lead) : noOutside;
+    // Partner Center's own changes read as such on every card; with the sync on, also whether a change has reached it.
+    this.outside = this.partnerCenter ? (lead) => this.partnerCenter!.outside(lead) : (lead) => [partnerCenterView(lead, false)];
     this.projector = new Projector({
       leads: this.leads,
       now: this.now,

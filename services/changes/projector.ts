@@ -144,7 +144,11 @@ export class Projector {
     const nothingPending = leadIds.filter((_, i) => read[i]?.status === 'fulfilled' && !(read[i] as PromiseFulfilledResult<unknown>).value);
     const holding = new Set<string>();
     const failed = await this.publish(staged, now, holding);
-    // A reaction's failure counts against every lead of the batch (it is never theirs alone: they are never parked for it).
+    if (failed && !(failed instanceof StorageUnavailableError) && staged.length > 1) {
+      await leads.clearHints(nothingPending.flatMap((leadId) => staleHints.get(leadId) ?? []));
+      return this.oneByOne(leadIds, read, staged, staleHints, now);
+    }
+    // A reaction's failure counts against the lead (never parked for it: only a row that cannot be read is).
     await this.failures.note(leadIds, failed ? read.map((r) => (r.status === 'fulfilled' && r.value ? { status: 'rejected', reason: failed } : r)) : read, now);
     if (failed) {
       // Storage is down: the batch is tried again at once by the next pass. Anything else: by the sweep.
@@ -165,6 +169,19 @@ export class Projector {
     return staged.length;
   }
 
+  /**
+   * A reaction failed for the batch, not for want of storage: each of its leads is projected on its
+   * own, so the one that made it fail fails alone and the others go on (as when they were staged one
+   * by one).
+   */
+  private async oneByOne(leadIds: string[], read: PromiseSettledResult<unknown>[], staged: { change: LeadChange }[], staleHints: ReadonlyMap<string, string[]>, now: Date): Promise<number> {
+    const unreadable = leadIds.flatMap((id, i) => (read[i]?.status === 'rejected' ? [{ id, result: read[i] }] : []));
+    await this.failures.note(unreadable.map((u) => u.id), unreadable.map((u) => u.result), now);
+    let projected = 0;
+    for (const { change } of staged) projected += await this.projectBatch([change.stored.lead.id], staleHints);
+    return projected;
+  }
+
   /** Hands the batch to every reaction; what each asked to run once all are done runs then. Returns the failure, if one failed. */
   private async publish(staged: { change: LeadChange; pending: Pending }[], now: Date, holding: Set<string>): Promise<unknown> {
     if (staged.length === 0) return undefined;
@@ -178,14 +195,15 @@ export class Projector {
         return { finish: (outcome) => this.finish({ change, pending, outcome }) };
       },
     };
-    try {
-      const afterwards = await Promise.all(this.reactions.map((r) => r.react(batch)));
-      for (const run of afterwards) run?.();
-      return undefined;
-    } catch (error) {
+    // Every reaction settles before the batch is judged: one still running must not hold a change after the batch failed.
+    const settled = await Promise.allSettled(this.reactions.map((r) => r.react(batch)));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
       for (const id of holding) this.held.delete(id);
-      return error ?? new Error('a reaction failed');
+      return failed.reason ?? new Error('a reaction failed');
     }
+    for (const r of settled) (r as PromiseFulfilledResult<(() => void) | void>).value?.();
+    return undefined;
   }
 
   /**

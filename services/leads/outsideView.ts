@@ -22,8 +22,6 @@ export interface OutsideView {
 /** What each outside system says of a lead (none when no system is connected). */
 export type Outside = (lead: Lead) => OutsideView[];
 
-export const noOutside: Outside = () => [];
-
 /** The outside view whose system made this change, if an outside system made it. */
 export const outsideActor = (views: OutsideView[], actor: ActorRef | undefined): OutsideView | undefined =>
   actor && views.find((v) => v.actorId === actor.id);

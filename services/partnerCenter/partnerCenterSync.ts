@@ -143,7 +143,7 @@ export class PartnerCenterSync {
 
   /** What the card says of Partner Center (a change on its way, one it refused; its own changes). */
   outside(lead: Lead): OutsideView[] {
-    return [partnerCenterView(lead)];
+    return [partnerCenterView(lead, true)];
   }
 
   /**

@@ -28,11 +28,12 @@ export const changeRole: CommandHandler = async (args, clicker, deps, word) => {
   if (!GUID.test(id)) return t(locale, verb === 'grant' ? 'command.grantUsage' : 'command.revokeUsage');
   if (verb === 'revoke') {
     const revoked = await roles.revoke(clicker.actor.id, id);
+    if (revoked === 'forbidden') return t(locale, 'command.onlyPartnerAdmins');
     return t(locale, revoked === 'revoked' ? 'command.revoked' : 'command.revokeNothing', { id });
   }
   const role = ROLE_ALIASES.get(roleName.toLowerCase().replace(/[^a-z]/g, ''));
   if (!role) return t(locale, 'command.grantUsage');
-  await roles.grant(clicker.actor.id, id, role);
+  if ((await roles.grant(clicker.actor.id, id, role)) === 'forbidden') return t(locale, 'command.onlyPartnerAdmins');
   return t(locale, 'command.granted', { id, role: t(locale, `role.${role}` as never) });
 };
 

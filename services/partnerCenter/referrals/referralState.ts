@@ -57,15 +57,19 @@ const member = (c: ReferralContact): Member => ({ ...c });
 /** Where the slice keeps its record on a lead: `lead.external.partnerCenter`. */
 export const PARTNER_CENTER_KEY = 'partnerCenter';
 
-/** What the slice keeps on a lead to spare a read: the referral's ids, and its last known copy. */
+/**
+ * What the slice keeps on a lead to spare a read: the referral's ids, and its last known copy. A
+ * field this version cannot read (written by a newer one, say) is read as absent, the others as
+ * they are: one odd field never costs the rest.
+ */
 export const partnerCenterRecordSchema = z.object({
-  engagementId: z.string().optional(),
-  externalReferenceId: z.string().optional(),
-  referralType: z.string().optional(),
+  engagementId: z.string().optional().catch(undefined),
+  externalReferenceId: z.string().optional().catch(undefined),
+  referralType: z.string().optional().catch(undefined),
   /** The referral as Partner Center last gave it (read, or answered to a write-back): what the sync compares the lead with. */
-  synced: referralStateSchema.optional(),
+  synced: referralStateSchema.optional().catch(undefined),
   /** The last write-back Partner Center refused, at the lead's revision then: shown on the card, not tried again until the lead changes. */
-  rejected: z.object({ message: z.string(), at: z.string(), revision: z.number() }).optional(),
+  rejected: z.object({ message: z.string(), at: z.string(), revision: z.number() }).optional().catch(undefined),
 });
 export type PartnerCenterRecord = z.infer<typeof partnerCenterRecordSchema>;
 
@@ -73,8 +77,8 @@ export type PartnerCenterRecord = z.infer<typeof partnerCenterRecordSchema>;
 const parsed = new WeakMap<object, PartnerCenterRecord>();
 
 /**
- * The slice's record on a lead. One this version cannot read (written by a newer one) counts as
- * none: the lead then has no base, and the sync reads the referral before it writes anything.
+ * The slice's record on a lead. A part this version cannot read counts as absent: without a base,
+ * the sync reads the referral before it writes anything.
  */
 export function partnerCenterOf(lead: Pick<Lead, 'external'>): PartnerCenterRecord {
   const raw = lead.external?.[PARTNER_CENTER_KEY];

@@ -107,6 +107,8 @@ function same(field: SyncedField, a: unknown, b: unknown): boolean {
     return x?.status === y?.status && x?.substatus === y?.substatus;
   }
   const blank = (v: unknown) => (v === '' || v === null ? undefined : v);
+  // A reason is the same reason in our words or in Partner Center's ("Others: x" is how we write x).
+  if (field === 'statusReason' && typeof a === 'string' && typeof b === 'string') return JSON.stringify(reasonFromText(a)) === JSON.stringify(reasonFromText(b));
   return blank(a) === blank(b);
 }
 

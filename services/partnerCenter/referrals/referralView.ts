@@ -5,21 +5,26 @@
 import type { Lead } from '../../leads/lead';
 import type { OutsideView } from '../../leads/outsideView';
 import { partnerCenterOf } from './referralState';
-import { PARTNER_CENTER_ACTOR, partnerCenterStatus, reasonText, syncState } from './referralSync';
+import { PARTNER_CENTER_ACTOR, partnerCenterStatus, pendingFields, reasonText, syncState } from './referralSync';
 
-/** The lead's Partner Center fields, as the leads API shows them beside the lead. */
+/**
+ * The lead's Partner Center fields, as the leads API shows them beside the lead: the status it has
+ * there (or will have, once the sync writes it back) and the reason in Partner Center's words (as
+ * it gave it, until a change in Teams says otherwise).
+ */
 export function partnerCenterFields(lead: Lead) {
-  return {
-    ...partnerCenterStatus(lead.stage, lead.outcome),
-    ...(lead.closeReason && { statusReason: reasonText(lead.closeReason) }),
-    ...partnerCenterOf(lead),
-  };
+  const record = partnerCenterOf(lead);
+  const statusReason = pendingFields(lead).includes('statusReason') || !record.synced ? lead.closeReason && reasonText(lead.closeReason) : record.synced.statusReason;
+  return { ...partnerCenterStatus(lead.stage, lead.outcome), ...(statusReason && { statusReason }), ...record };
 }
 
-/** What the card says of Partner Center: a change on its way, or one it refused, in its words. */
-export function partnerCenterView(lead: Lead): OutsideView {
-  const state = syncState(lead);
+/**
+ * What the card says of Partner Center: its own changes as made there ("Declined in Partner
+ * Center"), and, with the sync on, a change on its way or one it refused, in its words.
+ */
+export function partnerCenterView(lead: Lead, syncOn: boolean): OutsideView {
   const view: OutsideView = { system: 'Partner Center', actorId: PARTNER_CENTER_ACTOR.id };
+  const state = syncOn ? syncState(lead) : 'done';
   if (state === 'refused') return { ...view, state, message: partnerCenterOf(lead).rejected?.message ?? '' };
   return state === 'pending' ? { ...view, state } : view;
 }

@@ -212,4 +212,9 @@ describe("the lead's Partner Center fields, as the leads API shows them", () => 
     expect(partnerCenterFields(declined)).toMatchObject({ status: 'Closed', substatus: 'Declined', statusReason: 'Customer chose another vendor: Went with a competitor' });
     expect(partnerCenterFields(apply(receivedLead(), { kind: 'accept', deal: dealInput }))).toMatchObject({ status: 'Active', substatus: 'Accepted' });
   });
+
+  it("keep Partner Center's own words for a lead that arrived closed, until a change in Teams says otherwise", () => {
+    const lost = leadFromReferral(referral({ status: 'Closed', substatus: 'Lost', statusReason: 'Went dark after the demo' }), { now: NOW, responseDays: 14 });
+    expect(partnerCenterFields(lost)).toMatchObject({ status: 'Closed', substatus: 'Lost', statusReason: 'Went dark after the demo' });
+  });
 });
