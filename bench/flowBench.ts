@@ -13,6 +13,10 @@ import { performance } from 'node:perf_hooks';
 import { admins } from '../test/support/liveWorld';
 import { startLiveApp } from '../test/support/liveApp';
 import { closedLoop, latency, monotonicMicros, progress, round, type Latency } from './stats';
+import { leadFromReferral } from '../services/partnerCenter/referrals/leadFromReferral';
+import { eventEntity, leadEntity } from '../services/storage/leadStore';
+import { openTables } from '../services/storage/tables';
+import { receiveEvent } from '../services/useCases/receiveLeads';
 
 const INGEST_CALLERS = 16;
 const INGEST_LEADS = 1_600;
@@ -32,9 +36,31 @@ export interface IngestFigures {
   /** Leads per second stored, indexed and queued for delivery (first request → projector idle). */
   perSecond: number;
   request: Latency;
+  /**
+   * The storage floor of the same work, in leads per second: the same callers each storing a lead
+   * the same size (its row and its first event) with one transaction, straight with
+   * @azure/data-tables, into the server's own Leads table.
+   */
+  floorPerSecond: number;
   serverRssMiB: number;
   /** Monotonic µs window from the first POST until every lead was projected (to cut a CPU profile to it). */
   window: { from: number; to: number };
+}
+
+/** One lead-sized transaction per lead (its row and first event), from the given callers: leads per second. */
+async function ingestFloor(storage: string, prefix: string, callers: number, leads: number): Promise<number> {
+  const table = openTables(storage, prefix).Leads;
+  const now = new Date();
+  const made = Array.from({ length: leads }, (_, i) => leadFromReferral(referral({ name: `Floor ${i}` }), { now, responseDays: 14 }));
+  let next = 0;
+  const run = await closedLoop(callers, leads / callers, async () => {
+    const lead = made[next++]!;
+    await table.submitTransaction([
+      ['create', leadEntity(lead)],
+      ['create', eventEntity(lead.id, receiveEvent(lead, now))],
+    ]);
+  });
+  return round((leads / run.wallMs) * 1000, 0);
 }
 
 export async function benchIngest(storage: string, options: { nodeArgs?: string[]; perPost?: number } = {}): Promise<IngestFigures> {
@@ -52,6 +78,8 @@ export async function benchIngest(storage: string, options: { nodeArgs?: string[
     // A short warm-up, not counted.
     const warmUp = await closedLoop(4, 10, async () => void (await server.ingest(referral())));
     await eventually('the warm-up to be projected', projected, 30_000, 50);
+    progress(`ingest: the storage floor, ${INGEST_CALLERS} callers × one lead-sized transaction per lead`);
+    const floorPerSecond = await ingestFloor(storage, server.prefix, INGEST_CALLERS, INGEST_LEADS);
 
     progress(`ingest: ${INGEST_CALLERS} callers × ${posts} POSTs of ${perPost} referral(s) (one subscribed channel)`);
     let created = 0;
@@ -76,6 +104,7 @@ export async function benchIngest(storage: string, options: { nodeArgs?: string[
       answeredPerSecond: round((leads / (answered - start)) * 1000, 0),
       perSecond: round((leads / (done - start)) * 1000, 0),
       request: latency(run.samples),
+      floorPerSecond,
       serverRssMiB: server.memory().rssMiB,
       window: { from, to },
     };

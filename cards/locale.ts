@@ -40,8 +40,13 @@ export interface Zoned {
 }
 
 // Building an Intl formatter costs far more than using one; cards format many values per render.
+// Bounded: a formatter is kept only for a time zone Intl knows (some 600), a currency code it
+// formats, and the two locales; a key that fails to build is not kept.
 type Formatter = Intl.DateTimeFormat | Intl.NumberFormat | Intl.DisplayNames;
 const formatters = new Map<string, Formatter>();
+/** Zones as asked → as Intl names them (or UTC): bounded like the formatters, unknown zones share one entry per text up to a limit. */
+const zones = new Map<string, string>();
+const MAX_ZONES = 1_000;
 function cached<F extends Formatter>(key: string, make: () => F): F {
   let formatter = formatters.get(key) as F | undefined;
   if (!formatter) {
@@ -54,11 +59,17 @@ function cached<F extends Formatter>(key: string, make: () => F): F {
 /** A misconfigured zone must not stop cards from rendering: fall back to UTC (and say so). */
 function knownZone(timeZone: string | undefined): string {
   if (!timeZone) return 'UTC';
+  const known = zones.get(timeZone);
+  if (known) return known;
+  let zone = 'UTC';
   try {
-    return cached(`zone|${timeZone}`, () => new Intl.DateTimeFormat('en-US', { timeZone })).resolvedOptions().timeZone;
+    zone = new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone;
   } catch {
-    return 'UTC';
+    // Not a zone Intl knows.
   }
+  if (zones.size >= MAX_ZONES) zones.clear();
+  zones.set(timeZone, zone);
+  return zone;
 }
 
 function dateTimeFormat(locale: Locale, timeZone: string | undefined, withTime: boolean): Intl.DateTimeFormat {

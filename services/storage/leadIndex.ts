@@ -7,7 +7,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import { type Lead, kindOf, type LeadKind } from '../leads/lead';
 import { matchesAll, prefixesOf, searchWords, type SearchQuery } from '../leads/leadSearch';
 import { sharedViewOf, summarize, type LeadSummary, type Page, type ViewName } from '../leads/leadViews';
-import { deleteAllIfExist, deleteIfExists, guard, invertedTicks, safeKey, upsertAll, writeAll } from './tables';
+import { deleteAllIfExist, deleteIfExists, getOrUndefined, guard, invertedTicks, safeKey, upsertAll, writeAll } from './tables';
 
 /**
  * Every list lives in one partition, `lists`, its rows keyed `<list>|<order>`: a lead's rows in all
@@ -36,7 +36,9 @@ const OWNED_ACCEPTED = '2a|';
 
 /**
  * The search index: one row per word prefix of a lead, in one partition so that a lead's rows
- * are written by one batch. Within a prefix, open leads newest first, then archived ones. Its rows
+ * are written by one batch. A row holds the lead's words (to filter by a query's other words) and
+ * the key of its row in its shared view (whose summary a result shows): nothing a lead's answer,
+ * owner, deal or favorites change, so its rows are written only when its words or its order do. Within a prefix, open leads newest first, then archived ones. Its rows
  * (some 20 to 60 a lead) live in a table of their own, SearchIndex: the list queries of LeadIndex
  * never share a table with them (Azurite evaluates a query over its whole table).
  */
@@ -56,7 +58,7 @@ export interface RowRef {
   rowKey: string;
 }
 
-export type IndexRow = RowRef & { summary: string } & Record<string, unknown>;
+export type IndexRow = RowRef & Record<string, unknown>;
 
 /**
  * Every list row a lead has, as it is: its shared view, its favoriters' lists, "needs an answer"
@@ -64,8 +66,7 @@ export type IndexRow = RowRef & { summary: string } & Record<string, unknown>;
  * stale rows are the rows of the lead before it less those of the lead after.
  */
 export function indexRows(lead: Lead): IndexRow[] {
-  const lists = listRows(lead);
-  return [...lists, ...searchRows(lead, lists[0]!.summary)];
+  return [...listRows(lead), ...searchRows(lead)];
 }
 
 /** The lead's rows in the lists (all but search); its shared view's row first. */
@@ -83,11 +84,26 @@ function listRows(lead: Lead): IndexRow[] {
   return rows;
 }
 
-/** The lead's search rows: one per word prefix, each with its words (to filter by a query's other words). */
-function searchRows(lead: Lead, summary: string): IndexRow[] {
+/** The lead's search rows: one per word prefix, each with its words and the key of its shared view's row. */
+function searchRows(lead: Lead): IndexRow[] {
   const words = searchWords(lead);
   const order = searchOrder(lead);
-  return prefixesOf(words).map((key) => ({ partitionKey: SEARCH, rowKey: `${key}|${order}`, summary, words: words.join(' ') }));
+  const view = viewEntity(lead).rowKey;
+  return prefixesOf(words).map((key) => ({ partitionKey: SEARCH, rowKey: `${key}|${order}`, words: words.join(' '), view }));
+}
+
+/**
+ * The shared view row a search row points at. Rows written before search rows held it carry the
+ * lead's summary instead: its type (which never changes) and the row's order (archived or not)
+ * say the view.
+ */
+function viewOfSearchRow(row: { rowKey?: string; view?: string; summary?: string }): string | undefined {
+  if (row.view) return row.view;
+  const order = (row.rowKey ?? '').slice((row.rowKey ?? '').indexOf('|') + 1);
+  const type = row.summary ? (JSON.parse(row.summary) as Pick<LeadSummary, 'type'>).type : undefined;
+  if (!type) return undefined;
+  const list = order.startsWith('1') ? 'archived' : type === 'customerInquiry' ? 'marketplace' : 'qualified';
+  return `${list}|${order.slice(1)}`;
 }
 
 /**
@@ -151,14 +167,15 @@ export class LeadViewIndex {
 
   /** Each lead's search rows, and those it no longer has deleted. */
   async putSearch(changes: { lead: Lead; removed?: RowRef[] }[]): Promise<void> {
-    const rows = changes.flatMap(({ lead }) => searchRows(lead, viewEntity(lead).summary));
+    const rows = changes.flatMap(({ lead }) => searchRows(lead));
     await Promise.all([upsertAll(this.searchTable, rows), deleteAllIfExist(this.searchTable, removals(changes, rows, isSearchRow))]);
   }
 
   /**
    * One page of the leads that answer a query, open ones newest first, then archived ones. Reads
    * only the rows of the query's longest word prefix; rows whose lead lacks another query word are
-   * skipped (counted in `rowsRead`), at most `maxRows` of them per page.
+   * skipped (counted in `rowsRead`), at most `maxRows` of them per page. The page's summaries are
+   * then read from the leads' shared view rows (point reads, together: `rowsRead` counts them too).
    */
   async search(query: Extract<SearchQuery, { ok: true }>, options: { cursor?: string; size: number; maxRows?: number }): Promise<Page<LeadSummary> & { rowsRead: number }> {
     const { from, to } = searchRange(query.key);
@@ -167,25 +184,28 @@ export class LeadViewIndex {
       ? odata`PartitionKey eq ${SEARCH} and RowKey gt ${start} and RowKey lt ${to}`
       : odata`PartitionKey eq ${SEARCH} and RowKey ge ${from} and RowKey lt ${to}`;
     const maxRows = options.maxRows ?? 1000;
-    const found: { rowKey: string; summary: LeadSummary }[] = [];
+    const found: { rowKey: string; view?: string }[] = [];
     let rowsRead = 0;
     let last: string | undefined;
     await guard(async () => {
-      const pages = this.searchTable.listEntities<{ summary: string; words: string }>({ queryOptions: { filter, select: ['RowKey', 'summary', 'words'] } });
+      const pages = this.searchTable.listEntities<{ words: string; view?: string; summary?: string }>({ queryOptions: { filter, select: ['RowKey', 'words', 'view', 'summary'] } });
       for await (const page of pages.byPage({ maxPageSize: Math.min(maxRows, Math.max(options.size + 1, 50)) })) {
         for (const entity of page) {
           rowsRead++;
           last = entity.rowKey ?? '';
-          if (matchesAll(entity.words.split(' '), query.words)) found.push({ rowKey: last, summary: JSON.parse(entity.summary) as LeadSummary });
+          if (matchesAll(entity.words.split(' '), query.words)) found.push({ rowKey: last, view: viewOfSearchRow(entity) });
           if (found.length > options.size || rowsRead >= maxRows) break;
         }
         if (found.length > options.size || rowsRead >= maxRows) break;
       }
     });
-    const items = found.slice(0, options.size);
+    const hits = found.slice(0, options.size);
     // More may follow: a row beyond the page was found, or the read stopped at its bound.
-    const next = found.length > options.size ? items[items.length - 1]?.rowKey : rowsRead >= maxRows ? last : undefined;
-    return { items: items.map((r) => r.summary), next, rowsRead };
+    const next = found.length > options.size ? hits[hits.length - 1]?.rowKey : rowsRead >= maxRows ? last : undefined;
+    // A lead that moved list a moment ago (archived) has its new search rows on their way: it is left out of this page.
+    const summaries = await Promise.all(hits.map((hit) => (hit.view ? getOrUndefined<{ summary: string }>(this.table, LISTS_PARTITION, hit.view) : undefined)));
+    const items = summaries.flatMap((row) => (row ? [JSON.parse(row.summary) as LeadSummary] : []));
+    return { items, next, rowsRead: rowsRead + hits.length };
   }
 
   /** One page of the leads nobody owns yet, soonest deadline first. */

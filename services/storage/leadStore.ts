@@ -32,6 +32,7 @@ const PARKED = 'parked';
 
 /** Effects the projector owes a lead: names are property names, merged across changes. */
 export interface PendingEffects {
+  created?: boolean; // the lead is new: every row derived from it is written
   fanOut?: boolean; // post the new lead's card to every subscribed conversation
   expiredNotice?: boolean; // post "Expired — not answered…" where the card is
   reminderHours?: number; // send the reminder for this offset
@@ -132,7 +133,7 @@ export class LeadStore {
   /** Stores a new lead with its first event; false when the id is already stored. */
   async create(lead: Lead, event: LeadEvent, effects: PendingEffects): Promise<boolean> {
     const hint = await this.hint(lead.id);
-    const pending = withStats(effects, undefined, lead);
+    const pending = withStats({ ...effects, created: true }, undefined, lead);
     try {
       const response = await guard(() =>
         this.table.submitTransaction([
@@ -267,7 +268,7 @@ export class LeadStore {
       ),
     );
     return {
-      effects: { fanOut: row.fanOut, expiredNotice: row.expiredNotice, reminderHours: row.reminderHours, reschedule: row.reschedule, snoozed: row.snoozed, removed, stats },
+      effects: { created: row.created, fanOut: row.fanOut, expiredNotice: row.expiredNotice, reminderHours: row.reminderHours, reschedule: row.reschedule, snoozed: row.snoozed, removed, stats },
       etag: row.etag,
       hintRowKeys: Object.keys(row).flatMap((name) => (name.startsWith(HINT) ? [hintRowKey(id, name.slice(HINT.length))] : [])),
     };

@@ -109,9 +109,15 @@ export interface AppProcess {
 }
 
 /** Runs the built app with these settings (and nothing from the caller's environment or .env). */
+/** The flags `npm start` gives node (package.json's start script: `node <flags> dist/index.js`), so the app runs here as it runs there. */
+export const START_FLAGS: string[] = (() => {
+  const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  return start.replace(/^node\s+/, '').replace(/\s*dist\/index\.js\s*$/, '').split(/\s+/).filter(Boolean);
+})();
+
 export function spawnApp(env: Record<string, string>, options: { cwd?: string; nodeArgs?: string[] } = {}): { child: ChildProcess; output: string[]; exited: AppProcess['exited'] } {
   // nodeArgs: flags for node itself (the bench profiles with --cpu-prof, which NODE_OPTIONS refuses).
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(ROOT, 'dist', 'index.js')], {
+  const child = spawn(process.execPath, [...START_FLAGS, ...(options.nodeArgs ?? []), path.join(ROOT, 'dist', 'index.js')], {
     cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

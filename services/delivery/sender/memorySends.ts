@@ -37,6 +37,12 @@ export interface MemorySendsDeps {
   onOutboxWork: () => void;
 }
 
+/**
+ * Cards that may wait in memory at most: past that, fresh changes' cards go through the outbox
+ * (which costs storage but no memory) until the backlog is sent.
+ */
+export const MAX_WAITING = 2_000;
+
 /** A card of a lead in a conversation, as the sender keeps count of them. */
 const cardKey = (leadId: string, conversationKey: string) => `${leadId}\u0001${conversationKey}`;
 
@@ -50,8 +56,12 @@ export class MemorySends implements MemorySender {
 
   constructor(private readonly deps: MemorySendsDeps) {}
 
-  /** Whether cards can be sent from memory now: this instance holds the sender lease with a quarter of it left (no request). */
+  /** Whether cards can be sent from memory now: this instance holds the sender lease with a quarter of it left (no request), and the backlog here is under its bound. */
   ready(): boolean {
+    return this.waiting.length < MAX_WAITING && this.holdingLease();
+  }
+
+  private holdingLease(): boolean {
     return this.deps.lease.holding(this.deps.now(), this.deps.leaseMs / 4);
   }
 
@@ -91,7 +101,7 @@ export class MemorySends implements MemorySender {
     if (this.waiting.length > 0) await this.deps.lease.keep(this.deps.now(), this.deps.leaseMs).catch(() => false);
     for (const entry of [...this.waiting]) {
       // Checked before each card: a long pass must not outlive the lease while another instance takes over.
-      const lost = !this.ready();
+      const lost = !this.holdingLease();
       const at = this.deps.now().getTime();
       const key = entry.card.conversationKey;
       const paused = slots.pausedFor(key, at);

@@ -9,6 +9,13 @@ interface Window {
   ms: number;
 }
 
+/** Conversations whose sends are remembered at once: past that, those with nothing in their windows any more are forgotten. */
+const MAX_TRACKED = 10_000;
+
+/**
+ * Bounded: per conversation, the sends of its longest window (at most its limit, 1,800 an hour in
+ * Teams); conversations with nothing left in their windows are forgotten once MAX_TRACKED are kept.
+ */
 export class RateLimiter {
   private readonly sent = new Map<string, number[]>();
   private readonly global: number[] = [];
@@ -30,9 +37,14 @@ export class RateLimiter {
     if (!this.allows(key, now)) return false;
     log.push(now);
     this.global.push(now);
+    if (!this.sent.has(key) && this.sent.size >= MAX_TRACKED) this.forgetIdle(now);
     this.sent.set(key, prune(log, this.perConversation, now));
     prune(this.global, this.overall, now, true);
     return true;
+  }
+
+  private forgetIdle(now: number): void {
+    for (const [key, log] of this.sent) if (prune(log, this.perConversation, now).length === 0) this.sent.delete(key);
   }
 
   /** Moves the last slot taken for `key` to `now`: the moment the request actually leaves. */

@@ -18,7 +18,7 @@ export const RATE_WAIT_MS = 250;
 
 export class SendSlots {
   private readonly limiter: RateLimiter;
-  /** Conversations Teams asked us to leave alone (429 Retry-After), until when. */
+  /** Conversations Teams asked us to leave alone (429 Retry-After), until when: forgotten once over, so bounded by those Teams throttles at once. */
   private readonly pausedUntil = new Map<string, number>();
 
   constructor(limits: SendLimits) {
@@ -34,9 +34,11 @@ export class SendSlots {
     );
   }
 
-  /** How long this conversation is still paused at `at` (0 when it is not). */
+  /** How long this conversation is still paused at `at` (0 when it is not; a pause that is over is forgotten). */
   pausedFor(conversationKey: string, at: number): number {
-    return Math.max(0, (this.pausedUntil.get(conversationKey) ?? 0) - at);
+    const left = (this.pausedUntil.get(conversationKey) ?? 0) - at;
+    if (left <= 0) this.pausedUntil.delete(conversationKey);
+    return Math.max(0, left);
   }
 
   /** Teams asked to leave this conversation alone until `until` (ms). */

@@ -102,14 +102,36 @@ describe('searching leads', () => {
     } while (cursor);
     expect(pages.map((p) => p.length)).toEqual([10, 10, 3]);
     expect(pages.flat()).toEqual(matching.map((r) => r.name));
-    // Each page reads one row past its end to know there is more: 11 + 11 + 3, never the 40 others.
-    expect(reads).toBe(25);
+    // Each page reads one index row past its end to know there is more (11 + 11 + 3, never the 40
+    // others), then the summaries of its leads from their list rows (10 + 10 + 3).
+    expect(reads).toBe(25 + 23);
 
     // A second word filters the rows of the longest one.
     const both = await searchLeads(app.views, 'nor traders');
     expect(both.ok && both.page.items).toHaveLength(10);
     const nordic = await searchLeads(app.views, 'nordic');
-    expect(nordic.ok && nordic.rowsRead).toBe(11);
+    expect(nordic.ok && nordic.rowsRead).toBe(11 + 10);
+  });
+
+  it('shows a lead as it is now without writing its search rows again: an answer, an owner or a favorite leaves them as they are', async () => {
+    const tables = await storage.freshTables();
+    const app = makeApp(tables);
+    const input = referral({ name: 'Litware rollout', ...customer('Litware') });
+    await app.ingest([input]);
+    await app.settle();
+    const etags = async () => {
+      const found: string[] = [];
+      for await (const row of tables.SearchIndex.listEntities()) found.push(`${row.rowKey} ${row.etag}`);
+      return found.sort();
+    };
+    const before = await etags();
+    await app.act(input.id, { kind: 'favorite' }, admin);
+    // Accepted under the lead's own name (the Accept form's default): no new word.
+    await app.act(input.id, { kind: 'accept', deal: { name: 'Litware rollout', value: 1, currency: 'EUR', purchaseDate: '2027-01-01' } }, admin);
+    await app.settle();
+    expect(await etags()).toEqual(before);
+    const answer = await searchLeads(app.views, 'litware');
+    expect(answer.ok && answer.page.items.map((l) => [l.name, l.stage])).toEqual([['Litware rollout', 'Accepted']]);
   });
 
   it('records what an archived lead with long names leaves behind in a few properties, and removes every stale row', async () => {
@@ -142,7 +164,7 @@ describe('searching leads', () => {
     // "contoso" is the key (longer than "zeta"); each read of the index takes 10 rows here.
     const answer = await searchLeads(app.views, 'contoso zeta', { rowsPerRead: 10 });
     expect(answer.ok && answer.page.items.map((l) => l.name)).toEqual(['Contoso zeta']);
-    expect(answer.ok && answer.rowsRead).toBe(31);
+    expect(answer.ok && answer.rowsRead).toBe(31 + 1);
     expect(answer.ok && answer.page.next).toBeUndefined();
   });
 
