@@ -13,6 +13,7 @@ import { eventEntity, leadEntity, leadRowKey } from '../services/storage/leadSto
 import type { Lead } from '../services/leads/lead';
 import type { LeadEvent } from '../services/leads/leadLifecycle';
 import { startLiveApp, type LiveApp } from '../test/support/liveApp';
+import { cpuMeter, type CpuCost } from './cpuMeter';
 import { seedLeads } from './seedLeads';
 import { admins, cardText } from '../test/support/liveWorld';
 import { getJson } from '../test/support/http';
@@ -36,7 +37,7 @@ export interface AcceptFigures {
   floorBackToBack: Latency;
   /** An empty request to the same server (GET /healthz), made the same way: what any HTTP call costs here. */
   httpRoundTrip: Latency;
-  users32: Latency & { perSecond: number };
+  users32: Latency & { perSecond: number; /** CPU per Accept by process, until the server was idle again */ cpu: CpuCost };
   floor32: Latency & { perSecond: number };
   /** Accept p50 / floor p50 at one user (clicks apart), and back to back. */
   ratioP50: number;
@@ -53,7 +54,7 @@ export interface AcceptFigures {
   heap?: HeapSummary;
 }
 
-export async function benchAccept(storage: string, options: { nodeArgs?: string[]; heapSnapshotDir?: string } = {}): Promise<AcceptFigures> {
+export async function benchAccept(storage: string, options: { azuritePid: number; nodeArgs?: string[]; heapSnapshotDir?: string }): Promise<AcceptFigures> {
   const users = admins(USERS);
   const nodeArgs = [...(options.nodeArgs ?? []), ...(options.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshotDir}`] : [])];
   const server = await startLiveApp({ storage, env: { LEAD_ADMIN_IDS: users.map((u) => u.aadObjectId).join(',') }, nodeArgs });
@@ -114,9 +115,12 @@ export async function benchAccept(storage: string, options: { nodeArgs?: string[
     const floorMany = await closedLoop(USERS, PER_USER, (lane) => floor.change(lane));
     const laneLeads = users.map(() => Array.from({ length: PER_USER }, take));
     const from = monotonicMicros();
+    // The CPU of everything the Accepts cause (their card updates too), by process.
+    const cpu = cpuMeter({ server: server.app.pid, azurite: options.azuritePid });
     const many = await closedLoop(USERS, PER_USER, (lane, i) => accept.click(users[lane]!, laneLeads[lane]![i]!));
     windows.push({ from, to: monotonicMicros() });
     await server.settled();
+    const cpu32 = cpu.stop(many.samples.length);
     const heap = options.heapSnapshotDir ? summarizeHeap(await takeHeapSnapshot(server.app.pid, options.heapSnapshotDir)) : undefined;
 
     const oneUserLatency = latency(apart);
@@ -129,7 +133,7 @@ export async function benchAccept(storage: string, options: { nodeArgs?: string[
       oneUserBackToBack: backToBack,
       floorBackToBack,
       httpRoundTrip: latency(health),
-      users32: { ...latency(many.samples), perSecond: round((many.samples.length / many.wallMs) * 1000, 0) },
+      users32: { ...latency(many.samples), perSecond: round((many.samples.length / many.wallMs) * 1000, 0), cpu: cpu32 },
       floor32: { ...latency(floorMany.samples), perSecond: round((floorMany.samples.length / floorMany.wallMs) * 1000, 0) },
       ratioP50: round(oneUserLatency.p50 / floorOneLatency.p50, 2),
       ratioBackToBackP50: round(backToBack.p50 / floorBackToBack.p50, 2),

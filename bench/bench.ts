@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { referral } from '../test/fixtures/referrals';
 import { startAzurite } from '../test/support/processes';
 import { benchAccept } from './acceptBench';
+import { cpuText } from './cpuMeter';
 import { summarizeProfile } from './cpuProfile';
 import { benchDelivery, benchIngest } from './flowBench';
 import { heapText, profileText, roundTrips, table, traceText, writeResults, type Figures } from './report';
@@ -39,8 +40,8 @@ async function main(): Promise<void> {
     if (process.argv.includes('--accept-only')) {
       // Only the Accept runs (with --profile, where their time goes; with --heap, what the heap holds after): two minutes, for work on the answer path.
       const heapSnapshotDir = process.argv.includes('--heap') ? mkdtempSync(path.join(tmpdir(), 'bench-heap-')) : undefined;
-      const accept = await benchAccept(storage, { nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, 'accept')}`] : undefined, heapSnapshotDir });
-      console.log(JSON.stringify({ oneUser: accept.oneUser, floor: accept.floorOneCaller, ratio: accept.ratioP50, backToBack: accept.ratioBackToBackP50, users32: accept.users32, floor32: accept.floor32, rssMiB: accept.serverRssMiB }, null, 1));
+      const accept = await benchAccept(storage, { azuritePid: azurite.pid, nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, 'accept')}`] : undefined, heapSnapshotDir });
+      console.log(JSON.stringify({ oneUser: accept.oneUser, floor: accept.floorOneCaller, ratio: accept.ratioP50, backToBack: accept.ratioBackToBackP50, users32: accept.users32, cpu: cpuText(accept.users32.cpu), floor32: accept.floor32, rssMiB: accept.serverRssMiB }, null, 1));
       if (accept.heap) console.log(heapText(accept.heap));
       const file = profileDir && readdirSync(path.join(profileDir, 'accept')).find((f) => f.endsWith('.cpuprofile'));
       if (file) console.log(profileText(summarizeProfile(path.join(profileDir!, 'accept', file), accept.windows, accept.accepts), `the Accept runs (${accept.accepts} Accepts)`, 'Accept'));
@@ -55,9 +56,9 @@ async function main(): Promise<void> {
     // Start-up first, while the machine is quiet and Azurite holds nothing.
     const startup = await benchStartup(storage);
     const profiled = (phase: string) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, phase)}`] : undefined);
-    const accept = await benchAccept(storage, { nodeArgs: profiled('accept') });
-    const ingest = await benchIngest(storage, { nodeArgs: profiled('ingest') });
-    const ingestBatched = await benchIngest(storage, { perPost: INGEST_BATCH });
+    const accept = await benchAccept(storage, { azuritePid: azurite.pid, nodeArgs: profiled('accept') });
+    const ingest = await benchIngest(storage, { azuritePid: azurite.pid, nodeArgs: profiled('ingest') });
+    const ingestBatched = await benchIngest(storage, { azuritePid: azurite.pid, perPost: INGEST_BATCH });
     const delivery = await benchDelivery(storage);
     const writeBack = await benchWriteBack(storage);
 

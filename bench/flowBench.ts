@@ -12,6 +12,7 @@ import { odata } from '@azure/data-tables';
 import { performance } from 'node:perf_hooks';
 import { admins } from '../test/support/liveWorld';
 import { startLiveApp } from '../test/support/liveApp';
+import { cpuMeter, type CpuCost } from './cpuMeter';
 import { closedLoop, latency, monotonicMicros, progress, round, type Latency } from './stats';
 import { leadFromReferral } from '../services/partnerCenter/referrals/leadFromReferral';
 import { eventEntity, leadEntity } from '../services/storage/leadStore';
@@ -42,6 +43,8 @@ export interface IngestFigures {
    * @azure/data-tables, into the server's own Leads table.
    */
   floorPerSecond: number;
+  /** CPU per lead by process, from the first POST until every lead was projected. */
+  cpu: CpuCost;
   serverRssMiB: number;
   /** Monotonic µs window from the first POST until every lead was projected (to cut a CPU profile to it). */
   window: { from: number; to: number };
@@ -63,7 +66,7 @@ async function ingestFloor(storage: string, prefix: string, callers: number, lea
   return round((leads / run.wallMs) * 1000, 0);
 }
 
-export async function benchIngest(storage: string, options: { nodeArgs?: string[]; perPost?: number } = {}): Promise<IngestFigures> {
+export async function benchIngest(storage: string, options: { azuritePid: number; nodeArgs?: string[]; perPost?: number }): Promise<IngestFigures> {
   const perPost = options.perPost ?? 1;
   const posts = INGEST_LEADS / INGEST_CALLERS / perPost;
   const installer = admins(1)[0]!;
@@ -85,6 +88,8 @@ export async function benchIngest(storage: string, options: { nodeArgs?: string[
     let created = 0;
     const from = monotonicMicros();
     const start = performance.now();
+    // The CPU of the whole pipeline (answer, projection, queueing the card), by process.
+    const cpu = cpuMeter({ server: server.app.pid, azurite: options.azuritePid });
     const run = await closedLoop(INGEST_CALLERS, posts, async (lane, i) => {
       const batch = Array.from({ length: perPost }, (_, j) => referral({ name: `Ingest ${lane}-${i}-${j}` }));
       const answer = await server.ingest(perPost === 1 ? batch[0] : batch);
@@ -93,6 +98,7 @@ export async function benchIngest(storage: string, options: { nodeArgs?: string[
     const answered = performance.now();
     await eventually('every ingested lead to be projected', projected, 120_000, 25);
     const done = performance.now();
+    const cpuPerLead = cpu.stop(INGEST_LEADS);
     const to = monotonicMicros();
     const leads = INGEST_LEADS;
     if (created !== leads) throw new Error(`ingest: ${leads - created} of ${leads} POSTs were not answered 201`);
@@ -105,6 +111,7 @@ export async function benchIngest(storage: string, options: { nodeArgs?: string[
       perSecond: round((leads / (done - start)) * 1000, 0),
       request: latency(run.samples),
       floorPerSecond,
+      cpu: cpuPerLead,
       serverRssMiB: server.memory().rssMiB,
       window: { from, to },
     };

@@ -12,6 +12,7 @@ import type { RoundTrips, TraceFigures } from './traceBench';
 import type { WriteBackFigures } from './writeBackBench';
 import type { SearchFigures } from './searchBench';
 import type { ProfileSummary } from './cpuProfile';
+import { cpuText } from './cpuMeter';
 import { DUE } from './schedulerBench';
 
 export interface Figures {
@@ -49,12 +50,12 @@ export function goals(f: Figures): Goal[] {
     },
     {
       goal: 'Accept at 32 users: p99 < 250 ms and ≥ 150 Accepts/s',
-      figure: `${f.accept.users32.p99} ms, ${f.accept.users32.perSecond}/s`,
+      figure: `${f.accept.users32.p99} ms, ${f.accept.users32.perSecond}/s (CPU allows ≤ ${f.accept.users32.cpu.machineCeiling}/s)`,
       pass: f.accept.users32.p99 < 250 && f.accept.users32.perSecond >= 150,
     },
     {
       goal: 'leads acknowledged (201) ≥ half the storage floor of the same leads (16 callers)',
-      figure: `${f.ingest.answeredPerSecond} /s against ${f.ingest.floorPerSecond} /s (${Math.round((f.ingest.answeredPerSecond / f.ingest.floorPerSecond) * 100)} %)`,
+      figure: `${f.ingest.answeredPerSecond} /s against ${f.ingest.floorPerSecond} /s (${Math.round((f.ingest.answeredPerSecond / f.ingest.floorPerSecond) * 100)} %; CPU allows ≤ ${f.ingest.cpu.machineCeiling}/s)`,
       pass: f.ingest.answeredPerSecond * 2 >= f.ingest.floorPerSecond,
     },
     {
@@ -125,12 +126,14 @@ export function table(f: Figures): string {
     ['  Accept / floor (p50)', `${a.ratioBackToBackP50} ×`],
     ['Accept, 32 users at once', `${lat(a.users32)}; ${a.users32.perSecond} Accepts/s (n=${a.users32.n}, failed ${a.failures})`],
     ['  storage floor, 32 callers', `${lat(a.floor32)}; ${a.floor32.perSecond} changes/s`],
+    ['  CPU per Accept, 32 users', cpuText(a.users32.cpu)],
     ['  storage requests per Accept', `${f.trace.accept.during.length} while answering + ${f.trace.accept.after.length} after (projection, card update)${background(f.trace.accept)}`],
     [
       '  … 30 Accepts in a row',
       `${f.trace.burst.accept.perItem} per Accept (${f.trace.burst.accept.requests} in ${f.trace.burst.accept.seconds} s, idle rate subtracted): ${f.trace.burst.accept.top.join(', ')}`,
     ],
     ['Ingest, 16 callers × 1 referral/POST', `${f.ingest.perSecond} leads/s stored+indexed+queued; ${f.ingest.answeredPerSecond}/s answered 201; POST ${lat(f.ingest.request)}`],
+    ['  CPU per lead, until projected', cpuText(f.ingest.cpu)],
     ['  storage floor, 16 callers', `${f.ingest.floorPerSecond} leads/s (one lead-sized transaction a lead)`],
     [
       `Ingest, 16 callers × ${f.ingestBatched.perPost} referrals/POST`,

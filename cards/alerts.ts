@@ -61,6 +61,43 @@ export function renderReminderCard(lead: Lead, { locale, now, timeZone, personal
   );
 }
 
+/**
+ * "Dana Admin made you the owner of Contoso cloud migration (Contoso Ltd)", with the way to answer
+ * it while it waits and its deadline. `mention`: the owner, named where it reached them in a
+ * channel instead of their personal chat.
+ */
+export function renderAssignedCard(lead: Lead, { locale, timeZone, mention }: Zoned & { mention?: CardMention }): CardAttachment {
+  const data = actionData(lead);
+  const answer =
+    lead.stage === 'Received'
+      ? [executeAction(t(locale, 'action.accept'), FORMS.accept.open, data, { style: 'positive' }), executeAction(t(locale, 'action.decline'), FORMS.decline.open, data)]
+      : [];
+  const by = lead.owner?.by?.name;
+  const names = { name: lead.name, customer: lead.customer.name };
+  return render(
+    {
+      style: 'accent',
+      headline: by ? t(locale, 'assigned.text', { ...names, by }) : t(locale, 'assigned.textNoOne', names),
+      color: null,
+      lines: [...mentionLine(mention, locale), ...(lead.stage === 'Received' ? [{ text: t(locale, 'reminder.expires', { date: formatDateTime(lead.expiresAt, { locale, timeZone }) }), subtle: true }] : [])],
+      actions: [...answer, executeAction(t(locale, 'action.open'), 'lead.open', data)],
+    },
+    mention,
+  );
+}
+
+/**
+ * A lead this person may not read here (they have no role, and its card is not posted in this
+ * conversation): no customer data, only why. `shared`: it stands in for a card someone shared, which
+ * each viewer's client refreshes again, so it turns into the lead once they may read it.
+ */
+export function renderRestrictedCard(leadId: string, { locale, shared, noAdmins }: { locale: Locale; shared?: boolean; /** nobody has an admin role yet: say how to begin */ noAdmins?: boolean }): CardAttachment {
+  const lines = [{ text: t(locale, 'access.needViewer'), subtle: false }, ...(noAdmins ? [{ text: t(locale, 'notice.noAdmins'), subtle: true }] : [])];
+  const card = render({ style: 'accent', headline: t(locale, 'access.restrictedTitle'), color: null, lines, actions: [] });
+  if (!shared) return card;
+  return { ...card, content: { ...card.content, refresh: { action: { type: 'Action.Execute', verb: 'refresh', data: { leadId, shared: true } } } } };
+}
+
 /** What a reminder card turns into once its person put it off: when it comes back. */
 export function renderSnoozedCard(lead: Lead, until: Date, { locale, timeZone }: Zoned): CardAttachment {
   return render({

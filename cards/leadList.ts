@@ -89,6 +89,11 @@ export function renderSearchPreview(row: LeadSummary, options: { locale: Locale;
   } as const;
 }
 
+/** The line of a lead the person may not read: nothing of it, only why. */
+export function renderRestrictedPreview(locale: Locale) {
+  return { contentType: THUMBNAIL_CARD_CONTENT_TYPE, content: { title: t(locale, 'access.restrictedTitle'), text: t(locale, 'access.needViewer') } } as const;
+}
+
 const URGENT_MS = 48 * 3_600_000;
 
 const headingRow = (heading: string): RowView => ({ heading, title: '', detail: '', status: '', statusColor: 'Default', open: executeAction('', 'lead.open', {}) });

@@ -1,7 +1,8 @@
 /**
  * `npm run playground`: the bot with sample leads, the Partner Center sync on against a local fake
  * Partner Center (and its identity provider), and the Microsoft 365 Agents Playground (a local
- * Teams client) pointed at it. The playground user is a partner admin.
+ * Teams client) pointed at it. The playground user is a partner admin who gets the team's new leads
+ * in the personal chat.
  *
  * Storage is in memory: every run is the same demo (the same sample leads, no conversations of an
  * earlier run to post into). The referral that "arrives" does so once the chat of this run is open.
@@ -39,7 +40,10 @@ async function main(): Promise<void> {
     log.info({ referral: referral.id, status: referral.status, substatus: referral.substatus }, `playground: Partner Center now has "${referral.name}" as ${referral.status}/${referral.substatus} (written back from Teams)`);
   const running = await start(config, log, { inMemory: true });
   const { app } = running;
-  await app.roles.grant(PLAYGROUND_USER_ID, 'partnerAdmin', 'playground');
+  // The playground user is a partner admin who gets the team's new leads in their personal chat
+  // (no install subscribes by itself); in a channel, the welcome asks them where new leads go.
+  await app.roles.grant(PLAYGROUND_USER_ID, 'partnerAdmin', 'playground', 'Alex Wilber');
+  await app.roles.setStream(PLAYGROUND_USER_ID, true, 'playground', 'Alex Wilber');
   log.info('playground: sample leads come from the local Partner Center; type "marketplace", "qualified", "find azure" or "sync" in the chat; the search message extension is + → Search Command with command id findLead, parameter query');
 
   // On a machine without a desktop the playground calls xdg-open and crashes if it is missing.
@@ -53,7 +57,7 @@ async function main(): Promise<void> {
   });
   log.info(`playground: open http://localhost:${PLAYGROUND_PORT} in a browser`);
 
-  // Once the chat of this run is open (the bot subscribed it), a new referral appears in Partner Center and arrives as a card.
+  // Once the chat of this run is open (subscribed: the playground user has the stream), a new referral appears in Partner Center and arrives as a card.
   const arrival = setInterval(async () => {
     const subscribed = await app.conversations.subscribed().catch(() => []);
     if (subscribed.length === 0) return;

@@ -152,3 +152,19 @@ export function commandText(text: string | undefined): string {
     .replace(/\s+/g, ' ')
     .trim();
 }
+
+/** A team welcome's choice: the channel for new leads, and which kinds (a multi-select: comma-separated). */
+export const welcomeChannelSchema = z.object({
+  channelId: z.string().min(1).max(300),
+  leadKinds: settingsFormSchema.shape.leadKinds,
+});
+
+/** The roles card: a person picked (an AAD object id, or a Teams id in the Playground), a role, the stream toggle. */
+export const grantFormSchema = z.object({
+  personId: z.string().trim().min(1).max(200),
+  role: z.enum(['leadViewer', 'leadAdmin', 'partnerAdmin']).default('leadViewer'),
+  stream: toggle,
+});
+
+/** The roles card's Remove buttons: a role (roles.revoke), or the stream (roles.stream, `on: false`). */
+export const roleRemovalSchema = z.object({ personId: z.string().trim().min(1).max(200) });

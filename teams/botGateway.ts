@@ -4,7 +4,7 @@
  */
 import { TeamsInfo, type CloudAdapter, type ConversationParameters, type ConversationReference, type TeamsChannelAccount, type TurnContext } from 'botbuilder';
 import type { Conversation } from '../services/useCases/conversations';
-import { SendFailure, type Member, type OutboundMessage, type PersonalChat, type Reachable, type TeamsGateway } from '../services/delivery/teamsGateway';
+import { SendFailure, type Member, type OutboundMessage, type PersonalChat, type Reachable, type TeamChannel, type TeamsGateway } from '../services/delivery/teamsGateway';
 import { retryAfterMs } from '../services/retryAfter';
 import { outboundActivity, type RenderSettings } from './outboundActivity';
 
@@ -83,6 +83,14 @@ export class BotGateway implements TeamsGateway {
       throw error;
     }
     return found;
+  }
+
+  async channels(conversation: Reachable, teamId: string): Promise<TeamChannel[]> {
+    let channels: TeamChannel[] = [];
+    await this.continue(conversation, async (context) => {
+      channels = (await TeamsInfo.getTeamChannels(context, teamId)).flatMap((c) => (c.id ? [{ id: c.id, name: c.name || undefined }] : []));
+    });
+    return channels;
   }
 
   private async continue(conversation: Reachable, logic: (context: TurnContext) => Promise<void>): Promise<void> {

@@ -3,16 +3,17 @@
  * handler (a card verb, a typed command, the message extension, an install), send what it returns.
  */
 import { CardFactory, TeamsActivityHandler, type InvokeResponse, type TurnContext } from 'botbuilder';
-import { renderWelcomeCard, resolveLocale, t } from '../cards';
+import { resolveLocale, t } from '../cards';
 import type { Product } from '../services/app/product';
 import { StorageUnavailableError } from '../services/errors';
 import type { Logger } from '../services/logger';
 import { handleTextCommand } from './commands/textCommands';
-import { conversationFrom, tenantOf } from './conversationRef';
+import { conversationFrom, teamOf, tenantOf } from './conversationRef';
 import { cardVerbs, errorResponse } from './invokes/cardActions';
 import type { CardDeps } from './invokes/cardViews';
 import type { Clicker } from './invokes/clicker';
 import { extensionMessage, searchExtension, unfurlLink, type ExtensionResponse } from './invokes/messageExtension';
+import { welcomeCard } from './invokes/welcomeVerbs';
 
 /** The message extension's invokes: a search, and a pasted link to unfurl. */
 const EXTENSION_INVOKES: ReadonlyMap<string, typeof searchExtension> = new Map([
@@ -33,14 +34,16 @@ export class LeadBot extends TeamsActivityHandler {
   constructor(private readonly options: LeadBotOptions) {
     super();
     const { product } = options;
-    this.deps = { product, flameWindowHours: options.flameWindowHours, adminsConfigured: product.roles.adminsConfigured };
+    this.deps = { product, flameWindowHours: options.flameWindowHours, adminsConfigured: product.roles.adminsConfigured, log: options.log };
 
     this.onMessage(async (context, next) => {
       await handleTextCommand(context, await this.clicker(context), this.deps);
       await next();
     });
+    // botbuilder routes an upgrade here too ('add-upgrade'): it changes nothing, and welcomes no one again.
     this.onInstallationUpdateAdd(async (context, next) => {
-      await this.installed(context);
+      if (context.activity.action === 'add-upgrade') await product.conversations.upgraded(conversationFrom(context.activity));
+      else await this.installed(context);
       await next();
     });
     this.onInstallationUpdateRemove(async (context, next) => {
@@ -112,30 +115,35 @@ export class LeadBot extends TeamsActivityHandler {
     }
   }
 
+  /**
+   * The app was added: the conversation is filed, and welcomed once (Teams announces an install
+   * twice, installationUpdate and membersAdded). It gets no leads until a lead admin chooses so.
+   */
   private async installed(context: TurnContext): Promise<void> {
-    const conversation = conversationFrom(context.activity, true);
-    // Teams announces an install twice (installationUpdate and membersAdded): welcome once.
+    const conversation = conversationFrom(context.activity);
     if (!(await this.options.product.conversations.installed(conversation))) return;
-    this.options.log.info({ scope: conversation.scope }, 'installed: conversation subscribed to new leads');
-    const card = renderWelcomeCard({ locale: resolveLocale(context.activity.locale), adminsConfigured: this.deps.adminsConfigured });
+    this.options.log.info({ scope: conversation.scope }, 'installed: welcomed (no new leads until a lead admin chooses)');
+    const card = await welcomeCard(conversation, teamOf(context.activity), resolveLocale(context.activity.locale), this.deps);
     await context.sendActivity({ attachments: [CardFactory.adaptiveCard(card.content)] });
   }
 
   private async removed(context: TurnContext): Promise<void> {
-    await this.options.product.conversations.removed(conversationFrom(context.activity, false));
+    await this.options.product.conversations.removed(conversationFrom(context.activity));
   }
 
   private async clicker(context: TurnContext): Promise<Clicker> {
     const from = context.activity.from;
     const id = (from.aadObjectId ?? '').toLowerCase();
-    const role = await this.options.product.roles.of(id || undefined);
+    const access = await this.options.product.roles.access(id || undefined);
     return {
-      actor: { kind: 'user', id: id || `teams:${from.id}`, name: from.name ?? 'Someone', canManage: Boolean(role), teamsUserId: from.id },
-      role,
+      actor: { kind: 'user', id: id || `teams:${from.id}`, name: from.name ?? 'Someone', canManage: access.change, teamsUserId: from.id },
+      role: access.role,
+      access,
       teamsUserId: from.id,
       locale: resolveLocale(context.activity.locale),
       timeZone: context.activity.localTimezone ?? undefined,
-      where: conversationFrom(context.activity, true),
+      where: conversationFrom(context.activity),
+      teamId: teamOf(context.activity),
     };
   }
 }

@@ -2,6 +2,7 @@
 import { CardFactory, type Activity } from 'botbuilder';
 import {
   renderDigestCard,
+  renderAssignedCard,
   renderFlameAlertCard,
   renderInsightsCard,
   renderLeadCard,
@@ -44,6 +45,8 @@ export function outboundActivity(message: OutboundMessage, conversation: Convers
         return renderReminderCard(message.lead, { locale, now, personal: message.personal, mention: message.mention });
       case 'flameAlert':
         return renderFlameAlertCard(message.lead, { locale });
+      case 'assigned':
+        return renderAssignedCard(message.lead, { locale, mention: message.mention });
       case 'expiredNotice':
         return renderMessageCard({
           locale,

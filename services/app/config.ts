@@ -81,6 +81,9 @@ export const configSchema = z
     MicrosoftAppTenantId: optionalText.pipe(z.uuid('must be a tenant id (GUID)').optional()),
     LEAD_ADMIN_IDS: aadIdList,
     PARTNER_ADMIN_IDS: aadIdList,
+    LEAD_VIEWER_IDS: aadIdList,
+    /** Who may read leads beyond what is posted where they are: people with a role (default), or everyone in the tenant. */
+    LEADS_VISIBLE_TO: z.enum(['roles', 'everyone'], { message: 'must be roles or everyone' }).default('roles'),
     ALLOWED_TENANT_IDS: aadIdList,
     SCHEDULER_INTERVAL_SECONDS: int(60, 1, 3600),
     REMINDER_HOURS_BEFORE_EXPIRY: hoursList,
@@ -168,6 +171,8 @@ export function summarizeConfig(config: Config): Record<string, unknown> {
     microsoftAppTenantId: config.MicrosoftAppTenantId ?? 'not set',
     leadAdmins: config.LEAD_ADMIN_IDS.length,
     partnerAdmins: config.PARTNER_ADMIN_IDS.length,
+    leadViewers: config.LEAD_VIEWER_IDS.length,
+    leadsVisibleTo: config.LEADS_VISIBLE_TO,
     allowedTenants: config.ALLOWED_TENANT_IDS.length || 'any',
     leadResponseDays: config.LEAD_RESPONSE_DAYS,
     reminderHours: config.REMINDER_HOURS_BEFORE_EXPIRY,

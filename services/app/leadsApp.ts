@@ -113,7 +113,7 @@ export class LeadsApp {
     this.schedulerLease = new Lease(tables.Leases, 'scheduler', this.instanceId);
     this.scheduler = this.buildScheduler(stores);
     if (this.partnerCenter) this.pcJobs = this.partnerCenterJobs(this.partnerCenter);
-    this.product = productOf(this, options.ready ?? (async () => undefined));
+    this.product = productOf(this, settings, options.ready ?? (async () => undefined));
     if (options.gateway) this.useGateway(options.gateway);
   }
 

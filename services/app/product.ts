@@ -31,6 +31,10 @@ export interface LeadRead {
 
 export interface LeadUseCases {
   read(id: string): Promise<Lead | undefined>;
+  /** The lead, and whether its card is posted in this conversation (what people without a role may read there). */
+  readIn(id: string, conversationId: string): Promise<{ lead: Lead; postedHere: boolean } | undefined>;
+  /** Whether the card of a lead read for a change is posted in this conversation. */
+  postedIn(read: LeadRead, conversationId: string): boolean;
   readForChange(id: string): Promise<LeadRead | undefined>;
   letGo(read: LeadRead): Promise<void>;
   act(id: string, command: LeadCommand, actor: Actor, read?: LeadRead): Promise<ActResult>;

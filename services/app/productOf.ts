@@ -3,19 +3,24 @@ import { roomsOfLead } from '../delivery/deliveryStore';
 import { partnerCenterFields } from '../partnerCenter/referrals/referralView';
 import { parseReferrals } from '../partnerCenter/referrals/intake';
 import type { StoredLead } from '../storage/leadStore';
-import { ConversationUseCases } from '../useCases/conversations';
+import { ConversationUseCases, conversationKey } from '../useCases/conversations';
 import { getLeadWithHistory, listLeads, myLeads, searchLeads } from '../useCases/readLeads';
 import { readInsights } from '../useCases/readInsights';
 import { RoleUseCases } from '../useCases/roles';
-import type { LeadsApp } from './leadsApp';
+import type { AppSettings, LeadsApp } from './leadsApp';
 import type { PeopleUseCases, Product } from './product';
 
-export function productOf(app: LeadsApp, ready: () => Promise<void>): Product {
+export function productOf(app: LeadsApp, settings: Pick<AppSettings, 'LEADS_VISIBLE_TO'>, ready: () => Promise<void>): Product {
   const sync = app.partnerCenter;
   return {
     now: () => app.now(),
     leads: {
       read: async (id) => (await app.leads.get(id))?.lead,
+      readIn: async (id, conversationId) => {
+        const stored = await app.leads.get(id);
+        return stored && { lead: stored.lead, postedHere: postedIn(stored, conversationId) };
+      },
+      postedIn: (read, conversationId) => postedIn(read as StoredLead, conversationId),
       readForChange: (id) => app.leads.getForChange(id),
       letGo: (read) => app.leads.dropHint(read.lead.id, read as StoredLead),
       act: (id, command, actor, read) => app.act(id, command, actor, read as StoredLead | undefined),
@@ -36,8 +41,8 @@ export function productOf(app: LeadsApp, ready: () => Promise<void>): Product {
       insights: async (period) => (await readInsights(period, app)).insights,
     },
     referrals: { parse: parseReferrals, ingest: (referrals) => app.ingest(referrals) },
-    conversations: new ConversationUseCases(app.conversations),
-    roles: new RoleUseCases(app.roles),
+    conversations: new ConversationUseCases(app.conversations, app.roles, app.members),
+    roles: new RoleUseCases(app.roles, settings.LEADS_VISIBLE_TO),
     people: people(app),
     partnerCenter: sync && {
       verify: (headers, body) => sync.verify(headers, body),
@@ -51,6 +56,12 @@ export function productOf(app: LeadsApp, ready: () => Promise<void>): Product {
     ready,
     connectTeams: (gateway) => app.useGateway(gateway),
   };
+}
+
+/** Whether the lead's card is posted (or being posted) in this conversation. */
+function postedIn(stored: StoredLead, conversationId: string): boolean {
+  const key = conversationKey(conversationId);
+  return stored.deliveries.some((d) => d.conversationKey === key);
 }
 
 function people(app: LeadsApp): PeopleUseCases {

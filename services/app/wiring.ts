@@ -23,6 +23,8 @@ export type AppSettings = Pick<
   | 'LEAD_RESPONSE_DAYS'
   | 'LEAD_ADMIN_IDS'
   | 'PARTNER_ADMIN_IDS'
+  | 'LEAD_VIEWER_IDS'
+  | 'LEADS_VISIBLE_TO'
   | 'REMINDER_HOURS_BEFORE_EXPIRY'
   | 'FLAME_WINDOW_HOURS'
   | 'SCHEDULER_INTERVAL_SECONDS'
@@ -55,7 +57,7 @@ export function openStores(tables: Tables, settings: AppSettings, log: Logger, g
     conversations: new ConversationStore(tables.Conversations),
     deliveries: new DeliveryStore(tables.Leads),
     outbox: new Outbox(tables.Outbox, tables.DeadLetters),
-    roles: new RoleStore(tables.Roles, { leadAdmins: settings.LEAD_ADMIN_IDS, partnerAdmins: settings.PARTNER_ADMIN_IDS }),
+    roles: new RoleStore(tables.Roles, { leadAdmins: settings.LEAD_ADMIN_IDS, partnerAdmins: settings.PARTNER_ADMIN_IDS, leadViewers: settings.LEAD_VIEWER_IDS }),
     stats: new StatsStore(tables.Stats),
     members: new MemberDirectory(gateway, log.child({ module: 'members' })),
   };

@@ -63,7 +63,7 @@ interface Plan {
 
 /** Whether a change owes one-time messages: a 🔥 alert, a reminder, an expiry notice. */
 const owesMessages = (owed: PendingEffects, flameChannels: string[]): boolean =>
-  flameChannels.length > 0 || owed.reminderHours !== undefined || Boolean(owed.expiredNotice);
+  flameChannels.length > 0 || owed.reminderHours !== undefined || Boolean(owed.expiredNotice) || owed.assignedTo !== undefined;
 
 export class CardReaction implements Reaction {
   constructor(private readonly deps: CardReactionDeps) {}
@@ -145,8 +145,9 @@ export class CardReaction implements Reaction {
   }
 
   /**
-   * The 🔥 alert, reminders and expiry notices. A lead with an owner reminds its owner (in their
-   * personal chat) instead of the room; favoriters hear in their personal chats either way.
+   * The 🔥 alert, reminders and expiry notices, and "you are its owner now" to a person someone
+   * else made its owner. A lead with an owner reminds its owner (in their personal chat) instead
+   * of the room; favoriters hear in their personal chats either way.
    */
   private async queueMessages({ change, cards, flameChannels }: Plan, now: Date): Promise<void> {
     const { outbox, conversations } = this.deps;
@@ -154,6 +155,10 @@ export class CardReaction implements Reaction {
     const { owed } = change;
     const owner = lead.owner;
     await Promise.all(flameChannels.map((key) => outbox.enqueueOnce({ key: `flame|${lead.id}|${key}`, kind: 'flameAlert', conversationKey: key, leadId: lead.id }, now)));
+    if (owed.assignedTo && owner?.id === owed.assignedTo) {
+      const to = personKey(owner.id);
+      await outbox.enqueueOnce({ key: `assigned|${lead.id}|${lead.version}|${to}`, kind: 'assigned', conversationKey: to, personId: owner.id, leadId: lead.id }, now);
+    }
     const rooms = !owner && (owed.reminderHours !== undefined || owed.expiredNotice) ? await this.rooms(lead, cards) : [];
     if (owed.reminderHours !== undefined) {
       const hours = owed.reminderHours;

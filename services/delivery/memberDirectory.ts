@@ -1,10 +1,10 @@
 /**
- * Who is in a conversation, for the people picker's static list (the fallback where Teams' own
+ * Who is in a conversation (and which channels a team has), for the people picker's static list (the fallback where Teams' own
  * organization search does not run) and to know whom a picked id names. Asked of Teams at most
  * once per conversation every few minutes.
  */
 import type { Logger } from '../logger';
-import type { Member, Reachable, TeamsGateway } from './teamsGateway';
+import type { Member, Reachable, TeamChannel, TeamsGateway } from './teamsGateway';
 
 /** How long a conversation's member list is reused. */
 const FRESH_MS = 10 * 60_000;
@@ -48,5 +48,15 @@ export class MemberDirectory {
     const found = await this.gateway()?.member(conversation, id);
     if (!found) this.log.info({ person: id }, 'a person picked is not a member of the conversation');
     return found;
+  }
+
+  /** The channels of a team (for choosing where new leads go); none when Teams is not connected or will not say. */
+  async channels(teamId: string, conversation: Reachable): Promise<TeamChannel[]> {
+    const gateway = this.gateway();
+    if (!gateway) return [];
+    return gateway.channels(conversation, teamId).catch((error: unknown) => {
+      this.log.warn({ err: error }, "Teams did not list the team's channels: only the channel the app was added in is offered");
+      return [];
+    });
   }
 }

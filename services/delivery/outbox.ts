@@ -6,7 +6,7 @@
 import type { TableClient } from '@azure/data-tables';
 import { Queue, type QueueItem } from '../storage/queue';
 
-export type OutboundKind = 'cardUpdate' | 'reminder' | 'flameAlert' | 'expiredNotice' | 'digest' | 'adminNotice' | 'syncHealth' | 'overruled' | 'insights' | 'needsAnswer';
+export type OutboundKind = 'cardUpdate' | 'reminder' | 'flameAlert' | 'expiredNotice' | 'assigned' | 'digest' | 'adminNotice' | 'syncHealth' | 'overruled' | 'insights' | 'needsAnswer';
 
 export interface OutboxItem extends QueueItem {
   kind: OutboundKind;

@@ -27,6 +27,8 @@ export type OutboundMessage =
   | { kind: 'reminder'; lead: Lead; hours: number; mention?: Mention; personal?: boolean }
   | { kind: 'flameAlert'; lead: Lead }
   | { kind: 'expiredNotice'; lead: Lead; mention?: Mention }
+  /** Someone else made the person the lead's owner: told in their personal chat, or with `mention` where the lead is posted. */
+  | { kind: 'assigned'; lead: Lead; mention?: Mention }
   | { kind: 'digest'; leads: Lead[] }
   | { kind: 'text'; text: string }
   /** An outside system's connection broke (what, and how to mend it) or works again. */
@@ -60,6 +62,15 @@ export interface TeamsGateway {
   members(conversation: Reachable, max: number): Promise<Member[]>;
   /** One member of a conversation, by AAD object id; undefined when they are not one. */
   member(conversation: Reachable, aadObjectId: string): Promise<Member | undefined>;
+  /** The channels of the team `conversation` is a channel of (the General channel's name is undefined). */
+  channels(conversation: Reachable, teamId: string): Promise<TeamChannel[]>;
+}
+
+/** A channel of a team, as Teams lists them. */
+export interface TeamChannel {
+  id: string;
+  /** Undefined for the General channel, whose id is the team's. */
+  name?: string;
 }
 
 /** What the gateway needs of a conversation to reach it. */

@@ -104,8 +104,11 @@ export class ConversationStore {
 
   constructor(private readonly table: TableClient) {}
 
-  /** Saves what Teams says of a conversation; its settings stay as they were (or start as the defaults). */
-  async save(conversation: Omit<Conversation, 'key' | 'settings'>): Promise<Conversation> {
+  /**
+   * Saves what Teams says of a conversation; its settings stay as they were (or start as the
+   * defaults), and so does whether it gets new leads unless `subscribed` is given (a new one does not).
+   */
+  async save(conversation: Omit<Conversation, 'key' | 'settings' | 'subscribed'> & { subscribed?: boolean }): Promise<Conversation> {
     const key = conversationKey(conversation.conversationId);
     const entity: Omit<ConversationEntity, 'settings'> & { partitionKey: string; rowKey: string } = {
       partitionKey: PARTITION,
@@ -114,7 +117,7 @@ export class ConversationStore {
       scope: conversation.scope,
       tenantId: conversation.tenantId,
       userId: conversation.userId,
-      subscribed: conversation.subscribed,
+      subscribed: conversation.subscribed as boolean,
       installed: conversation.installed,
       locale: conversation.locale,
       reference: JSON.stringify(conversation.reference),
@@ -122,7 +125,7 @@ export class ConversationStore {
     const known = Object.fromEntries(Object.entries(entity).filter(([, value]) => value !== undefined));
     await guard(() => this.table.upsertEntity(known as typeof entity, 'Merge'));
     this.forget();
-    return (await this.get(key)) ?? { ...conversation, key, settings: defaultSettings(conversation.scope) };
+    return (await this.get(key)) ?? { ...conversation, subscribed: conversation.subscribed ?? false, key, settings: defaultSettings(conversation.scope) };
   }
 
   /**

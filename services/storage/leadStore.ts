@@ -40,6 +40,7 @@ export interface PendingEffects {
   searchWas?: string; // its search state before the change, when the change left search rows behind (searchStateOf)
   reschedule?: boolean; // its expiry moved (Partner Center extended it): file its due times again
   snoozed?: boolean; // someone put off its reminders: file when they come back
+  assignedTo?: string; // someone else made this person (AAD object id) its owner: tell them
   stats?: { version: number; delta: Contribution }[]; // what each change adds to the insights sums
 }
 
@@ -268,7 +269,7 @@ export class LeadStore {
       ),
     );
     return {
-      effects: { created: row.created, fanOut: row.fanOut, expiredNotice: row.expiredNotice, reminderHours: row.reminderHours, reschedule: row.reschedule, snoozed: row.snoozed, removed, stats },
+      effects: { created: row.created, fanOut: row.fanOut, expiredNotice: row.expiredNotice, reminderHours: row.reminderHours, reschedule: row.reschedule, snoozed: row.snoozed, assignedTo: row.assignedTo, removed, stats },
       etag: row.etag,
       hintRowKeys: Object.keys(row).flatMap((name) => (name.startsWith(HINT) ? [hintRowKey(id, name.slice(HINT.length))] : [])),
     };

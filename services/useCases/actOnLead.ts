@@ -50,13 +50,18 @@ async function attemptChange(stored: StoredLead, command: LeadCommand, actor: Ac
   const event = result.events[0];
   if (event && Object.keys(event.after).length === 0) return { status: 'unchanged', lead: stored.lead };
 
-  const written = await deps.leads.update(result.lead, stored, result.events, effectsOf(command));
+  const written = await deps.leads.update(result.lead, stored, result.events, effectsOf(command, actor));
   if (written.ok) return { status: 'changed', lead: written.stored.lead };
   return attempt >= MAX_ATTEMPTS ? { status: 'conflict', lead: written.current.lead } : undefined;
 }
 
-function effectsOf(command: LeadCommand): PendingEffects {
+/** What a change owes besides its cards: an expiry notice, a snooze to file, telling a person someone else made them the owner. */
+function effectsOf(command: LeadCommand, actor: Actor): PendingEffects {
   if (command.kind === 'expire') return { expiredNotice: true };
+  if (command.kind === 'assign') {
+    const owner = command.owner.id.toLowerCase();
+    return actor.kind === 'user' && actor.id.toLowerCase() === owner ? {} : { assignedTo: owner };
+  }
   return command.kind === 'snooze' ? { snoozed: true } : {};
 }
 

@@ -1,13 +1,35 @@
 /**
- * Use cases of roles: who may change leads (Referrals admins and MPN partner admins, from settings
- * or granted), and partner admins granting and revoking the roles.
+ * Use cases of roles: who may read leads (Lead viewers, and everyone when the partner chose
+ * LEADS_VISIBLE_TO=everyone), who may change them (Referrals admins and MPN partner admins), and
+ * partner admins granting and revoking roles and a person's stream of new leads.
  */
-import type { Role, RoleEntry, RoleStore } from '../storage/roleStore';
+import type { Role, RoleEntry, RoleStore, StreamEntry } from '../storage/roleStore';
 
-export { ROLES, type Role, type RoleEntry } from '../storage/roleStore';
+export { ROLES, type Role, type RoleEntry, type StreamEntry } from '../storage/roleStore';
+
+/** What a person may do with leads. */
+export interface Access {
+  role?: Role;
+  /** Read leads: lists, find, search, unfurl, `lead <id>`. */
+  read: boolean;
+  /** Change leads (a lead role): Accept, Decline, owners…, and choose where new leads go. */
+  change: boolean;
+  /** Grant roles, retry, change any conversation's settings. */
+  admin: boolean;
+}
+
+export type Visibility = 'roles' | 'everyone';
 
 export class RoleUseCases {
-  constructor(private readonly roles: RoleStore) {}
+  constructor(
+    private readonly roles: RoleStore,
+    private readonly visibleTo: Visibility = 'roles',
+  ) {}
+
+  /** Whether everyone may read leads (LEADS_VISIBLE_TO=everyone), not only people with a role. */
+  get everyone(): boolean {
+    return this.visibleTo === 'everyone';
+  }
 
   /** Whether any admin is configured in the settings (else nobody can change leads yet). */
   get adminsConfigured(): boolean {
@@ -18,14 +40,19 @@ export class RoleUseCases {
     return this.roles.roleOf(userId);
   }
 
+  /** What this person may do. */
+  async access(userId: string | undefined): Promise<Access> {
+    return accessOf(await this.roles.roleOf(userId), this.visibleTo);
+  }
+
   list(): Promise<RoleEntry[]> {
     return this.roles.list();
   }
 
   /** A partner admin (`by`) grants `role` to a person; anyone else is refused. */
-  async grant(by: string, userId: string, role: Role): Promise<'granted' | 'forbidden'> {
+  async grant(by: string, userId: string, role: Role, name?: string): Promise<'granted' | 'forbidden'> {
     if ((await this.roles.roleOf(by)) !== 'partnerAdmin') return 'forbidden';
-    await this.roles.grant(userId, role, by);
+    await this.roles.grant(userId, role, by, name);
     return 'granted';
   }
 
@@ -34,4 +61,18 @@ export class RoleUseCases {
     if ((await this.roles.roleOf(by)) !== 'partnerAdmin') return 'forbidden';
     return (await this.roles.revoke(userId)) ? 'revoked' : 'absent';
   }
+
+  /** Who a partner admin gave the team's new leads in their personal chat. */
+  streams(): Promise<StreamEntry[]> {
+    return this.roles.streams();
+  }
+
+  streamsTo(userId: string): Promise<boolean> {
+    return this.roles.streamsTo(userId);
+  }
+}
+
+export function accessOf(role: Role | undefined, visibleTo: Visibility): Access {
+  const change = role === 'leadAdmin' || role === 'partnerAdmin';
+  return { role, read: role !== undefined || visibleTo === 'everyone', change, admin: role === 'partnerAdmin' };
 }

@@ -1,11 +1,15 @@
 /** Commands of who may do what, and of the product's health: `roles`, `grant`, `revoke`, `retry <lead id>`, `sync`. */
-import { renderRolesCard, renderSyncStatusCard, t } from '../../cards';
+import { renderSyncStatusCard, t } from '../../cards';
 import { LEAD_ID_PATTERN } from '../../services/leads/lead';
 import type { Role } from '../../services/useCases/roles';
+import { logRefusal } from '../invokes/access';
+import { rolesCard } from '../invokes/roleVerbs';
 import type { CommandHandler } from './commandRouter';
 
 // A Map: "grant <id> constructor" must not find Object.prototype.constructor.
 const ROLE_ALIASES: ReadonlyMap<string, Role> = new Map([
+  ['viewer', 'leadViewer'],
+  ['leadviewer', 'leadViewer'],
   ['leadadmin', 'leadAdmin'],
   ['referralsadmin', 'leadAdmin'],
   ['referrals', 'leadAdmin'],
@@ -16,15 +20,23 @@ const ROLE_ALIASES: ReadonlyMap<string, Role> = new Map([
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export const roles: CommandHandler = async (_args, clicker, deps) => renderRolesCard({ locale: clicker.locale, entries: await deps.product.roles.list() });
+/** `roles`: who has which role; partner admins get Add… and Remove on it. */
+export const roles: CommandHandler = (_args, clicker, deps) => rolesCard(clicker, deps);
 
-/** `grant <aadObjectId> leadAdmin|partnerAdmin`, `revoke <aadObjectId>`: partner admins only. */
+/**
+ * `grant`: the roles card, whose Add… picks the person (no id to type); `grant <aadObjectId>
+ * viewer|leadAdmin|partnerAdmin` and `revoke <aadObjectId>` still work. Partner admins only.
+ */
 export const changeRole: CommandHandler = async (args, clicker, deps, word) => {
   const { locale } = clicker;
   const { roles } = deps.product;
   const verb = word as 'grant' | 'revoke';
-  if (clicker.role !== 'partnerAdmin') return t(locale, 'command.onlyPartnerAdmins');
+  if (!clicker.access.admin) {
+    logRefusal(clicker, deps, verb, 'admin');
+    return t(locale, 'command.onlyPartnerAdmins');
+  }
   const [id = '', roleName = ''] = args;
+  if (verb === 'grant' && id === '') return rolesCard(clicker, deps, { adding: true });
   if (!GUID.test(id)) return t(locale, verb === 'grant' ? 'command.grantUsage' : 'command.revokeUsage');
   if (verb === 'revoke') {
     const revoked = await roles.revoke(clicker.actor.id, id);
@@ -41,7 +53,10 @@ export const changeRole: CommandHandler = async (args, clicker, deps, word) => {
 export const retry: CommandHandler = async (args, clicker, deps) => {
   const { locale } = clicker;
   const id = args[0] ?? '';
-  if (clicker.role !== 'partnerAdmin') return t(locale, 'command.retryOnlyPartnerAdmins');
+  if (!clicker.access.admin) {
+    logRefusal(clicker, deps, 'retry', 'admin');
+    return t(locale, 'command.retryOnlyPartnerAdmins');
+  }
   if (!LEAD_ID_PATTERN.test(id)) return t(locale, 'command.retryUsage');
   const result = await deps.product.leads.retry(id);
   if (result.outcome === 'notParked') return t(locale, 'command.retryNothing', { id });

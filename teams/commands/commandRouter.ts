@@ -1,8 +1,10 @@
 /**
- * Typed commands: one handler per command word, registered; what no handler takes gets the help
- * card. A handler answers in the conversation (a card or a line of text).
+ * Typed commands: one handler per command word, registered with what it needs of the person (to
+ * read leads, say); what no handler takes gets the help card. A handler answers in the conversation
+ * (a card or a line of text).
  */
 import type { CardAttachment } from '../../cards';
+import { refuse, type Need } from '../invokes/access';
 import type { CardDeps } from '../invokes/cardViews';
 import type { Clicker } from '../invokes/clicker';
 
@@ -17,9 +19,13 @@ export class CommandRouter {
 
   constructor(private readonly fallback: CommandHandler) {}
 
-  /** `words` are what people type (lower case); a two-word command ("my leads") is registered by both words. */
-  on(words: string | string[], handler: CommandHandler): this {
-    for (const word of typeof words === 'string' ? [words] : words) this.handlers.set(word, handler);
+  /**
+   * `words` are what people type (lower case); a two-word command ("my leads") is registered by
+   * both words. `need`: what the person must be allowed (else they are told why, and it is logged).
+   */
+  on(words: string | string[], handler: CommandHandler, need?: Need): this {
+    const guarded: CommandHandler = need ? async (args, clicker, deps, word) => (clicker.access[need] ? handler(args, clicker, deps, word) : refuse(clicker, deps, word, need)) : handler;
+    for (const word of typeof words === 'string' ? [words] : words) this.handlers.set(word, guarded);
     return this;
   }
 

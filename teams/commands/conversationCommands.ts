@@ -1,12 +1,29 @@
 /** Commands about this conversation: `subscribe`, `unsubscribe`, `notify me …`, `settings`. */
 import { t } from '../../cards';
 import { LEAD_KINDS, type LeadKind } from '../../services/leads/lead';
+import { logRefusal, refuse } from '../invokes/access';
 import { settingsCard } from '../invokes/settingsCard';
 import type { CommandHandler } from './commandRouter';
 
+/**
+ * `subscribe`, `unsubscribe`: whether new leads are posted here, a lead role's choice. A personal
+ * chat is its person's: they may stop the team's leads there; only a partner admin turns them on
+ * (for themselves here, for others on the roles card).
+ */
 export const subscribe: CommandHandler = async (_args, clicker, deps, word) => {
   const on = word === 'subscribe';
-  await deps.product.conversations.subscribe(clicker.where, on);
+  const { conversations } = deps.product;
+  if (clicker.where.scope === 'personal') {
+    if (!on) await conversations.subscribe(clicker.where, false);
+    else if (clicker.access.admin) {
+      await conversations.stored(clicker.where);
+      await conversations.stream(clicker.actor.id, { id: clicker.actor.id, name: clicker.actor.name }, true);
+    } else {
+      logRefusal(clicker, deps, word, 'admin');
+      return t(clicker.locale, 'command.subscribePersonal');
+    }
+  } else if (!clicker.access.change) return refuse(clicker, deps, word, 'change');
+  else await conversations.subscribe(clicker.where, on);
   return t(clicker.locale, on ? 'command.subscribed' : 'command.unsubscribed');
 };
 

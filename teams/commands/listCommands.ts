@@ -4,6 +4,7 @@ import { LEAD_ID_PATTERN } from '../../services/leads/lead';
 import { PERIODS, type Period } from '../../services/leads/leadStats';
 import type { ListName } from '../../services/leads/leadViews';
 import { insightsCard, leadCard, listCard, searchCard } from '../invokes/cardViews';
+import { mayRead, refuse } from '../invokes/access';
 import type { CommandHandler } from './commandRouter';
 
 /** A list, newest first, 10 a page: `marketplace`, `qualified`, `favorites`, `archived`, `unassigned`, `my leads`. */
@@ -14,10 +15,17 @@ export const showList =
 
 export const find: CommandHandler = (args, clicker, deps) => searchCard(args.join(' '), clicker, deps);
 
+/** `lead <id>`: for people without a role, only a lead posted in this conversation, or theirs. */
 export const showLead: CommandHandler = async (args, clicker, deps) => {
   const id = args[0] ?? '';
-  const lead = LEAD_ID_PATTERN.test(id) ? await deps.product.leads.read(id) : undefined;
-  return lead ? leadCard(lead, clicker, deps, {}) : t(clicker.locale, 'command.leadNotFound', { id: id || '?' });
+  const { leads } = deps.product;
+  const found = !LEAD_ID_PATTERN.test(id)
+    ? undefined
+    : clicker.access.read
+      ? await leads.read(id).then((lead) => lead && { lead, postedHere: true })
+      : await leads.readIn(id, clicker.where.conversationId);
+  if (!found) return t(clicker.locale, 'command.leadNotFound', { id: id || '?' });
+  return mayRead(clicker, found.lead, found.postedHere) ? leadCard(found.lead, clicker, deps, {}) : refuse(clicker, deps, `lead ${id}`, 'read');
 };
 
 export const showInsights: CommandHandler = async (args, clicker, deps) => {

@@ -10,18 +10,19 @@ import { CommandRouter } from './commandRouter';
 import { notify, settings, subscribe } from './conversationCommands';
 import { find, showInsights, showLead, showList } from './listCommands';
 
-const help = async (_args: string[], clicker: Clicker, deps: CardDeps) => renderHelpCard(clicker.locale, deps.adminsConfigured);
+const help = async (_args: string[], clicker: Clicker, deps: CardDeps) => renderHelpCard(clicker.locale, deps.adminsConfigured, deps.product.roles.everyone);
 
+// Reading every lead needs a role (or LEADS_VISIBLE_TO=everyone); one's own leads and favorites do not.
 export const commands = new CommandRouter(help)
-  .on('marketplace', showList('marketplace'))
-  .on('qualified', showList('qualified'))
+  .on('marketplace', showList('marketplace'), 'read')
+  .on('qualified', showList('qualified'), 'read')
   .on('favorites', showList('favorites'))
-  .on('archived', showList('archived'))
-  .on('unassigned', showList('unassigned'))
+  .on('archived', showList('archived'), 'read')
+  .on('unassigned', showList('unassigned'), 'read')
   .on(['mine', 'my leads'], showList('mine'))
-  .on(['find', 'search'], find)
+  .on(['find', 'search'], find, 'read')
   .on('lead', showLead)
-  .on('insights', showInsights)
+  .on('insights', showInsights, 'read')
   .on(['subscribe', 'unsubscribe'], subscribe)
   .on('notify', notify)
   .on('settings', settings)

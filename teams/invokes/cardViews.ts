@@ -1,15 +1,18 @@
 /** The cards the Teams edge answers with: a lead as this person sees it, a page of a list, a search, insights. */
-import { formatDateTime, renderInsightsCard, renderLeadCard, renderLeadList, renderMyLeads, renderSearchList, t, type CardAttachment, type FormContext, type FormMode, type Locale } from '../../cards';
+import { formatDateTime, renderInsightsCard, renderLeadCard, renderLeadList, renderMyLeads, renderSearchList, t, type CardAttachment, type FormContext, type FormMode } from '../../cards';
 import type { Product } from '../../services/app/product';
+import type { Logger } from '../../services/logger';
 import type { Lead } from '../../services/leads/lead';
 import type { Period } from '../../services/leads/leadStats';
 import type { listActionDataSchema } from '../activityParsers';
+import { logRefusal } from './access';
 import type { Clicker } from './clicker';
 
 export interface CardDeps {
   product: Product;
   flameWindowHours: number;
   adminsConfigured: boolean;
+  log: Logger;
 }
 
 export type Notice = { text: string; tone: 'info' | 'warning' | 'good' };
@@ -46,9 +49,21 @@ export function refreshUserIds(lead: Lead): string[] {
   return lead.favorites.flatMap((f) => (f.teamsUserId ? [f.teamsUserId] : [])).slice(0, 60);
 }
 
-export function forbidden(command: string, locale: Locale, deps: Pick<CardDeps, 'adminsConfigured'>): Notice {
+/** Why this person may not make this change (logged as a refusal). */
+export function forbidden(command: string, clicker: Pick<Clicker, 'access' | 'actor' | 'locale'>, deps: Pick<CardDeps, 'adminsConfigured' | 'log'>): Notice {
+  logRefusal(clicker, deps, command, 'change');
+  const { locale } = clicker;
   const text = t(locale, `notice.forbidden.${command}` as never);
   return { tone: 'warning', text: deps.adminsConfigured ? text : `${text} ${t(locale, 'notice.noAdmins')}` };
+}
+
+/** The people picker (Assign, roles' Add…): the conversation's members as its static list; Teams' search among them (or, in a personal chat, the organization). */
+export async function peoplePicker(clicker: Clicker, deps: CardDeps): Promise<FormContext> {
+  const members = await deps.product.people.list(clicker.where);
+  return {
+    people: members.map((m) => ({ title: m.email ? `${m.name} (${m.email})` : m.name, value: m.aadObjectId })),
+    peopleScope: clicker.where.scope === 'personal' ? 'organization' : 'conversation',
+  };
 }
 
 /** Someone else moved the lead first: who, and when. */

@@ -2,16 +2,20 @@
 import type { Locale } from '../../cards';
 import type { Where } from '../../services/app/product';
 import type { Actor } from '../../services/leads/leadLifecycle';
-import type { Role } from '../../services/useCases/roles';
+import type { Access, Role } from '../../services/useCases/roles';
 
 export interface Clicker {
   actor: Extract<Actor, { kind: 'user' }>;
   role?: Role;
+  /** What they may do with leads (their role, and whether leads are visible to everyone). */
+  access: Access;
   teamsUserId: string;
   locale: Locale;
   timeZone?: string;
   /** The conversation the click or message came from, as it would be saved. */
   where: Where;
+  /** The team, when the click or message came from one of its channels. */
+  teamId?: string;
   /** The click came from a lead card a person shared (from search or a link): its answers stay shared copies. */
   onSharedCard?: boolean;
 }

@@ -1,24 +1,42 @@
 /** Card verbs on one lead: show it, open a form on it, submit a change (Accept, Decline, Take it, Assign…), snooze its reminders. */
-import { FORM_INPUT_BY_ISSUE_PATH, formatDateTime, renderSnoozedCard, t, type FormContext, type FormMode } from '../../cards';
+import { FORM_INPUT_BY_ISSUE_PATH, formatDateTime, renderRestrictedCard, renderSnoozedCard, t, type FormContext, type FormMode } from '../../cards';
 import type { ActResult, LeadRead } from '../../services/app/product';
 import { ALLOWED } from '../../services/leads/leadLifecycle';
 import { snoozeChoices } from '../../services/leads/leadTime';
 import { formInputsSchema, leadActionDataSchema, snoozeActionDataSchema } from '../activityParsers';
-import { alreadyChanged, changedMeanwhile, forbidden, leadCard, type CardDeps, type CardOptions } from './cardViews';
+import { mayRead, refuse } from './access';
+import { alreadyChanged, changedMeanwhile, forbidden, leadCard, peoplePicker, type CardDeps, type CardOptions } from './cardViews';
 import { cardResponse, errorResponse, messageResponse, type InvokeResponseBody, type VerbHandler } from './cardVerbs';
 import type { Clicker } from './clicker';
 import { commandFromForm, FORM_VERBS, formValues, SUBMIT_VERBS, type PickedPerson } from './formCommands';
 
 type Target = { leadId: string; revision?: number };
 
-/** The lead the data names, read (for a change: ready to be changed), or the answer when it cannot be. */
+/**
+ * The lead the data names, read (for a change: ready to be changed), or the answer when it cannot
+ * be: not found, or not the clicker's to read here (the card says why, and shows nothing of it).
+ */
 async function leadOf(data: Record<string, unknown>, clicker: Clicker, deps: CardDeps, forChange: boolean): Promise<{ target: Target; read: LeadRead } | InvokeResponseBody> {
   const target = leadActionDataSchema.safeParse(data);
   if (!target.success) return errorResponse(400, 'BadRequest', 'This card action names no valid lead.');
+  const read = await readChecked(target.data.leadId, clicker, deps, forChange);
+  return 'statusCode' in read ? read : { target: target.data, read };
+}
+
+/** The lead read, if this person may read it here; else the answer to give them. */
+async function readChecked(leadId: string, clicker: Clicker, deps: CardDeps, forChange: boolean): Promise<LeadRead | InvokeResponseBody> {
   const { leads } = deps.product;
-  const read = forChange ? await leads.readForChange(target.data.leadId) : await leads.read(target.data.leadId).then((lead) => lead && { lead });
-  if (!read) return messageResponse(t(clicker.locale, 'notice.notFound'));
-  return { target: target.data, read };
+  const here = clicker.where.conversationId;
+  const found = forChange
+    ? await leads.readForChange(leadId).then((read) => read && { read, postedHere: clicker.access.read || leads.postedIn(read, here) })
+    : clicker.access.read
+      ? await leads.read(leadId).then((lead) => lead && { read: { lead }, postedHere: true })
+      : await leads.readIn(leadId, here).then((r) => r && { read: { lead: r.lead }, postedHere: r.postedHere });
+  if (!found) return messageResponse(t(clicker.locale, 'notice.notFound'));
+  if (mayRead(clicker, found.read.lead, found.postedHere)) return found.read;
+  if (forChange) await leads.letGo(found.read);
+  refuse(clicker, deps, `lead ${leadId}`, 'read');
+  return cardResponse(renderRestrictedCard(leadId, { locale: clicker.locale, shared: clicker.onSharedCard, noAdmins: !deps.adminsConfigured }));
 }
 
 const isAnswer = (value: object): value is InvokeResponseBody => 'statusCode' in value;
@@ -36,7 +54,7 @@ export const openForm: VerbHandler = async (data, clicker, deps, verb) => {
   const { lead } = found.read;
   const form = FORM_VERBS.get(verb)!;
   const show = (options: CardOptions) => cardResponse(leadCard(lead, clicker, deps, options));
-  if (!clicker.actor.canManage) return show({ notice: forbidden(form.command, clicker.locale, deps) });
+  if (!clicker.actor.canManage) return show({ notice: forbidden(form.command, clicker, deps) });
   if (!ALLOWED[lead.stage].has(form.command)) return show({ notice: alreadyChanged(lead, clicker) });
   return show({ mode: form.mode, formContext: form.mode === 'assign' ? await peoplePicker(clicker, deps) : undefined });
 };
@@ -51,7 +69,7 @@ export const submit: VerbHandler = async (data, clicker, deps, verb) => {
   const show = (options: CardOptions) => cardResponse(leadCard(read.lead, clicker, deps, options));
   const inputs = formInputsSchema.parse(data);
   const me = change.command === 'take' ? await product.people.find(clicker.where, clicker.actor.id).catch(() => undefined) : undefined;
-  if (change.command === 'assign' && !clicker.actor.canManage) return show({ notice: forbidden('assign', clicker.locale, deps) });
+  if (change.command === 'assign' && !clicker.actor.canManage) return show({ notice: forbidden('assign', clicker, deps) });
   const picked = change.command === 'assign' ? await pickedPerson(read.lead.id, inputs.ownerId, clicker, deps) : undefined;
   if (picked === 'not_member') {
     return show({ mode: 'assign', formContext: await peoplePicker(clicker, deps), form: { values: formValues(inputs), errors: { ownerId: t(clicker.locale, 'form.notMember') } } });
@@ -66,8 +84,8 @@ export const snooze: VerbHandler = async (data, clicker, deps) => {
   const parsed = snoozeActionDataSchema.safeParse(data);
   if (!parsed.success) return errorResponse(400, 'BadRequest', 'Snooze for a day or until a day before the lead expires.');
   const { leads } = deps.product;
-  const read = await leads.readForChange(parsed.data.leadId);
-  if (!read) return messageResponse(t(clicker.locale, 'notice.notFound'));
+  const read = await readChecked(parsed.data.leadId, clicker, deps, true);
+  if ('statusCode' in read) return read;
   const notAnyMore = (lead: typeof read.lead) => cardResponse(leadCard(lead, clicker, deps, { notice: { tone: 'info', text: t(clicker.locale, 'snoozed.notAnyMore') } }));
   const choice = snoozeChoices(read.lead, deps.product.now())[parsed.data.until];
   if (!choice) {
@@ -79,15 +97,6 @@ export const snooze: VerbHandler = async (data, clicker, deps) => {
   if (result.status === 'not_found') return messageResponse(t(clicker.locale, 'notice.notFound'));
   return notAnyMore(result.lead);
 };
-
-/** The Assign form's people picker: the conversation's members as its static list; Teams' search among them (or, in a personal chat, the organization). */
-async function peoplePicker(clicker: Clicker, deps: CardDeps): Promise<FormContext> {
-  const members = await deps.product.people.list(clicker.where);
-  return {
-    people: members.map((m) => ({ title: m.email ? `${m.name} (${m.email})` : m.name, value: m.aadObjectId })),
-    peopleScope: clicker.where.scope === 'personal' ? 'organization' : 'conversation',
-  };
-}
 
 const AAD_OBJECT_ID = /^[0-9a-z:-]{1,128}$/;
 
@@ -120,7 +129,7 @@ async function answer(
   const error = result.error;
   switch (error.code) {
     case 'forbidden':
-      return card({ notice: forbidden(error.command, clicker.locale, deps) });
+      return card({ notice: forbidden(error.command, clicker, deps) });
     case 'invalid_transition':
       return card({ notice: alreadyChanged(result.lead, clicker) });
     case 'taken': {

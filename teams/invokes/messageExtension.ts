@@ -4,10 +4,11 @@
  * cannot update, so the card carries a refresh every viewer's client runs (see renderLeadCard's
  * `shared`). Teams shows an error for an invoke that fails; these answer 200 with a message instead.
  */
-import { ADAPTIVE_CARD_CONTENT_TYPE, renderSearchPreview, t } from '../../cards';
+import { ADAPTIVE_CARD_CONTENT_TYPE, renderRestrictedCard, renderRestrictedPreview, renderSearchPreview, t } from '../../cards';
 import { summarize, type LeadSummary } from '../../services/leads/leadViews';
 import { LEAD_ID_PATTERN, LEAD_KINDS, type Lead } from '../../services/leads/lead';
 import { extensionLinkSchema, extensionQuerySchema } from '../activityParsers';
+import { mayRead, refuse } from './access';
 import { leadCard, type CardDeps } from './cardViews';
 import type { Clicker } from './clicker';
 
@@ -23,7 +24,7 @@ const MAX_SKIP = 50;
 export interface ExtensionAttachment {
   contentType: typeof ADAPTIVE_CARD_CONTENT_TYPE;
   content: object;
-  preview: ReturnType<typeof renderSearchPreview>;
+  preview: ReturnType<typeof renderSearchPreview> | ReturnType<typeof renderRestrictedPreview>;
 }
 
 export type ExtensionResponse = {
@@ -47,6 +48,8 @@ export async function searchExtension(value: unknown, clicker: Clicker, deps: Ca
   const { locale } = clicker;
   const parsed = extensionQuerySchema.safeParse(value);
   if (!parsed.success || parsed.data.commandId !== FIND_COMMAND_ID) return extensionMessage(t(locale, 'search.unknownCommand'));
+  // Finding leads is reading them: a role's (or everyone's, when the partner chose so).
+  if (!clicker.access.read) return extensionMessage(refuse(clicker, deps, 'search', 'read'));
   const { parameters, queryOptions } = parsed.data;
   const initialRun = parameters.some((p) => p.name === 'initialRun' && String(p.value) === 'true');
   const raw = parameters.find((p) => p.name === FIND_PARAMETER)?.value ?? '';
@@ -71,13 +74,19 @@ export async function searchExtension(value: unknown, clicker: Clicker, deps: Ca
 /**
  * `composeExtension/queryLink`: a pasted Partner Center link that names a stored referral unfolds
  * into its lead's card. Any other link, or an id we do not hold: no card, and no error either.
+ * Someone who may not read the lead here gets a card that says so, with nothing of the customer;
+ * each viewer's client refreshes it, so those who may read it see the lead.
  */
 export async function unfurlLink(value: unknown, clicker: Clicker, deps: CardDeps): Promise<ExtensionResponse> {
   const parsed = extensionLinkSchema.safeParse(value);
   if (!parsed.success) return results([], NO_CACHE);
+  const { leads } = deps.product;
   for (const id of referralIdsIn(parsed.data.url)) {
-    const lead = await deps.product.leads.read(id);
-    if (lead) return results([attachment(lead, clicker, deps)]);
+    const found = clicker.access.read ? await leads.read(id).then((lead) => lead && { lead, postedHere: true }) : await leads.readIn(id, clicker.where.conversationId);
+    if (!found) continue;
+    if (mayRead(clicker, found.lead, found.postedHere)) return results([attachment(found.lead, clicker, deps)]);
+    refuse(clicker, deps, 'unfurl', 'read');
+    return results([{ ...renderRestrictedCard(found.lead.id, { locale: clicker.locale, shared: true }), preview: renderRestrictedPreview(clicker.locale) }], NO_CACHE);
   }
   return results([], NO_CACHE);
 }

@@ -1,6 +1,8 @@
 /** Every card the bot can send, in every stage, form and locale: for checks that hold for all cards. */
 import {
   FORM_MODES,
+  renderAssignedCard,
+  renderRestrictedCard,
   renderDigestCard,
   renderFlameAlertCard,
   renderHelpCard,
@@ -58,11 +60,24 @@ export function everyCard(): [name: string, card: CardAttachment][] {
       cards.push([`${locale} empty list ${view}`, renderLeadList({ view, rows: [], pageNumber: 1, locale, now: NOW })]);
     }
     cards.push([`${locale} welcome`, renderWelcomeCard({ locale, adminsConfigured: false })]);
+    const channels = [{ id: '19:general@thread.tacv2', name: 'General' }, { id: '19:sales@thread.tacv2', name: 'Sales' }];
+    cards.push([`${locale} team welcome`, renderWelcomeCard({ locale, adminsConfigured: true, setup: { kind: 'team', channels, current: '19:general@thread.tacv2' } })]);
+    cards.push([`${locale} group chat welcome`, renderWelcomeCard({ locale, adminsConfigured: true, setup: { kind: 'chat' } })]);
+    cards.push([`${locale} personal welcome`, renderWelcomeCard({ locale, adminsConfigured: true, everyone: true, setup: { kind: 'personal', streamed: true } })]);
+    cards.push([`${locale} welcome, chosen`, renderWelcomeCard({ locale, adminsConfigured: true, setup: { kind: 'chosen', text: 'Chosen' } })]);
+    cards.push([`${locale} restricted lead`, renderRestrictedCard('lead-1', { locale, shared: true })]);
+    cards.push([`${locale} assigned`, renderAssignedCard(ownedLead(), { locale, mention: { teamsUserId: '29:sam', name: 'Sam Lee' } })]);
     cards.push([`${locale} help`, renderHelpCard(locale)]);
     cards.push([`${locale} reminder`, renderReminderCard(receivedLead(), { locale, now: NOW })]);
     cards.push([`${locale} flame alert`, renderFlameAlertCard(receivedLead({ flame: true }), { locale })]);
     cards.push([`${locale} digest`, renderDigestCard({ count: 2, leads: [receivedLead({ flame: true }), receivedLead({ name: 'Fabrikam ERP' })], locale })]);
-    cards.push([`${locale} roles`, renderRolesCard({ locale, entries: [{ id: DANA.id, role: 'partnerAdmin', source: 'granted', name: DANA.name }] })]);
+    const entries = [
+      { id: DANA.id, role: 'partnerAdmin', source: 'granted', name: DANA.name },
+      { id: SAM_ID, role: 'leadViewer', source: 'settings' },
+    ] as const;
+    cards.push([`${locale} roles`, renderRolesCard({ locale, entries: [...entries], streams: [], everyone: false })]);
+    cards.push([`${locale} roles, editing`, renderRolesCard({ locale, entries: [...entries], streams: [{ id: SAM_ID, name: 'Sam Lee' }], everyone: true, editing: true, notice: { text: 'Granted', tone: 'good' } })]);
+    cards.push([`${locale} roles, adding`, renderRolesCard({ locale, entries: [...entries], streams: [], everyone: false, editing: true, adding: formContext })]);
     cards.push([`${locale} message`, renderMessageCard({ locale, title: 'Title', text: 'Text', tone: 'good' })]);
     cards.push([`${locale} lead reaching Partner Center`, renderLeadCard(syncedLead('pending'), { ...base, outside: partnerCenterOutside(syncedLead('pending')) })]);
     cards.push([`${locale} lead refused by Partner Center`, renderLeadCard(syncedLead('refused'), { ...base, outside: partnerCenterOutside(syncedLead('refused')) })]);

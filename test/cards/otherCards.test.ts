@@ -7,13 +7,15 @@ import {
   renderMessageCard,
   renderOverruledCard,
   renderReminderCard,
+  renderAssignedCard,
+  renderRestrictedCard,
   renderRolesCard,
   renderSyncHealthCard,
   renderSyncStatusCard,
   renderWelcomeCard,
 } from '../../cards';
 import { summarize, VIEWS } from '../../services/leads/leadViews';
-import { acceptedLead, archivedLead, DANA, declinedInPartnerCenter, hoursFromNow, NOW, ownedLead, receivedLead, syncedLead, partnerCenterOutside } from './fixtures';
+import { acceptedLead, archivedLead, DANA, declinedInPartnerCenter, hoursFromNow, NOW, ownedLead, receivedLead, SAM_ID, syncedLead, partnerCenterOutside } from './fixtures';
 import { seen } from './seen';
 
 describe('lead lists', () => {
@@ -80,15 +82,16 @@ describe('lead lists', () => {
 });
 
 describe('welcome and help', () => {
-  const COMMANDS = ['help', 'marketplace', 'qualified', 'favorites', 'archived', 'lead ‹id›', 'subscribe', 'unsubscribe', 'roles', 'grant ‹aadObjectId› ‹role›', 'revoke ‹aadObjectId›'];
+  const COMMANDS = ['help', 'marketplace', 'qualified', 'favorites', 'archived', 'lead ‹id›', 'subscribe', 'unsubscribe', 'roles', 'grant', 'revoke ‹aadObjectId›'];
 
   test('the welcome card explains the bot, lists every command and how roles work', () => {
     const { all, texts } = seen(renderWelcomeCard({ locale: 'en', adminsConfigured: true }));
     expect(texts[0]).toBe('Partner Leads');
-    expect(all).toContain('New Partner Center leads arrive in this conversation as cards');
+    expect(all).toContain('Partner Leads brings your Partner Center leads into Teams as cards');
     for (const command of COMMANDS) expect(texts.some((text) => text.startsWith(`${command}: `))).toBe(true);
-    expect(all).toMatch(/Referrals admins and MPN partner admins/);
-    expect(all).toMatch(/LEAD_ADMIN_IDS \/ PARTNER_ADMIN_IDS/);
+    expect(all).toMatch(/Lead viewers read leads; Referrals admins and MPN partner admins also accept/);
+    expect(all).toMatch(/nobody gets them by default/);
+    expect(all).toMatch(/LEAD_VIEWER_IDS, LEAD_ADMIN_IDS, PARTNER_ADMIN_IDS/);
     expect(all).not.toContain('⚠️');
   });
 
@@ -148,26 +151,93 @@ describe('reminders and alerts', () => {
 });
 
 describe('roles', () => {
-  test('lists both roles with where each comes from, and how to change them', () => {
-    const card = renderRolesCard({
-      locale: 'en',
-      entries: [
-        { id: DANA.id, role: 'partnerAdmin', source: 'settings', name: DANA.name },
-        { id: '11111111-2222-3333-4444-555555555555', role: 'leadAdmin', source: 'granted' },
-      ],
-    });
+  const entries = [
+    { id: DANA.id, role: 'partnerAdmin', source: 'settings', name: DANA.name },
+    { id: '11111111-2222-3333-4444-555555555555', role: 'leadAdmin', source: 'granted' },
+    { id: SAM_ID, role: 'leadViewer', source: 'granted', name: 'Sam Lee' },
+  ] as const;
+
+  test('lists the three roles with where each comes from, who gets the stream, who reads leads, and how to change them', () => {
+    const card = renderRolesCard({ locale: 'en', entries: [...entries], streams: [{ id: SAM_ID, name: 'Sam Lee' }], everyone: false });
     expect(seen(card).texts).toEqual([
       'Roles',
+      'Leads are readable by people with a role; everyone else sees only those posted in conversations they are in.',
       'MPN partner admins',
       `Dana Admin (${DANA.id}) · from settings`,
       'Referrals admins',
       '11111111-2222-3333-4444-555555555555 · granted',
-      expect.stringContaining('grant ‹aadObjectId› leadAdmin'),
+      'Lead viewers',
+      `Sam Lee (${SAM_ID}) · granted`,
+      "Get the team's new leads in their personal chat",
+      `Sam Lee (${SAM_ID})`,
+      expect.stringContaining('Add…'),
     ]);
+    // Read-only for everyone but partner admins: no Add…, no Remove.
+    expect(seen(card).actions).toEqual([]);
   });
 
-  test('an empty role says nobody has it yet', () => {
-    expect(seen(renderRolesCard({ locale: 'de', entries: [] })).texts.filter((text) => text === 'Noch niemand')).toHaveLength(2);
+  test('a partner admin adds people with the people picker and removes granted roles and streams (settings change only there)', () => {
+    const editing = seen(renderRolesCard({ locale: 'en', entries: [...entries], streams: [{ id: SAM_ID }], everyone: false, editing: true }));
+    expect(editing.actions.map((a) => [a.title, a.verb, a.data])).toEqual([
+      ['Remove', 'roles.revoke', { personId: '11111111-2222-3333-4444-555555555555' }],
+      ['Remove', 'roles.revoke', { personId: SAM_ID }],
+      ['Remove', 'roles.stream', { personId: SAM_ID, on: false }],
+      ['Add…', 'roles.add', {}],
+    ]);
+    expect(editing.inputs).toEqual([]);
+
+    const adding = { people: [{ title: 'Sam Lee', value: SAM_ID }], peopleScope: 'organization' as const };
+    const form = seen(renderRolesCard({ locale: 'en', entries: [], streams: [], everyone: false, editing: true, adding }));
+    expect(form.actions.map((a) => [a.title, a.verb])).toEqual([
+      ['Add', 'roles.grant'],
+      ['Cancel', 'roles.show'],
+    ]);
+    const picker = form.inputs.find((i) => i.id === 'personId') as unknown as Record<string, unknown>;
+    expect(picker['choices.data']).toEqual({ type: 'Data.Query', dataset: 'graph.microsoft.com/users' });
+    expect(picker.choices).toEqual([{ title: 'Sam Lee', value: SAM_ID }]);
+    expect((form.inputs.find((i) => i.id === 'role') as unknown as { choices: unknown }).choices).toEqual([
+      { title: 'Lead viewer', value: 'leadViewer' },
+      { title: 'Referrals admin', value: 'leadAdmin' },
+      { title: 'MPN partner admin', value: 'partnerAdmin' },
+    ]);
+    expect(form.inputs.find((i) => i.id === 'stream')).toMatchObject({ label: 'Personal chat', value: 'false' });
+  });
+
+  test('an empty role says nobody has it yet, and the card says when everyone reads leads', () => {
+    const card = renderRolesCard({ locale: 'de', entries: [], streams: [], everyone: true });
+    expect(seen(card).texts.filter((text) => text === 'Noch niemand')).toHaveLength(4);
+    expect(seen(card).texts).toContain('Leads lesen alle in der Organisation (LEADS_VISIBLE_TO=everyone).');
+  });
+});
+
+describe('who sees leads', () => {
+  test('a lead the reader may not read shows nothing of it, says why, and refreshes for each viewer when shared', () => {
+    const card = renderRestrictedCard('lead-1', { locale: 'en', shared: true });
+    expect(seen(card).texts).toEqual(['🔒 A Partner Center lead', 'You need the Lead viewer role to see this — ask a partner admin.']);
+    expect((card.content as { refresh?: unknown }).refresh).toEqual({ action: { type: 'Action.Execute', verb: 'refresh', data: { leadId: 'lead-1', shared: true } } });
+    expect(seen(renderRestrictedCard('lead-1', { locale: 'de' })).texts[1]).toBe('Dafür benötigen Sie die Rolle „Lead-Betrachter“ – fragen Sie einen Partneradministrator.');
+  });
+
+  test('a person someone else made the owner is told who, with the way to answer', () => {
+    const lead = ownedLead();
+    const { texts, actions } = seen(renderAssignedCard(lead, { locale: 'en' }));
+    expect(texts[0]).toBe(`👤 ${lead.owner?.by.name} made you the owner of Contoso cloud migration (Contoso Ltd)`);
+    expect(actions.map((a) => a.verb)).toEqual(['lead.acceptForm', 'lead.declineForm', 'lead.open']);
+  });
+
+  test("a team's welcome offers its channels and both kinds of lead; a group chat's, this chat; a personal chat's, nothing to choose", () => {
+    const channels = [{ id: '19:general', name: 'General' }, { id: '19:sales', name: 'Sales' }];
+    const team = seen(renderWelcomeCard({ locale: 'en', adminsConfigured: true, setup: { kind: 'team', channels, current: '19:general' } }));
+    expect(team.inputs.map((i) => [i.id, i.value])).toEqual([
+      ['channelId', '19:general'],
+      ['leadKinds', 'marketplace,qualified'],
+    ]);
+    expect(team.actions.map((a) => [a.title, a.verb])).toEqual([['Send new leads there', 'welcome.channel']]);
+    expect(seen(renderWelcomeCard({ locale: 'en', adminsConfigured: true, setup: { kind: 'chat' } })).actions.map((a) => a.verb)).toEqual(['welcome.here']);
+    const personal = seen(renderWelcomeCard({ locale: 'de', adminsConfigured: true, setup: { kind: 'personal', streamed: false } }));
+    expect(personal.actions).toEqual([]);
+    expect(personal.inputs).toEqual([]);
+    expect(personal.texts).toContain('Dies ist Ihr persönlicher Chat mit Partner Leads: Hier erhalten Sie die Ihnen zugewiesenen Leads, Ihre Erinnerungen und Hinweise. Geben Sie my leads ein, um Ihre Leads zu sehen.');
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * A loopback fake of the Bot Connector API: records every post and update per conversation, and
  * can be told to answer the next requests with 429 (Retry-After), 500 or 403. It also lists a
- * conversation's members (`pagedmembers`, `members/{id}`) and opens personal chats
+ * conversation's members (`pagedmembers`, `members/{id}`), a team's channels (`teams/{id}/conversations`) and opens personal chats
  * (`POST /v3/conversations`), refusing (403) the users it is told the bot cannot reach.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -33,6 +33,8 @@ export class FakeConnector {
   readonly sent: Sent[] = [];
   /** Members by conversation id (a channel's are its team's). */
   readonly members = new Map<string, FakeMember[]>();
+  /** The channels of each team the bot is in, by team id (`name` absent for General); any other team answers 404. */
+  readonly teamChannels = new Map<string, { id: string; name?: string }[]>();
   /** Teams user ids the bot may not start a chat with: POST /v3/conversations answers 403. */
   readonly unreachable = new Set<string>();
   /** Every create-conversation request's body. */
@@ -123,6 +125,11 @@ export class FakeConnector {
       const members = this.members.get(decodeURIComponent(paged[1] ?? '')) ?? [];
       const size = Number(url.searchParams.get('pageSize') ?? 200);
       return json(200, { members: members.slice(0, size) });
+    }
+    const team = /^\/v3\/teams\/([^/]+)\/conversations$/.exec(url.pathname);
+    if (req.method === 'GET' && team) {
+      const channels = this.teamChannels.get(decodeURIComponent(team[1] ?? ''));
+      return channels ? json(200, { conversations: channels }) : json(404, { error: { code: 'NotFound', message: 'The bot is not part of this team.' } });
     }
     const one = /^\/v3\/conversations\/([^/]+)\/members\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && one) {

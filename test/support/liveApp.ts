@@ -10,7 +10,7 @@ import { openTables, type TableName } from '../../services/storage/tables';
 import { FakeConnector } from './fakeConnector';
 import { getJson, postJson } from './http';
 import { eventually, processMemory, startApp, type AppProcess } from './processes';
-import { installUpdate, type Place, type TeamsUser } from './teamsActivities';
+import { installUpdate, message, type Place, type TeamsUser } from './teamsActivities';
 
 export const API_KEY = 'live-app-key-0123456789abcdef';
 const auth = { authorization: `Bearer ${API_KEY}` };
@@ -25,7 +25,7 @@ export interface LiveApp {
   ingest(body: unknown): Promise<Answer>;
   lead(id: string): Promise<Answer>;
   teams(activity: object): Promise<Answer>;
-  /** Installs the bot in these places, as `by` would. */
+  /** Installs the bot in these places, and subscribes each to new leads, as `by` (a lead admin) would. */
   install(places: Place[], by: TeamsUser): Promise<void>;
   table(name: TableName): TableClient;
   /** Starts the app again over the same storage (after a kill or a stop). */
@@ -78,6 +78,9 @@ export async function startLiveApp(options: {
       for (const place of places) {
         const answer = await live.teams(installUpdate(place, by, connector.url));
         if (answer.status !== 200) throw new Error(`installing the bot answered ${answer.status}`);
+        // An install subscribes nothing: a lead admin chooses.
+        const subscribed = await live.teams(message(place, by, 'subscribe', connector.url));
+        if (subscribed.status !== 200) throw new Error(`subscribing answered ${subscribed.status}`);
       }
     },
     table,

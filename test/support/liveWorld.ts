@@ -27,7 +27,10 @@ export interface LiveWorld extends LiveApp {
 
 export async function startLiveWorld(options: { env?: Record<string, string>; places?: Place[]; azurite?: AzuriteProcess } = {}): Promise<LiveWorld> {
   const azurite = options.azurite ?? (await startAzurite());
-  const live = await startLiveApp({ storage: azurite.connectionString, env: { LEASE_SECONDS: '2', ...options.env } });
+  // Whoever installs the world's app subscribes its places: a Referrals admin, besides any the test names.
+  const installer = admins(1)[0]!;
+  const leadAdmins = [installer.aadObjectId, ...(options.env?.LEAD_ADMIN_IDS?.split(',').filter(Boolean) ?? [])];
+  const live = await startLiveApp({ storage: azurite.connectionString, env: { LEASE_SECONDS: '2', ...options.env, LEAD_ADMIN_IDS: [...new Set(leadAdmins)].join(',') } });
   const world: LiveWorld = Object.assign(live, {
     azurite,
     places: options.places ?? [channel('19:reliability@thread.tacv2')],
@@ -36,7 +39,7 @@ export async function startLiveWorld(options: { env?: Record<string, string>; pl
       if (!options.azurite) await azurite.stop();
     },
   });
-  await world.install(world.places, admins(1)[0]!);
+  await world.install(world.places, installer);
   return world;
 }
 

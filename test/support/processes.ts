@@ -65,6 +65,8 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: Nod
 export interface AzuriteProcess {
   port: number;
   connectionString: string;
+  /** Its process id now (0 while stopped). */
+  readonly pid: number;
   /** Graceful stop (SIGINT, the signal Azurite handles): it saves its data when it has a location. */
   stop(): Promise<void>;
   /** Starts it again on the same port and location. */
@@ -85,6 +87,9 @@ export async function startAzurite(options: { location?: string } = {}): Promise
   return {
     port,
     connectionString: azuriteConnectionString(`http://127.0.0.1:${port}`),
+    get pid() {
+      return child?.pid ?? 0;
+    },
     async stop() {
       if (!child) return;
       const exited = exitOf(child);

@@ -1,6 +1,6 @@
 /** A recording TeamsGateway: what services/ asked to send, when (by the test clock), and where. */
 import type { Conversation } from '../../services/storage/conversationStore';
-import { SendFailure, type Member, type OutboundMessage, type PersonalChat, type Reachable, type TeamsGateway } from '../../services/delivery/teamsGateway';
+import { SendFailure, type Member, type OutboundMessage, type PersonalChat, type Reachable, type TeamChannel, type TeamsGateway } from '../../services/delivery/teamsGateway';
 
 export interface Recorded {
   op: 'post' | 'update';
@@ -21,6 +21,8 @@ export class RecordingGateway implements TeamsGateway {
   readonly opened: string[] = [];
   readonly memberLists = new Map<string, Member[]>();
   readonly unreachable = new Set<string>();
+  /** The channels of each team, by team id. */
+  readonly teamChannels = new Map<string, TeamChannel[]>();
   private readonly failures: SendFailure[] = [];
   private counter = 0;
 
@@ -56,6 +58,12 @@ export class RecordingGateway implements TeamsGateway {
 
   async member(conversation: Reachable, aadObjectId: string): Promise<Member | undefined> {
     return (await this.members(conversation, 1000)).find((m) => m.aadObjectId === aadObjectId.toLowerCase());
+  }
+
+  async channels(_conversation: Reachable, teamId: string): Promise<TeamChannel[]> {
+    const channels = this.teamChannels.get(teamId);
+    if (!channels) throw new SendFailure(404, '404: not a team the bot is in');
+    return channels;
   }
 
   of(kind: OutboundMessage['kind'], op?: 'post' | 'update'): Recorded[] {

@@ -1,5 +1,5 @@
 /** Activities shaped exactly as Teams sends them (channel, chat, invoke), for tests. */
-import { ADMIN_ID, PARTNER_ADMIN_ID, USER_ID } from './settings';
+import { ADMIN_ID, NOBODY_ID, PARTNER_ADMIN_ID, USER_ID } from './settings';
 
 export const TENANT_ID = '72f988bf-0000-4000-8000-000000000001';
 export const BOT = { id: '28:partner-leads-bot', name: 'Partner Leads' };
@@ -13,6 +13,8 @@ export interface TeamsUser {
 export const dana: TeamsUser = { id: '29:dana', aadObjectId: ADMIN_ID, name: 'Dana Admin' };
 export const pat: TeamsUser = { id: '29:pat', aadObjectId: PARTNER_ADMIN_ID, name: 'Pat Partner' };
 export const vic: TeamsUser = { id: '29:vic', aadObjectId: USER_ID, name: 'Vic Viewer' };
+/** Nobody gives Nora a role. */
+export const nora: TeamsUser = { id: '29:nora', aadObjectId: NOBODY_ID, name: 'Nora Newcomer' };
 
 export interface Place {
   conversation: { id: string; conversationType: 'channel' | 'groupChat' | 'personal'; tenantId: string; isGroup?: boolean };

@@ -6,6 +6,7 @@ import { referral } from '../fixtures/referrals';
 import { FakeClock } from '../support/app';
 import { FakeConnector } from '../support/fakeConnector';
 import { getJson, postJson, startServer } from '../support/http';
+import { USER_ID } from '../support/settings';
 import { startTestStorage, type TestStorage } from '../support/storage';
 import { channel, dana, execute, extensionQuery, groupChat, installUpdate, message, vic } from '../support/teamsActivities';
 
@@ -19,7 +20,8 @@ let server: Awaited<ReturnType<typeof startServer>>;
 beforeAll(async () => {
   storage = await startTestStorage();
   connector = await new FakeConnector().start();
-  server = await startServer(storage, { LEADS_API_KEY: KEY });
+  // Vic is a Lead viewer: he searches and shares leads.
+  server = await startServer(storage, { LEADS_API_KEY: KEY, LEAD_VIEWER_IDS: USER_ID });
 });
 afterAll(async () => {
   await server.stop();
@@ -35,9 +37,15 @@ describe('a lead from ingestion to Won, in Teams', () => {
   it('posts the card in every subscribed conversation and keeps every copy up to date', async () => {
     const sales = channel('19:e2e-sales@thread.tacv2');
     const chat = groupChat('19:e2e-chat@thread.v2');
+    connector.teamChannels.set('19:team@thread.tacv2', [{ id: '19:team@thread.tacv2' }, { id: sales.conversation.id, name: 'E2E Sales' }]);
     expect((await teams(installUpdate(sales, dana, connector.url))).status).toBe(200);
     expect((await teams(installUpdate(chat, dana, connector.url))).status).toBe(200);
-    expect(connector.posts()).toHaveLength(2); // the welcome cards
+    // The welcome cards, and nothing else until a lead admin chooses: the team's, from Teams' list of its channels.
+    expect(connector.posts()).toHaveLength(2);
+    expect(text(connector.posts(sales.conversation.id)[0]?.activity)).toContain('"title":"E2E Sales"');
+    const chooseSales = await teams(execute(sales, dana, 'welcome.channel', { channelId: sales.conversation.id, leadKinds: 'marketplace,qualified' }, connector.url));
+    expect(JSON.stringify(chooseSales.body)).toContain('New marketplace and qualified leads go to E2E Sales');
+    expect((await teams(execute(chat, dana, 'welcome.here', {}, connector.url))).body.statusCode).toBe(200);
 
     const input = referral({ name: 'E2E lead', details: { customerRequestedContact: true, notes: 'Call us' } });
     expect((await postJson(`${server.url}/api/leads`, input, auth)).status).toBe(201);
@@ -83,6 +91,7 @@ describe('a lead from ingestion to Won, in Teams', () => {
   it('keeps a favorite personal: the clicker gets ♥ and the shared card asks favoriters to refresh', async () => {
     const sales = channel('19:e2e-fav@thread.tacv2');
     await teams(installUpdate(sales, dana, connector.url));
+    await teams(message(sales, dana, 'subscribe', connector.url));
     const input = referral({ name: 'Fav lead' });
     await postJson(`${server.url}/api/leads`, input, auth);
     await server.app.settle();
@@ -116,6 +125,7 @@ describe('a lead from ingestion to Won, in Teams', () => {
     try {
       const sales = channel('19:e2e-storm@thread.tacv2');
       await postJson(`${stormy.url}/api/messages`, installUpdate(sales, dana, connector.url));
+      await postJson(`${stormy.url}/api/messages`, message(sales, dana, 'subscribe', connector.url));
       const before = connector.posts(sales.conversation.id).length;
       connector.failNext({ status: 429, retryAfterSeconds: 30 }, { status: 429 }, { status: 500 }, { status: 503 }, { status: 429, retryAfterSeconds: 2 });
       const inputs = [referral({ name: 'Storm 1' }), referral({ name: 'Storm 2' }), referral({ name: 'Storm 3' })];
@@ -146,6 +156,7 @@ describe('owners, with the real server and the Bot Connector', () => {
       const sales = channel('19:e2e-owners@thread.tacv2');
       connector.members.set(sales.conversation.id, [{ id: dana.id, aadObjectId: dana.aadObjectId, name: dana.name }, sam, kim]);
       await postJson(`${timed.url}/api/messages`, installUpdate(sales, dana, connector.url));
+      await postJson(`${timed.url}/api/messages`, message(sales, dana, 'subscribe', connector.url));
       const created = new Date(clock.now().getTime() - 10 * 24 * 3_600_000).toISOString(); // four days left
       const [mine, theirs] = [referral({ name: 'Owned by Sam', createdDateTime: created }), referral({ name: 'Owned by Kim', createdDateTime: created })];
       await postJson(`${timed.url}/api/leads`, [mine, theirs], auth);
@@ -171,18 +182,19 @@ describe('owners, with the real server and the Bot Connector', () => {
         timed.app.kickSends();
         await timed.app.settle();
       }
-      // Sam: a personal chat, opened once with the tenant, both reminders there with Snooze.
+      // Sam: a personal chat, opened once with the tenant: that Dana made him the owner, then both reminders with Snooze.
       const opened = connector.created.filter((c) => c.members[0].id === sam.id);
       expect(opened).toHaveLength(1);
       expect(opened[0]).toMatchObject({ isGroup: false, tenantId: sales.conversation.tenantId, channelData: { tenant: { id: sales.conversation.tenantId } } });
       const samChat = connector.posts(`a:personal-${sam.id}`).map((p) => text(p.activity));
-      expect(samChat).toHaveLength(2);
-      expect(samChat[0]).toContain('Owned by Sam');
-      expect(samChat[0]).toContain('lead.snooze');
-      // Kim: Teams refused the chat, so the channel gets the reminders with a real mention.
+      expect(samChat).toHaveLength(3);
+      expect(samChat[0]).toContain('👤 Dana Admin made you the owner of Owned by Sam');
+      expect(samChat[1]).toContain('Owned by Sam (Fabrikam Ltd) expires in');
+      expect(samChat[1]).toContain('lead.snooze');
+      // Kim: Teams refused the chat, so the channel gets the news and the reminders with a real mention.
       const mentions = connector.posts(sales.conversation.id).filter((p) => text(p.activity).includes('Owned by Kim') && text(p.activity).includes('<at>Kim Ito</at>'));
-      expect(mentions).toHaveLength(2);
-      expect(mentions[0]?.activity.attachments[0].content.msteams.entities).toEqual([{ type: 'mention', text: '<at>Kim Ito</at>', mentioned: { id: kim.id, name: 'Kim Ito' } }]);
+      expect(mentions.map((p) => text(p.activity).includes('made you the owner'))).toEqual([true, false, false]);
+      expect(mentions[1]?.activity.attachments[0].content.msteams.entities).toEqual([{ type: 'mention', text: '<at>Kim Ito</at>', mentioned: { id: kim.id, name: 'Kim Ito' } }]);
       expect(connector.posts(sales.conversation.id).filter((p) => text(p.activity).includes('Owned by Sam') && text(p.activity).includes('expires in'))).toHaveLength(0);
     } finally {
       await timed.stop();
@@ -197,6 +209,7 @@ describe('time, with the real server', () => {
     try {
       const sales = channel('19:e2e-time@thread.tacv2');
       await postJson(`${timed.url}/api/messages`, installUpdate(sales, dana, connector.url));
+      await postJson(`${timed.url}/api/messages`, message(sales, dana, 'subscribe', connector.url));
       const created = new Date(clock.now().getTime() - (13 * 24 + 1) * 3_600_000).toISOString(); // 23 hours left
       const input = referral({ name: 'Back-dated lead', createdDateTime: created, details: { customerRequestedContact: true } });
       await postJson(`${timed.url}/api/leads`, input, auth);

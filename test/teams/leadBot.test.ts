@@ -1,96 +1,19 @@
-import { TestAdapter, type Activity } from 'botbuilder';
-import { LeadBot } from '../../teams/leadBot';
 import type { CardAttachment } from '../../cards';
-import type { LeadsApp } from '../../services/app/leadsApp';
-import { silentLogger } from '../../services/logger';
 import { seen, titles } from '../cards/seen';
 import { referral } from '../fixtures/referrals';
-import { makeApp } from '../support/app';
 import { ingestReferrals } from '../../services/partnerCenter/referrals/intake';
 import { conversationKey } from '../../services/storage/conversationStore';
-import { startTestStorage, type TestStorage } from '../support/storage';
+import { botHarnesses, cardOf, place, SERVICE_URL } from '../support/botHarness';
+import { USER_ID } from '../support/settings';
 import { invokeWithStorageDown } from '../support/storageDown';
 import { RecordingGateway } from '../support/recordingGateway';
-import { botAdded, channel, dana, groupChat, execute, installUpdate, message, pat, personal, vic, type Place, type TeamsUser } from '../support/teamsActivities';
+import { dana, execute, installUpdate, pat, personal, vic } from '../support/teamsActivities';
 
-const SERVICE_URL = 'http://127.0.0.1:9/';
-const place = channel();
+const harnessOf = botHarnesses();
+/** Vic is a Lead viewer here: reads every lead, changes none (without a role: whoSeesLeads.test.ts). */
+const harness = (options: Parameters<typeof harnessOf>[0] = {}) => harnessOf({ ...options, env: { LEAD_VIEWER_IDS: USER_ID, ...options.env } });
 
-let storage: TestStorage;
-beforeAll(async () => {
-  storage = await startTestStorage();
-});
-afterAll(() => storage.close());
-
-interface Harness {
-  app: LeadsApp;
-  turn(activity: object): Promise<Partial<Activity>[]>;
-  click(user: TeamsUser, verb: string, data: Record<string, unknown>, options?: { locale?: string; where?: Place }): Promise<{ status: number; body: any; card?: CardAttachment }>;
-  say(user: TeamsUser, text: string, where?: Place, locale?: string): Promise<Partial<Activity>[]>;
-  leadId: string;
-}
-
-async function harness(options: { env?: Record<string, string>; referral?: Parameters<typeof referral>[0]; gateway?: RecordingGateway } = {}): Promise<Harness> {
-  const app = makeApp(await storage.freshTables(), { env: options.env, gateway: options.gateway });
-  const bot = new LeadBot({ product: app.product, log: silentLogger, flameWindowHours: 72, allowedTenantIds: options.env?.ALLOWED_TENANT_IDS?.split(',') ?? [] });
-  const adapter = new TestAdapter(async (context) => bot.run(context));
-  const input = referral(options.referral);
-  await app.ingest([input]);
-  const turn = async (activity: object) => {
-    adapter.activeQueue.splice(0);
-    await adapter.processActivity(activity as Activity);
-    return [...adapter.activeQueue];
-  };
-  return {
-    app,
-    leadId: input.id,
-    turn,
-    async click(user, verb, data, opts = {}) {
-      const replies = await turn(execute(opts.where ?? place, user, verb, data, SERVICE_URL, { locale: opts.locale }));
-      const response = replies.find((r) => r.type === 'invokeResponse')?.value as { status: number; body: any };
-      const body = response.body;
-      const card = body?.type === 'application/vnd.microsoft.card.adaptive' ? { contentType: 'application/vnd.microsoft.card.adaptive' as const, content: body.value } : undefined;
-      return { status: response.status, body, card };
-    },
-    say: (user, text, where = place, locale) => turn(message(where, user, text, SERVICE_URL, locale)),
-  };
-}
-
-const cardOf = (reply: Partial<Activity> | undefined): CardAttachment => reply?.attachments?.[0] as CardAttachment;
 const deal = { dealName: 'Contoso rooms', dealValue: '180000', currency: 'USD', purchaseDate: '2027-03-31', notes: 'Design + rollout' };
-
-describe('installing the app', () => {
-  it('subscribes a channel and welcomes it once, although Teams announces the install twice', async () => {
-    const h = await harness();
-    const [first, second] = await Promise.all([h.turn(installUpdate(place, dana, SERVICE_URL)), h.turn(botAdded(place, dana, SERVICE_URL))]);
-    // Both turns share the adapter's reply queue: count distinct replies.
-    const welcomes = [...new Map([...first, ...second].map((a) => [a.id, a])).values()];
-    expect(welcomes).toHaveLength(1);
-    expect(seen(cardOf(welcomes[0])).all).toContain('marketplace');
-    const subscribed = await h.app.conversations.subscribed();
-    expect(subscribed.map((c) => [c.conversationId, c.scope])).toEqual([[place.conversation.id, 'channel']]);
-  });
-
-  it('subscribes a group chat when the bot is added as a member', async () => {
-    const h = await harness();
-    const chat = groupChat();
-    const replies = await h.turn(botAdded(chat, dana, SERVICE_URL));
-    expect(replies).toHaveLength(1);
-    expect((await h.app.conversations.subscribed()).map((c) => c.scope)).toEqual(['groupChat']);
-  });
-
-  it('unsubscribes when the app is removed, and subscribes again on request', async () => {
-    const h = await harness();
-    await h.turn(installUpdate(place, dana, SERVICE_URL));
-    await h.turn({ ...installUpdate(place, dana, SERVICE_URL), action: 'remove' });
-    expect(await h.app.conversations.subscribed()).toEqual([]);
-    const replies = await h.say(dana, 'subscribe');
-    expect(replies[0]?.text).toBe('New leads will be posted in this conversation.');
-    expect(await h.app.conversations.subscribed()).toHaveLength(1);
-    await h.say(dana, 'unsubscribe');
-    expect(await h.app.conversations.subscribed()).toEqual([]);
-  });
-});
 
 describe('accepting a lead on its card', () => {
   it('opens the Accept form with the deal name prefilled and every input labelled', async () => {
@@ -155,8 +78,10 @@ describe('accepting a lead on its card', () => {
 
   it('says how to configure an admin when none is configured', async () => {
     const h = await harness({ env: { LEAD_ADMIN_IDS: '', PARTNER_ADMIN_IDS: '' } });
+    // Nobody has a role, so nobody reads the lead either: the card says why, and how to begin.
     const { card } = await h.click(dana, 'lead.acceptForm', { leadId: h.leadId });
     expect(seen(card as CardAttachment).all).toContain('No admin is configured yet');
+    expect((await h.say(dana, 'marketplace'))[0]?.text).toContain('No admin is configured yet');
   });
 });
 
@@ -376,9 +301,9 @@ describe('commands', () => {
     const after = await h.click(vic, 'lead.acceptForm', { leadId: h.leadId });
     expect(seen(after.card as CardAttachment).all).toContain('can accept leads');
     expect((await h.say(pat, 'grant someone admin'))[0]?.text).toMatch(/^Usage: grant/);
-    // A role named like an Object property is no role: nothing is granted.
+    // A role named like an Object property is no role: nothing is granted (Vic keeps the viewer role from settings).
     expect((await h.say(pat, `grant ${vic.aadObjectId} constructor`, personal(pat)))[0]?.text).toMatch(/^Usage: grant/);
-    expect(await h.app.roles.roleOf(vic.aadObjectId)).toBeUndefined();
+    expect(await h.app.roles.roleOf(vic.aadObjectId)).toBe('leadViewer');
   });
 
   it('answers insights with the figures of 30 days, or of the period asked, and says how to ask for one it does not know', async () => {
@@ -501,6 +426,7 @@ describe('owners', () => {
     const gateway = teams();
     const h = await harness({ gateway });
     await h.turn(installUpdate(place, dana, SERVICE_URL));
+    await h.say(dana, 'subscribe');
     const posted = referral({ name: 'Posted in Sales' });
     await h.app.ingest([posted]);
     await h.app.settle();

@@ -10,6 +10,7 @@ import { silentLogger } from '../../services/logger';
 import { seen } from '../cards/seen';
 import { referral } from '../fixtures/referrals';
 import { makeApp } from '../support/app';
+import { USER_ID } from '../support/settings';
 import { startTestStorage, type TestStorage } from '../support/storage';
 import { invokeWithStorageDown } from '../support/storageDown';
 import { acceptForm, dana, execute, extensionLink, extensionQuery, groupChat, message, vic, type Place, type TeamsUser } from '../support/teamsActivities';
@@ -26,7 +27,9 @@ afterAll(() => storage.close());
 
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
 
-async function harness(env: Record<string, string> = {}) {
+/** Vic is a Lead viewer here: reads every lead, changes none (who sees leads without a role: whoSeesLeads.test.ts). */
+async function harness(extra: Record<string, string> = {}) {
+  const env: Record<string, string> = { LEAD_VIEWER_IDS: USER_ID, ...extra };
   const app: LeadsApp = makeApp(await storage.freshTables(), { env });
   const bot = new LeadBot({ product: app.product, log: silentLogger, flameWindowHours: 72, allowedTenantIds: env.ALLOWED_TENANT_IDS?.split(',') ?? [] });
   const adapter = new TestAdapter(async (context) => bot.run(context));

@@ -1,5 +1,6 @@
 /**
- * A reminder or expiry notice for one person (the lead's owner, or someone whose snooze ended):
+ * A reminder, an expiry notice or "you are its owner now" for one person (the lead's owner, or
+ * someone whose snooze ended):
  * to their personal chat, which the bot opens (and files) if it has none yet. Where Teams will not
  * let it (403, not a member), the lead's channels and group chats get it with an @mention instead.
  */
@@ -69,9 +70,9 @@ export class PersonalDelivery {
     if (!stored || !person) return false;
     const lead = stored.lead;
     if (!stillDue(item, lead, person)) return false;
-    // The owner changed since this was queued: the reminder is the new owner's business.
+    // The owner changed since this was queued: the message is the new owner's business.
     if (!item.snoozed && lead.owner?.id !== person) {
-      log.info({ item: item.key }, 'owner changed before the reminder went out: not sent to the former owner');
+      log.info({ item: item.key, kind: item.kind }, 'owner changed before the message went out: not sent to the former owner');
       return false;
     }
     const chat = await this.personalChat(person, lead);
@@ -127,11 +128,12 @@ export class PersonalDelivery {
 
 /** A reminder whose lead was answered, or that its person put off past it, is no longer due. */
 function stillDue(item: OutboxItem, lead: Lead, person: string): boolean {
-  if (item.kind === 'expiredNotice') return true;
+  if (item.kind === 'expiredNotice' || item.kind === 'assigned') return true;
   if (lead.stage !== 'Received') return false;
   return !putOff(item, lead, person);
 }
 
 function personalMessage(item: OutboxItem, lead: Lead): OutboundMessage {
+  if (item.kind === 'assigned') return { kind: 'assigned', lead };
   return item.kind === 'expiredNotice' ? { kind: 'expiredNotice', lead } : { kind: 'reminder', lead, hours: item.hours ?? 0, personal: true };
 }

@@ -270,6 +270,11 @@ export class Sender {
         return lead.stage !== 'Archived' && posted({ kind: 'flameAlert', lead });
       case 'expiredNotice':
         return posted({ kind: 'expiredNotice', lead, mention: mentionOf(lead, item.personId) });
+      case 'assigned': {
+        // Only while they still own it (mentionOf names the owner only).
+        const mention = mentionOf(lead, item.personId);
+        return Boolean(mention) && posted({ kind: 'assigned', lead, mention });
+      }
       case 'overruled':
         return posted({ kind: 'overruled', lead, action: item.text ?? '' });
       default:

@@ -1,0 +1,34 @@
+/**
+ * Who may see what, at the Teams edge: people with a role (or everyone, when the partner chose
+ * LEADS_VISIBLE_TO=everyone) read any lead; people without one read a lead only where its card is
+ * posted in a conversation they are in, or when it is theirs (they own it, or marked it a favorite
+ * where they saw it). Every refusal is logged
+ * once, with who and what, never what the lead holds.
+ */
+import { t } from '../../cards';
+import type { Lead } from '../../services/leads/lead';
+import type { Access } from '../../services/useCases/roles';
+import type { CardDeps } from './cardViews';
+import type { Clicker } from './clicker';
+
+/** What a refusal was for: a lead role to read, to change, or a partner admin's. */
+export type Need = keyof Omit<Access, 'role'>;
+
+/** Whether this person may read this lead here. */
+export function mayRead(clicker: Pick<Clicker, 'access' | 'actor'>, lead: Lead, postedHere: boolean): boolean {
+  if (clicker.access.read || postedHere) return true;
+  const me = clicker.actor.id.toLowerCase();
+  return lead.owner?.id === me || lead.favorites.some((f) => f.id.toLowerCase() === me);
+}
+
+/** Logs a refusal: who, what they tried, what it needed (never what the lead holds). */
+export function logRefusal(clicker: Pick<Clicker, 'access' | 'actor'>, deps: Pick<CardDeps, 'log'>, what: string, need: Need): void {
+  deps.log.info({ user: clicker.actor.id, role: clicker.access.role ?? 'none', what, need }, 'refused: not allowed by role');
+}
+
+/** Logs the refusal and answers why, in the person's language (and how to begin, while nobody has an admin role). */
+export function refuse(clicker: Pick<Clicker, 'access' | 'actor' | 'locale'>, deps: Pick<CardDeps, 'log' | 'adminsConfigured'>, what: string, need: Need): string {
+  logRefusal(clicker, deps, what, need);
+  const why = t(clicker.locale, need === 'read' ? 'access.needViewer' : need === 'change' ? 'access.needLeadRole' : 'command.onlyPartnerAdmins');
+  return deps.adminsConfigured ? why : `${why} ${t(clicker.locale, 'notice.noAdmins')}`;
+}
