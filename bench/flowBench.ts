@@ -70,7 +70,7 @@ export async function benchIngest(storage: string, options: { azuritePid: number
   const perPost = options.perPost ?? 1;
   const posts = INGEST_LEADS / INGEST_CALLERS / perPost;
   const installer = admins(1)[0]!;
-  const server = await startLiveApp({ storage, nodeArgs: options.nodeArgs });
+  const server = await startLiveApp({ storage, nodeArgs: options.nodeArgs, env: { LEAD_ADMIN_IDS: installer.aadObjectId } });
   try {
     await server.install([channel('19:bench-ingest@thread.tacv2')], installer);
     const hints = server.table('Projections');
@@ -150,7 +150,7 @@ export async function benchDelivery(storage: string): Promise<DeliveryFigures> {
   const installer = admins(1)[0]!;
   const isCard = (s: Sent) => s.method === 'POST' && JSON.stringify(s.activity).includes('lead.acceptForm');
 
-  const spread = await startLiveApp({ storage });
+  const spread = await startLiveApp({ storage, env: { LEAD_ADMIN_IDS: installer.aadObjectId } });
   let spreadFigures: DeliveryFigures['spread'];
   try {
     const places = Array.from({ length: SPREAD_CONVERSATIONS }, (_, i) => channel(`19:bench-delivery-${i}@thread.tacv2`));
@@ -185,7 +185,7 @@ export async function benchDelivery(storage: string): Promise<DeliveryFigures> {
   }
 
   // One conversation, with the digest threshold raised so every lead is a card of its own.
-  const single = await startLiveApp({ storage, env: { DIGEST_THRESHOLD: '100' } });
+  const single = await startLiveApp({ storage, env: { DIGEST_THRESHOLD: '100', LEAD_ADMIN_IDS: installer.aadObjectId } });
   try {
     progress(`delivery: ${ONE_CONVERSATION_LEADS} new leads into one channel (DIGEST_THRESHOLD=100)`);
     await single.install([channel('19:bench-one-conversation@thread.tacv2')], installer);

@@ -23,6 +23,7 @@ export function conversationFrom(activity: Activity): Where {
     scope,
     tenantId: tenantOf(activity),
     userId: scope === 'personal' ? activity.from?.aadObjectId?.toLowerCase() : undefined,
+    teamId: scope === 'channel' ? teamOf(activity) : undefined,
     installed: true,
     locale: activity.locale,
     reference: { ...reference, conversation: { ...reference.conversation, id: conversationId } },

@@ -40,12 +40,13 @@ export class LeadBot extends TeamsActivityHandler {
       await handleTextCommand(context, await this.clicker(context), this.deps);
       await next();
     });
-    // botbuilder routes an upgrade here too ('add-upgrade'): it changes nothing, and welcomes no one again.
+    // botbuilder routes an upgrade here too ('add-upgrade'): filed like an install, it changes no
+    // subscription, and a conversation already welcomed is not welcomed again.
     this.onInstallationUpdateAdd(async (context, next) => {
-      if (context.activity.action === 'add-upgrade') await product.conversations.upgraded(conversationFrom(context.activity));
-      else await this.installed(context);
+      await this.installed(context);
       await next();
     });
+    // And 'remove-upgrade' here (an upgrade that removed the bot): a removal too.
     this.onInstallationUpdateRemove(async (context, next) => {
       await this.removed(context);
       await next();

@@ -29,7 +29,8 @@ import { Scheduler } from '../schedule/scheduler';
 import { Lease } from '../storage/lease';
 import type { StoredLead } from '../storage/leadStore';
 import { OnceMarks } from '../storage/onceMarks';
-import type { Tables } from '../storage/tables';
+import { createIfAbsent, getOrUndefined, type Tables } from '../storage/tables';
+import { fileEarlierStreams } from '../useCases/roles';
 import { actOnLead, type ActResult } from '../useCases/actOnLead';
 import { needsAnswer } from '../useCases/readLeads';
 import { readInsights } from '../useCases/readInsights';
@@ -55,6 +56,8 @@ export interface LeadsAppOptions {
 
 /** How often the outbox is polled for what no kick announced (another instance's items, retries coming due). */
 const OUTBOX_POLL_MS = 5_000;
+/** Marks storage whose earlier personal subscriptions were filed as streams. */
+const STREAMS_FILED = { partitionKey: 'migration', rowKey: 'streams' };
 /** How often write-backs due for another try are looked for (a change queues its own at once). */
 const WRITE_BACK_EVERY_MS = 5_000;
 
@@ -190,6 +193,7 @@ export class LeadsApp {
         lease: new Lease(tables.Leases, 'dispatcher', this.instanceId),
         log: log.child({ module: 'sender' }),
         adminChats: () => this.notices.personalChats(),
+        streamsTo: (person) => this.roles.streamsTo(person),
         // The seven whole days before the send: sent on Mondays, last Monday to Sunday.
         reports: { insights: async () => (await readInsights('7d', this, 'yesterday')).insights, needsAnswer: (kinds) => this.needsAnswer(kinds) },
         wake: (ms) => (ms === undefined ? this.sends.kick() : this.sends.kickAfter(ms)),
@@ -238,7 +242,18 @@ export class LeadsApp {
   async prepare(): Promise<RebuildOutcome> {
     const { tables, log } = this.options;
     const lease = new Lease(tables.Leases, 'rebuild', this.instanceId);
-    return rebuildDerived({ tables, leads: this.leads, views: this.views, stats: this.stats, lease, now: this.now, log: log.child({ module: 'rebuild' }) });
+    const outcome = await rebuildDerived({ tables, leads: this.leads, views: this.views, stats: this.stats, lease, now: this.now, log: log.child({ module: 'rebuild' }) });
+    await this.fileEarlierStreams();
+    return outcome;
+  }
+
+  /** Once per storage: personal chats subscribed before roles become streams a partner admin sees (fileEarlierStreams). */
+  private async fileEarlierStreams(): Promise<void> {
+    const { tables, log } = this.options;
+    if (await getOrUndefined(tables.Meta, STREAMS_FILED.partitionKey, STREAMS_FILED.rowKey)) return;
+    const filed = await fileEarlierStreams(this.conversations, this.roles);
+    if (filed > 0) log.info({ filed }, "personal chats subscribed before roles keep the team's new leads: listed on the roles card, where a partner admin may remove them");
+    await createIfAbsent(tables.Meta, STREAMS_FILED);
   }
 
   /** Starts the background loops: projection sweep, sending, the scheduler, the sync's passes. */

@@ -42,7 +42,7 @@ export function productOf(app: LeadsApp, settings: Pick<AppSettings, 'LEADS_VISI
     },
     referrals: { parse: parseReferrals, ingest: (referrals) => app.ingest(referrals) },
     conversations: new ConversationUseCases(app.conversations, app.roles, app.members),
-    roles: new RoleUseCases(app.roles, settings.LEADS_VISIBLE_TO),
+    roles: new RoleUseCases(app.roles, app.conversations, settings.LEADS_VISIBLE_TO),
     people: people(app),
     partnerCenter: sync && {
       verify: (headers, body) => sync.verify(headers, body),

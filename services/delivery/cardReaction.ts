@@ -156,8 +156,9 @@ export class CardReaction implements Reaction {
     const owner = lead.owner;
     await Promise.all(flameChannels.map((key) => outbox.enqueueOnce({ key: `flame|${lead.id}|${key}`, kind: 'flameAlert', conversationKey: key, leadId: lead.id }, now)));
     if (owed.assignedTo && owner?.id === owed.assignedTo) {
+      // Keyed by the assignment itself (who, since when), which later changes keep: projected again, it is not told twice.
       const to = personKey(owner.id);
-      await outbox.enqueueOnce({ key: `assigned|${lead.id}|${lead.version}|${to}`, kind: 'assigned', conversationKey: to, personId: owner.id, leadId: lead.id }, now);
+      await outbox.enqueueOnce({ key: `assigned|${lead.id}|${to}|${owner.since}`, kind: 'assigned', conversationKey: to, personId: owner.id, leadId: lead.id }, now);
     }
     const rooms = !owner && (owed.reminderHours !== undefined || owed.expiredNotice) ? await this.rooms(lead, cards) : [];
     if (owed.reminderHours !== undefined) {

@@ -38,6 +38,8 @@ export interface Conversation {
   tenantId?: string;
   /** For personal chats: the user's AAD object id, so reminders can reach a favoriter. */
   userId?: string;
+  /** For channels: the team's id, so that removing the app from the team stops all of its channels. */
+  teamId?: string;
   subscribed: boolean;
   /** False once the app was removed (or Teams answered 403): nothing is sent there any more. */
   installed: boolean;
@@ -52,6 +54,7 @@ interface ConversationEntity {
   scope: ConversationScope;
   tenantId?: string;
   userId?: string;
+  teamId?: string;
   subscribed: boolean;
   installed?: boolean;
   locale?: string;
@@ -117,6 +120,7 @@ export class ConversationStore {
       scope: conversation.scope,
       tenantId: conversation.tenantId,
       userId: conversation.userId,
+      teamId: conversation.teamId,
       subscribed: conversation.subscribed as boolean,
       installed: conversation.installed,
       locale: conversation.locale,
@@ -192,6 +196,11 @@ export class ConversationStore {
     return this.recentLists.get('subscribed', () => this.list(odata`PartitionKey eq ${PARTITION} and subscribed eq true`));
   }
 
+  /** The channels of a team the bot was added to (those filed since conversations record their team). */
+  channelsOfTeam(teamId: string): Promise<Conversation[]> {
+    return this.list(odata`PartitionKey eq ${PARTITION} and teamId eq ${teamId}`);
+  }
+
   /** The personal chat with a user, found by AAD object id. */
   async personalChatOf(userId: string): Promise<Conversation | undefined> {
     const found = await this.list(odata`PartitionKey eq ${PARTITION} and scope eq 'personal' and userId eq ${userId}`);
@@ -247,6 +256,7 @@ function toConversation(key: string, entity: ConversationEntity): Conversation {
     scope: entity.scope,
     tenantId: entity.tenantId ?? undefined,
     userId: entity.userId ?? undefined,
+    teamId: entity.teamId ?? undefined,
     subscribed: Boolean(entity.subscribed),
     installed: entity.installed !== false,
     locale: entity.locale ?? undefined,

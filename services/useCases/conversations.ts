@@ -35,8 +35,8 @@ export class ConversationUseCases {
   /**
    * The bot was added: the conversation is filed (with the reference to message it later), and
    * gets no new leads by being added. A personal chat whose person a partner admin gave the team's
-   * stream gets it. True the first time for this installation (Teams announces an install twice):
-   * welcome it then.
+   * stream gets it. True the first time for this installation (Teams announces an install twice,
+   * and an upgrade once more): welcome it then.
    */
   async installed(where: Where): Promise<boolean> {
     const streams = where.scope === 'personal' && where.userId !== undefined && (await this.roles.streamsTo(where.userId));
@@ -44,16 +44,18 @@ export class ConversationUseCases {
     return this.conversations.claimWelcome(conversationKey(where.conversationId));
   }
 
-  /** A new version of the app: the reference is kept current, nothing else changes (no subscription, no second welcome). */
-  async upgraded(where: Where): Promise<void> {
-    await this.conversations.save(where);
-  }
-
-  /** The app was removed: nothing goes there any more, and a later install is welcomed again. */
-  async removed(where: Pick<Where, 'conversationId'>): Promise<void> {
-    const key = conversationKey(where.conversationId);
-    await this.conversations.markRemoved(key);
-    await this.conversations.forgetWelcome(key);
+  /**
+   * The app was removed: nothing goes there any more, and a later install is welcomed again. From a
+   * team: from every channel of it (a channel chosen for new leads stops too, and a later install
+   * asks again).
+   */
+  async removed(where: Pick<Where, 'conversationId' | 'teamId'>): Promise<void> {
+    const channels = where.teamId ? await this.conversations.channelsOfTeam(where.teamId) : [];
+    const keys = new Set([conversationKey(where.conversationId), ...channels.map((c) => c.key)]);
+    for (const key of keys) {
+      await this.conversations.markRemoved(key);
+      await this.conversations.forgetWelcome(key);
+    }
   }
 
   /**
@@ -66,19 +68,6 @@ export class ConversationUseCases {
     if (!kinds) return saved;
     await this.conversations.saveSettings(saved.key, { ...saved.settings, leadKinds: kinds });
     return { ...saved, settings: { ...saved.settings, leadKinds: kinds } };
-  }
-
-  /**
-   * A partner admin (`by`) gives a person the team's new leads in their personal chat, or takes
-   * them away: their personal chat is subscribed now if the bot has one, else when they install it.
-   */
-  async stream(by: string, person: { id: string; name?: string }, on: boolean): Promise<'changed' | 'forbidden'> {
-    if ((await this.roles.roleOf(by)) !== 'partnerAdmin') return 'forbidden';
-    const id = person.id.toLowerCase();
-    await this.roles.setStream(id, on, by, person.name);
-    const chat = await this.conversations.personalChatOf(id);
-    if (chat) await this.conversations.setSubscribed(chat.key, on);
-    return 'changed';
   }
 
   /** The conversation as stored; filed now (without new-lead cards) if the bot never recorded its install. */

@@ -3,6 +3,7 @@
  * LEADS_VISIBLE_TO=everyone), who may change them (Referrals admins and MPN partner admins), and
  * partner admins granting and revoking roles and a person's stream of new leads.
  */
+import type { ConversationStore } from '../storage/conversationStore';
 import type { Role, RoleEntry, RoleStore, StreamEntry } from '../storage/roleStore';
 
 export { ROLES, type Role, type RoleEntry, type StreamEntry } from '../storage/roleStore';
@@ -23,6 +24,7 @@ export type Visibility = 'roles' | 'everyone';
 export class RoleUseCases {
   constructor(
     private readonly roles: RoleStore,
+    private readonly conversations: ConversationStore,
     private readonly visibleTo: Visibility = 'roles',
   ) {}
 
@@ -59,7 +61,22 @@ export class RoleUseCases {
   /** A partner admin (`by`) takes a granted role back. */
   async revoke(by: string, userId: string): Promise<'revoked' | 'absent' | 'forbidden'> {
     if ((await this.roles.roleOf(by)) !== 'partnerAdmin') return 'forbidden';
-    return (await this.roles.revoke(userId)) ? 'revoked' : 'absent';
+    const revoked = await this.roles.revoke(userId);
+    if (revoked && (await this.roles.streamsTo(userId))) await this.stream(by, { id: userId }, false);
+    return revoked ? 'revoked' : 'absent';
+  }
+
+  /**
+   * A partner admin (`by`) gives a person the team's new leads in their personal chat, or takes
+   * them away: their personal chat is subscribed now if the bot has one, else when they install it.
+   */
+  async stream(by: string, person: { id: string; name?: string }, on: boolean): Promise<'changed' | 'forbidden'> {
+    if ((await this.roles.roleOf(by)) !== 'partnerAdmin') return 'forbidden';
+    const id = person.id.toLowerCase();
+    await this.roles.setStream(id, on, by, person.name);
+    const chat = await this.conversations.personalChatOf(id);
+    if (chat) await this.conversations.setSubscribed(chat.key, on);
+    return 'changed';
   }
 
   /** Who a partner admin gave the team's new leads in their personal chat. */
@@ -76,3 +93,21 @@ export function accessOf(role: Role | undefined, visibleTo: Visibility): Access 
   const change = role === 'leadAdmin' || role === 'partnerAdmin';
   return { role, read: role !== undefined || visibleTo === 'everyone', change, admin: role === 'partnerAdmin' };
 }
+
+/**
+ * Personal chats a release before roles subscribed (every personal install did) keep the team's
+ * stream, as every subscription made before stays: filed as streams, so the roles card shows them
+ * and a partner admin can take any away. Idempotent; `LeadsApp.prepare` runs it once per storage.
+ */
+export async function fileEarlierStreams(conversations: ConversationStore, roles: RoleStore): Promise<number> {
+  let filed = 0;
+  for (const chat of await conversations.subscribed()) {
+    if (chat.scope !== 'personal' || !chat.userId || (await roles.streamsTo(chat.userId))) continue;
+    await roles.setStream(chat.userId, true, EARLIER_RELEASE);
+    filed++;
+  }
+  return filed;
+}
+
+/** Who "granted" a stream filed from a subscription made before roles. */
+export const EARLIER_RELEASE = 'an earlier release';

@@ -4,7 +4,7 @@
  * (a card or a line of text).
  */
 import type { CardAttachment } from '../../cards';
-import { refuse, type Need } from '../invokes/access';
+import { mayListOwn, refuse, type Need } from '../invokes/access';
 import type { CardDeps } from '../invokes/cardViews';
 import type { Clicker } from '../invokes/clicker';
 
@@ -24,7 +24,7 @@ export class CommandRouter {
    * both words. `need`: what the person must be allowed (else they are told why, and it is logged).
    */
   on(words: string | string[], handler: CommandHandler, need?: Need): this {
-    const guarded: CommandHandler = need ? async (args, clicker, deps, word) => (clicker.access[need] ? handler(args, clicker, deps, word) : refuse(clicker, deps, word, need)) : handler;
+    const guarded: CommandHandler = need ? async (args, clicker, deps, word) => (allowed(clicker, need) ? handler(args, clicker, deps, word) : refuse(clicker, deps, word, need)) : handler;
     for (const word of typeof words === 'string' ? [words] : words) this.handlers.set(word, guarded);
     return this;
   }
@@ -39,4 +39,8 @@ export class CommandRouter {
     const handler = this.handlers.get(first) ?? this.fallback;
     return handler(args, clicker, deps, first);
   }
+}
+
+function allowed(clicker: Clicker, need: Need): boolean {
+  return need === 'own' ? mayListOwn(clicker) : clicker.access[need];
 }

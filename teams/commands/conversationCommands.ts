@@ -17,7 +17,7 @@ export const subscribe: CommandHandler = async (_args, clicker, deps, word) => {
     if (!on) await conversations.subscribe(clicker.where, false);
     else if (clicker.access.admin) {
       await conversations.stored(clicker.where);
-      await conversations.stream(clicker.actor.id, { id: clicker.actor.id, name: clicker.actor.name }, true);
+      await deps.product.roles.stream(clicker.actor.id, { id: clicker.actor.id, name: clicker.actor.name }, true);
     } else {
       logRefusal(clicker, deps, word, 'admin');
       return t(clicker.locale, 'command.subscribePersonal');

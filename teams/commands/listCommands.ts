@@ -24,7 +24,8 @@ export const showLead: CommandHandler = async (args, clicker, deps) => {
     : clicker.access.read
       ? await leads.read(id).then((lead) => lead && { lead, postedHere: true })
       : await leads.readIn(id, clicker.where.conversationId);
-  if (!found) return t(clicker.locale, 'command.leadNotFound', { id: id || '?' });
+  // Without a role, an id that names no lead is refused like one that names someone else's: nothing says which.
+  if (!found) return clicker.access.read ? t(clicker.locale, 'command.leadNotFound', { id: id || '?' }) : refuse(clicker, deps, `lead ${id}`, 'read');
   return mayRead(clicker, found.lead, found.postedHere) ? leadCard(found.lead, clicker, deps, {}) : refuse(clicker, deps, `lead ${id}`, 'read');
 };
 

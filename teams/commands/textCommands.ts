@@ -12,14 +12,15 @@ import { find, showInsights, showLead, showList } from './listCommands';
 
 const help = async (_args: string[], clicker: Clicker, deps: CardDeps) => renderHelpCard(clicker.locale, deps.adminsConfigured, deps.product.roles.everyone);
 
-// Reading every lead needs a role (or LEADS_VISIBLE_TO=everyone); one's own leads and favorites do not.
+// Reading every lead needs a role (or LEADS_VISIBLE_TO=everyone); one's own leads and favorites do
+// not, in one's personal chat (elsewhere everyone in the conversation would see the list).
 export const commands = new CommandRouter(help)
   .on('marketplace', showList('marketplace'), 'read')
   .on('qualified', showList('qualified'), 'read')
-  .on('favorites', showList('favorites'))
+  .on('favorites', showList('favorites'), 'own')
   .on('archived', showList('archived'), 'read')
   .on('unassigned', showList('unassigned'), 'read')
-  .on(['mine', 'my leads'], showList('mine'))
+  .on(['mine', 'my leads'], showList('mine'), 'own')
   .on(['find', 'search'], find, 'read')
   .on('lead', showLead)
   .on('insights', showInsights, 'read')

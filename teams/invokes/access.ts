@@ -11,14 +11,25 @@ import type { Access } from '../../services/useCases/roles';
 import type { CardDeps } from './cardViews';
 import type { Clicker } from './clicker';
 
-/** What a refusal was for: a lead role to read, to change, or a partner admin's. */
-export type Need = keyof Omit<Access, 'role'>;
+/** What a refusal was for: a lead role to read, to change, a partner admin's; or (`own`) one's personal chat, for one's own leads. */
+export type Need = keyof Omit<Access, 'role'> | 'own';
 
 /** Whether this person may read this lead here. */
-export function mayRead(clicker: Pick<Clicker, 'access' | 'actor'>, lead: Lead, postedHere: boolean): boolean {
+export function mayRead(clicker: Pick<Clicker, 'access' | 'actor' | 'where'>, lead: Lead, postedHere: boolean): boolean {
   if (clicker.access.read || postedHere) return true;
+  if (!ownChat(clicker)) return false;
   const me = clicker.actor.id.toLowerCase();
   return lead.owner?.id === me || lead.favorites.some((f) => f.id.toLowerCase() === me);
+}
+
+/** Whether this person may see their own leads here (my leads, favorites): anywhere with a role; without one, in their personal chat. */
+export function mayListOwn(clicker: Pick<Clicker, 'access' | 'actor' | 'where'>): boolean {
+  return clicker.access.read || ownChat(clicker);
+}
+
+/** The person's own personal chat with the bot: what the bot answers there, only they see. */
+function ownChat(clicker: Pick<Clicker, 'actor' | 'where'>): boolean {
+  return clicker.where.scope === 'personal' && (clicker.where.userId === undefined || clicker.where.userId === clicker.actor.id.toLowerCase());
 }
 
 /** Logs a refusal: who, what they tried, what it needed (never what the lead holds). */
@@ -29,6 +40,6 @@ export function logRefusal(clicker: Pick<Clicker, 'access' | 'actor'>, deps: Pic
 /** Logs the refusal and answers why, in the person's language (and how to begin, while nobody has an admin role). */
 export function refuse(clicker: Pick<Clicker, 'access' | 'actor' | 'locale'>, deps: Pick<CardDeps, 'log' | 'adminsConfigured'>, what: string, need: Need): string {
   logRefusal(clicker, deps, what, need);
-  const why = t(clicker.locale, need === 'read' ? 'access.needViewer' : need === 'change' ? 'access.needLeadRole' : 'command.onlyPartnerAdmins');
+  const why = t(clicker.locale, need === 'read' ? 'access.needViewer' : need === 'change' ? 'access.needLeadRole' : need === 'own' ? 'access.ownInPersonal' : 'command.onlyPartnerAdmins');
   return deps.adminsConfigured ? why : `${why} ${t(clicker.locale, 'notice.noAdmins')}`;
 }

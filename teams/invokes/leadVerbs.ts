@@ -23,20 +23,24 @@ async function leadOf(data: Record<string, unknown>, clicker: Clicker, deps: Car
   return 'statusCode' in read ? read : { target: target.data, read };
 }
 
-/** The lead read, if this person may read it here; else the answer to give them. */
+/**
+ * The lead read, if this person may read it here; else the answer to give them. Someone without a
+ * role is checked on a plain read first: a change is read for (which writes its hint) only once
+ * they may see the lead.
+ */
 async function readChecked(leadId: string, clicker: Clicker, deps: CardDeps, forChange: boolean): Promise<LeadRead | InvokeResponseBody> {
   const { leads } = deps.product;
-  const here = clicker.where.conversationId;
-  const found = forChange
-    ? await leads.readForChange(leadId).then((read) => read && { read, postedHere: clicker.access.read || leads.postedIn(read, here) })
-    : clicker.access.read
-      ? await leads.read(leadId).then((lead) => lead && { read: { lead }, postedHere: true })
-      : await leads.readIn(leadId, here).then((r) => r && { read: { lead: r.lead }, postedHere: r.postedHere });
-  if (!found) return messageResponse(t(clicker.locale, 'notice.notFound'));
-  if (mayRead(clicker, found.read.lead, found.postedHere)) return found.read;
-  if (forChange) await leads.letGo(found.read);
-  refuse(clicker, deps, `lead ${leadId}`, 'read');
-  return cardResponse(renderRestrictedCard(leadId, { locale: clicker.locale, shared: clicker.onSharedCard, noAdmins: !deps.adminsConfigured }));
+  if (!clicker.access.read) {
+    const seen = await leads.readIn(leadId, clicker.where.conversationId);
+    if (!seen) return messageResponse(t(clicker.locale, 'notice.notFound'));
+    if (!mayRead(clicker, seen.lead, seen.postedHere)) {
+      refuse(clicker, deps, `lead ${leadId}`, 'read');
+      return cardResponse(renderRestrictedCard(leadId, { locale: clicker.locale, shared: clicker.onSharedCard, noAdmins: !deps.adminsConfigured }));
+    }
+    if (!forChange) return { lead: seen.lead };
+  }
+  const read = forChange ? await leads.readForChange(leadId) : await leads.read(leadId).then((lead) => lead && { lead });
+  return read ?? messageResponse(t(clicker.locale, 'notice.notFound'));
 }
 
 const isAnswer = (value: object): value is InvokeResponseBody => 'statusCode' in value;

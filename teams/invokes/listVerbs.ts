@@ -1,7 +1,7 @@
 /** Card verbs that page and look: a list's next page, a search's next page, insights of another period. */
 import { insightsActionDataSchema, listActionDataSchema, searchPageDataSchema } from '../activityParsers';
 import { insightsCard, listCard, searchCard } from './cardViews';
-import { refuse } from './access';
+import { mayListOwn, refuse } from './access';
 import { cardResponse, errorResponse, messageResponse, type VerbHandler } from './cardVerbs';
 
 /** Lists a person may page without a role: their own. */
@@ -11,6 +11,7 @@ export const listPage: VerbHandler = async (data, clicker, deps) => {
   const parsed = listActionDataSchema.safeParse(data);
   if (!parsed.success) return errorResponse(400, 'BadRequest', 'This list does not exist.');
   if (!clicker.access.read && !OWN_LISTS.has(parsed.data.view)) return messageResponse(refuse(clicker, deps, `list ${parsed.data.view}`, 'read'));
+  if (!mayListOwn(clicker)) return messageResponse(refuse(clicker, deps, `list ${parsed.data.view}`, 'own'));
   return cardResponse(await listCard(parsed.data.view, clicker, deps, parsed.data.cursor, parsed.data.back));
 };
 

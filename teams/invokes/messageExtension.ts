@@ -74,8 +74,9 @@ export async function searchExtension(value: unknown, clicker: Clicker, deps: Ca
 /**
  * `composeExtension/queryLink`: a pasted Partner Center link that names a stored referral unfolds
  * into its lead's card. Any other link, or an id we do not hold: no card, and no error either.
- * Someone who may not read the lead here gets a card that says so, with nothing of the customer;
- * each viewer's client refreshes it, so those who may read it see the lead.
+ * Someone who may not read the lead here (no role, and it is not posted in this conversation: what
+ * they insert, everyone in it sees) gets a card that says so, with nothing of the customer; each
+ * viewer's client refreshes it, so those who may read it see the lead. Never cached by Teams.
  */
 export async function unfurlLink(value: unknown, clicker: Clicker, deps: CardDeps): Promise<ExtensionResponse> {
   const parsed = extensionLinkSchema.safeParse(value);
@@ -84,7 +85,8 @@ export async function unfurlLink(value: unknown, clicker: Clicker, deps: CardDep
   for (const id of referralIdsIn(parsed.data.url)) {
     const found = clicker.access.read ? await leads.read(id).then((lead) => lead && { lead, postedHere: true }) : await leads.readIn(id, clicker.where.conversationId);
     if (!found) continue;
-    if (mayRead(clicker, found.lead, found.postedHere)) return results([attachment(found.lead, clicker, deps)]);
+    // Not cached: who may read it depends on the person and the conversation.
+    if (mayRead(clicker, found.lead, found.postedHere)) return results([attachment(found.lead, clicker, deps)], NO_CACHE);
     refuse(clicker, deps, 'unfurl', 'read');
     return results([{ ...renderRestrictedCard(found.lead.id, { locale: clicker.locale, shared: true }), preview: renderRestrictedPreview(clicker.locale) }], NO_CACHE);
   }

@@ -25,10 +25,23 @@ export const showRoles: VerbHandler = async (_data, clicker, deps, verb) => {
   return cardResponse(await rolesCard(clicker, deps, { adding: verb === 'roles.add' }));
 };
 
-/** A person picked: their AAD object id and name, as Teams knows them here; an id alone when Teams does not say. */
-async function picked(personId: string, clicker: Clicker, deps: CardDeps): Promise<{ id: string; name?: string }> {
+const AAD_OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A person picked: their AAD object id and name, as Teams knows them here; an AAD object id alone
+ * when Teams does not say (picked from the whole organization); undefined for anything else.
+ */
+async function picked(personId: string, clicker: Clicker, deps: CardDeps): Promise<{ id: string; name?: string } | undefined> {
   const member = await deps.product.people.find(clicker.where, personId).catch(() => undefined);
-  return member ? { id: member.aadObjectId, name: member.name } : { id: personId.toLowerCase() };
+  if (member) return { id: member.aadObjectId, name: member.name };
+  return AAD_OBJECT_ID.test(personId) ? { id: personId.toLowerCase() } : undefined;
+}
+
+/** How the roles card names someone: by the name it knows, else the id. */
+async function nameOf(id: string, deps: CardDeps): Promise<string> {
+  const { roles } = deps.product;
+  const known = [...(await roles.list()), ...(await roles.streams())].find((entry) => entry.id.toLowerCase() === id.toLowerCase() && entry.name);
+  return known?.name ?? id;
 }
 
 const who = (person: { id: string; name?: string }) => person.name ?? person.id;
@@ -40,9 +53,10 @@ export const grantRole: VerbHandler = async (data, clicker, deps, verb) => {
   const form = grantFormSchema.safeParse(data);
   if (!form.success) return errorResponse(400, 'BadRequest', 'Choose a person and a role.');
   const person = await picked(form.data.personId, clicker, deps);
+  if (!person) return errorResponse(400, 'BadRequest', 'Choose a person.');
   const role: Role = form.data.role;
   if ((await deps.product.roles.grant(clicker.actor.id, person.id, role, person.name)) === 'forbidden') return refused(clicker, deps, verb);
-  const stream = form.data.stream === true && (await deps.product.conversations.stream(clicker.actor.id, person, true)) === 'changed';
+  const stream = form.data.stream === true && (await deps.product.roles.stream(clicker.actor.id, person, true)) === 'changed';
   const text = t(locale, stream ? 'roles.grantedStream' : 'roles.granted', { who: who(person), role: t(locale, `role.${role}`) });
   return cardResponse(await rolesCard(clicker, deps, { notice: { text, tone: 'good' } }));
 };
@@ -52,9 +66,10 @@ export const revokeRole: VerbHandler = async (data, clicker, deps, verb) => {
   if (!clicker.access.admin) return refused(clicker, deps, verb);
   const removal = roleRemovalSchema.safeParse(data);
   if (!removal.success) return errorResponse(400, 'BadRequest', 'Name the person whose role goes.');
+  const name = await nameOf(removal.data.personId, deps);
   const revoked = await deps.product.roles.revoke(clicker.actor.id, removal.data.personId);
   if (revoked === 'forbidden') return refused(clicker, deps, verb);
-  const text = t(clicker.locale, revoked === 'revoked' ? 'roles.revoked' : 'command.revokeNothing', { who: removal.data.personId, id: removal.data.personId });
+  const text = t(clicker.locale, revoked === 'revoked' ? 'roles.revoked' : 'command.revokeNothing', { who: name, id: name });
   return cardResponse(await rolesCard(clicker, deps, { notice: { text, tone: 'good' } }));
 };
 
@@ -63,8 +78,9 @@ export const stopStream: VerbHandler = async (data, clicker, deps, verb) => {
   if (!clicker.access.admin) return refused(clicker, deps, verb);
   const removal = roleRemovalSchema.safeParse(data);
   if (!removal.success) return errorResponse(400, 'BadRequest', 'Name the person.');
-  if ((await deps.product.conversations.stream(clicker.actor.id, { id: removal.data.personId }, false)) === 'forbidden') return refused(clicker, deps, verb);
-  return cardResponse(await rolesCard(clicker, deps, { notice: { text: t(clicker.locale, 'roles.streamOff', { who: removal.data.personId }), tone: 'good' } }));
+  const name = await nameOf(removal.data.personId, deps);
+  if ((await deps.product.roles.stream(clicker.actor.id, { id: removal.data.personId }, false)) === 'forbidden') return refused(clicker, deps, verb);
+  return cardResponse(await rolesCard(clicker, deps, { notice: { text: t(clicker.locale, 'roles.streamOff', { who: name }), tone: 'good' } }));
 };
 
 function refused(clicker: Clicker, deps: CardDeps, verb: string) {

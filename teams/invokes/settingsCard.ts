@@ -1,11 +1,12 @@
 /** The `settings` card of a conversation, and saving it (partner admins; in a personal chat, also its owner). */
 import { renderSettingsCard, t, type CardAttachment } from '../../cards';
-import type { Product } from '../../services/app/product';
 import { conversationSettingsSchema, type Conversation } from '../../services/useCases/conversations';
 import { settingsFormSchema } from '../activityParsers';
+import { logRefusal } from './access';
+import type { CardDeps } from './cardViews';
 import type { Clicker } from './clicker';
 
-type Deps = { product: Product };
+type Deps = Pick<CardDeps, 'product' | 'log'>;
 
 /** The conversation as stored (saved now, without new-lead cards, if the bot never recorded its install: asking for settings subscribes nothing). */
 const conversationOf = (clicker: Clicker, deps: Deps): Promise<Conversation> => deps.product.conversations.stored(clicker.where);
@@ -23,6 +24,7 @@ export async function saveSettings(data: Record<string, unknown>, clicker: Click
   const { locale } = clicker;
   const conversation = await conversationOf(clicker, deps);
   if (!mayChange(conversation, clicker)) {
+    logRefusal(clicker, deps, 'settings.save', 'admin');
     return renderSettingsCard({ values: conversation.settings, locale, canChange: false, notice: { text: t(locale, 'settings.forbidden'), tone: 'warning' } });
   }
   const form = settingsFormSchema.safeParse(data);

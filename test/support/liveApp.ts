@@ -80,7 +80,10 @@ export async function startLiveApp(options: {
         if (answer.status !== 200) throw new Error(`installing the bot answered ${answer.status}`);
         // An install subscribes nothing: a lead admin chooses.
         const subscribed = await live.teams(message(place, by, 'subscribe', connector.url));
-        if (subscribed.status !== 200) throw new Error(`subscribing answered ${subscribed.status}`);
+        const reply = JSON.stringify(connector.posts(place.conversation.id).at(-1)?.activity ?? {});
+        if (subscribed.status !== 200 || !reply.includes('New leads will be posted')) {
+          throw new Error(`${by.name} could not subscribe ${place.conversation.id} (answered ${subscribed.status}: ${reply.slice(0, 200)}); make them a lead admin (LEAD_ADMIN_IDS)`);
+        }
       }
     },
     table,

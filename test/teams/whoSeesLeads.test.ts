@@ -36,6 +36,18 @@ const deliver = async (h: Harness) => {
 };
 const noCustomerData = (text: string) => CUSTOMER_DATA.filter((item) => text.includes(item));
 
+/** A harness whose channel (`place`) a lead admin subscribed, with a lead posted there; `members`: who Teams says is in it. */
+async function withPostedLead(name: string, members: { aadObjectId: string; teamsUserId: string; name: string }[] = []) {
+  const gateway = new RecordingGateway(() => new Date());
+  if (members.length > 0) gateway.memberLists.set(place.conversation.id, members);
+  const h = await harness({ gateway });
+  await h.say(dana, 'subscribe');
+  const posted = referral({ name });
+  await h.app.ingest([posted]);
+  await deliver(h);
+  return { h, gateway, posted };
+}
+
 describe('installing the app subscribes nothing', () => {
   it('a personal install is told what comes there, and receives no lead', async () => {
     const gateway = new RecordingGateway(() => new Date());
@@ -52,8 +64,10 @@ describe('installing the app subscribes nothing', () => {
   it("a team's welcome offers its channels and the kinds of lead, and nothing is posted until a lead admin chooses", async () => {
     const gateway = teamsWithChannels();
     const h = await harness({ gateway });
-    // Teams announces an install twice (installationUpdate and membersAdded): one welcome.
-    const replies = [...(await h.turn(installUpdate(general, pat, SERVICE_URL))), ...(await h.turn(botAdded(general, pat, SERVICE_URL)))];
+    // Teams announces an install twice (installationUpdate and membersAdded), maybe at once: one welcome.
+    const [first, second] = await Promise.all([h.turn(installUpdate(general, pat, SERVICE_URL)), h.turn(botAdded(general, pat, SERVICE_URL))]);
+    // Both turns share the adapter's reply queue: count distinct replies.
+    const replies = [...new Map([...first, ...second].map((a) => [a.id, a])).values()];
     expect(replies).toHaveLength(1);
     const welcome = seen(cardOf(replies[0]));
     expect(welcome.all).toContain('Which channel should get new leads? Nothing is posted until a Referrals admin or MPN partner admin chooses here');
@@ -151,6 +165,53 @@ describe('installing the app subscribes nothing', () => {
     await h.turn(installUpdate(patChat, pat, SERVICE_URL));
     expect(await subscribedIds(h)).toEqual([place.conversation.id]);
   });
+
+  it('an upgrade that adds the bot where it was never announced is welcomed; one that removes it is a removal', async () => {
+    const h = await harness();
+    const chat = groupChat();
+    const [welcome] = await h.turn(upgrade(chat));
+    expect(seen(cardOf(welcome)).actions.map((a) => a.verb)).toEqual(['welcome.here']);
+    await h.click(dana, 'welcome.here', {}, { where: chat });
+    expect(await subscribedIds(h)).toEqual([chat.conversation.id]);
+    await h.turn({ ...installUpdate(chat, dana, SERVICE_URL), action: 'remove-upgrade' });
+    expect(await subscribedIds(h)).toEqual([]);
+  });
+
+  it("removing the app from a team stops the channel chosen for its leads, and a new install asks again", async () => {
+    const h = await harness({ gateway: teamsWithChannels() });
+    await h.turn(installUpdate(general, pat, SERVICE_URL));
+    await h.click(dana, 'welcome.channel', { channelId: '19:emea@thread.tacv2', leadKinds: 'marketplace,qualified' }, { where: general });
+    expect(await subscribedIds(h)).toEqual(['19:emea@thread.tacv2']);
+    await h.turn({ ...installUpdate(general, pat, SERVICE_URL), action: 'remove' });
+    expect(await subscribedIds(h)).toEqual([]);
+    const [again] = await h.turn(installUpdate(general, pat, SERVICE_URL));
+    expect(seen(cardOf(again)).actions.map((a) => a.verb)).toEqual(['welcome.channel']);
+    expect(await subscribedIds(h)).toEqual([]);
+  });
+
+  it('a Lead viewer reads leads but does not choose where they go, and does not grant roles', async () => {
+    const h = await harness({ env: { LEAD_VIEWER_IDS: USER_ID } });
+    const refusal = 'Only Referrals admins and MPN partner admins can do this — ask a partner admin.';
+    expect((await h.say(vic, 'subscribe'))[0]?.text).toBe(refusal);
+    expect((await h.click(vic, 'welcome.channel', { channelId: place.conversation.id, leadKinds: 'marketplace' })).body.value).toBe(refusal);
+    expect((await h.click(vic, 'welcome.here', {}, { where: groupChat() })).body.value).toBe(refusal);
+    expect((await h.click(vic, 'roles.grant', { personId: USER_ID, role: 'partnerAdmin' })).body.value).toBe('Only MPN partner admins can grant or revoke roles.');
+    expect(await subscribedIds(h)).toEqual([]);
+    expect(await h.app.product.roles.of(USER_ID)).toBe('leadViewer');
+  });
+
+  it('personal chats subscribed before roles keep the stream, listed on the roles card where a partner admin can remove it', async () => {
+    const h = await harness();
+    // As a release before roles filed every personal install.
+    await h.app.conversations.save({ conversationId: 'a:personal-old', scope: 'personal', userId: NOBODY_ID, subscribed: true, installed: true, reference: {} });
+    await h.app.prepare();
+    await h.app.prepare();
+    expect(await subscribedIds(h)).toEqual(['a:personal-old']);
+    const [card] = await h.say(pat, 'roles', personal(pat));
+    expect(seen(cardOf(card)).actions.filter((a) => a.verb === 'roles.stream').map((a) => a.data)).toEqual([{ personId: NOBODY_ID, on: false }]);
+    await h.click(pat, 'roles.stream', { personId: NOBODY_ID, on: false }, { where: personal(pat) });
+    expect(await subscribedIds(h)).toEqual([]);
+  });
 });
 
 describe('roles without GUIDs, and the stream in a personal chat', () => {
@@ -180,7 +241,7 @@ describe('roles without GUIDs, and the stream in a personal chat', () => {
     await h.click(pat, 'roles.stream', { personId: USER_ID, on: false }, { where: personal(pat) });
     expect(await subscribedIds(h)).toEqual([]);
     const revoked = await h.click(pat, 'roles.revoke', { personId: USER_ID }, { where: personal(pat) });
-    expect(seen(revoked.card as CardAttachment).all).toContain(`${USER_ID} no longer has a granted role.`);
+    expect(seen(revoked.card as CardAttachment).all).toContain('Vic Viewer no longer has a granted role.');
     expect(await h.app.product.roles.of(USER_ID)).toBeUndefined();
   });
 
@@ -200,14 +261,14 @@ describe('roles without GUIDs, and the stream in a personal chat', () => {
 describe('a Lead viewer role, and no customer data without a role', () => {
   const READING_COMMANDS = ['marketplace', 'qualified', 'archived', 'unassigned', 'find Fabrikam', 'insights'];
 
-  it('someone without a role reads no lead through any command, and is told why; their own lists still answer', async () => {
+  it('someone without a role reads no lead through any command, and is told why; their own lists still answer in their personal chat', async () => {
     const h = await harness();
     for (const command of [...READING_COMMANDS, `lead ${h.leadId}`]) {
       const replies = await h.say(nora, command);
       expect([command, replies.map((r) => r.text)]).toEqual([command, [NEEDS_VIEWER]]);
     }
-    for (const command of ['my leads', 'favorites', 'help', 'roles']) {
-      const [reply] = await h.say(nora, command);
+    for (const [command, where] of [['my leads', personal(nora)], ['favorites', personal(nora)], ['help', place], ['roles', place]] as const) {
+      const [reply] = await h.say(nora, command, where);
       expect([command, noCustomerData(JSON.stringify(reply))]).toEqual([command, []]);
       expect(reply?.attachments).toHaveLength(1);
     }
@@ -244,12 +305,7 @@ describe('a Lead viewer role, and no customer data without a role', () => {
   });
 
   it('a card posted in their conversation is theirs to read there, and nowhere else', async () => {
-    const gateway = new RecordingGateway(() => new Date());
-    const h = await harness({ gateway });
-    await h.say(dana, 'subscribe');
-    const posted = referral({ name: 'Posted in Sales' });
-    await h.app.ingest([posted]);
-    await deliver(h);
+    const { h, gateway, posted } = await withPostedLead('Posted in Sales');
     const posts = gateway.of('leadCard', 'post').filter((s) => s.message.kind === 'leadCard' && s.message.lead.id === posted.id);
     expect(posts.map((s) => s.conversationId)).toEqual([place.conversation.id]);
 
@@ -281,16 +337,69 @@ describe('a Lead viewer role, and no customer data without a role', () => {
     expect(seen(viewer.card as CardAttachment).all).toContain('Fabrikam Ltd');
   });
 
+  it("a lead that is theirs (owned, ♥) is theirs to read in their personal chat only: elsewhere everyone would see it", async () => {
+    const { h, posted } = await withPostedLead('Posted in Sales');
+    await h.click(nora, 'lead.favorite', { leadId: posted.id });
+    const elsewhere = groupChat('19:elsewhere@thread.v2');
+    expect((await h.say(nora, `lead ${posted.id}`, elsewhere))[0]?.text).toBe(NEEDS_VIEWER);
+    const ownInPersonal = 'Your own leads are listed in your personal chat with Partner Leads, where only you see them — type it there.';
+    expect((await h.say(nora, 'favorites', elsewhere))[0]?.text).toBe(ownInPersonal);
+    expect((await h.say(nora, 'my leads', elsewhere))[0]?.text).toBe(ownInPersonal);
+    expect((await h.click(nora, 'list.page', { view: 'favorites' }, { where: elsewhere })).body.value).toBe(ownInPersonal);
+    const link = `https://partner.microsoft.com/dashboard/referrals/v2/leads/${posted.id}`;
+    const unfurled = (await h.turn(extensionLink(elsewhere, nora, link, SERVICE_URL))).find((r) => r.type === 'invokeResponse')?.value as { body: object };
+    expect(noCustomerData(JSON.stringify(unfurled.body))).toEqual([]);
+
+    const mine = personal(nora);
+    expect(seen(cardOf((await h.say(nora, 'favorites', mine))[0])).all).toContain('Posted in Sales');
+    expect(seen(cardOf((await h.say(nora, `lead ${posted.id}`, mine))[0])).all).toContain('Fabrikam Ltd');
+    expect((await h.click(nora, 'list.page', { view: 'mine' }, { where: mine })).card).toBeDefined();
+  });
+
+  it('no button reads or changes a lead its clicker may not read: favorite, snooze and take change nothing', async () => {
+    const h = await harness();
+    const before = (await h.app.leads.get(h.leadId))?.lead;
+    for (const [verb, data] of [
+      ['lead.favorite', {}],
+      ['lead.snooze', { until: 'day' }],
+      ['lead.take', {}],
+      ['insights.show', { period: '7d' }],
+    ] as const) {
+      const answer = await h.click(nora, verb, { leadId: h.leadId, ...data });
+      expect([verb, noCustomerData(JSON.stringify(answer.body))]).toEqual([verb, []]);
+    }
+    expect((await h.app.leads.get(h.leadId))?.lead).toEqual(before);
+  });
+
+  it('unfurls are never cached by Teams: who may read a lead depends on the person and the conversation', async () => {
+    const h = await harness();
+    const link = `https://partner.microsoft.com/dashboard/referrals/v2/leads/${h.leadId}`;
+    const answer = (await h.turn(extensionLink(groupChat(), dana, link, SERVICE_URL))).find((r) => r.type === 'invokeResponse')?.value as { body: { composeExtension: { suggestedActions?: unknown } } };
+    expect(answer.body.composeExtension.suggestedActions).toEqual({ actions: [{ type: 'setCachePolicy', value: '{"type":"no-cache"}' }] });
+  });
+
+  it('says why in German to a German client', async () => {
+    const h = await harness();
+    expect((await h.say(nora, 'marketplace', place, 'de-DE'))[0]?.text).toBe('Dafür benötigen Sie die Rolle „Lead-Betrachter“ – fragen Sie einen Partneradministrator.');
+    expect((await h.say(nora, 'subscribe', place, 'de-DE'))[0]?.text).toBe('Das können nur Empfehlungsadministratoren und MPN-Partneradministratoren – fragen Sie einen Partneradministrator.');
+  });
+
   it('logs every refusal once, with who and what, and nothing of the lead', async () => {
     const lines: Record<string, unknown>[] = [];
     const log = createLogger('info', { destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
-    const h = await harness({ log });
+    const h = await harness({ log, env: { LEAD_VIEWER_IDS: USER_ID } });
     await h.say(nora, `lead ${h.leadId}`);
     await h.click(nora, 'lead.acceptForm', { leadId: h.leadId, revision: 1 });
+    await h.say(nora, 'subscribe');
+    await h.click(nora, 'settings.save', { reminders: 'false' });
+    await h.click(vic, 'lead.accept', { leadId: h.leadId, revision: 1, dealName: 'Mine', dealValue: '1', currency: 'EUR', purchaseDate: '2027-01-15' }, { where: groupChat() });
     const refusals = lines.filter((l) => l.msg === 'refused: not allowed by role');
     expect(refusals.map((l) => [l.user, l.what, l.need])).toEqual([
       [NOBODY_ID, `lead ${h.leadId}`, 'read'],
       [NOBODY_ID, `lead ${h.leadId}`, 'read'],
+      [NOBODY_ID, 'subscribe', 'change'],
+      [NOBODY_ID, 'settings.save', 'admin'],
+      [USER_ID, 'accept', 'change'],
     ]);
     expect(noCustomerData(JSON.stringify(lines))).toEqual([]);
   });
@@ -298,16 +407,10 @@ describe('a Lead viewer role, and no customer data without a role', () => {
 
 describe('a lead assigned to someone reaches them', () => {
   const SAM = { aadObjectId: '6f1c1a52-3d1e-4a8e-9b44-2b1f7d0c9e10', teamsUserId: '29:sam', name: 'Sam Lee' };
+  const DANA_MEMBER = { aadObjectId: dana.aadObjectId, teamsUserId: dana.id, name: dana.name };
 
   it('in their personal chat, with the way to answer it; assigning it to yourself tells no one', async () => {
-    const gateway = new RecordingGateway(() => new Date());
-    gateway.memberLists.set(place.conversation.id, [SAM, { aadObjectId: dana.aadObjectId, teamsUserId: dana.id, name: dana.name }]);
-    const h = await harness({ gateway, env: { LEAD_ADMIN_IDS: `${dana.aadObjectId},${SAM.aadObjectId}` } });
-    await h.say(dana, 'subscribe');
-    const posted = referral({ name: 'For Sam' });
-    await h.app.ingest([posted]);
-    await deliver(h);
-
+    const { h, gateway, posted } = await withPostedLead('For Sam', [SAM, DANA_MEMBER]);
     await h.click(dana, 'lead.assign', { leadId: posted.id, ownerId: SAM.aadObjectId });
     await deliver(h);
     const told = gateway.of('assigned', 'post');
@@ -318,6 +421,33 @@ describe('a lead assigned to someone reaches them', () => {
     await deliver(h);
     expect((await h.app.leads.get(posted.id))?.lead.owner?.name).toBe('Dana Admin');
     expect(gateway.of('assigned', 'post')).toHaveLength(1);
+  });
+
+  it('is told once, though its change is projected again after a failure and another change follows', async () => {
+    const { h, gateway, posted } = await withPostedLead('For Sam', [SAM, DANA_MEMBER]);
+    await h.click(dana, 'lead.assign', { leadId: posted.id, ownerId: SAM.aadObjectId });
+    // Storage refuses to clear the change once: what it owes stays pending, and is projected again with the next change.
+    const leads = h.app.leads;
+    const clear = leads.clearPending.bind(leads);
+    let refuseOnce = true;
+    leads.clearPending = async (...args: Parameters<typeof clear>) => {
+      if (!refuseOnce) return clear(...args);
+      refuseOnce = false;
+      throw new Error('storage refused');
+    };
+    await deliver(h);
+    await h.click(dana, 'lead.favorite', { leadId: posted.id });
+    await deliver(h);
+    expect(refuseOnce).toBe(false);
+    expect(gateway.of('assigned', 'post')).toHaveLength(1);
+  });
+
+  it("a personal chat the bot opens for it takes the team's stream when a partner admin gave it", async () => {
+    const { h, posted } = await withPostedLead('For Sam', [SAM, DANA_MEMBER]);
+    await h.app.product.roles.stream(pat.aadObjectId, { id: SAM.aadObjectId, name: SAM.name }, true);
+    await h.click(dana, 'lead.assign', { leadId: posted.id, ownerId: SAM.aadObjectId });
+    await deliver(h);
+    expect(await subscribedIds(h)).toEqual(expect.arrayContaining(['a:personal-29:sam']));
   });
 
   it("opens for its owner in their personal chat, though they have no role and it is posted elsewhere", async () => {

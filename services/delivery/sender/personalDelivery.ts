@@ -57,6 +57,7 @@ export interface PersonalDeliveryDeps {
   slots: SendSlots;
   now: () => Date;
   log: Logger;
+  streamsTo?: (person: string) => Promise<boolean>;
 }
 
 export class PersonalDelivery {
@@ -103,8 +104,9 @@ export class PersonalDelivery {
     try {
       const chat = await gateway.openPersonalChat(via, { teamsUserId, aadObjectId: person });
       log.info({ person }, 'opened a personal chat for reminders');
-      // Filed so the next reminder reuses it; it takes no new-lead cards unless its person subscribes it.
-      return await conversations.save({ ...chat, tenantId: chat.tenantId ?? via.tenantId, scope: 'personal', userId: person, subscribed: known?.subscribed ?? false, installed: true });
+      // Filed so the next reminder reuses it; it takes the team's new leads only if a partner admin gave this person the stream.
+      const subscribed = known?.subscribed ?? (await this.deps.streamsTo?.(person)) ?? false;
+      return await conversations.save({ ...chat, tenantId: chat.tenantId ?? via.tenantId, scope: 'personal', userId: person, subscribed, installed: true });
     } catch (error) {
       if (!(error instanceof SendFailure && (error.status === 403 || error.status === 404))) throw error;
       log.info({ person, status: error.status }, "Teams would not open a personal chat: the reminder goes to the lead's channels with a mention");

@@ -45,6 +45,8 @@ export interface SenderDeps {
   outside: Outside;
   /** Partner admins' personal chats: told when a send was given up on. */
   adminChats: () => Promise<string[]>;
+  /** Whether a partner admin gave this person the team's new leads in their personal chat (a chat the bot opens takes them then). */
+  streamsTo?: (person: string) => Promise<boolean>;
   /** What the scheduled cards show, read when they are sent: this week's insights, the leads that need an answer. */
   reports?: {
     insights(): Promise<Insights>;
@@ -271,8 +273,9 @@ export class Sender {
       case 'expiredNotice':
         return posted({ kind: 'expiredNotice', lead, mention: mentionOf(lead, item.personId) });
       case 'assigned': {
-        // Only while they still own it (mentionOf names the owner only).
+        // Only while they still own it (mentionOf names the owner only), and only with a mention: it says "you".
         const mention = mentionOf(lead, item.personId);
+        if (!mention) this.deps.log.info({ item: item.key }, 'the new owner cannot be @mentioned here (no Teams id, or no longer the owner): not told here');
         return Boolean(mention) && posted({ kind: 'assigned', lead, mention });
       }
       case 'overruled':
