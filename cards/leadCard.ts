@@ -63,6 +63,8 @@ interface LeadCardView {
   employees: Lines | null;
   lastAction: string | null;
   sync: { text: string; color: string } | null;
+  /** Values an outside system sent that are shown as it sent them (they do not fit what this version reads). */
+  asGiven: string | null;
   form: FormView | null;
   actions: ActionView[];
 }
@@ -103,6 +105,7 @@ export function renderLeadCard(lead: Lead, options: LeadCardOptions): CardAttach
       ? { ...NO_DETAILS, form, actions: form.actions }
       : { ...leadDetails(lead, options.now, zoned, options.outside ?? []), form: null, actions: viewActions(lead, locale, options.viewer) }),
     sync: outsideLine(options.outside ?? [], locale),
+    asGiven: asGivenLine(options.outside ?? [], locale),
   }, mentions);
   if (options.shared) markShared(card.content);
   return card;
@@ -144,13 +147,25 @@ function outsideLine(outside: OutsideView[], locale: Locale): LeadCardView['sync
   return pending ? { text: t(locale, 'outside.pending', { system: pending.system }), color: 'Default' } : null;
 }
 
+/** "As Partner Center sent it: qualification “None”; deal value “about 10k”". */
+function asGivenLine(outside: OutsideView[], locale: Locale): string | null {
+  const lines = outside.flatMap((view) =>
+    view.asGiven && view.asGiven.length > 0 ? [t(locale, 'outside.asGiven', { system: view.system, values: view.asGiven.map((a) => `${a.field} “${a.value}”`).join('; ') })] : [],
+  );
+  return lines.length > 0 ? lines.join('\n\n') : null;
+}
+
+/** What the customer needs, on the card: the first NEED_SHOWN characters (the lead keeps it whole). */
+const NEED_SHOWN = 1_500;
+const shortened = (text: string) => (text.length > NEED_SHOWN ? `${text.slice(0, NEED_SHOWN - 1).trimEnd()}…` : text);
+
 type Details = Pick<LeadCardView, 'need' | 'contacts' | 'requirements' | 'details' | 'deal' | 'employees' | 'lastAction'>;
 const NO_DETAILS: Details = { need: null, contacts: null, requirements: null, details: [], deal: null, employees: null, lastAction: null };
 
 function leadDetails(lead: Lead, now: Date, zoned: Zoned, outside: OutsideView[]): Details {
   const { locale } = zoned;
   return {
-    need: lead.need ? { heading: t(locale, 'section.need'), text: lead.need } : null,
+    need: lead.need ? { heading: t(locale, 'section.need'), text: shortened(lead.need) } : null,
     contacts: contactsView(lead, locale),
     requirements: lead.requirements.length > 0 ? { heading: t(locale, 'section.requirements'), text: lead.requirements.join(', ') } : null,
     details: detailFacts(lead, now, zoned),

@@ -16,7 +16,9 @@ export type SyncStatusView =
       waiting: number;
       lastError?: string;
       lastErrorAt?: string;
-      broken?: 'refused' | 'unauthorized' | 'unavailable';
+      broken?: 'refused' | 'unauthorized' | 'unavailable' | 'stalled';
+      /** Referrals this version could not read, set aside (the first few, oldest first). */
+      parked?: { count: number; first: { id: string; name?: string; reason: string }[] };
     };
 
 interface StatusView {
@@ -29,6 +31,15 @@ interface StatusView {
 
 const renderStatus = cardTemplate<StatusView>(syncStatusJson);
 
+/** How many referrals are set aside, the first few with why, and how to take one again. */
+function parkedFacts(parked: { count: number; first: { id: string; name?: string; reason: string }[] } | undefined, locale: Locale): { title: string; value: string }[] {
+  if (!parked || parked.count === 0) return [];
+  return [
+    { title: t(locale, 'sync.parked'), value: t(locale, 'sync.parkedCount', { count: parked.count }) },
+    ...parked.first.map((p) => ({ title: p.id, value: p.name ? `${p.name}: ${p.reason}` : p.reason })),
+  ];
+}
+
 export function renderSyncStatusCard(status: SyncStatusView, zoned: Zoned): CardAttachment {
   const { locale } = zoned;
   if (!status.on) return renderStatus({ title: t(locale, 'sync.title'), intro: t(locale, 'sync.off'), state: null, facts: [], fix: null });
@@ -38,6 +49,7 @@ export function renderSyncStatusCard(status: SyncStatusView, zoned: Zoned): Card
     { title: t(locale, 'sync.lastPush'), value: when(status.lastPushAt) },
     { title: t(locale, 'sync.waiting'), value: String(status.waiting) },
     ...(status.lastError ? [{ title: t(locale, 'sync.lastError'), value: `${status.lastError}${status.lastErrorAt ? ` (${formatDateTime(status.lastErrorAt, zoned)})` : ''}` }] : []),
+    ...parkedFacts(status.parked, locale),
   ];
   return renderStatus({
     title: t(locale, 'sync.title'),
@@ -49,7 +61,7 @@ export function renderSyncStatusCard(status: SyncStatusView, zoned: Zoned): Card
 }
 
 /** To partner admins: the connection broke (what, and how to mend it), or works again. */
-export function renderSyncHealthCard(notice: { state: 'broken' | 'restored'; cause?: 'refused' | 'unauthorized' | 'unavailable'; detail?: string }, locale: Locale): CardAttachment {
+export function renderSyncHealthCard(notice: { state: 'broken' | 'restored'; cause?: 'refused' | 'unauthorized' | 'unavailable' | 'stalled'; detail?: string }, locale: Locale): CardAttachment {
   if (notice.state === 'restored') {
     return renderMessageCard({ locale, title: t(locale, 'syncHealth.restored.title'), text: t(locale, 'syncHealth.restored.text'), tone: 'good' });
   }

@@ -24,11 +24,17 @@ export function mountLeadsApi(server: Server, options: { product: Product; apiKe
       }
       const results = await product.referrals.ingest(parsed.referrals);
       const created = results.some((r) => !r.duplicate);
+      // Values that did not fit are kept as given (shown on the card): the caller hears which.
+      const asGiven = new Map(parsed.referrals.map((r) => [r.referral.id, r.asGiven ?? []]));
+      const answer = (r: (typeof results)[number]) => {
+        const kept = asGiven.get(r.id) ?? [];
+        return { id: r.id, ...(r.duplicate && { duplicate: true }), ...(!r.duplicate && kept.length > 0 && { asGiven: kept }) };
+      };
       if (!parsed.batch) {
         const only = results[0];
-        return void res.send(only?.duplicate ? 200 : 201, only?.duplicate ? { id: only.id, duplicate: true } : { id: only?.id });
+        return void res.send(only?.duplicate ? 200 : 201, only ? answer(only) : {});
       }
-      res.send(created ? 201 : 200, { results: results.map((r) => (r.duplicate ? { id: r.id, duplicate: true } : { id: r.id })) });
+      res.send(created ? 201 : 200, { results: results.map(answer) });
     }),
   );
 

@@ -10,7 +10,8 @@ import { ConfigError } from '../services/errors';
 import { createLogger } from '../services/logger';
 import { signInWithDeviceCode } from '../services/partnerCenter/connection/deviceCodeSignIn';
 import { PartnerCenterError } from '../services/partnerCenter/connection/partnerCenterErrors';
-import { SyncStore } from '../services/partnerCenter/syncStore';
+import { tokenVaultOf } from '../services/partnerCenter/connection/tokenVault';
+import { digest, SyncStore } from '../services/partnerCenter/syncStore';
 import { openStorage } from '../services/storage/storage';
 
 export interface ConnectIo {
@@ -42,12 +43,15 @@ export async function connect(env: NodeJS.ProcessEnv, io: ConnectIo): Promise<st
   try {
     io.say(`Sign in as a Referrals admin of your Partner Center account (tenant ${settings.tenantId}).`);
     const signedIn = await signInWithDeviceCode(settings, { say: io.say, sleep: io.sleep });
-    await new SyncStore(storage.tables.PartnerCenter).saveConnection(
-      { refreshToken: signedIn.refreshToken, clientType: signedIn.clientType, origin: 'connect', account: signedIn.account },
+    const vault = tokenVaultOf({ keyVaultUrl: config.KEY_VAULT_URL, tokenKey: config.PARTNER_CENTER_TOKEN_KEY, tablePrefix: config.TABLE_PREFIX, dataDir: config.DATA_DIR });
+    // The setting's value now is recorded with the sign-in: only a value set after it is taken instead.
+    const settingDigest = config.PARTNER_CENTER_REFRESH_TOKEN ? digest(config.PARTNER_CENTER_REFRESH_TOKEN) : undefined;
+    await new SyncStore(storage.tables.PartnerCenter, vault).saveConnection(
+      { refreshToken: signedIn.refreshToken, clientType: signedIn.clientType, origin: 'connect', account: signedIn.account, settingDigest },
       new Date(),
     );
     io.say(
-      `Connected${signedIn.account ? ` as ${signedIn.account}` : ''}. The sign-in is stored in ${storage.kind === 'embedded' ? `the embedded storage (${config.DATA_DIR})` : 'Azure Table Storage'}; ` +
+      `Connected${signedIn.account ? ` as ${signedIn.account}` : ''}. The sign-in is stored, sealed (${vault.kind === 'keyVault' ? 'in Key Vault' : 'AES-256-GCM'}), in ${storage.kind === 'embedded' ? `the embedded storage (${config.DATA_DIR})` : 'Azure Table Storage'}; ` +
         'a running app uses it from its next token refresh, and every start from now on.',
     );
     return signedIn.account;

@@ -9,7 +9,8 @@ export type ErrorCode =
   | 'storage_unavailable'
   | 'payload_too_large'
   | 'send_failed'
-  | 'partner_center';
+  | 'partner_center'
+  | 'sealed_token';
 
 export class AppError extends Error {
   constructor(

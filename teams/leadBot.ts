@@ -34,10 +34,10 @@ export class LeadBot extends TeamsActivityHandler {
   constructor(private readonly options: LeadBotOptions) {
     super();
     const { product } = options;
-    this.deps = { product, flameWindowHours: options.flameWindowHours, adminsConfigured: product.roles.adminsConfigured, log: options.log };
+    this.deps = { product, flameWindowHours: options.flameWindowHours, adminsConfigured: true, log: options.log };
 
     this.onMessage(async (context, next) => {
-      await handleTextCommand(context, await this.clicker(context), this.deps);
+      await handleTextCommand(context, await this.clicker(context), await this.turnDeps());
       await next();
     });
     // botbuilder routes an upgrade here too ('add-upgrade'): filed like an install, it changes no
@@ -90,7 +90,7 @@ export class LeadBot extends TeamsActivityHandler {
       return answer.status === 501 ? { status: 400, body: errorResponse(400, 'NotSupported', 'Partner Leads does not handle this request.') } : answer;
     }
     try {
-      return { status: 200, body: await cardVerbs.handle(context.activity.value, await this.clicker(context), this.deps) };
+      return { status: 200, body: await cardVerbs.handle(context.activity.value, await this.clicker(context), await this.turnDeps()) };
     } catch (error) {
       // Storage down or a bug: Teams still gets its HTTP 200 with an error body, never a 5xx.
       const verb = (context.activity.value as { action?: { verb?: string } })?.action?.verb;
@@ -107,7 +107,7 @@ export class LeadBot extends TeamsActivityHandler {
   /** A search or a pasted link; a failure is a message in the extension's pane, never an error. */
   private async extension(context: TurnContext, handler: typeof searchExtension): Promise<ExtensionResponse> {
     try {
-      return await handler(context.activity.value, await this.clicker(context), this.deps);
+      return await handler(context.activity.value, await this.clicker(context), await this.turnDeps());
     } catch (error) {
       const storage = error instanceof StorageUnavailableError;
       if (storage) this.options.log.warn({ err: error, invoke: context.activity.name }, 'message extension failed: storage unavailable');
@@ -124,12 +124,17 @@ export class LeadBot extends TeamsActivityHandler {
     const conversation = conversationFrom(context.activity);
     if (!(await this.options.product.conversations.installed(conversation))) return;
     this.options.log.info({ scope: conversation.scope }, 'installed: welcomed (no new leads until a lead admin chooses)');
-    const card = await welcomeCard(conversation, teamOf(context.activity), resolveLocale(context.activity.locale), this.deps);
+    const card = await welcomeCard(conversation, teamOf(context.activity), resolveLocale(context.activity.locale), await this.turnDeps());
     await context.sendActivity({ attachments: [CardFactory.adaptiveCard(card.content)] });
   }
 
   private async removed(context: TurnContext): Promise<void> {
     await this.options.product.conversations.removed(conversationFrom(context.activity));
+  }
+
+  /** What handlers may use this turn: whether anyone may change leads yet is asked now (an admin may have been granted since). */
+  private async turnDeps(): Promise<CardDeps> {
+    return { ...this.deps, adminsConfigured: await this.options.product.roles.adminsConfigured() };
   }
 
   private async clicker(context: TurnContext): Promise<Clicker> {

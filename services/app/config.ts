@@ -31,14 +31,6 @@ const serviceUrl = (fallback: string) =>
     .refine((value) => value.startsWith('https://') || LOOPBACK.test(new URL(value).hostname), 'must be https (http only for localhost)')
     .transform((value) => value.replace(/\/+$/, ''));
 
-/** Host names, comma-separated; "*.example.com" allows its subdomains. */
-const hostList = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((value) => value.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
-    .pipe(z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+(:\d+)?$/, 'must be host names such as www.microsoft.com')).min(1, 'must name at least one host'));
-
 /** "off", or a wall-clock time ("08:30"), with a weekday first when weekly ("Monday 09:00"). */
 const wallClock = (fallback: string, weekly: boolean) =>
   z
@@ -51,8 +43,33 @@ const wallClock = (fallback: string, weekly: boolean) =>
       return z.NEVER;
     });
 
-/** Where Partner Center's webhook signing certificates are served, by default (the documented sample's host). */
-export const MICROSOFT_CERT_HOSTS = '3psostorageacct.blob.core.windows.net,*.microsoft.com';
+/** Where Partner Center's webhook signing certificates are served, by default: the documented location. */
+export const MICROSOFT_CERT_URL_PREFIXES = 'https://3psostorageacct.blob.core.windows.net/cert/';
+
+/** URL prefixes, comma-separated: https (http only for this machine), each ending where a path segment ends. */
+const urlPrefixList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) => value.split(',').map((p) => p.trim()).filter(Boolean))
+    .pipe(
+      z
+        .array(
+          z
+            .url({ protocol: /^https?$/, message: 'must be URL prefixes such as https://3psostorageacct.blob.core.windows.net/cert/' })
+            .refine((value) => value.startsWith('https://') || LOOPBACK.test(new URL(value).hostname), 'must be https (http only for localhost)')
+            .refine((value) => new URL(value).pathname.endsWith('/'), 'must end with a slash (a folder, not a file or a partial name)'),
+        )
+        .min(1, 'must name at least one URL prefix'),
+    );
+
+/** A 256-bit key, base64: what seals the Partner Center refresh token at rest (AES-256-GCM). */
+const tokenKey = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value) => (value ? value : undefined))
+  .refine((value) => value === undefined || Buffer.from(value, 'base64').length === 32, 'must be 32 random bytes, base64 (openssl rand -base64 32)');
 
 /** The four settings that turn the Partner Center sync on, together. */
 export const PARTNER_CENTER_CONNECTION = ['PARTNER_CENTER_TENANT_ID', 'PARTNER_CENTER_CLIENT_ID', 'PARTNER_CENTER_CLIENT_SECRET', 'PARTNER_CENTER_REFRESH_TOKEN'] as const;
@@ -103,8 +120,20 @@ export const configSchema = z
     PARTNER_CENTER_AUTHORITY_HOST: serviceUrl('https://login.microsoftonline.com'),
     PARTNER_CENTER_API_URL: serviceUrl('https://api.partner.microsoft.com/v1.0'),
     PARTNER_CENTER_POLL_SECONDS: int(300, 1, 86_400),
-    PARTNER_CENTER_WEBHOOK_CERT_HOSTS: hostList(MICROSOFT_CERT_HOSTS),
+    PARTNER_CENTER_WEBHOOK_CERT_URL_PREFIXES: urlPrefixList(MICROSOFT_CERT_URL_PREFIXES),
     PARTNER_CENTER_WEBHOOK_CA: optionalText,
+    /** No successful pull for this long (never less than 3 poll intervals) tells partner admins. */
+    PARTNER_CENTER_ALERT_AFTER_MINUTES: int(15, 1, 24 * 60),
+    /** Seals the refresh token at rest when Key Vault is not used; required in production with the sync on. */
+    PARTNER_CENTER_TOKEN_KEY: tokenKey,
+    /** Azure Key Vault (https://<name>.vault.azure.net): the refresh token is kept there, reached with the app's managed identity. */
+    KEY_VAULT_URL: optionalText.pipe(
+      z
+        .url({ protocol: /^https?$/, message: 'must be the vault URL, e.g. https://my-vault.vault.azure.net' })
+        .refine((value) => value.startsWith('https://') || LOOPBACK.test(new URL(value).hostname), 'must be https (http only for localhost)')
+        .transform((value) => value.replace(/\/+$/, ''))
+        .optional(),
+    ),
     INSIGHTS_SCHEDULE: wallClock('Monday 09:00', true),
     DIGEST_SCHEDULE: wallClock('08:30', false),
     INSIGHTS_TIME_ZONE: z.string().trim().default('UTC').refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
@@ -120,6 +149,13 @@ export const configSchema = z
     }
     if (!env.MicrosoftAppId) return;
     // Production: refuse to start without the secrets it needs.
+    if (given.length > 0 && !env.PARTNER_CENTER_TOKEN_KEY && !env.KEY_VAULT_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PARTNER_CENTER_TOKEN_KEY'],
+        message: 'is required in production with the Partner Center sync on, to seal its refresh token at rest (32 random bytes, base64: openssl rand -base64 32), unless KEY_VAULT_URL keeps it in Azure Key Vault',
+      });
+    }
     if (!env.LEADS_API_KEY) {
       ctx.addIssue({ code: 'custom', path: ['LEADS_API_KEY'], message: 'is required in production (MicrosoftAppId is set)' });
     }
@@ -188,7 +224,9 @@ export function summarizeConfig(config: Config): Record<string, unknown> {
           authorityHost: config.PARTNER_CENTER_AUTHORITY_HOST,
           apiUrl: config.PARTNER_CENTER_API_URL,
           pollSeconds: config.PARTNER_CENTER_POLL_SECONDS,
-          webhookCertHosts: config.PARTNER_CENTER_WEBHOOK_CERT_HOSTS,
+          webhookCertUrlPrefixes: config.PARTNER_CENTER_WEBHOOK_CERT_URL_PREFIXES,
+          alertAfterMinutes: config.PARTNER_CENTER_ALERT_AFTER_MINUTES,
+          refreshTokenSealed: config.KEY_VAULT_URL ? `in Key Vault ${config.KEY_VAULT_URL}` : config.PARTNER_CENTER_TOKEN_KEY ? 'AES-256-GCM (PARTNER_CENTER_TOKEN_KEY)' : 'AES-256-GCM, with a key generated for this storage (development)',
           webhookCa: config.PARTNER_CENTER_WEBHOOK_CA ?? 'system roots',
         }
       : 'off',

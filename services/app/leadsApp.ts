@@ -20,7 +20,7 @@ import type { LeadCommand } from '../leads/leadCommands';
 import type { LeadSummary } from '../leads/leadViews';
 import type { Outside } from '../leads/outsideView';
 import type { Logger } from '../logger';
-import { ingestReferrals } from '../partnerCenter/referrals/intake';
+import { ingestReferrals, type Incoming } from '../partnerCenter/referrals/intake';
 import { partnerCenterView } from '../partnerCenter/referrals/referralView';
 import type { Referral } from '../partnerCenter/referrals/referral';
 import type { PartnerCenterSync, SyncStatus } from '../partnerCenter/partnerCenterSync';
@@ -139,6 +139,7 @@ export class LeadsApp {
       tables,
       instanceId: this.instanceId,
       adminRecipients: () => this.notices.recipients(),
+      tellAdmins: (key, text) => this.notices.tell(key, text),
       leadChanged: (id) => this.leadChanged(id),
       messagesQueued: () => this.kickSends(),
       writeBacksQueued: () => this.pcJobs?.writeBacks.kick(),
@@ -152,8 +153,16 @@ export class LeadsApp {
       const drained = await sync.drainWriteBacks();
       if (drained.wakeInMs !== undefined) writeBacks.kickAfter(drained.wakeInMs);
     });
+    // Before this instance's first poll: what an earlier release parked may be readable now.
+    let parkedReadAgain = false;
     return {
-      pulls: this.jobs.add('partner-center-poll', async () => void (await sync.poll())),
+      pulls: this.jobs.add('partner-center-poll', async () => {
+        if (!parkedReadAgain) {
+          parkedReadAgain = true;
+          await sync.readParkedAgain().catch((error: unknown) => this.options.log.warn({ err: error }, 'parked referrals could not be read again; retry <referral id> still can'));
+        }
+        await sync.poll();
+      }),
       inbox: this.jobs.add('partner-center-events', async () => void (await sync.drainInbox())),
       writeBacks,
     };
@@ -223,7 +232,8 @@ export class LeadsApp {
   }
 
   /** Referrals in (the leads API): each lead stored once. */
-  async ingest(referrals: Referral[]): Promise<Received[]> {
+  /** Referrals read (with what they sent that is kept as given), or plain ones. */
+  async ingest(referrals: (Referral | Incoming)[]): Promise<Received[]> {
     const results = await ingestReferrals(referrals, { leads: this.leads, now: this.now, responseDays: this.options.settings.LEAD_RESPONSE_DAYS });
     for (const r of results) if (!r.duplicate) this.leadChanged(r.id);
     return results;
@@ -244,6 +254,7 @@ export class LeadsApp {
     const lease = new Lease(tables.Leases, 'rebuild', this.instanceId);
     const outcome = await rebuildDerived({ tables, leads: this.leads, views: this.views, stats: this.stats, lease, now: this.now, log: log.child({ module: 'rebuild' }) });
     await this.fileEarlierStreams();
+    await this.partnerCenter?.sealStoredToken();
     return outcome;
   }
 

@@ -15,13 +15,13 @@ import type { SearchAnswer } from '../useCases/readLeads';
 import type { Received } from '../useCases/receiveLeads';
 import type { RoleUseCases } from '../useCases/roles';
 import type { Member, TeamsGateway } from '../delivery/teamsGateway';
-import type { ParsedReferrals } from '../partnerCenter/referrals/intake';
+import type { Incoming, ParsedReferrals } from '../partnerCenter/referrals/intake';
 import type { Referral } from '../partnerCenter/referrals/referral';
-import type { EventReceipt, SyncStatus } from '../partnerCenter/partnerCenterSync';
+import type { EventReceipt, ReferralRetry, SyncStatus } from '../partnerCenter/partnerCenterSync';
 import type { Verdict } from '../partnerCenter/webhook/webhookSignature';
 import type { RetryOutcome } from '../changes/failures';
 
-export type { ActResult, EventReceipt, Member, ParsedReferrals, Received, Referral, RetryOutcome, SearchAnswer, SyncStatus, Verdict, Where };
+export type { ActResult, EventReceipt, Member, ReferralRetry, ParsedReferrals, Received, Referral, RetryOutcome, SearchAnswer, SyncStatus, Verdict, Where };
 export { REFERRAL_ID_PATTERN } from '../partnerCenter/referrals/referral';
 
 /** A lead read to be changed: hand it to `act` (no second read), or to `letGo` when no change follows. */
@@ -61,17 +61,21 @@ export interface PeopleUseCases {
   find(where: Where, id: string): Promise<Member | undefined>;
   /** Someone picked from the organization: found among the members of the rooms where the lead is posted. */
   whereLeadIs(leadId: string, id: string): Promise<Member | undefined>;
+  /** Someone picked from the organization (a role to grant): found here, else among the members of the conversations that get new leads. */
+  findAnywhere(where: Where, id: string): Promise<Member | undefined>;
 }
 
 export interface ReferralUseCases {
   parse(body: unknown): ParsedReferrals;
-  ingest(referrals: Referral[]): Promise<Received[]>;
+  ingest(referrals: Incoming[]): Promise<Received[]>;
 }
 
 export interface PartnerCenterUseCases {
   verify(headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<Verdict>;
   /** Files a verified webhook event; its referral is fetched right after. */
   receiveEvent(payload: unknown): Promise<EventReceipt>;
+  /** A partner admin's `retry <referral id>`: a referral parked because it could not be read is read again. */
+  retryReferral(id: string): Promise<ReferralRetry>;
 }
 
 export interface Product {

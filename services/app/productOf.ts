@@ -46,6 +46,11 @@ export function productOf(app: LeadsApp, settings: Pick<AppSettings, 'LEADS_VISI
     people: people(app),
     partnerCenter: sync && {
       verify: (headers, body) => sync.verify(headers, body),
+      retryReferral: async (id) => {
+        const retried = await sync.retryReferral(id);
+        if (retried.outcome === 'imported') app.kickSends();
+        return retried;
+      },
       receiveEvent: async (payload) => {
         const receipt = await sync.receiveEvent(payload);
         if (receipt.status === 'filed') app.kickPartnerCenterEvents();
@@ -68,6 +73,16 @@ function people(app: LeadsApp): PeopleUseCases {
   return {
     list: (where) => app.members.list(where.conversationId, where),
     find: (where, id) => app.members.find(where.conversationId, where, id),
+    findAnywhere: async (where, id) => {
+      const here = await app.members.find(where.conversationId, where, id).catch(() => undefined);
+      if (here) return here;
+      // Bounded: a role is granted now and then, and ten rooms' rosters cover a partner's teams.
+      for (const room of (await app.conversations.subscribed()).filter((c) => c.scope !== 'personal').slice(0, 10)) {
+        const found = await app.members.find(room.conversationId, room, id).catch(() => undefined);
+        if (found) return found;
+      }
+      return undefined;
+    },
     whereLeadIs: async (leadId, id) => {
       for (const room of await roomsOfLead(leadId, app.deliveries, app.conversations)) {
         const found = await app.members.find(room.conversationId, room, id);

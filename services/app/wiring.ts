@@ -41,7 +41,12 @@ export type AppSettings = Pick<
   | 'PARTNER_CENTER_AUTHORITY_HOST'
   | 'PARTNER_CENTER_API_URL'
   | 'PARTNER_CENTER_POLL_SECONDS'
-  | 'PARTNER_CENTER_WEBHOOK_CERT_HOSTS'
+  | 'PARTNER_CENTER_WEBHOOK_CERT_URL_PREFIXES'
+  | 'PARTNER_CENTER_ALERT_AFTER_MINUTES'
+  | 'PARTNER_CENTER_TOKEN_KEY'
+  | 'KEY_VAULT_URL'
+  | 'TABLE_PREFIX'
+  | 'DATA_DIR'
   | 'PARTNER_CENTER_WEBHOOK_CA'
   | 'INSIGHTS_SCHEDULE'
   | 'DIGEST_SCHEDULE'
@@ -77,8 +82,14 @@ function partnerCenterSettings(settings: AppSettings): PartnerCenterSettings | u
     authorityHost: settings.PARTNER_CENTER_AUTHORITY_HOST,
     apiUrl: settings.PARTNER_CENTER_API_URL,
     pollSeconds: settings.PARTNER_CENTER_POLL_SECONDS,
-    webhookCertHosts: settings.PARTNER_CENTER_WEBHOOK_CERT_HOSTS,
+    webhookCertUrlPrefixes: settings.PARTNER_CENTER_WEBHOOK_CERT_URL_PREFIXES,
     webhookCa: settings.PARTNER_CENTER_WEBHOOK_CA,
+    // Never less than three poll intervals: a pull or two may fail on their own.
+    alertAfterMs: Math.max(settings.PARTNER_CENTER_ALERT_AFTER_MINUTES * 60_000, 3 * settings.PARTNER_CENTER_POLL_SECONDS * 1000),
+    tokenKey: settings.PARTNER_CENTER_TOKEN_KEY,
+    keyVaultUrl: settings.KEY_VAULT_URL,
+    tablePrefix: settings.TABLE_PREFIX,
+    dataDir: settings.DATA_DIR,
   };
 }
 

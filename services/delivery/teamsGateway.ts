@@ -43,7 +43,7 @@ export type OutboundMessage =
 export interface SyncHealthNotice {
   state: 'broken' | 'restored';
   /** What broke: the sign-in was refused, access was denied, Partner Center has been failing. */
-  cause?: 'refused' | 'unauthorized' | 'unavailable';
+  cause?: 'refused' | 'unauthorized' | 'unavailable' | 'stalled';
   /** Partner Center's or the identity provider's own words. */
   detail?: string;
 }

@@ -17,6 +17,8 @@ export interface OutsideView {
   message?: string;
   /** The lead's page in the system, to open from the card. */
   url?: string;
+  /** Values it sent that are shown as it sent them: they do not fit what this version reads (`field`: its own name for it). */
+  asGiven?: { field: string; value: string }[];
 }
 
 /** What each outside system says of a lead (none when no system is connected). */

@@ -18,6 +18,7 @@ import type { Tables } from '../storage/tables';
 import { PartnerCenterClient } from './connection/partnerCenterClient';
 import { PartnerCenterError } from './connection/partnerCenterErrors';
 import { RefreshTokenSource, type IdentitySettings } from './connection/tokenProvider';
+import { tokenVaultOf } from './connection/tokenVault';
 import { partnerCenterView } from './referrals/referralView';
 import { markRejected, takeReferral, type TakeResult } from './referrals/takeReferral';
 import { ReferralPull, type PullResult } from './sync/referralPull';
@@ -27,13 +28,24 @@ import { WriteBackQueue, writeBackReaction } from './sync/writeBackQueue';
 import { SyncStore, type Health } from './syncStore';
 import { readEvent, type EventReceipt } from './webhook/webhookEvents';
 import { WebhookVerifier, type Verdict } from './webhook/webhookSignature';
+import { ParkedReferrals, parkedBatchKey, parkedReferralsNotice, type ParkedReferral } from './sync/parkedReferrals';
+import { REFERRAL_ID_PATTERN } from './referrals/referral';
 
 export interface PartnerCenterSettings extends IdentitySettings {
   refreshToken?: string;
   apiUrl: string;
   pollSeconds: number;
-  webhookCertHosts: string[];
+  webhookCertUrlPrefixes: string[];
   webhookCa?: string;
+  /** No successful pull for this long tells partner admins (the pull watchdog). */
+  alertAfterMs: number;
+  /** Seals the refresh token at rest (base64, 32 bytes), when Key Vault does not keep it. */
+  tokenKey?: string;
+  /** Azure Key Vault keeping the refresh token, reached with the app's managed identity. */
+  keyVaultUrl?: string;
+  /** This storage's table prefix (names its Key Vault secret) and data folder (a development key's home). */
+  tablePrefix?: string;
+  dataDir: string;
 }
 
 export interface PartnerCenterSyncDeps {
@@ -49,6 +61,8 @@ export interface PartnerCenterSyncDeps {
   leaseMs: number;
   /** Partner admins' conversations for health messages. */
   adminRecipients: () => Promise<string[]>;
+  /** Tells partner admins once (`key` names the notice). */
+  tellAdmins: (key: string, text: string) => Promise<void>;
   /** A lead changed (created, taken from Partner Center, refused): project it now. */
   leadChanged: (leadId: string) => void;
   /** Messages to people were queued: send them now. */
@@ -69,7 +83,12 @@ export interface SyncStatus {
   lastErrorAt?: string;
   broken?: Health['broken'];
   brokenSince?: string;
+  /** Referrals this version could not read, set aside: how many, and the first ones. */
+  parked: { count: number; first: ParkedReferral[] };
 }
+
+/** What `retry <referral id>` made of a parked referral. */
+export type ReferralRetry = { outcome: 'notParked' } | { outcome: 'imported'; leadId: string } | { outcome: 'stillUnreadable'; reason: string };
 
 export type { EventReceipt };
 
@@ -81,21 +100,35 @@ export class PartnerCenterSync {
   readonly tokens: RefreshTokenSource;
   readonly writeBack: WriteBackSender;
   readonly store: SyncStore;
+  readonly parked: ParkedReferrals;
   /** Every change whose lead says something Partner Center does not have yet is queued for writing back. */
   readonly reaction: Reaction;
   private readonly writeBacks: WriteBackQueue;
 
   constructor(private readonly deps: PartnerCenterSyncDeps) {
     const { settings, tables, now, log } = deps;
-    const store = (this.store = new SyncStore(tables.PartnerCenter));
+    const store = (this.store = new SyncStore(tables.PartnerCenter, tokenVaultOf(settings)));
+    this.parked = new ParkedReferrals(tables.PartnerCenter);
     this.writeBacks = new WriteBackQueue(tables.Outbox, tables.DeadLetters);
     this.reaction = writeBackReaction(this.writeBacks, deps.writeBacksQueued);
     this.tokens = new RefreshTokenSource(settings, store, { bootstrap: settings.refreshToken, now, log });
     this.client = new PartnerCenterClient(settings.apiUrl, this.tokens);
     this.health = new SyncHealth({ store, outbox: deps.outbox, recipients: deps.adminRecipients, queued: deps.messagesQueued, freshTokenAt: () => this.tokens.refreshedAt, now, log });
     const lease = new Lease(tables.Leases, 'partnerCenterPoll', deps.instanceId);
-    this.pull = new ReferralPull({ client: this.client, store, health: this.health, lease, leaseMs: deps.leaseMs, take: (raw) => this.take(raw), now, log });
-    this.verifier = new WebhookVerifier({ allowedHosts: settings.webhookCertHosts, caFile: settings.webhookCa, now });
+    this.pull = new ReferralPull({
+      client: this.client,
+      store,
+      health: this.health,
+      lease,
+      leaseMs: deps.leaseMs,
+      take: (raw) => this.take(raw),
+      park: (raw, taken) => this.parked.park(raw, taken, this.deps.now()),
+      tellParked: (parked) => deps.tellAdmins(parkedBatchKey(parked.map((p) => p.id)), parkedReferralsNotice(parked)),
+      alertAfterMs: settings.alertAfterMs,
+      now,
+      log,
+    });
+    this.verifier = new WebhookVerifier({ allowedPrefixes: settings.webhookCertUrlPrefixes, caFile: settings.webhookCa, now });
     this.writeBack = new WriteBackSender({
       queue: this.writeBacks,
       client: this.client,
@@ -122,6 +155,11 @@ export class PartnerCenterSync {
 
   drainWriteBacks(): Promise<{ handled: number; wakeInMs?: number }> {
     return this.writeBack.drain();
+  }
+
+  /** Before start: a refresh token an earlier release stored in plain text is sealed now. */
+  async sealStoredToken(): Promise<void> {
+    if (await this.store.sealStoredToken(this.deps.now())) this.deps.log.info('the stored Partner Center refresh token was sealed (an earlier release kept it in plain text)');
   }
 
   /** Whether a refresh token is configured or stored. */
@@ -170,9 +208,44 @@ export class PartnerCenterSync {
   }
 
   async status(): Promise<SyncStatus> {
-    const [health, waiting] = await Promise.all([this.health.status(), this.writeBacks.pendingCount()]);
-    const { etag: _etag, failingSince: _since, ...shown } = health;
-    return { on: true, waiting, ...shown };
+    const [health, waiting, parked] = await Promise.all([this.health.status(), this.writeBacks.pendingCount(), this.parked.list()]);
+    const { etag: _etag, failingSince: _since, watchingSince: _watching, ...shown } = health;
+    return { on: true, waiting, ...shown, parked: { count: parked.length, first: parked.slice(0, 5) } };
+  }
+
+  /**
+   * A partner admin's `retry <referral id>`: a parked referral is read again, as Partner Center has
+   * it now when it can be asked (else as it was sent), and imported once this version can read it.
+   */
+  async retryReferral(id: string): Promise<ReferralRetry> {
+    const parked = await this.parked.get(id);
+    if (!parked) return { outcome: 'notParked' };
+    const fresh = REFERRAL_ID_PATTERN.test(id) ? await this.client.get(id).catch(() => undefined) : undefined;
+    const taken = await this.take(fresh ?? parked.raw);
+    if (taken.status === 'unreadable') {
+      await this.parked.park(fresh ?? parked.raw, taken, this.deps.now());
+      return { outcome: 'stillUnreadable', reason: taken.reason };
+    }
+    await this.parked.remove(id);
+    return { outcome: 'imported', leadId: 'leadId' in taken && taken.leadId ? taken.leadId : 'lead' in taken ? taken.lead.id : id };
+  }
+
+  /**
+   * What a release parked is read again by this one (it may read more): those it can read are
+   * imported and unparked, quietly; the rest stay parked. Run once per start, before the first poll.
+   */
+  async readParkedAgain(): Promise<number> {
+    let imported = 0;
+    for (const parked of await this.parked.list(500)) {
+      const full = await this.parked.get(parked.id);
+      if (!full) continue;
+      const taken = await this.take(full.raw);
+      if (taken.status === 'unreadable') continue;
+      await this.parked.remove(parked.id);
+      imported++;
+    }
+    if (imported > 0) this.deps.log.info({ imported }, 'referrals parked by an earlier release were read and imported');
+    return imported;
   }
 
   /** The referral as Partner Center sent it, taken; then what follows from the result. */

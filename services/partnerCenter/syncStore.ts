@@ -1,15 +1,18 @@
 /**
  * The sync's own rows in the PartnerCenter table: the refresh token (shared by every instance, the
- * newest one issued), the pull cursor, the health record and the inbox of webhook events.
+ * newest one issued; sealed by the token vault, never stored in plain text), the pull cursor, the
+ * health record and the inbox of webhook events.
  */
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import { createIfAbsent, deleteIfExists, getOrUndefined, guard, isConflict, isPreconditionFailed } from '../storage/tables';
+import type { TokenVault } from './connection/tokenVault';
 
 /** How the refresh token was issued: redeemed with the client secret (confidential) or without (a public-client sign-in). */
 export type ClientType = 'confidential' | 'public';
 
 export interface StoredConnection {
+  /** The token, opened from its sealed form (it is never stored as it is). */
   refreshToken: string;
   clientType: ClientType;
   /** 'setting': PARTNER_CENTER_REFRESH_TOKEN (or a token rotated from it); 'connect': `npm run partner-center:connect`. */
@@ -20,7 +23,12 @@ export interface StoredConnection {
   account?: string;
   savedAt: string;
   etag: string;
+  /** Stored in plain text by a release before tokens were sealed: sealed at the next start (sealStoredToken). */
+  plain?: boolean;
 }
+
+/** The connection row as stored: the token sealed (`sealed`), or in plain text from an earlier release. */
+type ConnectionRow = Omit<StoredConnection, 'etag' | 'refreshToken' | 'plain'> & { sealed?: string; refreshToken?: string };
 
 export interface Health {
   lastPullAt?: string;
@@ -30,10 +38,15 @@ export interface Health {
   /** Since when Partner Center has been failing without a success in between. */
   failingSince?: string;
   /** What broke the connection, until it works again; admins were told once. */
-  broken?: 'refused' | 'unauthorized' | 'unavailable';
+  broken?: BrokenCause;
   brokenSince?: string;
+  /** Since when the pull watchdog has waited for a first successful pull (until there is one). */
+  watchingSince?: string;
   etag: string;
 }
+
+/** What broke the sync: the sign-in refused, access denied, Partner Center failing, or no pull succeeding for too long (whatever the cause). */
+export type BrokenCause = 'refused' | 'unauthorized' | 'unavailable' | 'stalled';
 
 export interface InboxEvent {
   referralId: string;
@@ -49,14 +62,37 @@ export const digest = (value: string): string => createHash('sha256').update(val
 const CONNECTION = { partitionKey: 'connection', rowKey: 'refreshToken' };
 const CURSOR = { partitionKey: 'sync', rowKey: 'cursor' };
 const HEALTH = { partitionKey: 'sync', rowKey: 'health' };
+const FULL_PASS = { partitionKey: 'sync', rowKey: 'fullPass' };
 const INBOX = 'inbox';
 
 export class SyncStore {
-  constructor(private readonly table: TableClient) {}
+  constructor(
+    private readonly table: TableClient,
+    private readonly vault: TokenVault,
+  ) {}
 
   async connection(): Promise<StoredConnection | undefined> {
-    const row = await getOrUndefined<Omit<StoredConnection, 'etag'>>(this.table, CONNECTION.partitionKey, CONNECTION.rowKey);
-    return row && { refreshToken: row.refreshToken, clientType: row.clientType, origin: row.origin, settingDigest: row.settingDigest ?? undefined, account: row.account ?? undefined, savedAt: row.savedAt, etag: row.etag };
+    const row = await getOrUndefined<ConnectionRow>(this.table, CONNECTION.partitionKey, CONNECTION.rowKey);
+    if (!row || (!row.sealed && !row.refreshToken)) return undefined;
+    const refreshToken = row.sealed ? await this.vault.open(row.sealed) : (row.refreshToken ?? '');
+    return {
+      refreshToken,
+      clientType: row.clientType,
+      origin: row.origin,
+      settingDigest: row.settingDigest ?? undefined,
+      account: row.account ?? undefined,
+      savedAt: row.savedAt,
+      etag: row.etag,
+      ...(!row.sealed && { plain: true }),
+    };
+  }
+
+  /** A token an earlier release stored in plain text is sealed (once, by whichever instance gets there first); true when this one did. */
+  async sealStoredToken(now: Date): Promise<boolean> {
+    const stored = await this.connection();
+    if (!stored?.plain) return false;
+    const { etag, savedAt: _savedAt, plain: _plain, ...connection } = stored;
+    return this.saveConnection(connection, now, etag);
   }
 
   /**
@@ -64,8 +100,8 @@ export class SyncStore {
    * instance saved one meanwhile (theirs is as new as ours and stands). Without, unconditionally
    * (connect: a person just signed in).
    */
-  async saveConnection(connection: Omit<StoredConnection, 'etag' | 'savedAt'>, now: Date, etag?: string): Promise<boolean> {
-    const entity = { ...CONNECTION, ...connection, savedAt: now.toISOString() };
+  async saveConnection(connection: Omit<StoredConnection, 'etag' | 'savedAt' | 'plain'>, now: Date, etag?: string): Promise<boolean> {
+    const entity = await this.sealedEntity(connection, now);
     try {
       if (etag !== undefined) await guard(() => this.table.updateEntity(entity, 'Replace', { etag }));
       else await guard(() => this.table.upsertEntity(entity, 'Replace'));
@@ -77,8 +113,15 @@ export class SyncStore {
   }
 
   /** Saves the first token only if none is stored yet (several instances starting at once). */
-  async createConnection(connection: Omit<StoredConnection, 'etag' | 'savedAt'>, now: Date): Promise<boolean> {
-    return createIfAbsent(this.table, { ...CONNECTION, ...connection, savedAt: now.toISOString() });
+  async createConnection(connection: Omit<StoredConnection, 'etag' | 'savedAt' | 'plain'>, now: Date): Promise<boolean> {
+    return createIfAbsent(this.table, await this.sealedEntity(connection, now));
+  }
+
+  /** The row to store: everything but the token as it is, the token sealed (Replace drops an earlier plain one). */
+  private async sealedEntity(connection: Omit<StoredConnection, 'etag' | 'savedAt' | 'plain'>, now: Date) {
+    const { refreshToken, ...rest } = connection;
+    const row: ConnectionRow = { ...rest, sealed: await this.vault.seal(refreshToken), savedAt: now.toISOString() };
+    return { ...CONNECTION, ...Object.fromEntries(Object.entries(row).filter(([, value]) => value !== undefined)) };
   }
 
   async cursor(): Promise<string | undefined> {
@@ -90,10 +133,19 @@ export class SyncStore {
     await guard(() => this.table.upsertEntity({ ...CURSOR, updatedAfter }, 'Replace'));
   }
 
+  /** When the poll last read every page (see FULL_PASS_EVERY_MS). */
+  async lastFullPass(): Promise<string | undefined> {
+    return (await getOrUndefined<{ at?: string }>(this.table, FULL_PASS.partitionKey, FULL_PASS.rowKey))?.at ?? undefined;
+  }
+
+  async saveFullPass(at: string): Promise<void> {
+    await guard(() => this.table.upsertEntity({ ...FULL_PASS, at }, 'Replace'));
+  }
+
   async health(): Promise<Health> {
     const row = await getOrUndefined<Omit<Health, 'etag'>>(this.table, HEALTH.partitionKey, HEALTH.rowKey);
     if (!row) return { etag: '' };
-    const fields = ['lastPullAt', 'lastPushAt', 'lastError', 'lastErrorAt', 'failingSince', 'broken', 'brokenSince'] as const;
+    const fields = ['lastPullAt', 'lastPushAt', 'lastError', 'lastErrorAt', 'failingSince', 'broken', 'brokenSince', 'watchingSince'] as const;
     const known = Object.fromEntries(fields.flatMap((name) => (row[name] == null ? [] : [[name, row[name]]])));
     return { ...(known as Omit<Health, 'etag'>), etag: row.etag };
   }

@@ -26,6 +26,7 @@ export interface StreamEntry {
 }
 
 const PARTITION = 'role';
+const ADMIN_CHECK_MS = 60_000;
 const STREAM = 'stream';
 
 export class RoleStore {
@@ -34,9 +35,17 @@ export class RoleStore {
     private readonly fromSettings: { leadAdmins: string[]; partnerAdmins: string[]; leadViewers?: string[] },
   ) {}
 
-  get adminsConfigured(): boolean {
-    return this.fromSettings.leadAdmins.length + this.fromSettings.partnerAdmins.length > 0;
+  /** Whether anyone may change leads: an admin in the settings, or one granted (a granted one is looked for at most once a minute). */
+  async adminsConfigured(): Promise<boolean> {
+    if (this.fromSettings.leadAdmins.length + this.fromSettings.partnerAdmins.length > 0) return true;
+    const now = Date.now();
+    if (this.anyGranted && now - this.anyGranted.at < ADMIN_CHECK_MS) return this.anyGranted.found;
+    const found = (await this.list()).some((entry) => entry.role !== 'leadViewer');
+    this.anyGranted = { at: now, found };
+    return found;
   }
+
+  private anyGranted?: { at: number; found: boolean };
 
   async roleOf(userId: string | undefined): Promise<Role | undefined> {
     if (!userId) return undefined;
@@ -49,10 +58,12 @@ export class RoleStore {
   }
 
   async grant(userId: string, role: Role, grantedBy: string, name?: string): Promise<void> {
+    this.anyGranted = undefined;
     await guard(() => this.table.upsertEntity({ partitionKey: PARTITION, rowKey: userId.toLowerCase(), role, grantedBy, ...(name && { name }) }, 'Replace'));
   }
 
   async revoke(userId: string): Promise<boolean> {
+    this.anyGranted = undefined;
     const id = userId.toLowerCase();
     const existing = await getOrUndefined(this.table, PARTITION, id);
     if (!existing) return false;

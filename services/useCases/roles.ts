@@ -33,9 +33,9 @@ export class RoleUseCases {
     return this.visibleTo === 'everyone';
   }
 
-  /** Whether any admin is configured in the settings (else nobody can change leads yet). */
-  get adminsConfigured(): boolean {
-    return this.roles.adminsConfigured;
+  /** Whether any admin is configured in the settings or granted (else nobody can change leads yet). */
+  adminsConfigured(): Promise<boolean> {
+    return this.roles.adminsConfigured();
   }
 
   of(userId: string | undefined): Promise<Role | undefined> {

@@ -49,7 +49,11 @@ export const changeRole: CommandHandler = async (args, clicker, deps, word) => {
   return t(locale, 'command.granted', { id, role: t(locale, `role.${role}` as never) });
 };
 
-/** `retry <lead id>`, partner admins: a lead set aside because its projection kept failing is processed again. */
+/**
+ * `retry <id>`, partner admins: a referral Partner Center sent that this version could not read is
+ * read again (as Partner Center has it now), or a lead set aside because its projection kept
+ * failing is processed again.
+ */
 export const retry: CommandHandler = async (args, clicker, deps) => {
   const { locale } = clicker;
   const id = args[0] ?? '';
@@ -58,6 +62,9 @@ export const retry: CommandHandler = async (args, clicker, deps) => {
     return t(locale, 'command.retryOnlyPartnerAdmins');
   }
   if (!LEAD_ID_PATTERN.test(id)) return t(locale, 'command.retryUsage');
+  const referral = await deps.product.partnerCenter?.retryReferral(id);
+  if (referral?.outcome === 'imported') return t(locale, 'command.retryReferralDone', { id });
+  if (referral?.outcome === 'stillUnreadable') return t(locale, 'command.retryReferralStill', { id, reason: referral.reason });
   const result = await deps.product.leads.retry(id);
   if (result.outcome === 'notParked') return t(locale, 'command.retryNothing', { id });
   if (result.outcome === 'projected') return t(locale, 'command.retryDone', { id });

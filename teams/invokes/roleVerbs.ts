@@ -32,7 +32,7 @@ const AAD_OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
  * when Teams does not say (picked from the whole organization); undefined for anything else.
  */
 async function picked(personId: string, clicker: Clicker, deps: CardDeps): Promise<{ id: string; name?: string } | undefined> {
-  const member = await deps.product.people.find(clicker.where, personId).catch(() => undefined);
+  const member = await deps.product.people.findAnywhere(clicker.where, personId).catch(() => undefined);
   if (member) return { id: member.aadObjectId, name: member.name };
   return AAD_OBJECT_ID.test(personId) ? { id: personId.toLowerCase() } : undefined;
 }

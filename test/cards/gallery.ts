@@ -85,7 +85,9 @@ export function everyCard(): [name: string, card: CardAttachment][] {
     cards.push([`${locale} sync off`, renderSyncStatusCard({ on: false }, { locale })]);
     cards.push([`${locale} sync on`, renderSyncStatusCard({ on: true, waiting: 2, lastPullAt: NOW.toISOString(), lastPushAt: NOW.toISOString() }, { locale })]);
     cards.push([`${locale} sync broken`, renderSyncStatusCard({ on: true, waiting: 5, broken: 'refused', lastError: 'invalid_grant', lastErrorAt: NOW.toISOString() }, { locale })]);
-    for (const cause of ['refused', 'unauthorized', 'unavailable'] as const) cards.push([`${locale} sync broken (${cause})`, renderSyncHealthCard({ state: 'broken', cause, detail: 'AADSTS70000' }, locale)]);
+    const parked = { count: 2, first: [{ id: 'ref-9', name: 'Paused one', reason: 'its status "Paused" is not one this version knows' }, { id: 'sha256:ab', reason: 'it has no id' }] };
+    cards.push([`${locale} sync stalled, referrals parked`, renderSyncStatusCard({ on: true, waiting: 0, broken: 'stalled', lastError: 'no referrals pulled for 20 minutes', parked }, { locale })]);
+    for (const cause of ['refused', 'unauthorized', 'unavailable', 'stalled'] as const) cards.push([`${locale} sync broken (${cause})`, renderSyncHealthCard({ state: 'broken', cause, detail: 'AADSTS70000' }, locale)]);
     cards.push([`${locale} sync restored`, renderSyncHealthCard({ state: 'restored' }, locale)]);
     cards.push([`${locale} overruled`, renderOverruledCard(declinedInPartnerCenter(), 'accept', { locale })]);
     for (const [name, insights] of insightsSamples()) cards.push([`${locale} insights ${name}`, renderInsightsCard(insights, { locale })]);

@@ -260,6 +260,14 @@ describe('Partner Center sync', () => {
   });
 
   it('tells admins what broke and how to mend it, and the person whose change was overruled what happened', () => {
+    const parked = { count: 1, first: [{ id: 'ref-9', name: 'Paused one', reason: 'its status "Paused" is not one this version knows' }] };
+    expect(seen(renderSyncStatusCard({ on: true, waiting: 0, parked }, { locale: 'en' })).texts).toEqual(
+      expect.arrayContaining([
+        'Set aside (cannot be read): 1 — a partner admin types retry ‹referral id› once it can be read; a newer release reads them again by itself',
+        'ref-9: Paused one: its status "Paused" is not one this version knows',
+      ]),
+    );
+    expect(seen(renderSyncHealthCard({ state: 'broken', cause: 'stalled', detail: 'no referrals pulled for 20 minutes' }, 'de')).all).toContain('Seit einiger Zeit wurden keine Empfehlungen aus Partner Center abgerufen');
     expect(seen(renderSyncHealthCard({ state: 'broken', cause: 'refused', detail: 'AADSTS70000: expired' }, 'en')).all).toMatch(/sign in again: run npm run partner-center:connect[\s\S]*What it said: AADSTS70000: expired/);
     expect(seen(renderSyncHealthCard({ state: 'restored' }, 'de')).texts).toContain('✅ Die Partner-Center-Synchronisierung funktioniert wieder');
     expect(seen(renderOverruledCard(declinedInPartnerCenter(), 'accept', { locale: 'en' })).all).toContain(

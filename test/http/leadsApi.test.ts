@@ -44,13 +44,22 @@ describe('POST /api/leads', () => {
     expect(answer).toMatchObject({ status: 201, body: { results: [{ id: known.id, duplicate: true }, { id: fresh.id }] } });
   });
 
-  it('answers 400 naming each bad field, and stores nothing', async () => {
-    const bad = { ...referral(), qualification: 'Lukewarm', customerProfile: { name: 'C', team: [{ email: 'nope' }] } };
-    const answer = await postJson(`${server.url}/api/leads`, bad, auth);
+  it('answers 400 for a referral it cannot read, saying why, and stores nothing of the batch', async () => {
+    const fine = referral();
+    const paused = { ...referral(), status: 'Paused' };
+    const answer = await postJson(`${server.url}/api/leads`, [fine, paused], auth);
     expect(answer.status).toBe(400);
     expect(answer.body.error.code).toBe('validation');
-    expect(answer.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(['customerProfile.team.0.email', 'qualification']);
-    expect((await getJson(`${server.url}/api/leads/${bad.id}`, auth)).status).toBe(404);
+    expect(answer.body.error.issues).toEqual([{ path: '1.status', message: 'its status "Paused" is not one this version knows (None, New, Active, Closed)' }]);
+    for (const id of [fine.id, paused.id]) expect((await getJson(`${server.url}/api/leads/${id}`, auth)).status).toBe(404);
+  });
+
+  it('takes a referral whose values merely do not fit, and says which are kept as given', async () => {
+    const odd = { ...referral(), qualification: 'Lukewarm', customerProfile: { name: 'C', team: [{ email: 'nope' }] } };
+    const answer = await postJson(`${server.url}/api/leads`, odd, auth);
+    expect(answer).toMatchObject({ status: 201, body: { id: odd.id, asGiven: [{ path: 'qualification', value: 'Lukewarm', why: expect.any(String) }] } });
+    const stored = await getJson(`${server.url}/api/leads/${odd.id}`, auth);
+    expect(stored.body).toMatchObject({ type: 'customerInquiry', contacts: [{ email: 'nope' }], partnerCenter: { asGiven: [{ path: 'qualification', value: 'Lukewarm' }] } });
   });
 
   it('answers 400 for malformed JSON and for an empty body', async () => {

@@ -142,7 +142,7 @@ describe('logs at LOG_LEVEL=trace', () => {
     const good = referral();
     expect((await leads(good, `Bearer ${API_KEY}`)).status).toBe(201);
     expect((await leads(good, 'Bearer wrong-key-Secret-Looking-123456')).status).toBe(401);
-    expect((await leads({ ...referral(), qualification: 'Lukewarm' }, `Bearer ${API_KEY}`)).status).toBe(400);
+    expect((await leads({ ...referral(), status: 'Lukewarm' }, `Bearer ${API_KEY}`)).status).toBe(400);
     expect((await leads('{"id": ', `Bearer ${API_KEY}`)).status).toBe(400);
     expect((await getJson(`${app.url}/api/leads/${good.id}`, { authorization: `Bearer ${API_KEY}` })).status).toBe(200);
     const place = channel('19:logs@thread.tacv2');

@@ -19,6 +19,8 @@ export interface IdentityRequest {
   grantType?: string;
   withSecret: boolean;
   scope?: string;
+  /** The refresh token presented (refresh_token grants). */
+  refreshToken?: string;
   at: number;
 }
 
@@ -131,7 +133,14 @@ export class FakeIdentity {
     });
     const form = new URLSearchParams(body);
     const url = new URL(req.url ?? '/', 'http://x');
-    this.requests.push({ path: url.pathname, grantType: form.get('grant_type') ?? undefined, withSecret: form.has('client_secret'), scope: form.get('scope') ?? undefined, at: Date.now() });
+    this.requests.push({
+      path: url.pathname,
+      grantType: form.get('grant_type') ?? undefined,
+      withSecret: form.has('client_secret'),
+      scope: form.get('scope') ?? undefined,
+      refreshToken: form.get('refresh_token') ?? undefined,
+      at: Date.now(),
+    });
     const send = (status: number, payload: object) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(payload));

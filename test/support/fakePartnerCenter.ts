@@ -14,7 +14,7 @@
  *   served over https, its issuer reachable through Authority Information Access).
  * Changes "made in the portal" are made with `portalChange`.
  */
-import { randomUUID, sign } from 'node:crypto';
+import { randomBytes, randomUUID, sign } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -75,6 +75,8 @@ export class FakePartnerCenter {
   url = '';
   /** Where Partner Center would fetch the signing certificate (https), once `startWebhooks` ran. */
   certificateUrl = '';
+  /** The key the app under test seals its refresh token with (PARTNER_CENTER_TOKEN_KEY). */
+  readonly tokenKey = randomBytes(32).toString('base64');
   private readonly referrals = new Map<string, any>();
   private readonly failures: PcFailure[] = [];
   private server?: Server;
@@ -87,6 +89,16 @@ export class FakePartnerCenter {
   beforePage?: (offset: number) => void;
   /** Called after a PATCH changed a referral (the playground shows write-backs arriving). */
   onPatched?: (referral: any) => void;
+  /**
+   * As unkind as the documented service, not kinder (partner-center-api.md §11): list items without
+   * eTag; next-page links in the sample's form (http, /v1.0/referrals, only $skiptoken) and pages
+   * after the first not in the order asked; team members added only one per `add /team/-`; a closed
+   * referral answering 400 before it looks at If-Match; values as people type them (a lowercase
+   * country, "12,000", a closing date without a time zone) and enum values outside every list.
+   */
+  unkind = false;
+  /** The next PATCH is applied, then answered with this status, as if the answer was lost (a crash, a timeout). */
+  loseNextAnswer?: number;
 
   constructor(private readonly identity?: FakeIdentity) {}
 
@@ -132,6 +144,8 @@ export class FakePartnerCenter {
       direction: 'Incoming',
       inviteContext: { invitedBy: { organizationId: 'msft', organizationName: 'Microsoft' } },
       createdDateTime: at,
+      // The documented samples carry the partner's team, empty or not.
+      team: [],
       ...clone(referral),
       details: { ...(referral.details ?? {}) },
       updatedDateTime: at,
@@ -294,34 +308,67 @@ export class FakePartnerCenter {
     if (req.method === 'GET' && one) {
       const referral = this.referrals.get(decodeURIComponent(one[1]!));
       if (!referral) return error(404, 'itemNotFound', 'The referral does not exist.');
-      return send(200, { '@odata.context': 'https://api.partner.microsoft.com/v1.0/$metadata#Referrals/$entity', ...clone(referral) });
+      return send(200, { '@odata.context': 'https://api.partner.microsoft.com/v1.0/$metadata#Referrals/$entity', ...this.asTyped(clone(referral)) });
     }
     if (req.method === 'PATCH' && one) return this.patch(decodeURIComponent(one[1]!), record, body, send, error);
     return error(404, 'itemNotFound', `No route ${req.method} ${url.pathname}`);
   }
 
   private list(url: URL, host: string): object {
-    const top = Math.min(Number(url.searchParams.get('$top') ?? this.pageSize) || this.pageSize, this.pageSize);
-    const skip = Number(Buffer.from(url.searchParams.get('$skiptoken') ?? '', 'base64url').toString() || 0);
+    const token = url.searchParams.get('$skiptoken');
+    // The skip token carries the query it continues (a real one is opaque): the pages cover every referral once.
+    const continued = token ? (JSON.parse(Buffer.from(token, 'base64url').toString()) as { skip: number; order: string; top: number }) : undefined;
+    const top = continued?.top ?? Math.min(Number(url.searchParams.get('$top') ?? this.pageSize) || this.pageSize, this.pageSize);
+    const skip = continued?.skip ?? 0;
     this.beforePage?.(skip);
-    const order = url.searchParams.get('$orderby') ?? 'updatedDateTime desc';
+    const order = continued?.order ?? url.searchParams.get('$orderby') ?? 'updatedDateTime desc';
     const [field = 'updatedDateTime', direction = 'asc'] = order.split(' ');
     const sorted = [...this.referrals.values()].sort((a, b) => String(a[field]).localeCompare(String(b[field])) * (direction === 'desc' ? -1 : 1));
-    const page = sorted.slice(skip, skip + top);
-    const next = skip + top < sorted.length ? `http://${host}/v1.0/referrals?$skiptoken=${Buffer.from(String(skip + top)).toString('base64url')}&$top=${top}&$orderby=${encodeURIComponent(order)}` : undefined;
-    return { '@odata.context': 'http://api.partner.microsoft.com/v1.0/$metadata#Referrals', value: page.map(clone), ...(next ? { '@odata.nextLink': next } : {}) };
+    let page = sorted.slice(skip, skip + top).map(clone);
+    const more = skip + top < sorted.length;
+    const nextToken = Buffer.from(JSON.stringify({ skip: skip + top, order, top })).toString('base64url');
+    let next = more ? `http://${host}/v1.0/referrals?$skiptoken=${nextToken}&$top=${top}&$orderby=${encodeURIComponent(order)}` : undefined;
+    if (this.unkind) {
+      // The documented sample: no $orderby, no $top; and a later page in an order of its own.
+      next = more ? `http://${host}/v1.0/referrals?$skiptoken=${nextToken}` : undefined;
+      if (skip > 0) page = page.reverse();
+      page = page.map((referral) => {
+        const { eTag: _eTag, ...listed } = this.asTyped(referral);
+        return listed;
+      });
+    }
+    return { '@odata.context': 'http://api.partner.microsoft.com/v1.0/$metadata#Referrals', value: page, ...(next ? { '@odata.nextLink': next } : {}) };
+  }
+
+  /** A referral as the unkind service sends it: values as people typed them, enum values no list has. */
+  private asTyped(referral: any): any {
+    if (!this.unkind) return referral;
+    const typed = clone(referral);
+    typed.referralSource = 'PartnerCenterNewSource';
+    typed.salesStage = 'Unqualified';
+    const country = typed.customerProfile?.address?.country;
+    if (typeof country === 'string') typed.customerProfile.address.country = country.toLowerCase();
+    const details = typed.details ?? {};
+    if (typeof details.dealValue === 'number' && details.dealValue >= 1000) details.dealValue = details.dealValue.toLocaleString('en-US');
+    if (typeof details.closingDateTime === 'string') details.closingDateTime = details.closingDateTime.replace(/(\.\d+)?Z$/, '');
+    if (typeof typed.customerProfile?.size === 'string') typed.customerProfile.size = 'Between10and20employees';
+    return typed;
   }
 
   private patch(id: string, record: PcRequest, ops: any, send: (status: number, payload?: object) => void, error: (status: number, code: string, message: string) => void): void {
     const referral = this.referrals.get(id);
     if (!referral) return error(404, 'itemNotFound', 'The referral does not exist.');
+    const closed = () => error(400, 'invalidRequest', 'No actions are permitted after any deal reaches a terminal state, such as Declined, Expired, Won, or Lost.');
+    // The unkind service refuses a closed referral before it looks at If-Match: a retried write that landed looks refused.
+    if (this.unkind && referral.status === 'Closed') return closed();
     if (record.ifMatch !== undefined && record.ifMatch !== referral.eTag) return error(412, 'preconditionFailed', 'A precondition provided in the request (such as an if-match header) does not match the resource\'s current state.');
     if (!Array.isArray(ops) || ops.length === 0) return error(400, 'invalidRequest', 'The body must be a JSON Patch array.');
-    if (referral.status === 'Closed') return error(400, 'invalidRequest', 'No actions are permitted after any deal reaches a terminal state, such as Declined, Expired, Won, or Lost.');
+    if (referral.status === 'Closed') return closed();
     const next = clone(referral);
     for (const op of ops) {
       if (op?.op !== 'replace' && op?.op !== 'add') return error(400, 'invalidRequest', `Operation ${String(op?.op)} is not supported: only replace and add.`);
       if (!PATCHABLE.includes(op.path)) return error(400, 'invalidRequest', `Path ${String(op.path)} cannot be changed.`);
+      if (this.unkind && op.op === 'add' && op.path === '/team') return error(400, 'invalidRequest', 'Add team members one at a time: {"op":"add","path":"/team/-","value":{…}}.');
       const problem = applyOp(next, op);
       if (problem) return error(400, 'invalidRequest', problem);
     }
@@ -334,7 +381,12 @@ export class FakePartnerCenter {
     next.eTag = newETag();
     this.referrals.set(id, next);
     this.onPatched?.(clone(next));
-    if (this.representation && (record.prefer ?? '').includes('return=representation')) return send(200, clone(next));
+    if (this.loseNextAnswer !== undefined) {
+      const status = this.loseNextAnswer;
+      this.loseNextAnswer = undefined;
+      return error(status, 'serviceNotAvailable', 'The answer was lost on its way back.');
+    }
+    if (this.representation && (record.prefer ?? '').includes('return=representation')) return send(200, this.asTyped(clone(next)));
     send(204);
   }
 }
@@ -367,8 +419,9 @@ export function syncSettings(identity: FakeIdentity, partnerCenter: FakePartnerC
     ...(refreshToken ? { PARTNER_CENTER_REFRESH_TOKEN: refreshToken } : {}),
     PARTNER_CENTER_AUTHORITY_HOST: identity.url,
     PARTNER_CENTER_API_URL: partnerCenter.url,
-    // The certificate host, with its port (a host alone allows its default port only).
-    PARTNER_CENTER_WEBHOOK_CERT_HOSTS: partnerCenter.certificateUrl ? new URL(partnerCenter.certificateUrl).host : '127.0.0.1',
+    // Where the fake serves its signing certificate (its issuer comes from the same host).
+    PARTNER_CENTER_WEBHOOK_CERT_URL_PREFIXES: partnerCenter.certificateUrl ? new URL('/cert/', partnerCenter.certificateUrl).toString() : 'https://127.0.0.1/cert/',
     PARTNER_CENTER_WEBHOOK_CA: pkiRoot,
+    PARTNER_CENTER_TOKEN_KEY: partnerCenter.tokenKey,
   };
 }

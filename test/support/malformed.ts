@@ -114,6 +114,7 @@ const notAnObject = fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.bool
 const notAnArray = fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.boolean(), fc.constant(null), fc.record({ 0: fc.string() }), pollutingObject);
 const tooLong = (max: number) => fc.integer({ min: max + 1, max: max + 50 }).chain((n) => fc.constantFrom('x'.repeat(n), 'ü'.repeat(n), `${' '.repeat(3)}${'y'.repeat(n)}`));
 const tooMany = (max: number, item: unknown) => fc.integer({ min: max + 1, max: max + 5 }).map((n) => Array.from({ length: n }, () => clone(item)));
+const present = (value: unknown) => value !== null && !(typeof value === 'number' && !Number.isFinite(value));
 const notIn = (allowed: string[]) => fc.oneof(fc.string({ maxLength: 20 }).filter((s) => !allowed.includes(s)), fc.constantFrom(...allowed.map((a) => a.toLowerCase()), ...allowed.map((a) => ` ${a}`)), notAString);
 const badDate = fc.oneof(
   fc.constantFrom(
@@ -137,9 +138,19 @@ const badDate = fc.oneof(
 
 // --- Referrals -----------------------------------------------------------------------------
 
-/** One field of a Partner Center referral and values that must be refused for it. */
-const REFERRAL_FAULTS: Array<[path: string, bad: fc.Arbitrary<unknown>]> = [
+/**
+ * What a lead cannot exist without, and values that make a referral unreadable: an id it can be
+ * kept by, and a status, type and direction this version knows (null is absent: a default).
+ */
+const REFUSED_FAULTS: Array<[path: string, bad: fc.Arbitrary<unknown>]> = [
   ['id', fc.oneof(fc.constantFrom('', ' ', '-leading-dash', 'has space', 'a/b', 'ünïcode', 'a\u0000', 'x'.repeat(129)), notAString)],
+  ['type', notIn(['Independent', 'Shared']).filter(present)],
+  ['status', notIn(['None', 'New', 'Active', 'Closed']).filter(present)],
+  ['direction', notIn(['Incoming', 'Outgoing']).filter(present)],
+];
+
+/** One field of a Partner Center referral and values that do not fit it: read leniently, kept as given or normalized, never a lost lead. */
+const KEPT_FAULTS: Array<[path: string, bad: fc.Arbitrary<unknown>]> = [
   ['qualification', notIn(['Direct', 'MarketingQualified', 'SalesQualified'])],
   ['customerProfile', notAnObject],
   ['customerProfile.name', fc.oneof(fc.constantFrom('', '   ', '\t\n'), tooLong(200), notAString)],
@@ -152,8 +163,6 @@ const REFERRAL_FAULTS: Array<[path: string, bad: fc.Arbitrary<unknown>]> = [
   ['customerProfile.team.0.firstName', fc.oneof(tooLong(100), notAString)],
   ['customerProfile.team.0.contactPreference.disableNotifications', notABoolean],
   ['name', fc.oneof(tooLong(200), notAString)],
-  ['type', notIn(['Independent', 'Shared'])],
-  ['status', notIn(['None', 'New', 'Active', 'Closed'])],
   ['substatus', notIn(['None', 'Pending', 'Received', 'Accepted', 'Won', 'Lost', 'Declined', 'Expired'])],
   ['statusReason', fc.oneof(tooLong(1000), notAString)],
   ['externalReferenceId', fc.oneof(tooLong(128), notAString)],
@@ -188,31 +197,38 @@ const junkKey = fc.oneof(fc.constantFrom(...POLLUTION_KEYS), fc.string({ minLeng
 const junk = fc.array(fc.tuple(fc.constantFrom('', 'customerProfile', 'details', 'consentDetails'), junkKey, fc.oneof(fc.jsonValue({ maxDepth: 2 }), pollutingObject)), { maxLength: 3 });
 
 interface FaultyReferral extends Body {
-  /** The field the answer must name. */
+  /** The field at fault. */
   path: string;
 }
 
-/** A valid referral (or a batch of them) with exactly one field made invalid. */
-export const faultyReferral: fc.Arbitrary<FaultyReferral> = fc
-  .tuple(
-    fc.integer({ min: 0, max: REFERRAL_FAULTS.length - 1 }),
-    fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) }), // null: one referral, else a batch
-    junk,
-  )
-  .chain(([fault, batchSize, junkKeys]) => {
-    const [path, bad] = REFERRAL_FAULTS[fault]!;
-    return bad.chain((value) =>
-      fc.integer({ min: 0, max: (batchSize ?? 1) - 1 }).map((faultyIndex) => {
-        const referrals = Array.from({ length: batchSize ?? 1 }, (_, i) => clone(referral({ id: `fuzz-never-stored-${i}` })) as Record<string, unknown>);
-        const target = referrals[faultyIndex]!;
-        for (const [where, key, junkValue] of junkKeys) setPath(target, where ? `${where}.${key}` : key, junkValue);
-        setPath(target, path, value);
-        const fullPath = batchSize === null ? path : `${faultyIndex}.${path}`;
-        const body = batchSize === null ? target : referrals;
-        return { label: `referral with ${fullPath} = ${preview(value)}`, path: fullPath, text: toJsonText(body) };
-      }),
-    );
-  });
+/** One referral, or a batch of up to three with one at fault: its field set to one of `faults`' values, its others junk-keyed. */
+const faulty = (faults: Array<[path: string, bad: fc.Arbitrary<unknown>]>, idPrefix: string): fc.Arbitrary<FaultyReferral> =>
+  fc
+    .tuple(
+      fc.integer({ min: 0, max: faults.length - 1 }),
+      fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) }), // null: one referral, else a batch
+      junk,
+      fc.integer({ min: 0, max: 1e9 }),
+    )
+    .chain(([fault, batchSize, junkKeys, tag]) => {
+      const [path, bad] = faults[fault]!;
+      return bad.chain((value) =>
+        fc.integer({ min: 0, max: (batchSize ?? 1) - 1 }).map((faultyIndex) => {
+          const referrals = Array.from({ length: batchSize ?? 1 }, (_, i) => clone(referral({ id: `${idPrefix}-${tag}-${i}` })) as Record<string, unknown>);
+          const target = referrals[faultyIndex]!;
+          for (const [where, key, junkValue] of junkKeys) setPath(target, where ? `${where}.${key}` : key, junkValue);
+          setPath(target, path, value);
+          const fullPath = batchSize === null ? path : `${faultyIndex}.${path}`;
+          const body = batchSize === null ? target : referrals;
+          return { label: `referral with ${fullPath} = ${preview(value)}`, path: fullPath, text: toJsonText(body) };
+        }),
+      );
+    });
+
+/** A referral (or batch) one of whose referrals cannot be read: refused whole, naming the field. */
+export const unreadableReferral = faulty(REFUSED_FAULTS, 'fuzz-never-stored');
+/** A referral (or batch) with one value that does not fit: taken, the value kept as given or normalized. */
+export const oddReferral = faulty(KEPT_FAULTS, 'fuzz-kept');
 
 /** Any JSON at all, and text that is not JSON. */
 export const arbitraryBody: fc.Arbitrary<Body> = fc.oneof(

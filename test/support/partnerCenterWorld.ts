@@ -5,6 +5,8 @@
  */
 import { renderLeadCard } from '../../cards';
 import type { LeadsApp } from '../../services/app/leadsApp';
+import { AesTokenVault } from '../../services/partnerCenter/connection/tokenVault';
+import { SyncStore } from '../../services/partnerCenter/syncStore';
 import { FakeIdentity } from './fakeIdentity';
 import { FakePartnerCenter, syncSettings } from './fakePartnerCenter';
 import type { TestStorage } from './storage';
@@ -17,12 +19,21 @@ export interface SyncWorldOptions {
   env?: Record<string, string>;
   /** The sign-in the app starts from: a refresh token in the setting (default), or none (connect stores one). */
   bootstrap?: 'setting' | 'none';
+  /** The fake Partner Center as unkind as the documented service (see FakePartnerCenter.unkind). */
+  unkind?: boolean;
 }
+
+/** The sync tests run against both: the fake as the samples show the service, and as unkind as it is documented to be. */
+export const FAKES = [
+  ['kind', false],
+  ['unkind', true],
+] as const;
 
 export async function syncWorld(storage: TestStorage, options: SyncWorldOptions = {}) {
   const pki = await sharedPki();
   const identity = await new FakeIdentity().start(pki.tls);
   const partnerCenter = await new FakePartnerCenter(identity).start();
+  partnerCenter.unkind = options.unkind ?? false;
   await partnerCenter.startWebhooks(pki);
   const bootstrap = options.bootstrap === 'none' ? undefined : identity.issueRefreshToken();
   const env = { ...syncSettings(identity, partnerCenter, pki.rootFile, bootstrap), ...options.env };
@@ -51,14 +62,16 @@ export async function syncWorld(storage: TestStorage, options: SyncWorldOptions 
     if (last?.message.kind !== 'leadCard') return '';
     return JSON.stringify(renderLeadCard(last.message.lead, { locale: 'en', now: world.clock.now(), flameWindowHours: 72, outside: last.message.outside }).content);
   };
-  return { ...world, pki, identity, partnerCenter, bootstrap, env, pull, writeBacks, cardText, close };
+  /** The sync's rows, read as the app reads them (its token opened with the app's key). */
+  const syncStore = () => new SyncStore(world.tables.PartnerCenter, new AesTokenVault(Buffer.from(partnerCenter.tokenKey, 'base64')));
+  return { ...world, pki, identity, partnerCenter, bootstrap, env, pull, writeBacks, cardText, syncStore, close };
 }
 
 /**
  * For a test file: its storage (started before its tests, closed after) and a factory of sync
  * worlds, each closed after the test that made it.
  */
-export function syncWorldsOnOneStorage() {
+export function syncWorldsOnOneStorage(defaults: SyncWorldOptions = {}) {
   let storage: TestStorage;
   const open: { close(): Promise<void> }[] = [];
   beforeAll(async () => {
@@ -71,7 +84,7 @@ export function syncWorldsOnOneStorage() {
   return {
     storage: () => storage,
     async world(options?: SyncWorldOptions) {
-      const made = await syncWorld(storage, options);
+      const made = await syncWorld(storage, { ...defaults, ...options });
       open.push(made);
       return made;
     },

@@ -233,7 +233,7 @@ describe('commands', () => {
     const h = await harness();
     expect((await h.say(dana, `retry ${h.leadId}`))[0]?.text).toBe('Only MPN partner admins can retry leads.');
     expect((await h.say(pat, 'retry'))[0]?.text).toMatch(/^Usage: retry/);
-    expect((await h.say(pat, `retry ${h.leadId}`))[0]?.text).toBe(`Lead ${h.leadId} is not set aside: there is nothing to retry.`);
+    expect((await h.say(pat, `retry ${h.leadId}`))[0]?.text).toBe(`Nothing named ${h.leadId} is set aside: there is nothing to retry.`);
     // Set aside with its change still owed (as the projector parks it), then retried: processed.
     const other = referral({ name: 'Parked lead' });
     // Stored without kicking the projector, so nothing projects it before it is parked.

@@ -1,8 +1,9 @@
 /**
  * Access tokens for the Partner API (App + User, the Secure Application Model): the OAuth 2.0
  * refresh-token grant at {authority}/{tenant}/oauth2/v2.0/token. Every refresh token the identity
- * provider issues is saved in storage at once and used from then on, by every instance and after a
- * restart; PARTNER_CENTER_REFRESH_TOKEN only starts the chain (or restarts it, when its value changes).
+ * provider issues is saved in storage at once (sealed: tokenVault.ts) and used from then on, by every
+ * instance and after a restart; PARTNER_CENTER_REFRESH_TOKEN only starts the chain (or restarts it,
+ * when its value changes).
  *
  * Not @azure/msal-node: its device-code sign-in exists only on PublicClientApplication, and a
  * refresh token from a public-client sign-in cannot be redeemed with the client secret
@@ -152,15 +153,19 @@ export class RefreshTokenSource implements TokenSource {
   }
 
   /**
-   * The refresh token to use: the stored one, unless PARTNER_CENTER_REFRESH_TOKEN holds a value
-   * it did not come from (the operator set a new one). A connect sign-in wins over the setting.
+   * The refresh token to use: the stored one, unless PARTNER_CENTER_REFRESH_TOKEN holds a value not
+   * seen before (the operator set a new one: it is taken, even over an earlier connect sign-in). The
+   * value the setting held when a token was stored is recorded with it (as a digest) for this.
    */
   private async current(): Promise<(Omit<StoredConnection, 'etag' | 'savedAt'> & { etag?: string }) | undefined> {
     const stored = await this.store.connection();
     const { bootstrap } = this.options;
     if (!bootstrap) return stored;
     const settingDigest = digest(bootstrap);
-    if (stored && (stored.origin === 'connect' || stored.settingDigest === settingDigest)) return stored;
+    if (stored && stored.settingDigest === settingDigest) return stored;
+    // A connect sign-in stored before the setting's value was recorded with it: the sign-in stands, and records it.
+    if (stored && stored.origin === 'connect' && stored.settingDigest === undefined) return { ...stored, settingDigest };
+    if (stored) this.options.log.info('PARTNER_CENTER_REFRESH_TOKEN holds a new value: it replaces the stored Partner Center sign-in');
     return { refreshToken: bootstrap, clientType: 'confidential', origin: 'setting', settingDigest, etag: stored?.etag ?? undefined };
   }
 

@@ -1,31 +1,41 @@
 /**
  * Referrals in, whoever sends them (the leads API; Partner Center's poll and webhook go through
- * takeReferral): parsed against Partner Center's Referral resource, made into leads, and received
- * as every new lead is (receiveLeads).
+ * takeReferral): read leniently against Partner Center's Referral resource (readReferral), made
+ * into leads, and received as every new lead is (receiveLeads).
  */
-import { z } from 'zod';
-import { toFieldIssues, type FieldIssue } from '../../errors';
+import type { FieldIssue } from '../../errors';
 import type { LeadStore } from '../../storage/leadStore';
 import { receiveLeads, type Received } from '../../useCases/receiveLeads';
 import { leadFromReferral } from './leadFromReferral';
-import { MAX_REFERRALS_PER_REQUEST, referralSchema, type Referral } from './referral';
+import { readReferral, type AsGiven } from './readReferral';
+import { MAX_REFERRALS_PER_REQUEST, type Referral } from './referral';
 
-const batchSchema = z
-  .array(referralSchema)
-  .min(1, 'send at least one referral')
-  .max(MAX_REFERRALS_PER_REQUEST, `send at most ${MAX_REFERRALS_PER_REQUEST} referrals at once`);
+/** A referral read, with the values it sent that are kept as given. */
+export interface Incoming {
+  referral: Referral;
+  asGiven?: AsGiven[];
+}
 
-export type ParsedReferrals = { ok: true; referrals: Referral[]; batch: boolean } | { ok: false; issues: FieldIssue[] };
+export type ParsedReferrals = { ok: true; referrals: Incoming[]; batch: boolean } | { ok: false; issues: FieldIssue[] };
 
+/**
+ * What a caller of the leads API sent: one referral or an array of them. One that cannot be read
+ * (no usable id, a status or kind this version does not know) refuses the request with the reason;
+ * values that merely do not fit are kept as given and reported back.
+ */
 export function parseReferrals(body: unknown): ParsedReferrals {
-  if (Array.isArray(body)) {
-    const parsed = batchSchema.safeParse(body);
-    if (!parsed.success) return { ok: false, issues: toFieldIssues(parsed.error.issues) };
-    return { ok: true, referrals: parsed.data, batch: true };
-  }
-  const parsed = referralSchema.safeParse(body);
-  if (!parsed.success) return { ok: false, issues: toFieldIssues(parsed.error.issues) };
-  return { ok: true, referrals: [parsed.data], batch: false };
+  const batch = Array.isArray(body);
+  const items = batch ? body : [body];
+  if (items.length === 0) return { ok: false, issues: [{ path: '(root)', message: 'send at least one referral' }] };
+  if (items.length > MAX_REFERRALS_PER_REQUEST) return { ok: false, issues: [{ path: '(root)', message: `send at most ${MAX_REFERRALS_PER_REQUEST} referrals at once` }] };
+  const referrals: Incoming[] = [];
+  const issues: FieldIssue[] = [];
+  items.forEach((item, i) => {
+    const read = readReferral(item);
+    if (read.ok) referrals.push({ referral: read.referral, asGiven: read.asGiven });
+    else issues.push({ path: [batch ? String(i) : undefined, read.field].filter(Boolean).join('.') || '(root)', message: read.reason });
+  });
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, referrals, batch };
 }
 
 export interface IntakeDeps {
@@ -34,11 +44,14 @@ export interface IntakeDeps {
   responseDays: number;
 }
 
-/** Stores each referral's lead once; a referral whose id is stored already is a duplicate. */
-export function ingestReferrals(referrals: Referral[], deps: IntakeDeps): Promise<Received[]> {
+/** Stores each referral's lead once (read, or a plain referral); a referral whose id is stored already is a duplicate. */
+export function ingestReferrals(incoming: (Incoming | Referral)[], deps: IntakeDeps): Promise<Received[]> {
   const now = deps.now();
   return receiveLeads(
-    referrals.map((referral) => leadFromReferral(referral, { now, responseDays: deps.responseDays })),
+    incoming.map((item) => {
+      const { referral, asGiven } = 'referral' in item ? item : { referral: item, asGiven: undefined };
+      return leadFromReferral(referral, { now, responseDays: deps.responseDays, asGiven });
+    }),
     deps,
   );
 }

@@ -2,9 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Referral, ReferralContact } from './referral';
 import { OUTCOMES, type Lead, type LeadType, type Outcome, type Person, type Stage } from '../../leads/lead';
+import type { AsGiven } from './readReferral';
 import { PARTNER_CENTER_KEY, referralState, type PartnerCenterRecord } from './referralState';
 import { PARTNER_CENTER_ACTOR, reasonFromText } from './referralSync';
 
+/** readReferral reads a qualification this version does not know ("None", say) as Direct. */
 const TYPE_BY_QUALIFICATION: Record<Referral['qualification'], LeadType> = {
   Direct: 'customerInquiry',
   MarketingQualified: 'marketingQualified',
@@ -18,7 +20,7 @@ export function toPerson(contact: ReferralContact): Person {
   return { name, email: contact.email, phone: contact.phoneNumber };
 }
 
-export function leadFromReferral(referral: Referral, options: { now: Date; responseDays: number }): Lead {
+export function leadFromReferral(referral: Referral, options: { now: Date; responseDays: number; asGiven?: AsGiven[] }): Lead {
   const consent = referral.consentDetails ?? referral.consent ?? {};
   const received = referral.createdDateTime ? new Date(referral.createdDateTime) : options.now;
   const expires = referral.expirationDateTime
@@ -88,15 +90,21 @@ export function leadFromReferral(referral: Referral, options: { now: Date; respo
     ...(stage === 'Archived'
       ? { closedAt: referral.closedDateTime ?? (referral.status === 'Closed' ? referral.updatedDateTime : expires.toISOString()) ?? options.now.toISOString() }
       : {}),
-    external: { [PARTNER_CENTER_KEY]: recordOf(referral) },
+    external: { [PARTNER_CENTER_KEY]: recordOf(referral, options.asGiven) },
     version: 1,
     revision: 1,
   };
 }
 
 /** What the slice keeps of the referral on its lead (see partnerCenterOf). */
-function recordOf(referral: Referral): PartnerCenterRecord {
-  return { engagementId: referral.engagementId, externalReferenceId: referral.externalReferenceId, referralType: referral.type, synced: referralState(referral) };
+function recordOf(referral: Referral, asGiven: AsGiven[] = []): PartnerCenterRecord {
+  return {
+    engagementId: referral.engagementId,
+    externalReferenceId: referral.externalReferenceId,
+    referralType: referral.type,
+    synced: referralState(referral),
+    ...(asGiven.length > 0 && { asGiven }),
+  };
 }
 
 /**

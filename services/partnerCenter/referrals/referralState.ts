@@ -68,6 +68,8 @@ export const partnerCenterRecordSchema = z.object({
   referralType: z.string().optional().catch(undefined),
   /** The referral as Partner Center last gave it (read, or answered to a write-back): what the sync compares the lead with. */
   synced: referralStateSchema.optional().catch(undefined),
+  /** Values Partner Center sent that this version keeps as given (they do not fit what it reads): shown on the card. */
+  asGiven: z.array(z.object({ path: z.string(), value: z.string(), why: z.string() })).optional().catch(undefined),
   /** The last write-back Partner Center refused, at the lead's revision then: shown on the card, not tried again until the lead changes. */
   rejected: z.object({ message: z.string(), at: z.string(), revision: z.number() }).optional().catch(undefined),
 });

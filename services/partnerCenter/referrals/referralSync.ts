@@ -160,8 +160,10 @@ const PATHS: Record<Exclude<SyncedField, 'status'>, string> = {
 
 /**
  * The JSON Patch (replace and add only, as Partner Center takes) that brings these fields of the
- * referral as it is (`theirs`) to what the lead says. The team is replaced whole: the members
- * Partner Center has, less those removed in Teams, plus those added — so sending it twice adds no one twice.
+ * referral as it is (`theirs`) to what the lead says. New team members are added one at a time
+ * (`add /team/-`, as Partner Center documents it); a removal or a changed member replaces the team
+ * whole (`replace /team`): the members Partner Center has, less those removed in Teams, plus those
+ * added. Either way If-Match keeps a retry from adding anyone twice.
  */
 export function patchFor(fields: SyncedField[], lead: Lead, theirs: ReferralState): PatchOp[] {
   const ours = leadSays(lead);
@@ -176,8 +178,7 @@ export function patchFor(fields: SyncedField[], lead: Lead, theirs: ReferralStat
     }
     const op = current[field] === undefined ? 'add' : 'replace';
     if (field === 'team') {
-      // `add` on an object member creates it or replaces it (RFC 6902): right whether Partner Center has a team yet or not.
-      ops.push({ op: 'add', path: PATHS.team, value: mergedTeam(lead, theirs) });
+      ops.push(...teamOps(lead, theirs));
       continue;
     }
     const value = ours[field];
@@ -194,6 +195,15 @@ export function patchFor(fields: SyncedField[], lead: Lead, theirs: ReferralStat
 function statusStep(theirs: ReferralState, want: StatusPair): StatusPair {
   const closesAnAccept = want.status === 'Closed' && (want.substatus === 'Won' || want.substatus === 'Lost');
   return theirs.status === 'New' && closesAnAccept ? { status: 'Active', substatus: 'Accepted' } : want;
+}
+
+/** Members only added: one `add /team/-` each. Otherwise (someone removed or changed: Partner Center has a team) the whole team, replaced. */
+function teamOps(lead: Lead, theirs: ReferralState): PatchOp[] {
+  const merged = mergedTeam(lead, theirs);
+  const same = (a: Member | undefined, b: Member) => a !== undefined && JSON.stringify(defined(a)) === JSON.stringify(defined(b));
+  const onlyAdded = theirs.team.every((member, i) => same(merged[i], member));
+  if (onlyAdded) return merged.slice(theirs.team.length).map((member) => ({ op: 'add', path: `${PATHS.team}/-`, value: defined(member) }));
+  return [{ op: 'replace', path: PATHS.team, value: merged.map(defined) }];
 }
 
 function mergedTeam(lead: Lead, theirs: ReferralState): Member[] {

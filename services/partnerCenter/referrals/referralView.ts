@@ -20,10 +20,12 @@ export function partnerCenterFields(lead: Lead) {
 
 /**
  * What the card says of Partner Center: its own changes as made there ("Declined in Partner
- * Center"), and, with the sync on, a change on its way or one it refused, in its words.
+ * Center"), values it sent that are shown as it sent them, and, with the sync on, a change on its
+ * way or one it refused, in its words.
  */
 export function partnerCenterView(lead: Lead, syncOn: boolean): OutsideView {
-  const view: OutsideView = { system: 'Partner Center', actorId: PARTNER_CENTER_ACTOR.id };
+  const asGiven = partnerCenterOf(lead).asGiven?.map((a) => ({ field: a.path.split('.').filter((part) => !/^\d+$/.test(part)).at(-1) ?? a.path, value: a.value }));
+  const view: OutsideView = { system: 'Partner Center', actorId: PARTNER_CENTER_ACTOR.id, ...(asGiven && asGiven.length > 0 && { asGiven }) };
   const state = syncOn ? syncState(lead) : 'done';
   if (state === 'refused') return { ...view, state, message: partnerCenterOf(lead).rejected?.message ?? '' };
   return state === 'pending' ? { ...view, state } : view;

@@ -5,11 +5,12 @@
  * actor), conditional on the ETag read, retried on a lost race. Safe to run again with the same
  * referral: nothing changes the second time.
  */
-import { LeadBusyError, toFieldIssues, type FieldIssue } from '../../errors';
+import { LeadBusyError } from '../../errors';
 import type { Lead } from '../../leads/lead';
 import type { LeadStore } from '../../storage/leadStore';
 import { ingestReferrals } from './intake';
-import { isIncomingLead, referralKindSchema, referralSchema, withoutNulls } from './referral';
+import { readReferral } from './readReferral';
+import { isIncomingLead } from './referral';
 import { partnerCenterOf, referralState, withPartnerCenter } from './referralState';
 import { applyReferral, PARTNER_CENTER_ACTOR, PARTNER_CENTER_EVENT, type SyncedField } from './referralSync';
 
@@ -17,29 +18,28 @@ export type TakeResult =
   | { status: 'created'; leadId: string }
   | { status: 'updated'; lead: Lead; before: Lead; overruled: SyncedField[] }
   | { status: 'unchanged'; leadId: string }
-  | { status: 'ignored'; leadId?: string; reason: 'not_a_lead' | 'invalid'; issues?: FieldIssue[] };
+  | { status: 'ignored'; leadId: string; reason: 'not_a_lead' }
+  /** It cannot be read (no usable id, a status or kind this version does not know): to be parked, with why. */
+  | { status: 'unreadable'; referralId?: string; name?: string; reason: string };
 
 const MAX_ATTEMPTS = 6;
 
 export async function takeReferral(sent: unknown, deps: { leads: LeadStore; now: () => Date; responseDays: number }): Promise<TakeResult> {
-  const raw = withoutNulls(sent);
-  const kind = referralKindSchema.safeParse(raw);
-  if (!kind.success) return { status: 'ignored', reason: 'invalid', issues: toFieldIssues(kind.error.issues) };
-  const parsed = referralSchema.safeParse(raw);
-  if (!parsed.success) return { status: 'ignored', leadId: kind.data.id, reason: 'invalid', issues: toFieldIssues(parsed.error.issues) };
-  const referral = parsed.data;
+  const read = readReferral(sent);
+  if (!read.ok) return { status: 'unreadable', referralId: read.id, name: read.name, reason: read.reason };
+  const { referral, asGiven } = read;
   const theirs = referralState(referral);
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const stored = await deps.leads.getForChange(referral.id);
     if (!stored) {
       // Co-sell opportunities and outgoing referrals are not leads; one we already hold is followed whatever its kind.
-      if (!isIncomingLead(kind.data)) return { status: 'ignored', leadId: referral.id, reason: 'not_a_lead' };
-      const [created] = await ingestReferrals([referral], deps);
+      if (!isIncomingLead(referral)) return { status: 'ignored', leadId: referral.id, reason: 'not_a_lead' };
+      const [created] = await ingestReferrals([{ referral, asGiven }], deps);
       if (created && !created.duplicate) return { status: 'created', leadId: referral.id };
       continue; // Stored by another path a moment ago: bring that one in line.
     }
-    const applied = applyReferral(stored.lead, theirs, deps.now());
+    const applied = withAsGiven(applyReferral(stored.lead, theirs, deps.now()), asGiven);
     if (!applied) {
       await deps.leads.dropHint(referral.id, stored);
       return { status: 'unchanged', leadId: referral.id };
@@ -54,6 +54,14 @@ export async function takeReferral(sent: unknown, deps: { leads: LeadStore; now:
     await deps.leads.dropHint(referral.id, stored);
   }
   throw new LeadBusyError(referral.id);
+}
+
+/** The values kept as given are those of the referral as last taken. */
+function withAsGiven<T extends { lead: Lead } | undefined>(applied: T, asGiven: ReturnType<typeof readReferral> extends infer R ? (R extends { ok: true; asGiven: infer A } ? A : never) : never): T {
+  if (!applied) return applied;
+  const record = partnerCenterOf(applied.lead);
+  const { asGiven: _was, ...rest } = record;
+  return { ...applied, lead: withPartnerCenter(applied.lead, asGiven.length > 0 ? { ...rest, asGiven } : rest) };
 }
 
 /** Records on the lead that Partner Center refused its write-back (400), in Partner Center's words. */

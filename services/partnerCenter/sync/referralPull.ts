@@ -1,15 +1,20 @@
 /**
  * Referrals in: the catch-up poll (at start and every PARTNER_CENTER_POLL_SECONDS, one instance at a
- * time under a lease) and the inbox of webhook events. The poll reads the newest changes first and
- * stops at what the last pass saw, less an overlap, so a referral changed during a pass is read by
- * the next one; a webhook event names one referral, which is fetched by id. Either way the referral
- * goes through takeReferral: a new lead once, a known lead brought in line, nothing twice.
+ * time under a lease) and the inbox of webhook events. The poll asks for the newest changes first
+ * and stops after a page holding nothing the last pass did not see (less an overlap), so a referral
+ * changed during a pass is read by the next one; it does not count on later pages keeping the order
+ * (Partner Center's documented next-page links drop it), and once a day it reads every page. A
+ * webhook event names one referral, which is fetched by id. Either way the referral goes through
+ * takeReferral: a new lead once, a known lead brought in line, nothing twice; one this version cannot
+ * read is parked (partner admins told once per batch). Every tick, on every instance, the pull
+ * watchdog checks that some pull succeeded recently (SyncHealth.watchPulls).
  */
 import type { Logger } from '../../logger';
 import type { Lease } from '../../storage/lease';
 import type { TakeResult } from '../referrals/takeReferral';
 import type { PartnerCenterClient } from '../connection/partnerCenterClient';
 import { PartnerCenterError } from '../connection/partnerCenterErrors';
+import { briefly } from '../../errors';
 import { inParallel } from '../../inParallel';
 import type { SyncHealth } from './syncHealth';
 import type { InboxEvent, SyncStore } from '../syncStore';
@@ -18,6 +23,8 @@ import type { InboxEvent, SyncStore } from '../syncStore';
 export const CURSOR_OVERLAP_MS = 5 * 60_000;
 /** A first import reads at most this many pages (100 referrals each). */
 const MAX_PAGES = 2_000;
+/** Every page is read once this often, whatever the cursor says: nothing a page out of order hid stays unread. */
+export const FULL_PASS_EVERY_MS = 24 * 3_600_000;
 const INBOX_BACKOFF_MS = [5_000, 30_000, 120_000, 600_000];
 /** Referrals of one page taken at once (each is its own lead: they do not race each other). */
 const TAKE_CONCURRENCY = 8;
@@ -30,6 +37,12 @@ export interface ReferralPullDeps {
   leaseMs: number;
   /** Takes one referral as Partner Center sent it (takeReferral, and what follows from its result). */
   take: (raw: unknown) => Promise<TakeResult>;
+  /** Parks a referral this version cannot read; `isNew` when it was not parked already. */
+  park: (raw: unknown, taken: Extract<TakeResult, { status: 'unreadable' }>) => Promise<{ id: string; isNew: boolean }>;
+  /** Tells partner admins of a batch of newly parked referrals (once per batch). */
+  tellParked: (parked: { id: string; name?: string; reason: string }[]) => Promise<void>;
+  /** No successful pull for this long breaks the sync as stalled. */
+  alertAfterMs: number;
   now: () => Date;
   log: Logger;
 }
@@ -40,6 +53,7 @@ export interface PullResult {
   created: number;
   updated: number;
   skipped: number;
+  parked: number;
 }
 
 export class ReferralPull {
@@ -48,45 +62,58 @@ export class ReferralPull {
 
   constructor(private readonly deps: ReferralPullDeps) {}
 
-  /** One catch-up pass; false `ran` when another instance holds the poll. */
+  /** One catch-up pass; false `ran` when another instance holds the poll. Then the watchdog looks, whoever ran. */
   async poll(): Promise<PullResult> {
-    const { client, store, lease, log } = this.deps;
-    const result: PullResult = { ran: false, read: 0, created: 0, updated: 0, skipped: 0 };
-    if (this.deps.now().getTime() < this.pausedUntil) return result;
-    const held = await lease.acquire(this.deps.now(), this.deps.leaseMs);
-    if (!held) return result;
-    result.ran = true;
+    const result: PullResult = { ran: false, read: 0, created: 0, updated: 0, skipped: 0, parked: 0 };
     try {
-      const cursor = await store.cursor();
-      const stopBefore = cursor ? Date.parse(cursor) - CURSOR_OVERLAP_MS : Number.NEGATIVE_INFINITY;
+      if (this.deps.now().getTime() >= this.pausedUntil) await this.pass(result);
+    } finally {
+      await this.deps.health.watchPulls(this.deps.alertAfterMs).catch((error: unknown) => this.deps.log.warn({ err: error }, 'the pull watchdog could not look'));
+    }
+    return result;
+  }
+
+  private async pass(result: PullResult): Promise<void> {
+    const { client, store, lease, log } = this.deps;
+    const held = await lease.acquire(this.deps.now(), this.deps.leaseMs);
+    if (!held) return;
+    result.ran = true;
+    const parked: { id: string; name?: string; reason: string }[] = [];
+    try {
+      const [cursor, lastFull] = await Promise.all([store.cursor(), store.lastFullPass()]);
+      const full = !lastFull || this.deps.now().getTime() - Date.parse(lastFull) >= FULL_PASS_EVERY_MS;
+      const stopBefore = cursor && !full ? Date.parse(cursor) - CURSOR_OVERLAP_MS : Number.NEGATIVE_INFINITY;
       let newest = cursor;
       let next: string | undefined;
       let pages = 0;
       let done = false;
       do {
         const page = await client.list(next);
-        // Newest first: the page's referrals up to the first one the last pass already saw.
-        const stop = page.referrals.findIndex((raw) => Date.parse(updatedAt(raw) ?? '') < stopBefore);
-        const fresh = stop < 0 ? page.referrals : page.referrals.slice(0, stop);
-        done = stop >= 0;
+        // The first page is in the order asked for: it ends the pass at its first referral the last pass saw. Later
+        // pages come by Partner Center's next-page links, whose order is not assumed: a page of nothing new ends it.
+        const seen = (raw: unknown) => Date.parse(updatedAt(raw) ?? '') < stopBefore;
+        const firstSeen = next === undefined ? page.referrals.findIndex(seen) : -1;
+        const fresh = firstSeen >= 0 ? page.referrals.slice(0, firstSeen) : page.referrals.filter((raw) => !seen(raw));
+        done = firstSeen >= 0 || (fresh.length === 0 && page.referrals.length > 0);
         for (const raw of fresh) {
           const updated = updatedAt(raw);
           if (updated && (!newest || Date.parse(updated) > Date.parse(newest))) newest = updated;
         }
         result.read += fresh.length;
-        for (const taken of await inParallel(fresh, TAKE_CONCURRENCY, (raw) => this.takeOne(raw))) this.count(result, taken);
+        for (const taken of await inParallel(fresh, TAKE_CONCURRENCY, (raw) => this.takeOne(raw, parked))) this.count(result, taken);
         next = page.next;
       } while (!done && next && ++pages < MAX_PAGES);
-      if (!done && next) log.warn({ pages }, 'Partner Center: the first import stopped at the page limit; older referrals were not read');
+      if (!done && next) log.warn({ pages }, 'Partner Center: the import stopped at the page limit; older referrals were not read');
       if (newest && newest !== cursor) await store.saveCursor(newest);
+      if (full && !(next && !done)) await store.saveFullPass(this.deps.now().toISOString());
       await this.deps.health.succeeded('pull');
-      if (result.created + result.updated > 0) log.info(result, 'Partner Center: referrals pulled');
+      if (result.created + result.updated + result.parked > 0) log.info(result, 'Partner Center: referrals pulled');
     } catch (error) {
       await this.reportFailure(error, 'pull');
     } finally {
+      await this.tellParked(parked);
       await lease.release(held.etag, {}).catch(() => undefined);
     }
-    return result;
   }
 
   /** Fetches and takes the referral of each webhook event waiting in the inbox. */
@@ -94,44 +121,61 @@ export class ReferralPull {
     const { store, client } = this.deps;
     if (this.deps.now().getTime() < this.pausedUntil) return 0;
     const events = await store.events(this.deps.now());
+    const parked: { id: string; name?: string; reason: string }[] = [];
     let handled = 0;
-    for (const event of events) {
-      try {
-        const raw = await client.get(event.referralId);
-        if (raw === undefined) this.deps.log.warn({ referralId: event.referralId, event: event.eventName }, 'Partner Center event for a referral it does not have: dropped');
-        else await this.takeOne(raw);
-        await store.settleEvent(event);
-        handled++;
-      } catch (error) {
-        await this.reportFailure(error, 'event');
-        await store.deferEvent(event, Math.max(this.retryAt(event), this.pausedUntil));
-        if (this.deps.now().getTime() < this.pausedUntil) break;
+    try {
+      for (const event of events) {
+        try {
+          const raw = await client.get(event.referralId);
+          if (raw === undefined) this.deps.log.warn({ referralId: event.referralId, event: event.eventName }, 'Partner Center event for a referral it does not have: dropped');
+          else await this.takeOne(raw, parked);
+          await store.settleEvent(event);
+          handled++;
+        } catch (error) {
+          await this.reportFailure(error, 'event');
+          await store.deferEvent(event, Math.max(this.retryAt(event), this.pausedUntil));
+          if (this.deps.now().getTime() < this.pausedUntil) break;
+        }
       }
+    } finally {
+      await this.tellParked(parked);
     }
     return handled;
   }
 
-  private async takeOne(raw: unknown): Promise<TakeResult> {
+  /** Takes one referral; one this version cannot read is parked (and listed in `parked` when it is new there). */
+  private async takeOne(raw: unknown, parked: { id: string; name?: string; reason: string }[]): Promise<TakeResult> {
     const taken = await this.deps.take(raw);
-    if (taken.status === 'ignored' && taken.reason === 'invalid') {
-      this.deps.log.warn({ referralId: taken.leadId, issues: taken.issues?.slice(0, 5) }, 'Partner Center sent a referral this version cannot read: skipped');
+    if (taken.status === 'unreadable') {
+      const kept = await this.deps.park(raw, taken);
+      this.deps.log.warn({ referralId: kept.id, reason: taken.reason }, 'Partner Center sent a referral this version cannot read: parked');
+      if (kept.isNew) parked.push({ id: kept.id, name: taken.name, reason: taken.reason });
     }
     return taken;
+  }
+
+  /** Partner admins hear once of the referrals a batch parked; a failure to tell them is logged, the referrals stay parked. */
+  private async tellParked(parked: { id: string; name?: string; reason: string }[]): Promise<void> {
+    if (parked.length === 0) return;
+    await this.deps.tellParked(parked).catch((error: unknown) => this.deps.log.warn({ err: error }, 'could not tell partner admins of parked referrals'));
   }
 
   private count(result: PullResult, taken: TakeResult): void {
     if (taken.status === 'created') result.created++;
     else if (taken.status === 'updated') result.updated++;
     else if (taken.status === 'ignored') result.skipped++;
+    else if (taken.status === 'unreadable') result.parked++;
   }
 
   private retryAt(event: InboxEvent): number {
     return this.deps.now().getTime() + (INBOX_BACKOFF_MS[Math.min(event.attempts, INBOX_BACKOFF_MS.length - 1)] ?? 600_000);
   }
 
+  /** Every failure is recorded (the sync card shows it; the watchdog tells admins when pulls keep failing). */
   private async reportFailure(error: unknown, what: 'pull' | 'event'): Promise<void> {
     if (!(error instanceof PartnerCenterError)) {
       this.deps.log.warn({ err: error, what }, 'Partner Center pull failed; tried again on the next pass');
+      await this.deps.health.failed(new PartnerCenterError('unavailable', `the ${what === 'pull' ? 'pull' : 'webhook event'} failed: ${briefly(error)}`, { cause: error })).catch(() => undefined);
       return;
     }
     this.deps.log.warn({ problem: error.problem, status: error.status, reason: error.message, what }, 'Partner Center pull failed; tried again later');

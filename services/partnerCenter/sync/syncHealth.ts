@@ -2,8 +2,9 @@
  * Whether the Partner Center connection works, for the people who depend on it. Every pull and
  * write-back reports here; the record in storage is shared by every instance. When the connection
  * breaks (the sign-in refused, access denied after a fresh token, Partner Center failing for more
- * than 10 minutes) partner admins are told once, and once more when it works again: the change of
- * state is an ETag-conditional write, so exactly one instance makes it and sends the messages.
+ * than 10 minutes, or no pull succeeding for PARTNER_CENTER_ALERT_AFTER_MINUTES whatever the cause:
+ * the pull watchdog) partner admins are told once, and once more when it works again: the change
+ * of state is an ETag-conditional write, so exactly one instance makes it and sends the messages.
  */
 import type { Outbox } from '../../delivery/outbox';
 import type { SyncHealthNotice } from '../../delivery/teamsGateway';
@@ -46,7 +47,10 @@ export class SyncHealth {
     await this.change((read) => {
       // A refused or denied sign-in is mended only by a call made with a token redeemed since it broke:
       // an instance still on an access token from before proves nothing.
-      const mended = !read.broken || read.broken === 'unavailable' || (freshToken !== undefined && freshToken > Date.parse(read.brokenSince ?? ''));
+      // A stall is mended by a successful pull only; an outage by any success.
+      const mended =
+        !read.broken ||
+        (read.broken === 'stalled' ? what === 'pull' : read.broken === 'unavailable' || (freshToken !== undefined && freshToken > Date.parse(read.brokenSince ?? '')));
       return {
         ...fields(read),
         [what === 'pull' ? 'lastPullAt' : 'lastPushAt']: now.toISOString(),
@@ -70,6 +74,29 @@ export class SyncHealth {
         failingSince,
         ...(breaks && !read.broken ? { broken: cause, brokenSince: now.toISOString() } : {}),
       };
+    });
+  }
+
+  /**
+   * The pull watchdog, run by every instance on every poll tick (whether it holds the poll or not):
+   * no successful pull for `afterMs` (since the last one, or since the watch began) breaks the
+   * sync as 'stalled', whatever kept it from succeeding. The next successful pull mends it.
+   */
+  async watchPulls(afterMs: number): Promise<void> {
+    const now = this.deps.now();
+    const read = await this.deps.store.health();
+    const since = read.lastPullAt ?? read.watchingSince;
+    if (!since) {
+      await this.change((current) => (current.lastPullAt || current.watchingSince ? fields(current) : { ...fields(current), watchingSince: now.toISOString() }));
+      return;
+    }
+    if (read.broken || now.getTime() - Date.parse(since) < afterMs) return;
+    await this.change((current) => {
+      const last = current.lastPullAt ?? current.watchingSince;
+      if (current.broken || !last || now.getTime() - Date.parse(last) < afterMs) return fields(current);
+      const minutes = Math.round((now.getTime() - Date.parse(last)) / 60_000);
+      const why = current.lastError ? `the last error: ${current.lastError}` : 'no error was recorded: the pull may not be running at all';
+      return { ...fields(current), broken: 'stalled', brokenSince: now.toISOString(), lastError: `no referrals pulled from Partner Center for ${minutes} minutes (${why})`.slice(0, 500) };
     });
   }
 

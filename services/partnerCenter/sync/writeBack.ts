@@ -6,9 +6,12 @@
  *
  * - 412: the referral is read, taken (Partner Center's own changes, or its state overruling ours)
  *   and the rest is sent again with the new eTag.
- * - 429, 5xx, network: wait for Retry-After, else back off with jitter; never given up.
- * - refused sign-in, 401 after a fresh token, 403: wait a minute; the health record tells admins.
- * - 400 (and 404): a dead letter with Partner Center's words, and the card says so.
+ * - 429, 5xx, network: wait for Retry-After (as long as it says), else back off with jitter; never given up.
+ * - refused sign-in, 401 after a fresh token, 403 on the list: wait a minute; the health record tells admins.
+ * - 400, 403 on the referral, 404, or an answer this version cannot read: the referral is read
+ *   first, and if Partner Center already has what was sent (a retried write that landed before a
+ *   crash: a closed referral answers 400 before looking at If-Match), it is done. Only a real
+ *   refusal becomes a dead letter with Partner Center's words, and the card says so.
  */
 import type { Logger } from '../../logger';
 import { partnerCenterOf } from '../referrals/referralState';
@@ -46,6 +49,7 @@ const CONCURRENT = 8;
 const MERGES = 6;
 const WAIT_FOR_CONNECTION_MS = 60_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
+const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 
 export class WriteBackSender {
   constructor(private readonly deps: WriteBackDeps) {}
@@ -90,11 +94,18 @@ export class WriteBackSender {
           await queue.retryLater(item, this.backoff(item.attempts), reason);
           return;
         case 'rejected':
-        case 'notFound':
-          log.error({ leadId, status: error.status, reason }, 'Partner Center refused a write-back: dead-lettered, the card says so');
-          await this.deps.reject(leadId, reason, error.details.revision);
-          await queue.deadLetter(item, reason, this.deps.now());
+        case 'notFound': {
+          const check = await this.reconcile(leadId, reason);
+          if (check.done) {
+            log.info({ leadId, status: error.status }, 'Partner Center answered as if refusing a write-back, yet already has it: done');
+            await queue.complete(item, this.deps.now());
+            return;
+          }
+          log.error({ leadId, status: error.status, reason: check.reason }, 'Partner Center refused a write-back: dead-lettered, the card says so');
+          await this.deps.reject(leadId, check.reason, error.details.revision);
+          await queue.deadLetter(item, check.reason, this.deps.now());
           return;
+        }
       }
     }
   }
@@ -136,6 +147,20 @@ export class WriteBackSender {
     throw new PartnerCenterError('conflict', `the referral ${leadId} kept changing in Partner Center during ${MERGES} tries`);
   }
 
+  /**
+   * Before a write is called refused: the referral as Partner Center has it now, taken. Done when
+   * the lead then has nothing left to send (Partner Center has it, or overruled it); otherwise the
+   * refusal stands, in Partner Center's words. A failure to read is thrown (tried again later).
+   */
+  private async reconcile(leadId: string, refusal: string): Promise<{ done: boolean; reason: string }> {
+    const raw = await this.deps.client.get(leadId);
+    if (raw === undefined) return { done: false, reason: refusal };
+    const taken = await this.deps.take(raw);
+    if (taken.status === 'unreadable') return { done: false, reason: `${refusal}; and the referral as Partner Center has it cannot be read by this version (${taken.reason})` };
+    const stored = await this.deps.leads.get(leadId);
+    return { done: !stored || syncState(stored.lead) !== 'pending', reason: refusal };
+  }
+
   private async refresh(leadId: string): Promise<void> {
     const raw = await this.deps.client.get(leadId);
     if (raw === undefined) throw new PartnerCenterError('notFound', `Partner Center has no referral ${leadId}`, { status: 404 });
@@ -145,15 +170,13 @@ export class WriteBackSender {
   /** Partner Center's referral becomes the lead's base; one this version cannot read would leave the base stale for ever. */
   private async takeAnswer(raw: unknown): Promise<void> {
     const taken = await this.deps.take(raw);
-    if (taken.status === 'ignored') {
-      const issues = (taken.issues ?? []).map((i) => `${i.path}: ${i.message}`).join('; ');
-      throw new PartnerCenterError('rejected', `Partner Center answered with a referral this version cannot read (${issues || taken.reason})`);
-    }
+    if (taken.status === 'unreadable') throw new PartnerCenterError('rejected', `Partner Center answered with a referral this version cannot read (${taken.reason})`);
   }
 
+  /** Partner Center's Retry-After, honoured as given (it may well be more than five minutes), up to a day. */
   private retryAfter(error: PartnerCenterError): number | undefined {
     const wait = error.details.retryAfterMs;
-    return wait === undefined ? undefined : this.deps.now().getTime() + Math.min(wait, MAX_BACKOFF_MS);
+    return wait === undefined ? undefined : this.deps.now().getTime() + Math.min(wait, MAX_RETRY_AFTER_MS);
   }
 
   /** Exponential with jitter: 2 s, 4 s … up to 5 minutes. */

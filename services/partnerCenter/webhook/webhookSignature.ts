@@ -1,10 +1,12 @@
 /**
  * Partner Center signs each webhook event: RSA over the raw body, the signature in
  * `Authorization: Signature <base64>` (or `x-ms-signature`), the signing certificate at
- * `X-MS-Certificate-Url`. A request is trusted only when that URL is https on an allowed host (an
- * unauthenticated caller never makes us fetch a URL of its choosing), the certificate chains to a
- * trusted root, Microsoft Corporation issued it, it is valid now, and the signature verifies.
- * Certificates are cached by URL.
+ * `X-MS-Certificate-Url`. A request is trusted only when that URL is https under an allowed prefix
+ * (PARTNER_CENTER_WEBHOOK_CERT_URL_PREFIXES: an unauthenticated caller never makes us fetch a URL
+ * of its choosing), the certificate chains to a trusted root, Microsoft Corporation issued it, it is
+ * valid now, and the signature verifies. A certificate that verified is kept until it expires, and
+ * downloads of URLs never seen to verify share a small budget that cannot starve a known one: junk
+ * URLs sent by unsigned callers cost the genuine events nothing.
  */
 import { verify as verifySignature, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,8 +16,8 @@ import { ConfigError } from '../../errors';
 export type Verdict = { ok: true } | { ok: false; reason: string };
 
 export interface WebhookVerifierOptions {
-  /** Hosts the certificate (and its issuers) may come from; "*.example.com" allows subdomains. */
-  allowedHosts: string[];
+  /** URL prefixes the signing certificate may come from (its issuers: from their hosts, or Microsoft's). */
+  allowedPrefixes: string[];
   /** Roots to trust instead of the system's (a PEM file, for tests and private setups). */
   caFile?: string;
   now?: () => Date;
@@ -30,8 +32,10 @@ const CACHE_MS = 60 * 60_000;
 /** A URL that failed is not fetched again this soon. */
 const FAILURE_CACHE_MS = 60_000;
 const MAX_CACHED = 100;
-/** Certificate downloads per minute at most: unsigned callers name the URLs. */
+/** Downloads per minute at most of URLs never seen to verify: unsigned callers name them. */
 const DOWNLOADS_PER_MINUTE = 20;
+/** Where issuer certificates are also fetched from (Authority Information Access): Microsoft's PKI. */
+const ISSUER_DOMAIN = '.microsoft.com';
 const MAX_CHAIN = 5;
 const MICROSOFT = /(^|\n)O=Microsoft Corporation(\n|$)/;
 
@@ -39,6 +43,9 @@ export class WebhookVerifier {
   private readonly roots: X509Certificate[];
   private readonly cache = new Map<string, { at: number; ttl: number; certificates: Promise<X509Certificate[]> }>();
   private readonly downloads: number[] = [];
+  /** Signing certificates that verified, by URL, until they expire. */
+  private readonly verified = new Map<string, X509Certificate>();
+  private readonly renewedAt = new Map<string, number>();
   private readonly now: () => Date;
 
   constructor(private readonly options: WebhookVerifierOptions) {
@@ -55,40 +62,66 @@ export class WebhookVerifier {
     if (!signature) return refuse('no signature (Authorization: Signature … or x-ms-signature)');
     const hash = HASHES[(header('x-ms-signature-algorithm') ?? '').trim().toLowerCase()];
     if (!hash) return refuse('X-MS-Signature-Algorithm is missing or not rsa-sha256/384/512');
-    const certificateUrl = this.allowedUrl(header('x-ms-certificate-url') ?? '', 'https:');
+    const certificateUrl = this.allowedLeafUrl(header('x-ms-certificate-url') ?? '');
     if (typeof certificateUrl === 'string') return refuse(certificateUrl);
 
-    let leaf: X509Certificate;
+    const matches = async (renew: boolean) => {
+      const leaf = await this.signingCertificate(certificateUrl, renew);
+      return verifySignature(hash, body, leaf.publicKey, Buffer.from(signature, 'base64'));
+    };
     try {
-      leaf = await this.trustedLeaf(certificateUrl);
+      // A certificate kept from before may have been replaced at its URL: fetched again (at most once a minute) before refusing.
+      if (await matches(false)) return { ok: true };
+      return (await this.mayRenew(certificateUrl)) && (await matches(true)) ? { ok: true } : refuse('the signature does not match the body');
     } catch (error) {
       return refuse((error as Error).message);
     }
-    const valid = verifySignature(hash, body, leaf.publicKey, Buffer.from(signature, 'base64'));
-    return valid ? { ok: true } : refuse('the signature does not match the body');
   }
 
-  /** The URL, if it is of the protocol and on an allowed host; otherwise why not. */
-  private allowedUrl(value: string, ...protocols: string[]): URL | string {
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      return 'X-MS-Certificate-Url is missing or not a URL';
-    }
-    if (!protocols.includes(url.protocol)) return `the certificate URL must be ${protocols.join(' or ')}`;
-    if (url.username || url.password) return 'the certificate URL must not carry credentials';
-    // A host entry allows its default port only; "host:port" allows that port.
+  /** Whether a kept certificate may be fetched again now: once a minute per URL, so failing requests cannot make it fetch on every call. */
+  private mayRenew(url: URL): boolean {
+    const key = url.toString();
+    if (!this.verified.has(key)) return false;
+    const now = Date.now();
+    const last = this.renewedAt.get(key) ?? 0;
+    if (now - last < FAILURE_CACHE_MS) return false;
+    this.renewedAt.set(key, now);
+    this.cache.delete(key);
+    return true;
+  }
+
+  /** The signing certificate's URL, if it is https under an allowed prefix; otherwise why not. */
+  private allowedLeafUrl(value: string): URL | string {
+    const url = parsedUrl(value);
+    if (typeof url === 'string') return url;
+    if (url.protocol !== 'https:') return 'the certificate URL must be https:';
+    const allowed = this.options.allowedPrefixes.some((prefix) => url.toString().startsWith(new URL(prefix).toString()));
+    return allowed ? url : `the certificate URL ${url.origin}${url.pathname} is not under PARTNER_CENTER_WEBHOOK_CERT_URL_PREFIXES`;
+  }
+
+  /** An issuer's URL (plain http is normal there: its signature is what is checked), on a host of the prefixes or Microsoft's. */
+  private allowedIssuerUrl(value: string): URL | undefined {
+    const url = parsedUrl(value);
+    if (typeof url === 'string' || (url.protocol !== 'https:' && url.protocol !== 'http:')) return undefined;
     const host = url.host.toLowerCase();
-    const allowed = this.options.allowedHosts.some((pattern) =>
-      pattern.startsWith('*.') ? !url.port && host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1 : host === pattern,
-    );
-    return allowed ? url : `the certificate host ${url.host} is not one of PARTNER_CENTER_WEBHOOK_CERT_HOSTS`;
+    const ours = this.options.allowedPrefixes.some((prefix) => new URL(prefix).host.toLowerCase() === host);
+    return ours || (!url.port && host.endsWith(ISSUER_DOMAIN)) ? url : undefined;
+  }
+
+  /** The signing certificate at this URL: kept from an earlier request until it expires, else fetched and checked. */
+  private async signingCertificate(url: URL, renew: boolean): Promise<X509Certificate> {
+    const key = url.toString();
+    const known = this.verified.get(key);
+    if (known && !renew && within(known, this.now().getTime())) return known;
+    const leaf = await this.trustedLeaf(url, Boolean(known));
+    if (this.verified.size >= MAX_CACHED) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(key, leaf);
+    return leaf;
   }
 
   /** The signing certificate, once its chain to a trusted root and its issuer are checked. */
-  private async trustedLeaf(url: URL): Promise<X509Certificate> {
-    const served = await this.certificates(url);
+  private async trustedLeaf(url: URL, known: boolean): Promise<X509Certificate> {
+    const served = await this.certificates(url, known);
     const leaf = served[0];
     if (!leaf) throw new Error('the certificate URL served no certificate');
     if (!MICROSOFT.test(leaf.issuer)) throw new Error('the signing certificate was not issued by Microsoft Corporation');
@@ -99,7 +132,7 @@ export class WebhookVerifier {
       if (!within(current, now)) throw new Error(`a certificate in the chain is not valid now (${current.subject.replace(/\n/g, ', ')})`);
       if (this.roots.some((root) => issued(current, root) && within(root, now))) return leaf;
       let issuer = pool.find((candidate) => candidate.ca && issued(current, candidate));
-      if (!issuer) issuer = await this.fromIssuerUrl(current);
+      if (!issuer) issuer = await this.fromIssuerUrl(current, known);
       if (!issuer) break;
       current = issuer;
     }
@@ -107,24 +140,27 @@ export class WebhookVerifier {
   }
 
   /** The issuer named by a certificate's Authority Information Access, from an allowed host only. */
-  private async fromIssuerUrl(certificate: X509Certificate): Promise<X509Certificate | undefined> {
+  private async fromIssuerUrl(certificate: X509Certificate, known: boolean): Promise<X509Certificate | undefined> {
     const link = /CA Issuers - URI:(\S+)/.exec(certificate.infoAccess ?? '')?.[1];
     if (!link) return undefined;
     // Issuer certificates are served over plain http by design: their signatures are what is checked.
-    const url = this.allowedUrl(link, 'https:', 'http:');
-    if (typeof url === 'string') return undefined;
-    const [issuer] = await this.certificates(url).catch(() => []);
+    const url = this.allowedIssuerUrl(link);
+    if (!url) return undefined;
+    const [issuer] = await this.certificates(url, known).catch(() => []);
     return issuer?.ca && issued(certificate, issuer) ? issuer : undefined;
   }
 
-  private certificates(url: URL): Promise<X509Certificate[]> {
+  /** `known`: a URL whose certificate verified before: its download does not count against (or wait for) the budget. */
+  private certificates(url: URL, known: boolean): Promise<X509Certificate[]> {
     const key = url.toString();
     const cached = this.cache.get(key);
     const now = Date.now();
     if (cached && now - cached.at < cached.ttl) return cached.certificates;
-    while (this.downloads.length > 0 && now - this.downloads[0]! > 60_000) this.downloads.shift();
-    if (this.downloads.length >= DOWNLOADS_PER_MINUTE) return Promise.reject(new Error('too many certificate downloads; try again in a minute'));
-    this.downloads.push(now);
+    if (!known) {
+      while (this.downloads.length > 0 && now - this.downloads[0]! > 60_000) this.downloads.shift();
+      if (this.downloads.length >= DOWNLOADS_PER_MINUTE) return Promise.reject(new Error('too many certificate downloads; try again in a minute'));
+      this.downloads.push(now);
+    }
     // The oldest entry makes room; a failure is remembered for a minute (not fetched again on every request).
     if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
     const entry = { at: now, ttl: CACHE_MS, certificates: download(url, this.options.fetchTimeoutMs ?? FETCH_TIMEOUT_MS) };
@@ -132,6 +168,16 @@ export class WebhookVerifier {
     this.cache.set(key, entry);
     return entry.certificates;
   }
+}
+
+function parsedUrl(value: string): URL | string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'X-MS-Certificate-Url is missing or not a URL';
+  }
+  return url.username || url.password ? 'the certificate URL must not carry credentials' : url;
 }
 
 function refuse(reason: string): Verdict {

@@ -2,7 +2,6 @@
 import { loadConfig } from '../../../services/app/config';
 import { ConfigError } from '../../../services/errors';
 import { createLogger } from '../../../services/logger';
-import { SyncStore } from '../../../services/partnerCenter/syncStore';
 import { connect } from '../../../scripts/partnerCenterConnect';
 import { referral } from '../../fixtures/referrals';
 import { makeApp } from '../../support/app';
@@ -11,7 +10,7 @@ import { syncWorldsOnOneStorage, type syncWorld } from '../../support/partnerCen
 
 const worlds = syncWorldsOnOneStorage();
 
-const storedToken = async (world: Awaited<ReturnType<typeof syncWorld>>) => (await new SyncStore(world.tables.PartnerCenter).connection())?.refreshToken;
+const storedToken = async (world: Awaited<ReturnType<typeof syncWorld>>) => (await world.syncStore().connection())?.refreshToken;
 
 describe('settings', () => {
   it('is off without any PARTNER_CENTER_ connection setting, and says so', async () => {
@@ -37,7 +36,11 @@ describe('settings', () => {
     ['PARTNER_CENTER_API_URL', 'http://api.partner.microsoft.com/v1.0'],
     ['PARTNER_CENTER_AUTHORITY_HOST', 'http://login.microsoftonline.com'],
     ['PARTNER_CENTER_POLL_SECONDS', '0'],
-    ['PARTNER_CENTER_WEBHOOK_CERT_HOSTS', 'https://evil.example/cert'],
+    ['PARTNER_CENTER_WEBHOOK_CERT_URL_PREFIXES', 'http://evil.example/cert/'],
+    ['PARTNER_CENTER_WEBHOOK_CERT_URL_PREFIXES', 'https://3psostorageacct.blob.core.windows.net/ce'],
+    ['PARTNER_CENTER_ALERT_AFTER_MINUTES', '0'],
+    ['PARTNER_CENTER_TOKEN_KEY', Buffer.alloc(16).toString('base64')],
+    ['KEY_VAULT_URL', 'http://vault.example'],
   ])('refuses %s=%s', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}:`));
   });
@@ -117,7 +120,7 @@ describe('npm run partner-center:connect', () => {
     world.identity.deviceCodeClient = 'public';
     const env = { ...world.env, AZURE_TABLES_CONNECTION_STRING: worlds.storage().connectionString, TABLE_PREFIX: world.tablePrefix };
     await connect(env, { say: () => undefined, sleep: async () => undefined });
-    expect((await new SyncStore(world.tables.PartnerCenter).connection())?.clientType).toBe('public');
+    expect((await world.syncStore().connection())?.clientType).toBe('public');
     world.partnerCenter.create(referral());
     await world.pull();
     expect(world.identity.grants('refresh_token').at(-1)).toMatchObject({ withSecret: false });

@@ -1,5 +1,6 @@
 import type { Lead } from '../../../services/leads/lead';
 import { leadFromReferral } from '../../../services/partnerCenter/referrals/leadFromReferral';
+import { readReferral } from '../../../services/partnerCenter/referrals/readReferral';
 import { isIncomingLead, referralSchema, withoutNulls } from '../../../services/partnerCenter/referrals/referral';
 import { partnerCenterOf, referralState, withPartnerCenter, type ReferralState } from '../../../services/partnerCenter/referrals/referralState';
 import { partnerCenterFields } from '../../../services/partnerCenter/referrals/referralView';
@@ -22,7 +23,7 @@ describe('what a lead owes Partner Center', () => {
   it('owes the status, the deal and its ids once accepted in Teams, and the accepter (its owner now) on the team', () => {
     const lead = apply(receivedLead(), { kind: 'accept', deal: { ...dealInput, crmId: 'CRM-7', campaignId: 'CMP-1' } });
     expect(pendingFields(lead).sort()).toEqual(['campaignId', 'closingDate', 'externalReferenceId', 'notes', 'status', 'team'].sort());
-    expect(patchFor(['team'], lead, partnerCenterOf(lead).synced!)).toEqual([{ op: 'add', path: '/team', value: [{ firstName: 'Dana', lastName: 'Admin' }] }]);
+    expect(patchFor(['team'], lead, partnerCenterOf(lead).synced!)).toEqual([{ op: 'add', path: '/team/-', value: { firstName: 'Dana', lastName: 'Admin' } }]);
     // Value and currency equal what the referral already said (120,000 EUR): nothing to send for them.
     expect(pendingFields(lead)).not.toContain('dealValue');
   });
@@ -49,24 +50,29 @@ describe('what a lead owes Partner Center', () => {
     ]);
   });
 
-  it('sends the team whole: Partner Center keeps its own members as they are, ours are added once', () => {
+  it('adds new team members one at a time, as Partner Center documents it; its own members stay as they are', () => {
     const lead = apply(acceptedLead(), { kind: 'addEmployee', employee: { name: 'Sam Lee', email: 'sam@partner.example' } });
     const kim = { firstName: 'Kim', lastName: 'Ito', email: 'kim@partner.example', contactPreference: { locale: 'ja-JP', disableNotifications: true } };
     const theirs = changedThere(lead, { team: [kim] });
-    const [team] = patchFor(['team'], lead, theirs);
-    // `add` creates the member or replaces it: right whether the referral has a team yet or not.
-    expect(team).toEqual({
-      op: 'add',
-      path: '/team',
-      value: [kim, { firstName: 'Sam', lastName: 'Lee', email: 'sam@partner.example', phoneNumber: undefined }, { firstName: 'Dana', lastName: 'Admin', email: undefined, phoneNumber: undefined }],
-    });
+    expect(patchFor(['team'], lead, theirs)).toEqual([
+      { op: 'add', path: '/team/-', value: { firstName: 'Sam', lastName: 'Lee', email: 'sam@partner.example' } },
+      { op: 'add', path: '/team/-', value: { firstName: 'Dana', lastName: 'Admin' } },
+    ]);
+  });
+
+  it('replaces the team whole when someone was removed in Teams (adding one at a time cannot remove anyone)', () => {
+    const withSam = apply(acceptedLead(), { kind: 'addEmployee', employee: { name: 'Sam Lee', email: 'sam@partner.example' } });
+    const sam = { firstName: 'Sam', lastName: 'Lee', email: 'sam@partner.example' };
+    const synced = applyReferral(withSam, changedThere(withSam, { team: [{ firstName: 'Dana', lastName: 'Admin' }, sam] }), NOW)!.lead;
+    const employee = synced.employees.find((e) => e.name === 'Sam Lee')!;
+    const without = apply(synced, { kind: 'removeEmployee', employeeId: employee.id });
+    expect(patchFor(['team'], without, partnerCenterOf(without).synced!)).toEqual([{ op: 'replace', path: '/team', value: [{ firstName: 'Dana', lastName: 'Admin' }] }]);
   });
 
   it('adds an owner who is not on the team yet, once, and leaves one who is', () => {
     const owned = apply(receivedLead(), { kind: 'assign', owner: { id: '6f1c1a52-3d1e-4a8e-9b44-2b1f7d0c9e10', name: 'Sam Lee', email: 'sam@partner.example' } });
     expect(pendingFields(owned)).toEqual(['team']);
-    const [team] = patchFor(['team'], owned, partnerCenterOf(owned).synced!);
-    expect(team?.value).toEqual([{ firstName: 'Sam', lastName: 'Lee', email: 'sam@partner.example', phoneNumber: undefined }]);
+    expect(patchFor(['team'], owned, partnerCenterOf(owned).synced!)).toEqual([{ op: 'add', path: '/team/-', value: { firstName: 'Sam', lastName: 'Lee', email: 'sam@partner.example' } }]);
     const alreadyThere = changedThere(owned, { team: [{ firstName: 'Sam', lastName: 'Lee', email: 'SAM@partner.example' }] });
     expect(pendingFields(applyReferral(owned, alreadyThere, NOW)!.lead)).toEqual([]);
   });
@@ -200,9 +206,15 @@ describe('which referrals are leads', () => {
     ['a co-sell opportunity (Shared)', false, { type: 'Shared', qualification: 'SalesQualified' }],
     ['an opportunity from another partner', false, { type: 'Independent', qualification: 'SalesQualified', inviteContext: { invitedBy: { organizationId: 'partner-123' } } }],
     ['a referral the partner sent', false, { type: 'Independent', qualification: 'Direct', direction: 'Outgoing' }],
-    ['a referral with no qualification', false, { type: 'Independent', qualification: 'None' }],
   ])('%s: a lead? %s', (_what, lead, fields) => {
-    expect(isIncomingLead({ id: 'r1', ...fields })).toBe(lead);
+    const read = readReferral({ ...referral(), id: 'r1', ...fields });
+    expect(read.ok && isIncomingLead(read.referral)).toBe(lead);
+  });
+
+  it("reads a qualification it does not know (\"None\") as a customer inquiry from Microsoft, and keeps it as given", () => {
+    const read = readReferral({ ...referral(), type: 'Independent', qualification: 'None' });
+    expect(read.ok && isIncomingLead(read.referral)).toBe(true);
+    expect(read.ok && read.asGiven).toEqual([{ path: 'qualification', value: 'None', why: 'not a kind this version knows: shown as a customer inquiry' }]);
   });
 });
 

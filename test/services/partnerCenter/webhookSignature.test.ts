@@ -54,15 +54,17 @@ const headers = (leaf: Issued, url: string, body = BODY) => ({
 });
 
 // A generous download time: these tests are about what is trusted, on a machine that may be busy.
-const verifier = (allowedHosts = [host]) => new WebhookVerifier({ allowedHosts, caFile: pki.rootFile, fetchTimeoutMs: 15_000 });
+const verifier = (allowedPrefixes = [`https://${host}/cert/`], now?: () => Date) => new WebhookVerifier({ allowedPrefixes, caFile: pki.rootFile, fetchTimeoutMs: 15_000, now });
+const DOCUMENTED = ['https://3psostorageacct.blob.core.windows.net/cert/'];
 
 describe('which certificate URLs are fetched', () => {
   it.each([
-    ['a look-alike of an allowed domain', 'https://evilmicrosoft.com/cert.cer', ['*.microsoft.com']],
-    ['an allowed domain on another port', 'https://pki.microsoft.com:8443/cert.cer', ['*.microsoft.com']],
-    ['an allowed host on another port', 'https://3psostorageacct.blob.core.windows.net:22/c.cer', ['3psostorageacct.blob.core.windows.net']],
-    ['plain http', 'http://pki.microsoft.com/cert.cer', ['*.microsoft.com']],
-    ['a URL with credentials', 'https://user:pass@pki.microsoft.com/cert.cer', ['*.microsoft.com']],
+    ['another folder of the allowed host', 'https://3psostorageacct.blob.core.windows.net/other/c.cer', DOCUMENTED],
+    ['a look-alike of the allowed folder', 'https://3psostorageacct.blob.core.windows.net/certificates/c.cer', DOCUMENTED],
+    ['a look-alike host', 'https://3psostorageacct.blob.core.windows.net.evil.example/cert/c.cer', DOCUMENTED],
+    ['the allowed host on another port', 'https://3psostorageacct.blob.core.windows.net:22/cert/c.cer', DOCUMENTED],
+    ['plain http', 'http://3psostorageacct.blob.core.windows.net/cert/c.cer', DOCUMENTED],
+    ['a URL with credentials', 'https://user:pass@3psostorageacct.blob.core.windows.net/cert/c.cer', DOCUMENTED],
   ])('refuses %s without fetching it', async (_what, url, allowed) => {
     const { leaf } = await signer();
     const verdict = await verifier(allowed).verify(headers(leaf, url), BODY);
@@ -101,6 +103,31 @@ describe('which certificates are trusted', () => {
     expect(await verifier().verify(headers(leaf, `https://${host}/cert/stranger.cer`), BODY)).toMatchObject({ ok: false });
     const { leaf: good, path } = await signer();
     expect(await verifier().verify(headers(good, `https://${host}${path}`, Buffer.from('{"other":1}')), BODY)).toEqual({ ok: false, reason: 'the signature does not match the body' });
+  });
+
+  it('keeps a certificate that verified until it expires: later events fetch nothing, however much later', async () => {
+    const { leaf, path } = await signer();
+    let now = Date.now();
+    const kept = verifier(undefined, () => new Date(now));
+    expect(await kept.verify(headers(leaf, `https://${host}${path}`), BODY)).toEqual({ ok: true });
+    now += 20 * 3_600_000;
+    fetched = [];
+    expect(await kept.verify(headers(leaf, `https://${host}${path}`), BODY)).toEqual({ ok: true });
+    expect(fetched).toEqual([]);
+  });
+
+  it('cannot be starved: junk URLs sent without a signature use up the budget of unknown URLs, never a known one', async () => {
+    const { leaf, path } = await signer();
+    const checker = verifier();
+    expect(await checker.verify(headers(leaf, `https://${host}${path}`), BODY)).toEqual({ ok: true });
+    for (let i = 0; i < 25; i++) await checker.verify(headers(leaf, `https://${host}/cert/junk-${i}.cer`), BODY);
+    expect(await checker.verify(headers(leaf, `https://${host}/cert/junk-late.cer`), BODY)).toEqual({ ok: false, reason: 'too many certificate downloads; try again in a minute' });
+    // The genuine URL still verifies, and even a replaced certificate there is fetched again.
+    expect(await checker.verify(headers(leaf, `https://${host}${path}`), BODY)).toEqual({ ok: true });
+    const { leaf: replaced, path: replacedPath } = await signer();
+    served.set(path, served.get(replacedPath)!);
+    served.set(`${path}.ca`, served.get(`${replacedPath}.ca`)!);
+    expect(await checker.verify(headers(replaced, `https://${host}${path}`), BODY)).toEqual({ ok: true });
   });
 
   it('refuses a certificate URL that serves something too large, or not a certificate', async () => {
