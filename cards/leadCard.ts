@@ -67,6 +67,8 @@ interface LeadCardView {
   asGiven: string | null;
   form: FormView | null;
   actions: ActionView[];
+  /** The lead's pages in outside systems ("Open in Partner Center"). */
+  links: { title: string; url: string }[];
 }
 
 const renderTemplate = cardTemplate<LeadCardView>(leadCardJson);
@@ -86,8 +88,10 @@ export function renderLeadCard(lead: Lead, options: LeadCardOptions): CardAttach
   const refreshUserIds = [...new Set(options.refreshUserIds ?? [])].slice(0, MAX_REFRESH_USERS);
 
   const card = render({
+    // A shared copy refreshes by itself for those the product knows will look (its owner, favoriters,
+    // who shared it), even in a channel of more than 60; without them, for everyone in a smaller one.
     refresh: options.shared
-      ? { data: { leadId: lead.id, shared: true }, userIds: null }
+      ? { data: { leadId: lead.id, shared: true }, userIds: refreshUserIds.length > 0 ? refreshUserIds : null }
       : refreshUserIds.length > 0
         ? { data: { leadId: lead.id }, userIds: refreshUserIds }
         : null,
@@ -106,18 +110,27 @@ export function renderLeadCard(lead: Lead, options: LeadCardOptions): CardAttach
       : { ...leadDetails(lead, options.now, zoned, options.outside ?? []), form: null, actions: viewActions(lead, locale, options.viewer) }),
     sync: outsideLine(options.outside ?? [], locale),
     asGiven: asGivenLine(options.outside ?? [], locale),
+    links: form ? [] : (options.outside ?? []).flatMap((view) => (view.url ? [{ title: t(locale, 'action.openIn', { system: view.system }), url: view.url }] : [])),
   }, mentions);
   if (options.shared) markShared(card.content);
   return card;
 }
 
-/** Every button of a shared copy says so, so that the card it answers with is shared too. */
+/**
+ * Every button of a shared copy says so, so that the card it answers with is shared too; and each
+ * falls back to an Action.Submit with the same verb where a client (or a card from search or an
+ * unfurled link, which Teams caps at older card versions) does not do Universal Actions.
+ */
 function markShared(node: unknown): void {
   if (Array.isArray(node)) return node.forEach(markShared);
   if (typeof node !== 'object' || node === null) return;
   const element = node as Record<string, unknown>;
-  if (element.type === 'Action.Execute' && typeof element.data === 'object' && element.data !== null) element.data = { ...element.data, shared: true };
-  Object.values(element).forEach(markShared);
+  if (element.type === 'Action.Execute' && typeof element.data === 'object' && element.data !== null) {
+    const data = { ...element.data, shared: true };
+    element.data = data;
+    element.fallback = { type: 'Action.Submit', title: element.title, data: { ...data, verb: element.verb } };
+  }
+  for (const [key, value] of Object.entries(element)) if (key !== 'refresh' && key !== 'fallback') markShared(value);
 }
 
 /** "Owner: Sam Lee · assigned by Dana Miller · Nov 26, 10:02 AM" or "No owner yet", with Take it / Assign… while the lead is open. */

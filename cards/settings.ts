@@ -10,10 +10,13 @@ export interface SettingsValues {
   digest: boolean;
   insights: boolean;
   language: 'auto' | 'en' | 'de';
+  activityFeed: boolean;
 }
 
-type Toggle = 'flameAlerts' | 'reminders' | 'digest' | 'insights';
+type Toggle = 'flameAlerts' | 'reminders' | 'digest' | 'insights' | 'activityFeed';
 const TOGGLES: Toggle[] = ['flameAlerts', 'reminders', 'digest', 'insights'];
+/** A person's own chat also chooses whether their own events go to their activity feed. */
+const PERSONAL_TOGGLES: Toggle[] = [...TOGGLES, 'activityFeed'];
 const LANGUAGES = ['auto', 'en', 'de'] as const;
 
 interface SettingsView {
@@ -37,6 +40,8 @@ export function renderSettingsCard(options: {
   locale: Locale;
   /** A partner admin, or the person whose personal chat this is. */
   canChange: boolean;
+  /** A personal chat: its person's own settings (the activity feed among them). */
+  personal?: boolean;
   notice?: { text: string; tone: 'good' | 'warning' };
   errors?: Partial<Record<'leadKinds' | 'language', string>>;
 }): CardAttachment {
@@ -44,6 +49,7 @@ export function renderSettingsCard(options: {
   const on = (value: boolean) => t(locale, value ? 'settings.on' : 'settings.off');
   const kinds = (['marketplace', 'qualified'] as const).map((kind) => ({ title: t(locale, `settings.kind.${kind}`), value: kind }));
   const languages = LANGUAGES.map((value) => ({ title: t(locale, `settings.language.${value}`), value }));
+  const toggles = options.personal ? PERSONAL_TOGGLES : TOGGLES;
   return render({
     title: t(locale, 'settings.title'),
     intro: t(locale, 'settings.intro'),
@@ -51,7 +57,7 @@ export function renderSettingsCard(options: {
     form: options.canChange
       ? {
           leadKinds: { label: t(locale, 'settings.leadKinds'), value: values.leadKinds.join(','), choices: kinds, error: options.errors?.leadKinds ?? null },
-          toggles: TOGGLES.map((id) => ({ id, label: t(locale, `settings.${id}.label` as StringKey), title: t(locale, `settings.${id}.title` as StringKey), value: String(values[id]) })),
+          toggles: toggles.map((id) => ({ id, label: t(locale, `settings.${id}.label` as StringKey), title: t(locale, `settings.${id}.title` as StringKey), value: String(values[id]) })),
           language: { label: t(locale, 'settings.languageLabel'), value: values.language, errorMessage: t(locale, 'settings.chooseLanguage'), choices: languages },
         }
       : null,
@@ -59,7 +65,7 @@ export function renderSettingsCard(options: {
       ? []
       : [
           { title: t(locale, 'settings.leadKinds'), value: values.leadKinds.length ? kinds.filter((k) => values.leadKinds.includes(k.value)).map((k) => k.title).join(', ') : t(locale, 'settings.none') },
-          ...TOGGLES.map((id) => ({ title: t(locale, `settings.${id}.label` as StringKey), value: on(values[id]) })),
+          ...toggles.map((id) => ({ title: t(locale, `settings.${id}.label` as StringKey), value: on(values[id]) })),
           { title: t(locale, 'settings.languageLabel'), value: t(locale, `settings.language.${values.language}`) },
         ],
     note: options.canChange ? t(locale, 'settings.appliesNext') : t(locale, 'settings.whoMayChange'),

@@ -21,6 +21,25 @@ export type SyncStatusView =
       parked?: { count: number; first: { id: string; name?: string; reason: string }[] };
     };
 
+/** How the bot reaches people in Teams beyond its chats (Microsoft Graph), as it last found it. */
+export type TeamsReachView = Record<'activityFeed' | 'proactiveInstall', { state: 'on' | 'off' | 'refused'; reason?: string; since?: string }>;
+
+/** One fact per way of reaching people: on, off (why), or not allowed (what Graph said, what to grant). */
+function reachFacts(reach: TeamsReachView | undefined, zoned: Zoned): { title: string; value: string }[] {
+  if (!reach) return [];
+  const { locale } = zoned;
+  return (['activityFeed', 'proactiveInstall'] as const).map((feature) => {
+    const { state, reason, since } = reach[feature];
+    const value =
+      state === 'on'
+        ? t(locale, 'sync.reach.on')
+        : state === 'off'
+          ? t(locale, 'sync.reach.off', { reason: reason ?? '' })
+          : t(locale, 'sync.reach.refused', { reason: reason ?? '', since: since ? formatDateTime(since, zoned) : '' });
+    return { title: t(locale, `sync.reach.${feature}`), value };
+  });
+}
+
 interface StatusView {
   title: string;
   intro: string | null;
@@ -40,9 +59,9 @@ function parkedFacts(parked: { count: number; first: { id: string; name?: string
   ];
 }
 
-export function renderSyncStatusCard(status: SyncStatusView, zoned: Zoned): CardAttachment {
+export function renderSyncStatusCard(status: SyncStatusView, zoned: Zoned, reach?: TeamsReachView): CardAttachment {
   const { locale } = zoned;
-  if (!status.on) return renderStatus({ title: t(locale, 'sync.title'), intro: t(locale, 'sync.off'), state: null, facts: [], fix: null });
+  if (!status.on) return renderStatus({ title: t(locale, 'sync.title'), intro: t(locale, 'sync.off'), state: null, facts: reachFacts(reach, zoned), fix: null });
   const when = (at: string | undefined) => (at ? formatDateTime(at, zoned) : t(locale, 'sync.never'));
   const facts = [
     { title: t(locale, 'sync.lastPull'), value: when(status.lastPullAt) },
@@ -50,6 +69,7 @@ export function renderSyncStatusCard(status: SyncStatusView, zoned: Zoned): Card
     { title: t(locale, 'sync.waiting'), value: String(status.waiting) },
     ...(status.lastError ? [{ title: t(locale, 'sync.lastError'), value: `${status.lastError}${status.lastErrorAt ? ` (${formatDateTime(status.lastErrorAt, zoned)})` : ''}` }] : []),
     ...parkedFacts(status.parked, locale),
+    ...reachFacts(reach, zoned),
   ];
   return renderStatus({
     title: t(locale, 'sync.title'),

@@ -66,7 +66,8 @@ export function mountPartnerCenter(server: Server, options: { product: Product; 
     '/api/partner-center/status',
     requireApiKey(options.apiKey),
     guarded(async (_req, res) => {
-      res.send(200, await product.syncStatus());
+      // With how the bot reaches people in Teams (the activity feed, installing the app): what an admin checks on day one.
+      res.send(200, { ...(await product.syncStatus()), teams: product.teamsReach() });
     }),
   );
 }

@@ -1,4 +1,4 @@
-/** Builds the Teams app package: manifest.json (the template, filled and validated offline) and the two icons, zipped. */
+/** Builds the Teams app package: manifest.json (the template, filled and validated offline), its German text and the two icons, zipped. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TeamsManifest } from '@microsoft/app-manifest';
@@ -6,13 +6,25 @@ import JSZip from 'jszip';
 import { z } from 'zod';
 import { toFieldIssues } from '../services/errors';
 import { ManifestError } from './manifestError';
+import { LOCALIZATION_FILES, localizationErrors, readLocalization, type LocalizableManifest } from './localization';
 import { schemaErrors } from './manifestSchema';
 import { MANIFEST_DIR } from './projectRoot';
 
 const ICONS = ['color.png', 'outline.png'] as const;
-const DEFAULT_WEBSITE = 'https://partner-leads.contoso.example';
 
 const template: unknown = JSON.parse(readFileSync(path.join(MANIFEST_DIR, 'manifest.template.json'), 'utf8'));
+
+/** Teams documents at most ten commands per menu (the schema allows twelve). */
+const MAX_COMMANDS_PER_MENU = 10;
+
+/**
+ * Names and domains that only stand in for a real publisher (Microsoft's sample companies, the
+ * reserved example and test names): an admin who uploads a package with them is misled.
+ */
+const PLACEHOLDER_HOST = /(^|\.)(example\.(com|org|net)|[^.]+\.(example|test|invalid|localhost|local))$|contoso|fabrikam|northwind|adatum|wingtip|tailspin|placeholder|your-?(company|domain)/i;
+const PLACEHOLDER_NAME = /^(contoso|fabrikam|northwind|adatum|your (company|name)|publisher|company|todo|tbd|changeme|test)\b/i;
+
+const https = (what: string) => z.url({ protocol: /^https$/, error: `must be the https URL of ${what}` });
 
 export const appPackageSettingsSchema = z.object({
   appId: z.guid('must be a GUID (the Teams app id)'),
@@ -20,10 +32,18 @@ export const appPackageSettingsSchema = z.object({
   // Teams accepts only MAJOR.MINOR.PATCH, and an update must raise it.
   version: z.string().regex(/^\d+\.\d+\.\d+$/, 'must be MAJOR.MINOR.PATCH, such as 1.4.0'),
   validDomains: z.array(z.hostname('must be a host name such as leads.contoso.com, without https:// or a path')).max(100),
-  websiteUrl: z.url({ protocol: /^https$/, error: 'must be an https URL' }).optional(),
+  /** The publisher, as Teams shows it to people and admins. */
+  developer: z.object({
+    name: z.string().trim().min(1, 'must be the publisher\'s name').max(32, 'must be at most 32 characters'),
+    websiteUrl: https("the publisher's website"),
+    privacyUrl: https('the privacy statement'),
+    termsOfUseUrl: https('the terms of use'),
+  }),
+  /** A package for trying the app out (sideloading, the Playground): placeholder names and domains are allowed. */
+  trial: z.boolean().default(false),
 });
 
-export type AppPackageSettings = z.infer<typeof appPackageSettingsSchema>;
+export type AppPackageSettings = z.input<typeof appPackageSettingsSchema>;
 
 /** The manifest for these settings; throws a ManifestError naming each invalid setting. */
 export function renderManifest(input: AppPackageSettings): TeamsManifest {
@@ -32,26 +52,50 @@ export function renderManifest(input: AppPackageSettings): TeamsManifest {
     const issues = toFieldIssues(parsed.error.issues);
     throw new ManifestError(`Invalid app package settings: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, issues);
   }
-  const { appId, botId, version, validDomains, websiteUrl = DEFAULT_WEBSITE } = parsed.data;
-  const site = websiteUrl.replace(/\/+$/, '');
+  const { appId, botId, version, validDomains, developer, trial } = parsed.data;
+  if (!trial) refusePlaceholders(developer);
   return fill(template, {
     appId,
     botId,
     version,
     validDomains: [...new Set(validDomains.map((domain) => domain.toLowerCase()))],
-    websiteUrl: site,
-    privacyUrl: `${site}/privacy`,
-    termsOfUseUrl: `${site}/terms`,
+    developerName: developer.name,
+    websiteUrl: developer.websiteUrl,
+    privacyUrl: developer.privacyUrl,
+    termsOfUseUrl: developer.termsOfUseUrl,
   }) as TeamsManifest;
 }
 
-/** The zip to upload to Teams; throws a ManifestError listing the schema errors if the manifest is invalid. */
+function refusePlaceholders(developer: { name: string; websiteUrl: string; privacyUrl: string; termsOfUseUrl: string }): void {
+  const issues = [
+    ...(PLACEHOLDER_NAME.test(developer.name) ? [{ path: 'developer.name', message: `"${developer.name}" is a placeholder, not the publisher's name` }] : []),
+    ...(['websiteUrl', 'privacyUrl', 'termsOfUseUrl'] as const).flatMap((key) =>
+      PLACEHOLDER_HOST.test(new URL(developer[key]).hostname) ? [{ path: `developer.${key}`, message: `${developer[key]} is a placeholder domain, not the publisher's` }] : [],
+    ),
+  ];
+  if (issues.length > 0) throw new ManifestError(`A package for a tenant needs the publisher's own name and URLs: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+}
+
+/** What the schema cannot say: a short name distinct from the full one, menus within the documented size, German text for everything. */
+function packageErrors(teamsManifest: TeamsManifest): string[] {
+  const manifest = teamsManifest as unknown as LocalizableManifest;
+  const errors: string[] = [];
+  if (manifest.name.full === undefined || manifest.name.full === manifest.name.short) errors.push('name.full must differ from name.short');
+  manifest.bots?.[0]?.commandLists?.forEach((list, i) => {
+    if (list.commands.length > MAX_COMMANDS_PER_MENU) errors.push(`bots[0].commandLists[${i}] has ${list.commands.length} commands: Teams documents at most ${MAX_COMMANDS_PER_MENU} per menu`);
+  });
+  for (const file of LOCALIZATION_FILES) errors.push(...localizationErrors(manifest, file, readLocalization(file)));
+  return errors;
+}
+
+/** The zip to upload to Teams; throws a ManifestError listing what is invalid. */
 export async function buildAppPackage(settings: AppPackageSettings): Promise<Buffer> {
   const manifest = renderManifest(settings);
-  const errors = await schemaErrors(manifest);
+  const errors = [...(await schemaErrors(manifest)), ...packageErrors(manifest)];
   if (errors.length > 0) throw new ManifestError(`manifest.json does not match its schema:\n  ${errors.join('\n  ')}`, errors);
   const zip = new JSZip();
   zip.file('manifest.json', JSON.stringify(manifest, null, 2));
+  for (const file of LOCALIZATION_FILES) zip.file(file, JSON.stringify(readLocalization(file), null, 2));
   for (const icon of ICONS) zip.file(icon, readFileSync(path.join(MANIFEST_DIR, icon)));
   return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
 }

@@ -1,4 +1,7 @@
-/** `npm run package`: writes build/appPackage.zip, ready to upload in Teams. */
+/**
+ * `npm run package`: writes build/appPackage.zip, ready for a Teams admin to upload. With
+ * `-- --trial`, a package to try the app out: the publisher's name and URLs may be placeholders.
+ */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -13,13 +16,14 @@ async function main(): Promise<void> {
   if (existsSync(envFile)) process.loadEnvFile(envFile);
   const { version } = z.object({ version: z.string() }).parse(JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')));
 
-  const zip = await buildAppPackage(packageSettingsFromEnv(process.env, version));
+  const trial = process.argv.includes('--trial');
+  const zip = await buildAppPackage(packageSettingsFromEnv(process.env, version, { trial }));
 
   const out = path.join(PROJECT_ROOT, 'build', 'appPackage.zip');
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, zip);
   const shown = path.relative(process.cwd(), out);
-  process.stdout.write(`${shown.startsWith('..') ? out : shown} (${zip.length} bytes)\n`);
+  process.stdout.write(`${shown.startsWith('..') ? out : shown} (${zip.length} bytes)${trial ? ', a trial package: not for a tenant' : ''}\n`);
 }
 
 main().catch((error: unknown) => {

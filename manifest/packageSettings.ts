@@ -27,14 +27,29 @@ const packageEnvSchema = z.object({
   TEAMS_APP_ID: setting(fields.appId.optional()),
   APP_VERSION: setting(fields.version.optional()),
   BOT_DOMAIN: setting(z.hostname('must be the bot endpoint\'s host name, such as leads.contoso.com, without https:// or a path').optional()),
+  APP_DEVELOPER_NAME: setting(z.string({ error: "is not set: the publisher's name as Teams shows it (your company), at most 32 characters" }).pipe(fields.developer.shape.name)),
+  APP_WEBSITE_URL: setting(z.string({ error: "is not set: the publisher's website (https)" }).pipe(fields.developer.shape.websiteUrl)),
+  APP_PRIVACY_URL: setting(z.string({ error: 'is not set: the privacy statement that covers this app (https)' }).pipe(fields.developer.shape.privacyUrl)),
+  APP_TERMS_URL: setting(z.string({ error: 'is not set: the terms of use of this app (https)' }).pipe(fields.developer.shape.termsOfUseUrl)),
 });
 
+/** A package to try the app out (`npm run package -- --trial`): the publisher may be a placeholder. */
+const TRIAL_DEVELOPER = {
+  APP_DEVELOPER_NAME: 'Partner Leads (trial)',
+  APP_WEBSITE_URL: 'https://partner-leads.contoso.example',
+  APP_PRIVACY_URL: 'https://partner-leads.contoso.example/privacy',
+  APP_TERMS_URL: 'https://partner-leads.contoso.example/terms',
+};
+
 /** Throws a ConfigError naming each missing or invalid variable. */
-export function packageSettingsFromEnv(env: NodeJS.ProcessEnv, packageVersion: string): AppPackageSettings {
-  const parsed = packageEnvSchema.safeParse(env);
+export function packageSettingsFromEnv(env: NodeJS.ProcessEnv, packageVersion: string, options: { trial?: boolean } = {}): AppPackageSettings {
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value?.trim()));
+  const parsed = packageEnvSchema.safeParse(options.trial ? { ...TRIAL_DEVELOPER, ...given } : env);
   if (!parsed.success) throw new ConfigError(toFieldIssues(parsed.error.issues));
   const { MicrosoftAppId, TEAMS_APP_ID, APP_VERSION, BOT_DOMAIN } = parsed.data;
   return {
+    developer: { name: parsed.data.APP_DEVELOPER_NAME, websiteUrl: parsed.data.APP_WEBSITE_URL, privacyUrl: parsed.data.APP_PRIVACY_URL, termsOfUseUrl: parsed.data.APP_TERMS_URL },
+    trial: Boolean(options.trial),
     botId: MicrosoftAppId,
     // A bot-only app may reuse the bot's id as its Teams app id, so one id is enough to get started.
     appId: TEAMS_APP_ID ?? MicrosoftAppId,

@@ -33,6 +33,15 @@ export async function connect(env: NodeJS.ProcessEnv, io: ConnectIo): Promise<st
     clientId: config.PARTNER_CENTER_CLIENT_ID!,
     clientSecret: config.PARTNER_CENTER_CLIENT_SECRET!,
   };
+  // A key made up on this machine would seal the production sign-in where production cannot open it.
+  if (config.AZURE_TABLES_CONNECTION_STRING && !config.PARTNER_CENTER_TOKEN_KEY && !config.KEY_VAULT_URL) {
+    throw new ConfigError([
+      {
+        path: 'PARTNER_CENTER_TOKEN_KEY',
+        message: "must be set (the app's own, from its settings) or KEY_VAULT_URL, to store a sign-in in Azure Table Storage: sealed under a key made up on this machine, the app could not open it",
+      },
+    ]);
+  }
   // Storage first: a DATA_DIR in use by the running app is refused before anyone signs in for nothing.
   const storage = await openStorage({
     connectionString: config.AZURE_TABLES_CONNECTION_STRING,
@@ -44,9 +53,12 @@ export async function connect(env: NodeJS.ProcessEnv, io: ConnectIo): Promise<st
     io.say(`Sign in as a Referrals admin of your Partner Center account (tenant ${settings.tenantId}).`);
     const signedIn = await signInWithDeviceCode(settings, { say: io.say, sleep: io.sleep });
     const vault = tokenVaultOf({ keyVaultUrl: config.KEY_VAULT_URL, tokenKey: config.PARTNER_CENTER_TOKEN_KEY, tablePrefix: config.TABLE_PREFIX, dataDir: config.DATA_DIR });
-    // The setting's value now is recorded with the sign-in: only a value set after it is taken instead.
-    const settingDigest = config.PARTNER_CENTER_REFRESH_TOKEN ? digest(config.PARTNER_CENTER_REFRESH_TOKEN) : undefined;
-    await new SyncStore(storage.tables.PartnerCenter, vault).saveConnection(
+    // The setting's value the app last saw is recorded with the sign-in (this machine's .env may hold
+    // another): only a value set after it is taken instead.
+    const store = new SyncStore(storage.tables.PartnerCenter, vault);
+    const known = await store.storedConnection();
+    const settingDigest = known ? known.settingDigest : config.PARTNER_CENTER_REFRESH_TOKEN ? digest(config.PARTNER_CENTER_REFRESH_TOKEN) : undefined;
+    await store.saveConnection(
       { refreshToken: signedIn.refreshToken, clientType: signedIn.clientType, origin: 'connect', account: signedIn.account, settingDigest },
       new Date(),
     );

@@ -59,6 +59,12 @@ export const invokeValueSchema = z.object({
   trigger: z.enum(['manual', 'automatic']).optional(),
 });
 
+/**
+ * An Action.Submit fallback's click (a client without Universal Actions): its data, with the verb
+ * the Action.Execute would have sent. Teams merges the card's inputs into it.
+ */
+export const submittedVerbSchema = z.looseObject({ verb: z.string().min(1).max(64) }).transform(({ verb, ...data }) => ({ action: { type: 'Action.Execute' as const, verb, data } }));
+
 const leadId = z.string().regex(LEAD_ID_PATTERN, 'unknown lead');
 
 export const leadActionDataSchema = z.object({
@@ -108,6 +114,7 @@ export const settingsFormSchema = z.object({
   reminders: toggle,
   digest: toggle,
   insights: toggle,
+  activityFeed: toggle,
   language: z.enum(['auto', 'en', 'de']).optional(),
 });
 

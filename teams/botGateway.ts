@@ -6,7 +6,7 @@ import { TeamsInfo, type CloudAdapter, type ConversationParameters, type Convers
 import type { Conversation } from '../services/useCases/conversations';
 import { SendFailure, type Member, type OutboundMessage, type PersonalChat, type Reachable, type TeamChannel, type TeamsGateway } from '../services/delivery/teamsGateway';
 import { retryAfterMs } from '../services/retryAfter';
-import { outboundActivity, type RenderSettings } from './outboundActivity';
+import { outboundActivity, previewText, type RenderSettings } from './outboundActivity';
 
 export class BotGateway implements TeamsGateway {
   constructor(
@@ -23,6 +23,10 @@ export class BotGateway implements TeamsGateway {
       id = sent?.id ?? '';
     });
     return id;
+  }
+
+  preview(message: OutboundMessage, locale?: string): string {
+    return previewText(message, locale);
   }
 
   async update(conversation: Conversation, activityId: string, message: OutboundMessage): Promise<void> {

@@ -24,6 +24,7 @@ export function conversationFrom(activity: Activity): Where {
     tenantId: tenantOf(activity),
     userId: scope === 'personal' ? activity.from?.aadObjectId?.toLowerCase() : undefined,
     teamId: scope === 'channel' ? teamOf(activity) : undefined,
+    teamGroupId: scope === 'channel' ? (activity.channelData as { team?: { aadGroupId?: string } } | undefined)?.team?.aadGroupId : undefined,
     installed: true,
     locale: activity.locale,
     reference: { ...reference, conversation: { ...reference.conversation, id: conversationId } },

@@ -9,11 +9,15 @@ import { StorageUnavailableError } from '../services/errors';
 import type { Logger } from '../services/logger';
 import { handleTextCommand } from './commands/textCommands';
 import { conversationFrom, teamOf, tenantOf } from './conversationRef';
+import { submittedVerbSchema } from './activityParsers';
 import { cardVerbs, errorResponse } from './invokes/cardActions';
 import type { CardDeps } from './invokes/cardViews';
 import type { Clicker } from './invokes/clicker';
 import { extensionMessage, searchExtension, unfurlLink, type ExtensionResponse } from './invokes/messageExtension';
 import { welcomeCard } from './invokes/welcomeVerbs';
+
+/** Teams' invoke for an Action.Submit on a card a person inserted from the message extension. */
+const CARD_BUTTON_CLICKED = 'composeExtension/onCardButtonClicked';
 
 /** The message extension's invokes: a search, and a pasted link to unfurl. */
 const EXTENSION_INVOKES: ReadonlyMap<string, typeof searchExtension> = new Map([
@@ -37,7 +41,10 @@ export class LeadBot extends TeamsActivityHandler {
     this.deps = { product, flameWindowHours: options.flameWindowHours, adminsConfigured: true, log: options.log };
 
     this.onMessage(async (context, next) => {
-      await handleTextCommand(context, await this.clicker(context), await this.turnDeps());
+      // A button's Action.Submit fallback on a client without Universal Actions; else a typed command.
+      const submitted = submittedVerbSchema.safeParse(context.activity.value);
+      if (submitted.success) await this.submitted(context, submitted.data);
+      else await handleTextCommand(context, await this.clicker(context), await this.turnDeps());
       await next();
     });
     // botbuilder routes an upgrade here too ('add-upgrade'): filed like an install, it changes no
@@ -84,6 +91,12 @@ export class LeadBot extends TeamsActivityHandler {
   protected override async onInvokeActivity(context: TurnContext): Promise<InvokeResponse> {
     const extension = EXTENSION_INVOKES.get(context.activity.name ?? '');
     if (extension) return { status: 200, body: await this.extension(context, extension) };
+    if (context.activity.name === CARD_BUTTON_CLICKED) {
+      // An Action.Submit fallback on a card inserted from search or a link: the card is the person's, so the answer is a new message.
+      const submitted = submittedVerbSchema.safeParse(context.activity.value);
+      if (submitted.success) await this.submitted(context, submitted.data);
+      return { status: 200, body: {} };
+    }
     if (context.activity.name !== 'adaptiveCard/action') {
       // botbuilder answers invokes nobody handles with 501; for Teams that is our bad request, not an outage.
       const answer = await super.onInvokeActivity(context);
@@ -102,6 +115,23 @@ export class LeadBot extends TeamsActivityHandler {
         body: errorResponse(500, storage ? 'ServiceUnavailable' : 'InternalError', storage ? 'Partner Leads cannot reach its storage right now. Please try again in a minute.' : 'Something went wrong. Please try again.'),
       };
     }
+  }
+
+  /**
+   * A click on an Action.Submit fallback: handled as the Action.Execute it stands in for, and
+   * answered with a message (the card, or what went wrong), since a submit cannot replace its card.
+   */
+  private async submitted(context: TurnContext, value: { action: { type: 'Action.Execute'; verb: string; data: Record<string, unknown> } }): Promise<void> {
+    let answer;
+    try {
+      answer = await cardVerbs.handle(value, await this.clicker(context), await this.turnDeps());
+    } catch (error) {
+      this.options.log.error({ err: error, verb: value.action.verb }, 'card action (Action.Submit fallback) failed');
+      answer = errorResponse(500, 'InternalError', 'Something went wrong. Please try again.');
+    }
+    if (answer.type === 'application/vnd.microsoft.card.adaptive') await context.sendActivity({ attachments: [CardFactory.adaptiveCard(answer.value as object)] });
+    else if (answer.type === 'application/vnd.microsoft.activity.message') await context.sendActivity(String(answer.value));
+    else await context.sendActivity(String((answer.value as { message?: unknown }).message ?? 'This card action is not one Partner Leads knows.'));
   }
 
   /** A search or a pasted link; a failure is a message in the extension's pane, never an error. */

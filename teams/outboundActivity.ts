@@ -11,6 +11,7 @@ import {
   renderOverruledCard,
   renderReminderCard,
   renderSyncHealthCard,
+  formatDuration,
   resolveLocale,
   t,
 } from '../cards';
@@ -70,4 +71,28 @@ export function outboundActivity(message: OutboundMessage, conversation: Convers
     }
   })();
   return { type: 'message', attachments: [CardFactory.adaptiveCard(card.content)] };
+}
+
+/** A message in one line (an activity feed's preview): what its card's headline says. */
+export function previewText(message: OutboundMessage, language: string | undefined): string {
+  const locale = resolveLocale(language);
+  switch (message.kind) {
+    case 'reminder': {
+      const names = { name: message.lead.name, customer: message.lead.customer.name };
+      return t(locale, 'reminder.text', { ...names, duration: formatDuration(message.hours * 3_600_000, locale, 'span') });
+    }
+    case 'expiredNotice':
+      return t(locale, 'reminder.expired', { name: message.lead.name, customer: message.lead.customer.name });
+    case 'assigned': {
+      const names = { name: message.lead.name, customer: message.lead.customer.name };
+      const by = message.lead.owner?.by?.name;
+      return by ? t(locale, 'assigned.text', { ...names, by }) : t(locale, 'assigned.textNoOne', names);
+    }
+    case 'overruled':
+      return t(locale, 'overruled.title');
+    case 'text':
+      return message.text;
+    default:
+      return message.kind;
+  }
 }

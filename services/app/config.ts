@@ -26,7 +26,9 @@ const serviceUrl = (fallback: string) =>
   z
     .string()
     .trim()
-    .default(fallback)
+    .optional()
+    // `KEY=` in .env means not set: the default.
+    .transform((value) => value || fallback)
     .pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }))
     .refine((value) => value.startsWith('https://') || LOOPBACK.test(new URL(value).hostname), 'must be https (http only for localhost)')
     .transform((value) => value.replace(/\/+$/, ''));
@@ -42,6 +44,10 @@ const wallClock = (fallback: string, weekly: boolean) =>
       ctx.addIssue({ code: 'custom', message: weekly ? 'must be a weekday and a time such as "Monday 09:00", or off' : 'must be a time such as "08:30", or off' });
       return z.NEVER;
     });
+
+/** A Microsoft service's URL: its own (`fallback`), or a fake on this machine (tests, demos), nothing else. */
+const microsoftOrLoopback = (fallback: string) =>
+  serviceUrl(fallback).refine((value) => new URL(value).host === new URL(fallback).host || LOOPBACK.test(new URL(value).hostname), `must be ${fallback} (or a fake on this machine)`);
 
 /** Where Partner Center's webhook signing certificates are served, by default: the documented location. */
 export const MICROSOFT_CERT_URL_PREFIXES = 'https://3psostorageacct.blob.core.windows.net/cert/';
@@ -85,10 +91,12 @@ export const configSchema = z
     PORT: int(3978, 0, 65535),
     DATA_DIR: z.string().min(1).default('.data'),
     AZURE_TABLES_CONNECTION_STRING: optionalText,
-    TABLE_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z][A-Za-z0-9]{0,19}$/, 'must be letters and digits, starting with a letter, at most 20')
-      .optional(),
+    TABLE_PREFIX: optionalText.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z][A-Za-z0-9]{0,19}$/, 'must be letters and digits, starting with a letter, at most 20')
+        .optional(),
+    ),
     LEADS_API_KEY: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     LEAD_RESPONSE_DAYS: int(14, 1, 90),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -101,6 +109,24 @@ export const configSchema = z
     LEAD_VIEWER_IDS: aadIdList,
     /** Who may read leads beyond what is posted where they are: people with a role (default), or everyone in the tenant. */
     LEADS_VISIBLE_TO: z.enum(['roles', 'everyone'], { message: 'must be roles or everyone' }).default('roles'),
+    /** A person's own events (a lead assigned, a reminder, expiry…) in their Teams activity feed (Microsoft Graph); else a 1:1 message. */
+    ACTIVITY_FEED: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
+    /** Install the app in the personal scope of an owner it cannot reach otherwise (Microsoft Graph; an admin's choice). */
+    PROACTIVE_INSTALL: z.enum(['on', 'off'], { message: 'must be on or off' }).default('off'),
+    /** The app package's id (manifest `id`), when it is not the bot's app id. */
+    TEAMS_APP_ID: optionalText.pipe(z.uuid('must be the app package id (a GUID)').optional()),
+    /** The app's id in the organization's app catalog (Teams admin center); looked up by the manifest's id when not set. */
+    TEAMS_CATALOG_APP_ID: optionalText.pipe(z.string().regex(/^[0-9A-Za-z-]{1,64}$/, 'must be the app catalog id (a GUID)').optional()),
+    /** Microsoft Graph and its identity provider (a fake on this machine in tests). */
+    GRAPH_URL: microsoftOrLoopback('https://graph.microsoft.com'),
+    GRAPH_AUTHORITY_HOST: microsoftOrLoopback('https://login.microsoftonline.com'),
+    /** A lead's page in the Partner Center portal, for "Open in Partner Center"; {id} is the referral id. */
+    PARTNER_CENTER_LEAD_URL: z
+      .string()
+      .trim()
+      .optional()
+      .transform((value) => value || 'https://partner.microsoft.com/dashboard/referrals/v2/leads/{id}')
+      .refine((value) => /^https:\/\/([a-z0-9-]+\.)*partner\.microsoft\.com\//i.test(value), 'must be an https URL on partner.microsoft.com ({id} stands for the referral id)'),
     ALLOWED_TENANT_IDS: aadIdList,
     SCHEDULER_INTERVAL_SECONDS: int(60, 1, 3600),
     REMINDER_HOURS_BEFORE_EXPIRY: hoursList,

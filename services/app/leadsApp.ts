@@ -38,7 +38,7 @@ import type { Received } from '../useCases/receiveLeads';
 import { Jobs } from './jobs';
 import type { Product } from './product';
 import { productOf } from './productOf';
-import { dueSettings, openStores, partnerCenterSlice, senderOptions, type AppSettings, type Stores } from './wiring';
+import { dueSettings, openStores, partnerCenterSlice, senderOptions, teamsReach, type AppSettings, type Stores, type TeamsReach } from './wiring';
 import type { Worker } from './worker';
 
 export type { AppSettings } from './wiring';
@@ -58,6 +58,8 @@ export interface LeadsAppOptions {
 const OUTBOX_POLL_MS = 5_000;
 /** Marks storage whose earlier personal subscriptions were filed as streams. */
 const STREAMS_FILED = { partitionKey: 'migration', rowKey: 'streams' };
+/** How often the pull watchdog looks on its own (besides after every pass). */
+const WATCHDOG_EVERY_MS = 60_000;
 /** How often write-backs due for another try are looked for (a change queues its own at once). */
 const WRITE_BACK_EVERY_MS = 5_000;
 
@@ -82,12 +84,14 @@ export class LeadsApp {
   /** What the outside systems say on a lead's card. */
   readonly outside: Outside;
   readonly notices: AdminNotices;
+  /** The activity feed and installing the app for people (Microsoft Graph), and whether Graph allows them. */
+  readonly reach: TeamsReach;
   private sender?: Sender;
   private readonly jobs: Jobs;
   private readonly projections: Worker;
   private readonly sends: Worker;
   private readonly ticks: Worker;
-  private readonly pcJobs?: { pulls: Worker; inbox: Worker; writeBacks: Worker };
+  private readonly pcJobs?: { pulls: Worker; inbox: Worker; writeBacks: Worker; watchdog: Worker };
   private readonly schedulerLease: Lease;
   private gateway?: TeamsGateway;
 
@@ -95,7 +99,7 @@ export class LeadsApp {
     const { tables, settings, log } = options;
     this.now = options.now ?? (() => new Date());
     this.instanceId = options.instanceId ?? randomUUID();
-    const stores = openStores(tables, settings, log, () => this.gateway);
+    const stores = openStores(tables, settings, log, () => this.gateway, () => this.sender?.slots);
     ({ leads: this.leads, views: this.views, due: this.due, conversations: this.conversations, deliveries: this.deliveries } = stores);
     ({ outbox: this.outbox, roles: this.roles, stats: this.stats, members: this.members } = stores);
     this.jobs = new Jobs(log, this.now);
@@ -103,9 +107,10 @@ export class LeadsApp {
     this.sends = this.jobs.add('sends', async () => this.sender?.pass());
     this.ticks = this.jobs.add('scheduler', () => this.schedulerPass());
     this.notices = new AdminNotices({ ...stores, now: this.now, queued: () => this.kickSends() });
+    this.reach = teamsReach(settings, log.child({ module: 'graph' }), this.now);
     this.partnerCenter = this.partnerCenterSlice(stores);
     // Partner Center's own changes read as such on every card; with the sync on, also whether a change has reached it.
-    this.outside = this.partnerCenter ? (lead) => this.partnerCenter!.outside(lead) : (lead) => [partnerCenterView(lead, false)];
+    this.outside = this.partnerCenter ? (lead) => this.partnerCenter!.outside(lead) : (lead) => [partnerCenterView(lead, false, settings.PARTNER_CENTER_LEAD_URL)];
     this.projector = new Projector({
       leads: this.leads,
       now: this.now,
@@ -165,6 +170,7 @@ export class LeadsApp {
       }),
       inbox: this.jobs.add('partner-center-events', async () => void (await sync.drainInbox())),
       writeBacks,
+      watchdog: this.jobs.add('partner-center-watchdog', () => sync.watchPulls()),
     };
   }
 
@@ -206,6 +212,8 @@ export class LeadsApp {
         // The seven whole days before the send: sent on Mondays, last Monday to Sunday.
         reports: { insights: async () => (await readInsights('7d', this, 'yesterday')).insights, needsAnswer: (kinds) => this.needsAnswer(kinds) },
         wake: (ms) => (ms === undefined ? this.sends.kick() : this.sends.kickAfter(ms)),
+        feed: this.reach.feed,
+        installer: this.reach.installer,
       },
       senderOptions(settings),
     );
@@ -254,7 +262,8 @@ export class LeadsApp {
     const lease = new Lease(tables.Leases, 'rebuild', this.instanceId);
     const outcome = await rebuildDerived({ tables, leads: this.leads, views: this.views, stats: this.stats, lease, now: this.now, log: log.child({ module: 'rebuild' }) });
     await this.fileEarlierStreams();
-    await this.partnerCenter?.sealStoredToken();
+    // Sealing an earlier release's plain token must never keep the app from starting: Teams and the leads API do not need it.
+    await this.partnerCenter?.sealStoredToken().catch((error: unknown) => log.warn({ err: error }, 'the stored Partner Center refresh token could not be sealed now; tried again at the next start'));
     return outcome;
   }
 
@@ -277,6 +286,7 @@ export class LeadsApp {
       this.pcJobs.pulls.every(this.partnerCenter.pollMs);
       this.pcJobs.inbox.every(WRITE_BACK_EVERY_MS * 6);
       this.pcJobs.writeBacks.every(WRITE_BACK_EVERY_MS);
+      this.pcJobs.watchdog.every(WATCHDOG_EVERY_MS);
     }
   }
 

@@ -20,8 +20,9 @@ import type { Referral } from '../partnerCenter/referrals/referral';
 import type { EventReceipt, ReferralRetry, SyncStatus } from '../partnerCenter/partnerCenterSync';
 import type { Verdict } from '../partnerCenter/webhook/webhookSignature';
 import type { RetryOutcome } from '../changes/failures';
+import type { ReachStatus } from '../delivery/graph/reachStatus';
 
-export type { ActResult, EventReceipt, Member, ReferralRetry, ParsedReferrals, Received, Referral, RetryOutcome, SearchAnswer, SyncStatus, Verdict, Where };
+export type { ActResult, EventReceipt, Member, ReachStatus, ReferralRetry, ParsedReferrals, Received, Referral, RetryOutcome, SearchAnswer, SyncStatus, Verdict, Where };
 export { REFERRAL_ID_PATTERN } from '../partnerCenter/referrals/referral';
 
 /** A lead read to be changed: hand it to `act` (no second read), or to `letGo` when no change follows. */
@@ -89,6 +90,8 @@ export interface Product {
   /** Present when the Partner Center sync is on. */
   partnerCenter?: PartnerCenterUseCases;
   syncStatus(): Promise<SyncStatus | { on: false }>;
+  /** Whether the bot reaches people in their activity feed and may install the app for them, as Graph last answered. */
+  teamsReach(): ReachStatus;
   /** Storage answers (readiness). */
   ready(): Promise<void>;
   /** The Teams side is connected: from now on the product sends through it. */

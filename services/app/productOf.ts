@@ -58,6 +58,7 @@ export function productOf(app: LeadsApp, settings: Pick<AppSettings, 'LEADS_VISI
       },
     },
     syncStatus: () => app.syncStatus(),
+    teamsReach: () => app.reach.reach.status(),
     ready,
     connectTeams: (gateway) => app.useGateway(gateway),
   };

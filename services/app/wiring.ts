@@ -2,6 +2,11 @@
  * The composition root's parts, each a small named function: the stores over the tables, the
  * Partner Center slice (when its settings are there), and the settings each part takes.
  */
+import { azureCredential } from '../azureIdentity';
+import { ActivityFeed } from '../delivery/graph/activityFeed';
+import { AppInstaller } from '../delivery/graph/appInstaller';
+import { GraphClient, type GraphCredentials } from '../delivery/graph/graphClient';
+import { ReachMonitor } from '../delivery/graph/reachStatus';
 import { MemberDirectory } from '../delivery/memberDirectory';
 import { DeliveryStore } from '../delivery/deliveryStore';
 import { Outbox } from '../delivery/outbox';
@@ -16,6 +21,7 @@ import { RoleStore } from '../storage/roleStore';
 import { StatsStore } from '../storage/statsStore';
 import type { Tables } from '../storage/tables';
 import type { SenderOptions } from '../delivery/sender/sender';
+import type { SendSlots } from '../delivery/sender/sendSlots';
 import type { Config } from './config';
 
 export type AppSettings = Pick<
@@ -51,10 +57,22 @@ export type AppSettings = Pick<
   | 'INSIGHTS_SCHEDULE'
   | 'DIGEST_SCHEDULE'
   | 'INSIGHTS_TIME_ZONE'
+  | 'MicrosoftAppId'
+  | 'MicrosoftAppPassword'
+  | 'MicrosoftAppType'
+  | 'MicrosoftAppTenantId'
+  | 'ALLOWED_TENANT_IDS'
+  | 'ACTIVITY_FEED'
+  | 'PROACTIVE_INSTALL'
+  | 'TEAMS_APP_ID'
+  | 'TEAMS_CATALOG_APP_ID'
+  | 'GRAPH_URL'
+  | 'GRAPH_AUTHORITY_HOST'
+  | 'PARTNER_CENTER_LEAD_URL'
 >;
 
 /** Every store, one client each, built once. */
-export function openStores(tables: Tables, settings: AppSettings, log: Logger, gateway: () => TeamsGateway | undefined) {
+export function openStores(tables: Tables, settings: AppSettings, log: Logger, gateway: () => TeamsGateway | undefined, slots: () => SendSlots | undefined) {
   return {
     leads: new LeadStore(tables.Leads, tables.Projections),
     views: new LeadViewIndex(tables.LeadIndex, tables.SearchIndex),
@@ -64,7 +82,7 @@ export function openStores(tables: Tables, settings: AppSettings, log: Logger, g
     outbox: new Outbox(tables.Outbox, tables.DeadLetters),
     roles: new RoleStore(tables.Roles, { leadAdmins: settings.LEAD_ADMIN_IDS, partnerAdmins: settings.PARTNER_ADMIN_IDS, leadViewers: settings.LEAD_VIEWER_IDS }),
     stats: new StatsStore(tables.Stats),
-    members: new MemberDirectory(gateway, log.child({ module: 'members' })),
+    members: new MemberDirectory(gateway, log.child({ module: 'members' }), slots),
   };
 }
 
@@ -79,6 +97,7 @@ function partnerCenterSettings(settings: AppSettings): PartnerCenterSettings | u
     clientId,
     clientSecret,
     refreshToken: settings.PARTNER_CENTER_REFRESH_TOKEN,
+    leadUrl: settings.PARTNER_CENTER_LEAD_URL,
     authorityHost: settings.PARTNER_CENTER_AUTHORITY_HOST,
     apiUrl: settings.PARTNER_CENTER_API_URL,
     pollSeconds: settings.PARTNER_CENTER_POLL_SECONDS,
@@ -110,3 +129,33 @@ export const senderOptions = (settings: AppSettings): SenderOptions => ({
   leaseMs: settings.LEASE_SECONDS * 1000,
   flameWindowHours: settings.FLAME_WINDOW_HOURS,
 });
+
+/** How the bot reaches people beyond its chats: their activity feed, and installing the app for them (Microsoft Graph, as the bot). */
+export interface TeamsReach {
+  reach: ReachMonitor;
+  feed?: ActivityFeed;
+  installer?: AppInstaller;
+}
+
+/** The bot's own identity for Microsoft Graph: its managed identity, or its app id and secret in its tenant. */
+function graphCredentials(settings: AppSettings): GraphCredentials | string {
+  const { MicrosoftAppId: clientId, MicrosoftAppPassword: clientSecret, MicrosoftAppType: type } = settings;
+  if (!clientId) return 'the bot has no identity here (development: MicrosoftAppId is not set)';
+  if (type === 'UserAssignedMSI') return { kind: 'managedIdentity', credential: azureCredential() };
+  const tenantId = settings.MicrosoftAppTenantId ?? settings.ALLOWED_TENANT_IDS[0];
+  if (!tenantId) return 'Microsoft Graph needs the tenant: set MicrosoftAppTenantId';
+  if (!clientSecret) return 'Microsoft Graph needs the bot\'s secret (MicrosoftAppPassword)';
+  return { kind: 'secret', authorityHost: settings.GRAPH_AUTHORITY_HOST, tenantId, clientId, clientSecret };
+}
+
+export function teamsReach(settings: AppSettings, log: Logger, now: () => Date): TeamsReach {
+  const credentials = graphCredentials(settings);
+  const why = (setting: 'ACTIVITY_FEED' | 'PROACTIVE_INSTALL'): true | string =>
+    settings[setting] === 'off' ? `${setting} is off` : typeof credentials === 'string' ? credentials : true;
+  const reach = new ReachMonitor({ activityFeed: why('ACTIVITY_FEED'), proactiveInstall: why('PROACTIVE_INSTALL') }, log, now);
+  if (typeof credentials === 'string') return { reach };
+  const graph = new GraphClient(settings.GRAPH_URL, credentials);
+  const manifestAppId = settings.TEAMS_APP_ID ?? settings.MicrosoftAppId ?? '';
+  const installer = new AppInstaller({ graph, reach, catalogAppId: settings.TEAMS_CATALOG_APP_ID, manifestAppId, log });
+  return { reach, installer, feed: new ActivityFeed({ graph, reach, installer, teamsAppId: settings.TEAMS_CATALOG_APP_ID, log }) };
+}

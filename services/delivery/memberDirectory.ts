@@ -1,9 +1,12 @@
 /**
  * Who is in a conversation (and which channels a team has), for the people picker's static list (the fallback where Teams' own
  * organization search does not run) and to know whom a picked id names. Asked of Teams at most
- * once per conversation every few minutes.
+ * once per conversation every few minutes, within the same rate limits as the sends (a busy
+ * conversation's roster waits for a slot like a message would).
  */
 import type { Logger } from '../logger';
+import { conversationKey } from '../storage/conversationStore';
+import type { SendSlots } from './sender/sendSlots';
 import type { Member, Reachable, TeamChannel, TeamsGateway } from './teamsGateway';
 
 /** How long a conversation's member list is reused. */
@@ -18,8 +21,16 @@ export class MemberDirectory {
   constructor(
     private readonly gateway: () => TeamsGateway | undefined,
     private readonly log: Logger,
+    /** The sender's rate limits, once Teams is connected. */
+    private readonly slots: () => SendSlots | undefined = () => undefined,
     private readonly clock: () => number = Date.now,
   ) {}
+
+  /** Waits for a slot in the conversation's (and the bot's) rate limits; throws when none comes free. */
+  private async slot(id: string): Promise<void> {
+    const slots = this.slots();
+    if (slots && !(await slots.take(conversationKey(id), this.clock))) throw new Error('Teams is busy: no request slot came free within its rate limits');
+  }
 
   /** The conversation's members (the first MAX_LISTED_MEMBERS); none when Teams is not connected or will not say. */
   async list(conversationId: string, conversation: Reachable): Promise<Member[]> {
@@ -28,7 +39,7 @@ export class MemberDirectory {
     const cached = this.lists.get(conversationId);
     if (cached && this.clock() - cached.at < FRESH_MS) return cached.members;
     if (this.lists.size >= MAX_CACHED) this.lists.clear();
-    const members = gateway.members(conversation, MAX_LISTED_MEMBERS);
+    const members = this.slot(conversationId).then(() => gateway.members(conversation, MAX_LISTED_MEMBERS));
     this.lists.set(conversationId, { at: this.clock(), members });
     return members.catch((error: unknown) => {
       this.lists.delete(conversationId);
@@ -45,7 +56,8 @@ export class MemberDirectory {
     const id = aadObjectId.toLowerCase();
     const listed = (await this.list(conversationId, conversation)).find((m) => m.aadObjectId === id || m.teamsUserId.toLowerCase() === id);
     if (listed) return listed;
-    const found = await this.gateway()?.member(conversation, id);
+    const gateway = this.gateway();
+    const found = gateway && (await this.slot(conversationId).then(() => gateway.member(conversation, id)));
     if (!found) this.log.info({ person: id }, 'a person picked is not a member of the conversation');
     return found;
   }
@@ -54,7 +66,7 @@ export class MemberDirectory {
   async channels(teamId: string, conversation: Reachable): Promise<TeamChannel[]> {
     const gateway = this.gateway();
     if (!gateway) return [];
-    return gateway.channels(conversation, teamId).catch((error: unknown) => {
+    return this.slot(teamId).then(() => gateway.channels(conversation, teamId)).catch((error: unknown) => {
       this.log.warn({ err: error }, "Teams did not list the team's channels: only the channel the app was added in is offered");
       return [];
     });

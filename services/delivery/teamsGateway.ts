@@ -51,6 +51,8 @@ export interface SyncHealthNotice {
 export interface TeamsGateway {
   /** Posts a new message; returns its activity id. */
   post(conversation: Conversation, message: OutboundMessage): Promise<string>;
+  /** A person's own message in one line of text, in `locale` (else English): what their activity feed previews. */
+  preview(message: OutboundMessage, locale?: string): string;
   /** Replaces a posted message for everyone. */
   update(conversation: Conversation, activityId: string, message: OutboundMessage): Promise<void>;
   /**

@@ -6,12 +6,10 @@
  * hands it webhook events.
  */
 import type { Reaction } from '../changes/reaction';
-import type { DeliveryStore } from '../delivery/deliveryStore';
-import type { Outbox } from '../delivery/outbox';
+import { personKey, type Outbox } from '../delivery/outbox';
 import type { Lead } from '../leads/lead';
 import type { OutsideView } from '../leads/outsideView';
 import type { Logger } from '../logger';
-import type { ConversationStore } from '../storage/conversationStore';
 import type { LeadStore } from '../storage/leadStore';
 import { Lease } from '../storage/lease';
 import type { Tables } from '../storage/tables';
@@ -33,6 +31,8 @@ import { REFERRAL_ID_PATTERN } from './referrals/referral';
 
 export interface PartnerCenterSettings extends IdentitySettings {
   refreshToken?: string;
+  /** A lead's page in the Partner Center portal ({id}: the referral id), for "Open in Partner Center". */
+  leadUrl?: string;
   apiUrl: string;
   pollSeconds: number;
   webhookCertUrlPrefixes: string[];
@@ -54,8 +54,6 @@ export interface PartnerCenterSyncDeps {
   tables: Pick<Tables, 'PartnerCenter' | 'Outbox' | 'DeadLetters' | 'Leases'>;
   instanceId: string;
   leads: LeadStore;
-  conversations: ConversationStore;
-  deliveries: DeliveryStore;
   /** Teams' outbox: messages to people. */
   outbox: Outbox;
   leaseMs: number;
@@ -88,7 +86,12 @@ export interface SyncStatus {
 }
 
 /** What `retry <referral id>` made of a parked referral. */
-export type ReferralRetry = { outcome: 'notParked' } | { outcome: 'imported'; leadId: string } | { outcome: 'stillUnreadable'; reason: string };
+export type ReferralRetry =
+  | { outcome: 'notParked' }
+  | { outcome: 'imported'; leadId: string }
+  | { outcome: 'stillUnreadable'; reason: string }
+  /** Readable now, and not a lead (a co-sell opportunity, an outgoing referral): set aside no longer, and no card. */
+  | { outcome: 'notALead' };
 
 export type { EventReceipt };
 
@@ -123,6 +126,7 @@ export class PartnerCenterSync {
       leaseMs: deps.leaseMs,
       take: (raw) => this.take(raw),
       park: (raw, taken) => this.parked.park(raw, taken, this.deps.now()),
+      parked: this.parked,
       tellParked: (parked) => deps.tellAdmins(parkedBatchKey(parked.map((p) => p.id)), parkedReferralsNotice(parked)),
       alertAfterMs: settings.alertAfterMs,
       now,
@@ -147,6 +151,11 @@ export class PartnerCenterSync {
 
   poll(): Promise<PullResult> {
     return this.pull.poll();
+  }
+
+  /** The pull watchdog on its own: a pass that hangs (storage or Partner Center never answering) is noticed too. */
+  watchPulls(): Promise<void> {
+    return this.health.watchPulls(this.deps.settings.alertAfterMs);
   }
 
   drainInbox(): Promise<number> {
@@ -181,7 +190,7 @@ export class PartnerCenterSync {
 
   /** What the card says of Partner Center (a change on its way, one it refused; its own changes). */
   outside(lead: Lead): OutsideView[] {
-    return [partnerCenterView(lead, true)];
+    return [partnerCenterView(lead, true, this.deps.settings.leadUrl)];
   }
 
   /**
@@ -227,6 +236,7 @@ export class PartnerCenterSync {
       return { outcome: 'stillUnreadable', reason: taken.reason };
     }
     await this.parked.remove(id);
+    if (taken.status === 'ignored') return { outcome: 'notALead' };
     return { outcome: 'imported', leadId: 'leadId' in taken && taken.leadId ? taken.leadId : 'lead' in taken ? taken.lead.id : id };
   }
 
@@ -267,22 +277,14 @@ export class PartnerCenterSync {
   }
 
   /**
-   * One message to the person whose change Partner Center overruled: in their personal chat with
-   * the bot, else where the lead's card is.
+   * One message to the person whose change Partner Center overruled: in their activity feed or
+   * personal chat (opened if need be), else where the lead's card is.
    */
   private async tellOverruled(before: Lead, after: Lead): Promise<void> {
     const by = before.lastAction?.by;
     if (!by || by.id === 'system' || by.id === 'partner-center') return;
-    const personal = await this.deps.conversations.personalChatOf(by.id);
-    const keys = personal ? [personal.key] : (await this.deps.deliveries.forLead(after.id)).map((d) => d.conversationKey);
-    await Promise.all(
-      keys.map((conversationKey) =>
-        this.deps.outbox.enqueueOnce(
-          { key: `overruled|${after.id}|${after.version}|${conversationKey}`, kind: 'overruled', conversationKey, leadId: after.id, text: before.lastAction?.kind ?? '' },
-          this.deps.now(),
-        ),
-      ),
-    );
+    const item = { key: `overruled|${after.id}|${after.version}`, kind: 'overruled' as const, conversationKey: personKey(by.id), personId: by.id, leadId: after.id, text: before.lastAction?.kind ?? '' };
+    await this.deps.outbox.enqueueOnce(item, this.deps.now());
     this.deps.messagesQueued();
   }
 }

@@ -6,7 +6,9 @@
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import { createIfAbsent, deleteIfExists, getOrUndefined, guard, isConflict, isPreconditionFailed } from '../storage/tables';
-import type { TokenVault } from './connection/tokenVault';
+import { briefly } from '../errors';
+import { PartnerCenterError } from './connection/partnerCenterErrors';
+import { SealedTokenError, type TokenVault } from './connection/tokenVault';
 
 /** How the refresh token was issued: redeemed with the client secret (confidential) or without (a public-client sign-in). */
 export type ClientType = 'confidential' | 'public';
@@ -71,10 +73,22 @@ export class SyncStore {
     private readonly vault: TokenVault,
   ) {}
 
+  /** What is stored of the sign-in, without opening its token: whether there is one, and the setting's digest it was stored with. */
+  async storedConnection(): Promise<{ settingDigest?: string; origin: StoredConnection['origin']; sealed: boolean; etag: string } | undefined> {
+    const row = await getOrUndefined<ConnectionRow>(this.table, CONNECTION.partitionKey, CONNECTION.rowKey);
+    if (!row || (!row.sealed && !row.refreshToken)) return undefined;
+    return { settingDigest: row.settingDigest ?? undefined, origin: row.origin, sealed: Boolean(row.sealed), etag: row.etag };
+  }
+
+  /**
+   * The stored sign-in, its token opened. A token that cannot be opened (sealed under another key
+   * or vault, or the vault unreachable) is a PartnerCenterError: `refused` naming what to set,
+   * `unavailable` when Key Vault did not answer.
+   */
   async connection(): Promise<StoredConnection | undefined> {
     const row = await getOrUndefined<ConnectionRow>(this.table, CONNECTION.partitionKey, CONNECTION.rowKey);
     if (!row || (!row.sealed && !row.refreshToken)) return undefined;
-    const refreshToken = row.sealed ? await this.vault.open(row.sealed) : (row.refreshToken ?? '');
+    const refreshToken = row.sealed ? await this.open(row.sealed) : (row.refreshToken ?? '');
     return {
       refreshToken,
       clientType: row.clientType,
@@ -87,12 +101,27 @@ export class SyncStore {
     };
   }
 
-  /** A token an earlier release stored in plain text is sealed (once, by whichever instance gets there first); true when this one did. */
+  private async open(sealed: string): Promise<string> {
+    try {
+      return await this.vault.open(sealed);
+    } catch (error) {
+      if (error instanceof SealedTokenError) {
+        throw new PartnerCenterError('refused', `${error.message}, or set a new PARTNER_CENTER_REFRESH_TOKEN`, { cause: error });
+      }
+      throw new PartnerCenterError('unavailable', `Key Vault did not give the stored Partner Center sign-in (${briefly(error)})`, { cause: error });
+    }
+  }
+
+  /**
+   * A token an earlier release stored in plain text is sealed (once, by whichever instance gets
+   * there first); true when this one did. A sealed token is never opened here: a start does not
+   * depend on the key or the vault.
+   */
   async sealStoredToken(now: Date): Promise<boolean> {
-    const stored = await this.connection();
-    if (!stored?.plain) return false;
-    const { etag, savedAt: _savedAt, plain: _plain, ...connection } = stored;
-    return this.saveConnection(connection, now, etag);
+    const row = await getOrUndefined<ConnectionRow>(this.table, CONNECTION.partitionKey, CONNECTION.rowKey);
+    if (!row?.refreshToken || row.sealed) return false;
+    const connection = { refreshToken: row.refreshToken, clientType: row.clientType, origin: row.origin, settingDigest: row.settingDigest ?? undefined, account: row.account ?? undefined };
+    return this.saveConnection(connection, now, row.etag);
   }
 
   /**
@@ -133,13 +162,18 @@ export class SyncStore {
     await guard(() => this.table.upsertEntity({ ...CURSOR, updatedAfter }, 'Replace'));
   }
 
-  /** When the poll last read every page (see FULL_PASS_EVERY_MS). */
-  async lastFullPass(): Promise<string | undefined> {
-    return (await getOrUndefined<{ at?: string }>(this.table, FULL_PASS.partitionKey, FULL_PASS.rowKey))?.at ?? undefined;
+  /** When the poll last read every page (see FULL_PASS_EVERY_MS), and when it last began to. */
+  async fullPass(): Promise<{ at?: string; triedAt?: string }> {
+    const row = await getOrUndefined<{ at?: string; triedAt?: string }>(this.table, FULL_PASS.partitionKey, FULL_PASS.rowKey);
+    return { at: row?.at ?? undefined, triedAt: row?.triedAt ?? undefined };
   }
 
   async saveFullPass(at: string): Promise<void> {
-    await guard(() => this.table.upsertEntity({ ...FULL_PASS, at }, 'Replace'));
+    await guard(() => this.table.upsertEntity({ ...FULL_PASS, at }, 'Merge'));
+  }
+
+  async fullPassTried(at: string): Promise<void> {
+    await guard(() => this.table.upsertEntity({ ...FULL_PASS, triedAt: at }, 'Merge'));
   }
 
   async health(): Promise<Health> {

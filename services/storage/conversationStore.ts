@@ -23,12 +23,14 @@ export const conversationSettingsSchema = z.object({
   insights: z.boolean(),
   /** 'auto': as the conversation speaks (its last message's locale). */
   language: z.enum(['auto', 'en', 'de']),
+  /** A personal chat's person: their own events in their Teams activity feed (else in this chat). */
+  activityFeed: z.boolean().default(true),
 });
 export type ConversationSettings = z.infer<typeof conversationSettingsSchema>;
 
 /** Until changed: everything on, but weekly insights only in channels (a team's place, not a person's chat). */
 export function defaultSettings(scope: ConversationScope): ConversationSettings {
-  return { leadKinds: [...LEAD_KINDS], flameAlerts: true, reminders: true, digest: true, insights: scope === 'channel', language: 'auto' };
+  return { leadKinds: [...LEAD_KINDS], flameAlerts: true, reminders: true, digest: true, insights: scope === 'channel', language: 'auto', activityFeed: true };
 }
 
 export interface Conversation {
@@ -40,6 +42,8 @@ export interface Conversation {
   userId?: string;
   /** For channels: the team's id, so that removing the app from the team stops all of its channels. */
   teamId?: string;
+  /** For channels: the team's Microsoft 365 group id, for links to the channel's messages. */
+  teamGroupId?: string;
   subscribed: boolean;
   /** False once the app was removed (or Teams answered 403): nothing is sent there any more. */
   installed: boolean;
@@ -55,6 +59,7 @@ interface ConversationEntity {
   tenantId?: string;
   userId?: string;
   teamId?: string;
+  teamGroupId?: string;
   subscribed: boolean;
   installed?: boolean;
   locale?: string;
@@ -121,6 +126,7 @@ export class ConversationStore {
       tenantId: conversation.tenantId,
       userId: conversation.userId,
       teamId: conversation.teamId,
+      teamGroupId: conversation.teamGroupId,
       subscribed: conversation.subscribed as boolean,
       installed: conversation.installed,
       locale: conversation.locale,
@@ -257,6 +263,7 @@ function toConversation(key: string, entity: ConversationEntity): Conversation {
     tenantId: entity.tenantId ?? undefined,
     userId: entity.userId ?? undefined,
     teamId: entity.teamId ?? undefined,
+    teamGroupId: entity.teamGroupId ?? undefined,
     subscribed: Boolean(entity.subscribed),
     installed: entity.installed !== false,
     locale: entity.locale ?? undefined,

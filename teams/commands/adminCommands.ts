@@ -65,10 +65,11 @@ export const retry: CommandHandler = async (args, clicker, deps) => {
   const referral = await deps.product.partnerCenter?.retryReferral(id);
   if (referral?.outcome === 'imported') return t(locale, 'command.retryReferralDone', { id });
   if (referral?.outcome === 'stillUnreadable') return t(locale, 'command.retryReferralStill', { id, reason: referral.reason });
+  if (referral?.outcome === 'notALead') return t(locale, 'command.retryReferralNotALead', { id });
   const result = await deps.product.leads.retry(id);
   if (result.outcome === 'notParked') return t(locale, 'command.retryNothing', { id });
   if (result.outcome === 'projected') return t(locale, 'command.retryDone', { id });
   return t(locale, 'command.retryFailed', { id, reason: result.reason });
 };
 
-export const sync: CommandHandler = async (_args, clicker, deps) => renderSyncStatusCard(await deps.product.syncStatus(), { locale: clicker.locale, timeZone: clicker.timeZone });
+export const sync: CommandHandler = async (_args, clicker, deps) => renderSyncStatusCard(await deps.product.syncStatus(), { locale: clicker.locale, timeZone: clicker.timeZone }, deps.product.teamsReach());

@@ -16,6 +16,8 @@ export type CommandHandler = (args: string[], clicker: Clicker, deps: CardDeps, 
 export class CommandRouter {
   // A Map: a command such as "constructor" must not find Object.prototype's.
   private readonly handlers = new Map<string, CommandHandler>();
+  /** Other words for a command (German menu titles arrive as typed German words), to the command's own word. */
+  private readonly aliases = new Map<string, string>();
 
   constructor(private readonly fallback: CommandHandler) {}
 
@@ -29,15 +31,32 @@ export class CommandRouter {
     return this;
   }
 
+  /** Words (one or two, lower case) that mean a registered command: `{ hilfe: 'help' }`. Their handler sees the command's own word. */
+  alias(words: Record<string, string>): this {
+    for (const [word, command] of Object.entries(words)) {
+      if (!this.handlers.has(command)) throw new Error(`alias ${word}: no command ${command}`);
+      this.aliases.set(word, command);
+    }
+    return this;
+  }
+
+  /** The command a typed text starts with (its own word, aliases resolved), and what follows; undefined when it names none. */
+  resolve(typed: string): { word: string; args: string[] } | undefined {
+    const [first = '', ...rest] = typed.trim().split(/\s+/);
+    const one = first.toLowerCase();
+    const two = `${one} ${rest[0]?.toLowerCase() ?? ''}`;
+    for (const [candidate, args] of [[two, rest.slice(1)], [one, rest]] as const) {
+      const word = this.aliases.get(candidate) ?? candidate;
+      if (this.handlers.has(word)) return { word, args };
+    }
+    return undefined;
+  }
+
   /** The reply to a typed command (already stripped of the bot's @mention). */
   async reply(typed: string, clicker: Clicker, deps: CardDeps): Promise<Reply> {
-    const [word = '', ...args] = typed.split(' ');
-    const first = word.toLowerCase();
-    const two = `${first} ${args[0]?.toLowerCase() ?? ''}`;
-    const twoWords = this.handlers.get(two);
-    if (twoWords) return twoWords(args.slice(1), clicker, deps, two);
-    const handler = this.handlers.get(first) ?? this.fallback;
-    return handler(args, clicker, deps, first);
+    const command = this.resolve(typed);
+    if (!command) return this.fallback(typed.split(' ').slice(1), clicker, deps, typed.split(' ')[0]?.toLowerCase() ?? '');
+    return this.handlers.get(command.word)!(command.args, clicker, deps, command.word);
   }
 }
 

@@ -32,12 +32,16 @@ const NOTIFY_KINDS: ReadonlyMap<string, LeadKind[]> = new Map([
   ['qualified', ['qualified']],
   ['all', [...LEAD_KINDS]],
   ['off', []],
+  // As the German menu's description says them.
+  ['qualifiziert', ['qualified']],
+  ['alle', [...LEAD_KINDS]],
+  ['aus', []],
 ]);
 
 /** `notify me marketplace|qualified|all|off`: the person is @mentioned on new leads of those kinds in this conversation. */
 export const notify: CommandHandler = async (args, clicker, deps) => {
   const { locale } = clicker;
-  const words = args.map((a) => a.toLowerCase()).filter((a) => a !== 'me');
+  const words = args.map((a) => a.toLowerCase()).filter((a) => a !== 'me' && a !== 'mich');
   const kinds = words.length === 1 ? NOTIFY_KINDS.get(words[0] ?? '') : undefined;
   if (!kinds) return t(locale, 'command.notifyUsage');
   if (clicker.where.scope === 'personal') return t(locale, 'command.notifyPersonal');

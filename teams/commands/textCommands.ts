@@ -15,6 +15,7 @@ const help = async (_args: string[], clicker: Clicker, deps: CardDeps) => render
 // Reading every lead needs a role (or LEADS_VISIBLE_TO=everyone); one's own leads and favorites do
 // not, in one's personal chat (elsewhere everyone in the conversation would see the list).
 export const commands = new CommandRouter(help)
+  .on('help', help)
   .on('marketplace', showList('marketplace'), 'read')
   .on('qualified', showList('qualified'), 'read')
   .on('favorites', showList('favorites'), 'own')
@@ -30,7 +31,27 @@ export const commands = new CommandRouter(help)
   .on('roles', roles)
   .on(['grant', 'revoke'], changeRole)
   .on('retry', retry)
-  .on('sync', sync);
+  .on('sync', sync)
+  // The German app package's menu titles (manifest/de.json), and what German speakers type.
+  .alias({
+    hilfe: 'help',
+    qualifiziert: 'qualified',
+    favoriten: 'favorites',
+    archiv: 'archived',
+    archiviert: 'archived',
+    'ohne zuständige': 'unassigned',
+    'ohne besitzer': 'unassigned',
+    'meine leads': 'my leads',
+    meine: 'mine',
+    suchen: 'find',
+    finden: 'find',
+    auswertung: 'insights',
+    abonnieren: 'subscribe',
+    abbestellen: 'unsubscribe',
+    benachrichtigen: 'notify',
+    einstellungen: 'settings',
+    rollen: 'roles',
+  });
 
 /** A message to the bot: the command's reply, as a card or a line of text. */
 export async function handleTextCommand(context: TurnContext, clicker: Clicker, deps: CardDeps): Promise<void> {

@@ -35,7 +35,8 @@ export function leadCard(lead: Lead, clicker: Clicker, deps: CardDeps, options: 
     flameWindowHours: deps.flameWindowHours,
     outside: deps.product.leads.outside(lead),
     viewer: options.forEveryone ? undefined : { id: clicker.actor.id },
-    refreshUserIds: refreshUserIds(lead),
+    // A shared copy: also who shared it (or clicked it), who will look at it again.
+    refreshUserIds: refreshUserIds(lead, clicker.onSharedCard ? [clicker.teamsUserId] : []),
     shared: clicker.onSharedCard,
     mode: options.mode ?? 'view',
     notice: options.notice,
@@ -44,9 +45,10 @@ export function leadCard(lead: Lead, clicker: Clicker, deps: CardDeps, options: 
   });
 }
 
-/** Teams user ids whose clients fetch their own view after a shared update (Teams allows 60). */
-export function refreshUserIds(lead: Lead): string[] {
-  return lead.favorites.flatMap((f) => (f.teamsUserId ? [f.teamsUserId] : [])).slice(0, 60);
+/** Teams user ids whose clients fetch their own view after a shared update (Teams allows 60): the owner, favoriters, and `also`. */
+export function refreshUserIds(lead: Lead, also: (string | undefined)[] = []): string[] {
+  const ids = [lead.owner?.teamsUserId, ...lead.favorites.map((f) => f.teamsUserId), ...also];
+  return [...new Set(ids.filter((id): id is string => Boolean(id)))].slice(0, 60);
 }
 
 /** Why this person may not make this change (logged as a refusal). */
@@ -57,13 +59,24 @@ export function forbidden(command: string, clicker: Pick<Clicker, 'access' | 'ac
   return { tone: 'warning', text: deps.adminsConfigured ? text : `${text} ${t(locale, 'notice.noAdmins')}` };
 }
 
-/** The people picker (Assign, roles' Add…): the conversation's members as its static list; Teams' search among them (or, in a personal chat, the organization). */
-export async function peoplePicker(clicker: Clicker, deps: CardDeps): Promise<FormContext> {
+/**
+ * The people picker (Assign, roles' Add…): the conversation's members as its static list; Teams'
+ * search among them (or, in a personal chat, the organization). Where the bot cannot read the
+ * roster, the list still offers the clicker and the lead's owner.
+ */
+export async function peoplePicker(clicker: Clicker, deps: CardDeps, lead?: Lead): Promise<FormContext> {
   const members = await deps.product.people.list(clicker.where);
-  return {
-    people: members.map((m) => ({ title: m.email ? `${m.name} (${m.email})` : m.name, value: m.aadObjectId })),
-    peopleScope: clicker.where.scope === 'personal' ? 'organization' : 'conversation',
-  };
+  const known = members.length > 0 ? members.map((m) => ({ title: m.email ? `${m.name} (${m.email})` : m.name, value: m.aadObjectId })) : fallbackPeople(clicker, lead);
+  return { people: known, peopleScope: clicker.where.scope === 'personal' ? 'organization' : 'conversation' };
+}
+
+/** Whom the picker can always offer: the clicker (when Teams named them by AAD id) and the lead's owner. */
+function fallbackPeople(clicker: Clicker, lead: Lead | undefined): { title: string; value: string }[] {
+  const people = [
+    ...(clicker.actor.id.startsWith('teams:') ? [] : [{ title: clicker.actor.name, value: clicker.actor.id }]),
+    ...(lead?.owner ? [{ title: lead.owner.email ? `${lead.owner.name} (${lead.owner.email})` : lead.owner.name, value: lead.owner.id }] : []),
+  ];
+  return people.filter((person, i) => people.findIndex((p) => p.value === person.value) === i);
 }
 
 /** Someone else moved the lead first: who, and when. */

@@ -1,6 +1,7 @@
 /** Card verbs on one lead: show it, open a form on it, submit a change (Accept, Decline, Take it, Assign…), snooze its reminders. */
 import { FORM_INPUT_BY_ISSUE_PATH, formatDateTime, renderRestrictedCard, renderSnoozedCard, t, type FormContext, type FormMode } from '../../cards';
 import type { ActResult, LeadRead } from '../../services/app/product';
+import type { Lead } from '../../services/leads/lead';
 import { ALLOWED } from '../../services/leads/leadLifecycle';
 import { snoozeChoices } from '../../services/leads/leadTime';
 import { formInputsSchema, leadActionDataSchema, snoozeActionDataSchema } from '../activityParsers';
@@ -60,7 +61,7 @@ export const openForm: VerbHandler = async (data, clicker, deps, verb) => {
   const show = (options: CardOptions) => cardResponse(leadCard(lead, clicker, deps, options));
   if (!clicker.actor.canManage) return show({ notice: forbidden(form.command, clicker, deps) });
   if (!ALLOWED[lead.stage].has(form.command)) return show({ notice: alreadyChanged(lead, clicker) });
-  return show({ mode: form.mode, formContext: form.mode === 'assign' ? await peoplePicker(clicker, deps) : undefined });
+  return show({ mode: form.mode, formContext: form.mode === 'assign' ? await peoplePicker(clicker, deps, lead) : undefined });
 };
 
 /** A button or form that changes the lead. */
@@ -74,13 +75,13 @@ export const submit: VerbHandler = async (data, clicker, deps, verb) => {
   const inputs = formInputsSchema.parse(data);
   const me = change.command === 'take' ? await product.people.find(clicker.where, clicker.actor.id).catch(() => undefined) : undefined;
   if (change.command === 'assign' && !clicker.actor.canManage) return show({ notice: forbidden('assign', clicker, deps) });
-  const picked = change.command === 'assign' ? await pickedPerson(read.lead.id, inputs.ownerId, clicker, deps) : undefined;
+  const picked = change.command === 'assign' ? await pickedPerson(read.lead, inputs.ownerId, clicker, deps) : undefined;
   if (picked === 'not_member') {
-    return show({ mode: 'assign', formContext: await peoplePicker(clicker, deps), form: { values: formValues(inputs), errors: { ownerId: t(clicker.locale, 'form.notMember') } } });
+    return show({ mode: 'assign', formContext: await peoplePicker(clicker, deps, read.lead), form: { values: formValues(inputs), errors: { ownerId: t(clicker.locale, 'form.notMember') } } });
   }
   const command = commandFromForm(change.command, inputs, target.revision, { teamsUserId: clicker.teamsUserId, email: me?.email }, picked);
   const result = await product.leads.act(read.lead.id, command, clicker.actor, read);
-  return answer(result, change, inputs, clicker, deps, change.mode === 'assign' ? () => peoplePicker(clicker, deps) : undefined);
+  return answer(result, change, inputs, clicker, deps, change.mode === 'assign' ? () => peoplePicker(clicker, deps, read.lead) : undefined);
 };
 
 /** Puts off the clicker's reminders of a lead: a day, or until a day before it expires. */
@@ -105,14 +106,16 @@ export const snooze: VerbHandler = async (data, clicker, deps) => {
 const AAD_OBJECT_ID = /^[0-9a-z:-]{1,128}$/;
 
 /** The person picked as owner, as Teams knows them; 'not_member' when Teams knows no one by that id here. */
-async function pickedPerson(leadId: string, ownerId: string | undefined, clicker: Clicker, deps: CardDeps): Promise<PickedPerson | 'not_member' | undefined> {
+async function pickedPerson(lead: Lead, ownerId: string | undefined, clicker: Clicker, deps: CardDeps): Promise<PickedPerson | 'not_member' | undefined> {
   const id = ownerId?.trim().toLowerCase();
   if (!id) return undefined;
   // An AAD object id is a GUID; only its shape is checked here (Teams says who it is), as activities' ids are.
   if (!AAD_OBJECT_ID.test(id)) return 'not_member';
   if (id === clicker.actor.id) return { id, name: clicker.actor.name, teamsUserId: clicker.teamsUserId };
+  // The owner as the lead knows them (the picker offers them where the roster cannot be read).
+  if (lead.owner && id === lead.owner.id) return { id, name: lead.owner.name, teamsUserId: lead.owner.teamsUserId, email: lead.owner.email };
   const { people } = deps.product;
-  const member = (await people.find(clicker.where, id)) ?? (await people.whereLeadIs(leadId, id));
+  const member = (await people.find(clicker.where, id)) ?? (await people.whereLeadIs(lead.id, id));
   return member ? { id: member.aadObjectId, name: member.name, teamsUserId: member.teamsUserId, email: member.email } : 'not_member';
 }
 

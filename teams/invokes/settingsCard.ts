@@ -16,7 +16,7 @@ const mayChange = (conversation: Conversation, clicker: Clicker) =>
 
 export async function settingsCard(clicker: Clicker, deps: Deps): Promise<CardAttachment> {
   const conversation = await conversationOf(clicker, deps);
-  return renderSettingsCard({ values: conversation.settings, locale: clicker.locale, canChange: mayChange(conversation, clicker) });
+  return renderSettingsCard({ values: conversation.settings, locale: clicker.locale, canChange: mayChange(conversation, clicker), personal: conversation.scope === 'personal' });
 }
 
 /** Saves what the card's form sent; the card again, with what was saved or what is wrong. */
@@ -25,7 +25,7 @@ export async function saveSettings(data: Record<string, unknown>, clicker: Click
   const conversation = await conversationOf(clicker, deps);
   if (!mayChange(conversation, clicker)) {
     logRefusal(clicker, deps, 'settings.save', 'admin');
-    return renderSettingsCard({ values: conversation.settings, locale, canChange: false, notice: { text: t(locale, 'settings.forbidden'), tone: 'warning' } });
+    return renderSettingsCard({ values: conversation.settings, locale, canChange: false, personal: conversation.scope === 'personal', notice: { text: t(locale, 'settings.forbidden'), tone: 'warning' } });
   }
   const form = settingsFormSchema.safeParse(data);
   if (!form.success) {
@@ -34,6 +34,7 @@ export async function saveSettings(data: Record<string, unknown>, clicker: Click
       values: conversation.settings,
       locale,
       canChange: true,
+      personal: conversation.scope === 'personal',
       errors: {
         ...(paths.has('leadKinds') ? { leadKinds: t(locale, 'settings.badKinds') } : {}),
         ...(paths.has('language') ? { language: t(locale, 'settings.chooseLanguage') } : {}),
@@ -47,7 +48,7 @@ export async function saveSettings(data: Record<string, unknown>, clicker: Click
   const settings = conversationSettingsSchema.parse({ ...base, ...given });
   const saved = await deps.product.conversations.saveSettings(conversation.key, settings, base);
   if (saved.outcome === 'changed') {
-    return renderSettingsCard({ values: saved.current, locale, canChange: true, notice: { text: t(locale, 'settings.changedMeanwhile'), tone: 'warning' } });
+    return renderSettingsCard({ values: saved.current, locale, canChange: true, personal: conversation.scope === 'personal', notice: { text: t(locale, 'settings.changedMeanwhile'), tone: 'warning' } });
   }
-  return renderSettingsCard({ values: settings, locale, canChange: true, notice: { text: t(locale, 'settings.saved'), tone: 'good' } });
+  return renderSettingsCard({ values: settings, locale, canChange: true, personal: conversation.scope === 'personal', notice: { text: t(locale, 'settings.saved'), tone: 'good' } });
 }

@@ -23,7 +23,7 @@ function sdkComplaints(card: CardAttachment): string[] {
   return [...events, ...parsed.validateProperties().validationEvents.map((e) => e.message)];
 }
 
-test.each(cards)('%s: a clean Adaptive Card 1.5 with only Action.Execute and labelled inputs', (_name, card) => {
+test.each(cards)('%s: a clean Adaptive Card 1.5 with only Action.Execute (and links to Partner Center) and labelled inputs', (_name, card) => {
   // An Adaptive Card 1.5 attachment
   expect(card.contentType).toBe(ADAPTIVE_CARD_CONTENT_TYPE);
   expect(card.content).toMatchObject({ type: 'AdaptiveCard', version: '1.5' });
@@ -34,9 +34,15 @@ test.each(cards)('%s: a clean Adaptive Card 1.5 with only Action.Execute and lab
   expect(seen(card).all).not.toMatch(/\{\w+\}/);
   expect(JSON.parse(json)).toEqual(card);
 
-  // Every action, in ActionSets and refresh too, is an Action.Execute with a verb; every button has a title
+  // Every action, in ActionSets and refresh too, is an Action.Execute with a verb (or its Action.Submit
+  // fallback, with the same verb, for clients without Universal Actions), or a link into Partner
+  // Center's portal; every button has a title
   const actions = objects(card.content).filter((o) => typeof o.type === 'string' && o.type.startsWith('Action.'));
-  for (const action of actions) expect(action).toMatchObject({ type: 'Action.Execute', verb: expect.stringMatching(/^[a-z]+(\.[a-zA-Z]+)?$/) });
+  for (const action of actions) {
+    if (action.type === 'Action.OpenUrl') expect(action.url).toMatch(/^https:\/\/partner\.microsoft\.com\//);
+    else if (action.type === 'Action.Submit') expect(action).toMatchObject({ data: { verb: expect.stringMatching(/^[a-z]+(\.[a-zA-Z]+)?$/) } });
+    else expect(action).toMatchObject({ type: 'Action.Execute', verb: expect.stringMatching(/^[a-z]+(\.[a-zA-Z]+)?$/) });
+  }
   for (const action of seen(card).actions) expect(action.title.trim()).not.toBe('');
 
   // Every input has a label; a required one says what is missing

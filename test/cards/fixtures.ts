@@ -101,7 +101,7 @@ export function syncedLead(state: 'pending' | 'refused'): Lead {
 }
 
 /** What the Partner Center slice says of a lead on its card (the sync on). */
-export const partnerCenterOutside = (lead: Lead): OutsideView[] => [partnerCenterView(lead, true)];
+export const partnerCenterOutside = (lead: Lead): OutsideView[] => [partnerCenterView(lead, true, 'https://partner.microsoft.com/dashboard/referrals/v2/leads/{id}')];
 
 /** A lead declined in the Partner Center portal. */
 export function declinedInPartnerCenter(): Lead {

@@ -83,6 +83,11 @@ export function everyCard(): [name: string, card: CardAttachment][] {
     cards.push([`${locale} lead refused by Partner Center`, renderLeadCard(syncedLead('refused'), { ...base, outside: partnerCenterOutside(syncedLead('refused')) })]);
     cards.push([`${locale} lead declined in Partner Center`, renderLeadCard(declinedInPartnerCenter(), { ...base, outside: partnerCenterOutside(declinedInPartnerCenter()) })]);
     cards.push([`${locale} sync off`, renderSyncStatusCard({ on: false }, { locale })]);
+    const reach = {
+      activityFeed: { state: 'refused' as const, reason: 'Microsoft Graph answered 403 Forbidden — grant TeamsActivity.Send', since: NOW.toISOString() },
+      proactiveInstall: { state: 'off' as const, reason: 'PROACTIVE_INSTALL is off' },
+    };
+    cards.push([`${locale} sync off, Teams reach`, renderSyncStatusCard({ on: false }, { locale }, reach)]);
     cards.push([`${locale} sync on`, renderSyncStatusCard({ on: true, waiting: 2, lastPullAt: NOW.toISOString(), lastPushAt: NOW.toISOString() }, { locale })]);
     cards.push([`${locale} sync broken`, renderSyncStatusCard({ on: true, waiting: 5, broken: 'refused', lastError: 'invalid_grant', lastErrorAt: NOW.toISOString() }, { locale })]);
     const parked = { count: 2, first: [{ id: 'ref-9', name: 'Paused one', reason: 'its status "Paused" is not one this version knows' }, { id: 'sha256:ab', reason: 'it has no id' }] };
@@ -92,9 +97,10 @@ export function everyCard(): [name: string, card: CardAttachment][] {
     cards.push([`${locale} overruled`, renderOverruledCard(declinedInPartnerCenter(), 'accept', { locale })]);
     for (const [name, insights] of insightsSamples()) cards.push([`${locale} insights ${name}`, renderInsightsCard(insights, { locale })]);
     cards.push([`${locale} needs an answer`, renderNeedsAnswerCard({ rows: leads.slice(0, 2).map(([, lead]) => summarize(lead)), locale, now: NOW })]);
-    const settings = { leadKinds: ['marketplace' as const], flameAlerts: true, reminders: false, digest: true, insights: true, language: 'auto' as const };
+    const settings = { leadKinds: ['marketplace' as const], flameAlerts: true, reminders: false, digest: true, insights: true, language: 'auto' as const, activityFeed: false };
     cards.push([`${locale} settings`, renderSettingsCard({ values: settings, locale, canChange: true, notice: { text: 'Saved', tone: 'good' }, errors: { leadKinds: 'Choose' } })]);
     cards.push([`${locale} settings, read only`, renderSettingsCard({ values: settings, locale, canChange: false })]);
+    cards.push([`${locale} settings, personal`, renderSettingsCard({ values: settings, locale, canChange: true, personal: true })]);
   }
   return cards;
 }

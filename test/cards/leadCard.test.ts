@@ -1,6 +1,8 @@
 import { renderLeadCard, type LeadCardOptions } from '../../cards';
 import type { Lead } from '../../services/leads/lead';
 import { acceptedLead, archivedLead, DANA, hoursFromNow, NOW, receivedLead, ROBIN } from './fixtures';
+import { withPartnerCenter } from '../../services/partnerCenter/referrals/referralState';
+import { partnerCenterView } from '../../services/partnerCenter/referrals/referralView';
 import { seen, titles, verbs } from './seen';
 
 const options = (overrides: Partial<LeadCardOptions> = {}): LeadCardOptions => ({ locale: 'en', now: NOW, flameWindowHours: 72, ...overrides });
@@ -177,5 +179,28 @@ describe('the customer line', () => {
     const lead = receivedLead({ customer: { name: 'Fabrikam', size: '50to1000employees', city: 'Munich', country: 'DE' } });
     expect(seen(renderLeadCard(lead, { locale: 'en', now: new Date(lead.receivedAt), flameWindowHours: 72 })).all).toContain('Fabrikam · 50–1,000 employees · Munich, DE');
     expect(seen(renderLeadCard(lead, { locale: 'de', now: new Date(lead.receivedAt), flameWindowHours: 72 })).all).toContain('50–1.000 Mitarbeitende');
+  });
+});
+
+describe('Open in Partner Center', () => {
+  const LEAD_URL = 'https://partner.microsoft.com/dashboard/referrals/v2/leads/{id}';
+  const links = (card: ReturnType<typeof render>) =>
+    JSON.stringify(card.content)
+      .match(/\{"type":"Action.OpenUrl","title":"[^"]+","url":"[^"]+"\}/g)
+      ?.map((json) => JSON.parse(json) as { title: string; url: string }) ?? [];
+
+  test("a lead that came from Partner Center links to its referral's page in the portal, in the reader's language", () => {
+    const lead = withPartnerCenter(receivedLead({ id: 'd3c4f1a2-0000-4000-8000-000000000001' }), { referralType: 'Independent' });
+    expect(links(render(lead, { outside: [partnerCenterView(lead, true, LEAD_URL)] }))).toEqual([
+      { type: 'Action.OpenUrl', title: 'Open in Partner Center', url: 'https://partner.microsoft.com/dashboard/referrals/v2/leads/d3c4f1a2-0000-4000-8000-000000000001' },
+    ]);
+    expect(links(render(lead, { locale: 'de', outside: [partnerCenterView(lead, true, LEAD_URL)] }))[0]?.title).toBe('In Partner Center öffnen');
+  });
+
+  test('a lead Partner Center never held has no link, and an open form shows none', () => {
+    const typedHere = receivedLead();
+    expect(links(render(typedHere, { outside: [partnerCenterView(typedHere, true, LEAD_URL)] }))).toEqual([]);
+    const fromPartnerCenter = withPartnerCenter(receivedLead(), {});
+    expect(links(render(fromPartnerCenter, { mode: 'accept', outside: [partnerCenterView(fromPartnerCenter, true, LEAD_URL)] }))).toEqual([]);
   });
 });

@@ -283,4 +283,15 @@ describe('Partner Center sync', () => {
     const broken = seen(renderSyncStatusCard({ on: true, waiting: 0, broken: 'unauthorized', lastError: 'Partner Center answered 403' }, { locale: 'de' }));
     expect(broken.texts).toContain('Gestört: Zugriff verweigert');
   });
+
+  it('says how the bot reaches people in Teams: on, off and why, or not allowed with what Graph said and what to grant', () => {
+    const reach = {
+      activityFeed: { state: 'refused' as const, reason: 'Microsoft Graph answered 403 Forbidden — grant TeamsActivity.Send', since: NOW.toISOString() },
+      proactiveInstall: { state: 'off' as const, reason: 'PROACTIVE_INSTALL is off' },
+    };
+    const texts = seen(renderSyncStatusCard({ on: false }, { locale: 'en' }, reach)).texts;
+    expect(texts).toContain('Installing the app for people: Off: PROACTIVE_INSTALL is off');
+    expect(texts.find((t) => t.startsWith('Teams activity feed: Not allowed since'))).toMatch(/grant TeamsActivity\.Send\. Until then: chat messages and @mentions\.$/);
+    expect(seen(renderSyncStatusCard({ on: true, waiting: 0 }, { locale: 'de' }, { ...reach, activityFeed: { state: 'on' } })).texts).toContain('Teams-Aktivitätsfeed: An');
+  });
 });

@@ -121,10 +121,14 @@ describe('the status route', () => {
     expect(JSON.stringify(answer.body)).not.toMatch(/refresh|secret|token/i);
   });
 
-  it('answers off, and the webhook 404, without the sync', async () => {
+  it('answers off, and the webhook 404, without the sync; and says how the bot reaches people in Teams', async () => {
     const plain = await startServer(storage, { LEADS_API_KEY: API_KEY });
     try {
-      expect((await getJson(`${plain.url}/api/partner-center/status`, { authorization: `Bearer ${API_KEY}` })).body).toEqual({ on: false });
+      const off = 'the bot has no identity here (development: MicrosoftAppId is not set)';
+      expect((await getJson(`${plain.url}/api/partner-center/status`, { authorization: `Bearer ${API_KEY}` })).body).toEqual({
+        on: false,
+        teams: { activityFeed: { state: 'off', reason: off }, proactiveInstall: { state: 'off', reason: 'PROACTIVE_INSTALL is off' } },
+      });
       expect((await postJson(`${plain.url}/api/partner-center/events`, {}, { authorization: 'Signature abc', 'x-ms-certificate-url': 'https://x/y' })).status).toBe(404);
     } finally {
       await plain.stop();

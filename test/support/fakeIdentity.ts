@@ -6,6 +6,9 @@
  *   a token issued to a public client may not be redeemed with a secret (AADSTS700025), a
  *   confidential one only with the right secret (AADSTS7000218, AADSTS7000215).
  * - `POST /{tenant}/oauth2/v2.0/devicecode` and the device-code grant, approved after a few polls.
+ * - The client-credentials grant for apps registered with `registerApp` (the bot, for Microsoft
+ *   Graph): only in the app's own tenant, only with its secret (AADSTS7000215), only for a
+ *   `/.default` scope (AADSTS1002012); the token's audience is the scope's resource.
  * Serves https with the test PKI's certificate (trusted through NODE_EXTRA_CA_CERTS), or plain http
  * for the playground. Never logs a token.
  */
@@ -61,7 +64,9 @@ export class FakeIdentity {
   url = '';
   private server?: Server;
   private readonly refreshTokens = new Map<string, RefreshTokenState>();
-  private readonly accessTokens = new Map<string, { expiresAt: number; user: string }>();
+  private readonly accessTokens = new Map<string, { expiresAt: number; user: string; audience: string }>();
+  /** Confidential apps that may use the client-credentials grant, by client id. */
+  private readonly apps = new Map<string, { secret: string; tenant: string }>();
   private readonly deviceCodes = new Map<string, DeviceCode>();
   private readonly failures: IdentityFailure[] = [];
 
@@ -101,10 +106,15 @@ export class FakeIdentity {
     for (const entry of this.accessTokens.values()) entry.expiresAt = 0;
   }
 
-  /** For the fake Partner Center: is this bearer token one we issued, still valid? */
-  validAccessToken(value: string): boolean {
+  /** An app registration in `tenant` that may get app-only tokens with its secret (the bot's, for Microsoft Graph). */
+  registerApp(clientId: string, secret: string, tenant: string): void {
+    this.apps.set(clientId, { secret, tenant });
+  }
+
+  /** Is this bearer token one we issued, still valid, for this API (Partner Center's by default)? */
+  validAccessToken(value: string, audience = 'https://api.partner.microsoft.com'): boolean {
     const entry = this.accessTokens.get(value);
-    return Boolean(entry && entry.expiresAt > Date.now());
+    return Boolean(entry && entry.expiresAt > Date.now() && entry.audience === audience);
   }
 
   /** Refresh tokens issued so far, newest last (a test checks which one the app used). */
@@ -146,6 +156,7 @@ export class FakeIdentity {
       res.end(JSON.stringify(payload));
     };
     const error = (status: number, code: string, description: string) => send(status, { error: code, error_description: description, error_codes: [] });
+    if (form.get('grant_type') === 'client_credentials') return this.clientCredentials(url.pathname, form, send, error);
     const tenantPath = `/${this.tenant}/oauth2/v2.0/`;
     if (req.method !== 'POST' || !url.pathname.startsWith(tenantPath)) return error(404, 'not_found', `AADSTS90002: no such endpoint ${url.pathname}`);
     const failure = this.failures.shift();
@@ -200,9 +211,27 @@ export class FakeIdentity {
     return error(400, 'unsupported_grant_type', `AADSTS70003: grant type ${grant ?? '(none)'} is not supported here`);
   }
 
+  /** An app-only token, as Entra ID gives one: for the app's own tenant, its secret, and a `/.default` scope. */
+  private clientCredentials(path: string, form: URLSearchParams, send: (status: number, payload: object) => void, error: (status: number, code: string, description: string) => void): void {
+    const failure = this.failures.shift();
+    if (failure) return error(failure.status, failure.error ?? 'temporarily_unavailable', failure.description ?? 'AADSTS50058: injected failure');
+    const clientId = form.get('client_id') ?? '';
+    const app = this.apps.get(clientId);
+    const tenant = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path)?.[1];
+    if (!tenant) return error(404, 'not_found', `AADSTS90002: no such endpoint ${path}`);
+    if (!app || app.tenant !== tenant) return error(400, 'unauthorized_client', `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${tenant}'.`);
+    if (!form.has('client_secret')) return error(401, 'invalid_client', "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    if (form.get('client_secret') !== app.secret) return error(401, 'invalid_client', 'AADSTS7000215: Invalid client secret provided.');
+    const scope = form.get('scope') ?? '';
+    if (!/^https:\/\/[^ ]+\/\.default$/.test(scope)) return error(400, 'invalid_scope', `AADSTS1002012: The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+    const accessToken = token('at');
+    this.accessTokens.set(accessToken, { expiresAt: Date.now() + 3600_000, user: clientId, audience: scope.slice(0, -'/.default'.length) });
+    send(200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: accessToken });
+  }
+
   private tokens(clientType: 'confidential' | 'public', user: string) {
     const accessToken = token('at');
-    this.accessTokens.set(accessToken, { expiresAt: Date.now() + 3600_000, user });
+    this.accessTokens.set(accessToken, { expiresAt: Date.now() + 3600_000, user, audience: 'https://api.partner.microsoft.com' });
     const refreshToken = this.issueRefreshToken(clientType, user);
     const idToken = [{ alg: 'none' }, { preferred_username: user, name: 'Ada Lovelace', tid: this.tenant }, {}].map((part) => Buffer.from(JSON.stringify(part)).toString('base64url')).join('.');
     return { token_type: 'Bearer', scope: 'https://api.partner.microsoft.com/user_impersonation', expires_in: 3600, access_token: accessToken, refresh_token: refreshToken, id_token: idToken };

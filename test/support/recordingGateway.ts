@@ -39,6 +39,10 @@ export class RecordingGateway implements TeamsGateway {
     return activityId;
   }
 
+  preview(message: OutboundMessage, locale?: string): string {
+    return `${locale ?? 'en'}: ${message.kind}${'lead' in message ? ` of ${message.lead.name}` : ''}`;
+  }
+
   async update(conversation: Conversation, activityId: string, message: OutboundMessage): Promise<void> {
     this.maybeFail();
     this.sent.push({ op: 'update', conversationId: conversation.conversationId, activityId, message, at: this.now().getTime() });

@@ -4,6 +4,7 @@
  * conversations (a team channel and a group chat).
  */
 import type { LeadsApp } from '../../services/app/leadsApp';
+import type { Logger } from '../../services/logger';
 import type { Tables } from '../../services/storage/tables';
 import { FakeClock, makeApp } from './app';
 import { RecordingGateway } from './recordingGateway';
@@ -13,7 +14,7 @@ export const HOUR = 3_600_000;
 /** The world's clock starts here. */
 export const T0 = new Date('2026-11-02T09:00:00Z');
 
-type WorldOptions = { instances?: number; env?: Record<string, string>; connected?: boolean };
+type WorldOptions = { instances?: number; env?: Record<string, string>; connected?: boolean; log?: Logger };
 
 /** For a test file: starts its storage before its tests, closes it after, and returns the world factory. */
 export function worldsOnOneStorage(): (options?: WorldOptions) => ReturnType<typeof productWorld> {
@@ -30,7 +31,7 @@ export async function productWorld(storage: TestStorage, options: WorldOptions =
   const clock = new FakeClock(T0.getTime());
   const gateway = new RecordingGateway(clock.now);
   const apps: LeadsApp[] = Array.from({ length: options.instances ?? 1 }, (_, i) =>
-    makeApp(tables, { clock, gateway: options.connected === false ? undefined : gateway, env: options.env, instanceId: `instance-${i}` }),
+    makeApp(tables, { clock, gateway: options.connected === false ? undefined : gateway, env: options.env, instanceId: `instance-${i}`, log: options.log }),
   );
   const [app] = apps as [LeadsApp];
   await app.conversations.save({ conversationId: '19:sales@thread.tacv2', scope: 'channel', subscribed: true, installed: true, reference: {} });

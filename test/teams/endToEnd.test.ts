@@ -103,7 +103,7 @@ describe('a lead from ingestion to Won, in Teams', () => {
     expect(shared.attachments[0].content.refresh.userIds).toEqual([vic.id]);
   });
 
-  it('finds a lead for the message extension over HTTP, and a card shared from it refreshes for everyone', async () => {
+  it('finds a lead for the message extension over HTTP, and a card shared from it refreshes by itself for who shared it', async () => {
     const chat = groupChat('19:e2e-search@thread.v2');
     const input = referral({ name: 'Searchable Tailspin rollout', customerProfile: { name: 'Tailspin Toys', team: [] } });
     await postJson(`${server.url}/api/leads`, input, auth);
@@ -114,7 +114,7 @@ describe('a lead from ingestion to Won, in Teams', () => {
     expect(answer.body.composeExtension).toMatchObject({ type: 'result', attachmentLayout: 'list' });
     const [result] = answer.body.composeExtension.attachments;
     expect(result.preview.content).toMatchObject({ title: 'Searchable Tailspin rollout', subtitle: 'Tailspin Toys' });
-    expect(result.content.refresh).toEqual({ action: { type: 'Action.Execute', verb: 'refresh', data: { leadId: input.id, shared: true } } });
+    expect(result.content.refresh).toEqual({ action: { type: 'Action.Execute', verb: 'refresh', data: { leadId: input.id, shared: true } }, userIds: [vic.id] });
     // The bot posts nothing for a search: the person inserts the card.
     expect(connector.posts().filter((p) => p.conversationId === chat.conversation.id)).toEqual([]);
   });
@@ -199,6 +199,36 @@ describe('owners, with the real server and the Bot Connector', () => {
     } finally {
       await timed.stop();
     }
+  });
+});
+
+describe('private and shared channels', () => {
+  it("posts cards and proactive messages to the private channel itself, and offers its own members, not the team's", async () => {
+    const privateChannel = channel('19:e2e-private@thread.tacv2');
+    privateChannel.channelData = { ...privateChannel.channelData, team: { id: '19:e2e-team@thread.tacv2', name: 'Sales', aadGroupId: '0c0ffee0-0000-4000-8000-00000000cafe' }, channel: { id: privateChannel.conversation.id, type: 'private' } };
+    const sam = { id: '29:e2e-private-sam', aadObjectId: '6f1c1a52-3d1e-4a8e-9b44-2b1f7d0c9e11', name: 'Sam Private', email: 'sam.p@partner.example' };
+    const outsider = { id: '29:e2e-team-only', aadObjectId: '6f1c1a52-3d1e-4a8e-9b44-2b1f7d0c9e12', name: 'Team Only', email: 'team.only@partner.example' };
+    connector.members.set('19:e2e-team@thread.tacv2', [{ id: dana.id, aadObjectId: dana.aadObjectId, name: dana.name }, sam, outsider]);
+    connector.members.set(privateChannel.conversation.id, [{ id: dana.id, aadObjectId: dana.aadObjectId, name: dana.name }, sam]);
+    await teams(installUpdate(privateChannel, dana, connector.url));
+    await teams(message(privateChannel, dana, 'subscribe', connector.url));
+    const input = referral({ name: 'Private channel lead' });
+    await postJson(`${server.url}/api/leads`, input, auth);
+    await server.app.settle();
+
+    const posted = connector.posts(privateChannel.conversation.id).filter((p) => text(p.activity).includes('Private channel lead'));
+    expect(posted).toHaveLength(1);
+    const form = JSON.stringify((await teams(execute(privateChannel, dana, 'lead.assignForm', { leadId: input.id }, connector.url))).body.value);
+    expect(form).toContain('Sam Private (sam.p@partner.example)');
+    expect(form).not.toContain('Team Only');
+
+    // Assigned to Sam, who cannot be reached in person: told in the private channel, with a mention.
+    connector.unreachable.add(sam.id);
+    await teams(execute(privateChannel, dana, 'lead.assign', { leadId: input.id, ownerId: sam.aadObjectId }, connector.url));
+    await server.app.settle();
+    const told = connector.posts(privateChannel.conversation.id).filter((p) => text(p.activity).includes('made you the owner'));
+    expect(told.map((p) => p.activity.attachments[0].content.msteams.entities[0].mentioned.id)).toEqual([sam.id]);
+    expect(connector.posts('19:e2e-team@thread.tacv2')).toEqual([]);
   });
 });
 

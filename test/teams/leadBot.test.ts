@@ -91,7 +91,7 @@ describe('declining, editing, employees, won and lost', () => {
     const { card } = await h.click(dana, 'lead.decline', { leadId: h.leadId, reason: 'others', closeNotes: '' });
     expect(seen(card as CardAttachment).all).toContain('Notes are required for "Others"');
     const done = await h.click(dana, 'lead.decline', { leadId: h.leadId, reason: 'others', closeNotes: 'Outside our region' });
-    expect(titles(done.card as CardAttachment).filter((t) => t !== '♡ Favorite')).toEqual([]);
+    expect(titles(done.card as CardAttachment).filter((t) => t !== '♡ Favorite' && t !== 'Open in Partner Center')).toEqual([]);
     expect((await h.app.leads.get(h.leadId))?.lead).toMatchObject({ stage: 'Archived', outcome: 'Declined' });
   });
 
@@ -139,7 +139,7 @@ describe('declining, editing, employees, won and lost', () => {
     expect(titles(confirm.card as CardAttachment)).toContain('Yes, mark as won');
     expect((await h.app.leads.get(h.leadId))?.lead.stage).toBe('Accepted');
     const won = await h.click(dana, 'lead.won', { leadId: h.leadId });
-    expect(titles(won.card as CardAttachment).filter((t) => !t.includes('Favorit'))).toEqual([]);
+    expect(titles(won.card as CardAttachment).filter((t) => !t.includes('Favorit') && t !== 'Open in Partner Center')).toEqual([]);
     expect(seen(won.card as CardAttachment).all).toMatch(/Won by Dana Admin/);
   });
 
@@ -229,6 +229,17 @@ describe('answers Teams can rely on', () => {
 });
 
 describe('commands', () => {
+  it('takes the German menu titles German Teams sends, as the English commands', async () => {
+    const h = await harness();
+    await h.app.settle();
+    const [unassigned] = await h.say(dana, 'ohne zuständige', place, 'de-DE');
+    expect(seen(cardOf(unassigned)).all).toContain('Fabrikam cloud migration');
+    const [english] = await h.say(dana, 'unassigned', place, 'de-DE');
+    expect(JSON.stringify(cardOf(english).content)).toBe(JSON.stringify(cardOf(unassigned).content));
+    const [help] = await h.say(dana, 'Hilfe', place, 'de-DE');
+    expect(seen(cardOf(help)).all).toContain('Partner Leads – Hilfe');
+  });
+
   it('retry is for partner admins, and says when a lead is not set aside', async () => {
     const h = await harness();
     expect((await h.say(dana, `retry ${h.leadId}`))[0]?.text).toBe('Only MPN partner admins can retry leads.');
@@ -364,9 +375,12 @@ describe('commands', () => {
     const h = await harness();
     const chat = personal(vic);
     await h.turn(installUpdate(chat, vic, SERVICE_URL));
-    const saved = await h.click(vic, 'settings.save', { leadKinds: '', reminders: 'false' }, { where: chat });
+    const [form] = await h.say(vic, 'settings', chat);
+    // Their own chat also says whether their own events go to their activity feed.
+    expect(seen(cardOf(form)).inputs.map((i) => i.id)).toEqual(['leadKinds', 'flameAlerts', 'reminders', 'digest', 'insights', 'activityFeed', 'language']);
+    const saved = await h.click(vic, 'settings.save', { leadKinds: '', reminders: 'false', activityFeed: 'false' }, { where: chat });
     expect(seen(saved.card as CardAttachment).all).toContain('Saved.');
-    expect((await h.app.conversations.get(conversationKey(chat.conversation.id)))?.settings).toMatchObject({ leadKinds: [], reminders: false });
+    expect((await h.app.conversations.get(conversationKey(chat.conversation.id)))?.settings).toMatchObject({ leadKinds: [], reminders: false, activityFeed: false });
   });
 
   it('answers sync with the Partner Center sync state: off here, with how to turn it on', async () => {
@@ -435,6 +449,22 @@ describe('owners', () => {
     expect(seen(form.card as CardAttachment).inputs[0]).toMatchObject({ 'choices.data': { dataset: 'graph.microsoft.com/users' } });
     const { card } = await h.click(dana, 'lead.assign', { leadId: posted.id, ownerId: SAM.aadObjectId }, { where: chat });
     expect(seen(card as CardAttachment).all).toMatch(/Owner: Sam Lee · assigned by Dana Admin/);
+  });
+
+  it('offers the clicker and the owner where Teams will not list the conversation (a private channel the roster call refuses), and assigns either', async () => {
+    const h = await harness({ gateway: new RecordingGateway(() => new Date()) });
+    await h.click(dana, 'lead.assign', { leadId: h.leadId, revision: 1, ownerId: dana.aadObjectId });
+    const form = await h.click(pat, 'lead.assignForm', { leadId: h.leadId });
+    const [input] = seen(form.card as CardAttachment).inputs as Array<Record<string, any>>;
+    expect(input?.choices).toEqual([
+      { title: 'Pat Partner', value: pat.aadObjectId },
+      { title: 'Dana Admin', value: dana.aadObjectId },
+    ]);
+    const same = await h.click(pat, 'lead.assign', { leadId: h.leadId, ownerId: dana.aadObjectId });
+    expect(seen(same.card as CardAttachment).all).not.toContain('not in this conversation');
+    expect(seen(same.card as CardAttachment).all).toMatch(/Owner: Dana Admin/);
+    const { card } = await h.click(pat, 'lead.assign', { leadId: h.leadId, ownerId: pat.aadObjectId });
+    expect(seen(card as CardAttachment).all).toMatch(/Owner: Pat Partner · since /);
   });
 
   it('shows the form again, with the problem under the picker, for nobody picked or someone not in the conversation', async () => {

@@ -92,16 +92,35 @@ describe('the search message extension', () => {
     expect(seen(card as CardAttachment).actions.map((a) => a.title)).toEqual(expect.arrayContaining(['Accept', 'Decline']));
   });
 
-  it('gives the shared card a refresh for every viewer (no userIds), and its buttons say it is shared', async () => {
+  it('refreshes the shared card by itself for whom the product knows will look (who shared it, the owner, favoriters), and its buttons say it is shared', async () => {
     const h = await harness();
+    await h.click(dana, 'lead.take', { leadId: CONTOSO_ID, revision: 1 });
     const [contoso, ...others] = attachmentsOf(await h.search(vic, 'teams rooms'));
     expect(others).toEqual([]);
     const content = contoso!.content;
 
-    expect(content.refresh).toEqual({ action: { type: 'Action.Execute', verb: 'refresh', data: { leadId: CONTOSO_ID, shared: true } } });
+    expect(content.refresh).toEqual({ action: { type: 'Action.Execute', verb: 'refresh', data: { leadId: CONTOSO_ID, shared: true } }, userIds: [dana.id, vic.id] });
     const buttons = seen({ contentType: 'application/vnd.microsoft.card.adaptive', content }).actions;
     expect(buttons.length).toBeGreaterThan(0);
-    expect(buttons.every((a) => (a.data as { shared?: boolean }).shared === true)).toBe(true);
+    expect(buttons.filter((a) => a.type !== 'Action.OpenUrl').every((a) => (a.data as { shared?: boolean }).shared === true)).toBe(true);
+  });
+
+  it('gives every button of a shared card an Action.Submit fallback that does the same where Universal Actions do not run', async () => {
+    const h = await harness();
+    const [contoso] = attachmentsOf(await h.search(vic, 'teams rooms'));
+    const executes = JSON.stringify(contoso!.content.body) + JSON.stringify(contoso!.content.actions);
+    const actions = (contoso!.content.actions as { type: string; verb: string; title: string; data: object; fallback: object }[]).filter((a) => a.type === 'Action.Execute');
+    expect(actions.length).toBeGreaterThan(0);
+    for (const action of actions) expect(action.fallback).toEqual({ type: 'Action.Submit', title: action.title, data: { ...action.data, verb: action.verb } });
+    expect(executes).not.toContain('"fallback":{"type":"Action.Submit","title":"refresh"');
+
+    // Dana clicks ♡ on a client without Universal Actions: Teams sends the fallback's data; the lead is her favorite, and she gets its card.
+    const favorite = actions.find((a) => a.verb === 'lead.favorite')!;
+    const replies = await h.turn({ ...execute(chat, dana, 'unused', {}, SERVICE_URL), name: 'composeExtension/onCardButtonClicked', value: (favorite.fallback as { data: object }).data });
+    expect(replies.find((r) => r.type === 'invokeResponse')?.value).toEqual({ status: 200, body: {} });
+    const card = replies.find((r) => r.type === 'message')?.attachments?.[0] as CardAttachment;
+    expect(seen(card).actions.map((a) => a.title)).toContain('♥ Favorited');
+    expect((await h.app.leads.get(CONTOSO_ID))?.lead.favorites.map((f) => f.name)).toEqual([dana.name]);
   });
 
   it('shows each viewer the current card on refresh, still shared, with their own favorite', async () => {
@@ -114,7 +133,7 @@ describe('the search message extension', () => {
     const card = { contentType: 'application/vnd.microsoft.card.adaptive' as const, content: refreshed.body.value };
     expect(seen(card).all).toContain('Declined');
     expect(seen(card).actions.map((a) => a.title)).toContain('♥ Favorited');
-    expect(refreshed.body.value.refresh).toEqual({ action: { type: 'Action.Execute', verb: 'refresh', data: { leadId: CONTOSO_ID, shared: true } } });
+    expect(refreshed.body.value.refresh).toEqual({ action: { type: 'Action.Execute', verb: 'refresh', data: { leadId: CONTOSO_ID, shared: true } }, userIds: [dana.id] });
     // Someone else's refresh: their own ♡.
     const theirs = await h.click(vic, 'refresh', { leadId: CONTOSO_ID, shared: true });
     expect(seen({ contentType: 'application/vnd.microsoft.card.adaptive', content: theirs.body.value }).actions.map((a) => a.title)).toContain('♡ Favorite');
@@ -203,7 +222,7 @@ describe('link unfurling', () => {
     const [result, ...more] = attachmentsOf(response);
     expect(more).toEqual([]);
     expect(result!.preview.content.title).toBe('Teams Rooms for Contoso');
-    expect(result!.content.refresh).toEqual({ action: { type: 'Action.Execute', verb: 'refresh', data: { leadId: CONTOSO_ID, shared: true } } });
+    expect(result!.content.refresh).toEqual({ action: { type: 'Action.Execute', verb: 'refresh', data: { leadId: CONTOSO_ID, shared: true } }, userIds: [vic.id] });
   });
 
   it.each([

@@ -1,15 +1,23 @@
 /**
- * A reminder, an expiry notice or "you are its owner now" for one person (the lead's owner, or
- * someone whose snooze ended):
- * to their personal chat, which the bot opens (and files) if it has none yet. Where Teams will not
- * let it (403, not a member), the lead's channels and group chats get it with an @mention instead.
+ * A person's own events — a reminder, an expiry notice, "you are its owner now", a change of theirs
+ * Partner Center overruled — for one person (the lead's owner, someone whose snooze ended, the
+ * person who made the change):
+ * 1. in their Teams activity feed, linked to the lead's card in its channel or group chat, where
+ *    the tenant has the feed on and the person did not mute it;
+ * 2. else in their personal chat, which the bot opens (and files) if it has none yet — installing
+ *    the app for them first when Teams will not and an admin allowed it;
+ * 3. else, where Teams will not let it (403, not a member), in the lead's channels and group chats,
+ *    @mentioning the owner.
  */
 import type { Lead } from '../../leads/lead';
 import { snoozedPast } from '../../leads/leadTime';
 import type { Logger } from '../../logger';
 import type { Conversation, ConversationSettings, ConversationStore } from '../../storage/conversationStore';
-import type { LeadStore } from '../../storage/leadStore';
+import type { LeadStore, StoredLead } from '../../storage/leadStore';
 import { roomsOfLead, type DeliveryStore } from '../deliveryStore';
+import type { ActivityFeed, ActivityType, LinkedCard } from '../graph/activityFeed';
+import { cardLink } from '../graph/activityFeed';
+import type { AppInstaller } from '../graph/appInstaller';
 import type { Outbox, OutboxItem } from '../outbox';
 import { SendFailure, type Mention, type OutboundMessage, type TeamsGateway } from '../teamsGateway';
 import type { SendSlots } from './sendSlots';
@@ -58,6 +66,12 @@ export interface PersonalDeliveryDeps {
   now: () => Date;
   log: Logger;
   streamsTo?: (person: string) => Promise<boolean>;
+  /** The person's Teams activity feed (Microsoft Graph), when the tenant has it. */
+  feed?: ActivityFeed;
+  /** Installs the app for a person Teams will not open a chat with (when an admin allowed it). */
+  installer?: AppInstaller;
+  /** Items were queued (the mentions instead): the sender reads the outbox again. */
+  queued?: () => void;
 }
 
 export class PersonalDelivery {
@@ -72,12 +86,14 @@ export class PersonalDelivery {
     const lead = stored.lead;
     if (!stillDue(item, lead, person)) return false;
     // The owner changed since this was queued: the message is the new owner's business.
-    if (!item.snoozed && lead.owner?.id !== person) {
+    if (forOwner(item) && lead.owner?.id !== person) {
       log.info({ item: item.key, kind: item.kind }, 'owner changed before the message went out: not sent to the former owner');
       return false;
     }
-    const chat = await this.personalChat(person, lead);
-    if (chat && !wanted(item.kind, chat.settings)) return false;
+    const known = await conversations.personalChatOf(person);
+    if (known?.installed && !wanted(item.kind, known.settings)) return false;
+    if (await this.toFeed(item, stored, person, known?.installed ? known : undefined)) return false;
+    const chat = known?.installed ? known : await this.openChat(item, person, lead, known);
     if (chat) {
       try {
         this.deps.slots.leaving(item.conversationKey, this.deps.now().getTime());
@@ -88,54 +104,118 @@ export class PersonalDelivery {
         await conversations.markRemoved(chat.key);
       }
     }
-    await this.mentionInstead(item, lead, person);
+    await this.roomsInstead(item, lead, person);
     return false;
   }
 
-  /** The person's personal chat: the one on file, else one the bot opens through a conversation where the lead is posted. */
-  private async personalChat(person: string, lead: Lead): Promise<Conversation | undefined> {
-    const { conversations, deliveries, gateway, log } = this.deps;
-    const known = await conversations.personalChatOf(person);
-    if (known?.installed) return known;
+  /** In the person's activity feed, linked to the lead's card; false when it did not go there (off, muted, no card to link to, refused). */
+  private async toFeed(item: OutboxItem, stored: StoredLead, person: string, chat: Conversation | undefined): Promise<boolean> {
+    const { feed, gateway } = this.deps;
+    if (!feed?.on || chat?.settings.activityFeed === false) return false;
+    // A notification takes the person to the card; a lead with no card they can open is told in their chat.
+    const card = await this.cardToLinkTo(stored);
+    if (!card) return false;
+    const lead = stored.lead;
+    const message = personalMessage(item, lead);
+    const language = chat && chat.settings.language !== 'auto' ? chat.settings.language : chat?.locale;
+    return feed.notify(person, {
+      type: ACTIVITY_OF[message.kind as PersonalKind],
+      topic: lead.name,
+      webUrl: cardLink(card),
+      preview: gateway.preview(message, language),
+      parameters: { leadName: lead.name, assignedBy: lead.owner?.by?.name ?? '', timeLeft: `${item.hours ?? 0} h` },
+    });
+  }
+
+  /** The lead's card in a channel (first) or a group chat the bot is still in: where a notification's link opens. */
+  private async cardToLinkTo(stored: StoredLead): Promise<LinkedCard | undefined> {
+    const posted = stored.deliveries.filter((d) => d.activityId);
+    const rooms = await Promise.all(posted.map(async (d) => ({ delivery: d, room: await this.deps.conversations.get(d.conversationKey) })));
+    const linkable = rooms.filter(({ room }) => room?.installed && room.scope !== 'personal');
+    const { delivery, room } = linkable.find(({ room }) => room?.scope === 'channel') ?? linkable[0] ?? {};
+    if (!delivery?.activityId || !room || room.scope === 'personal') return undefined;
+    return { scope: room.scope, conversationId: room.conversationId, activityId: delivery.activityId, tenantId: room.tenantId, teamGroupId: room.teamGroupId };
+  }
+
+  /**
+   * A personal chat the bot opens through a conversation where the lead is posted. When Teams will
+   * not (the person never had the app), the app is installed for them if an admin allowed it, and
+   * the chat opened once more.
+   */
+  private async openChat(item: OutboxItem, person: string, lead: Lead, known: Conversation | undefined): Promise<Conversation | undefined> {
+    const { deliveries, conversations, gateway, installer, slots, now, log } = this.deps;
     const teamsUserId = teamsIdOf(lead, person);
     if (!teamsUserId) return undefined;
     const [via] = await roomsOfLead(lead.id, deliveries, conversations);
     if (!via) return undefined;
+    const open = async () => {
+      // Opening a chat is a request to Teams like a send: it waits for a slot in the same limits.
+      if (!(await slots.take(item.conversationKey, () => now().getTime()))) throw new SendFailure(429, 'no slot within the rate limits to open a personal chat');
+      return gateway.openPersonalChat(via, { teamsUserId, aadObjectId: person });
+    };
+    const refused = (error: unknown) => error instanceof SendFailure && (error.status === 403 || error.status === 404);
+    let chat;
     try {
-      const chat = await gateway.openPersonalChat(via, { teamsUserId, aadObjectId: person });
-      log.info({ person }, 'opened a personal chat for reminders');
-      // Filed so the next reminder reuses it; it takes the team's new leads only if a partner admin gave this person the stream.
-      const subscribed = known?.subscribed ?? (await this.deps.streamsTo?.(person)) ?? false;
-      return await conversations.save({ ...chat, tenantId: chat.tenantId ?? via.tenantId, scope: 'personal', userId: person, subscribed, installed: true });
+      chat = await open();
     } catch (error) {
-      if (!(error instanceof SendFailure && (error.status === 403 || error.status === 404))) throw error;
-      log.info({ person, status: error.status }, "Teams would not open a personal chat: the reminder goes to the lead's channels with a mention");
-      return undefined;
+      if (!refused(error)) throw error;
+      if (!(await installer?.install(person))) {
+        log.info({ person, status: (error as SendFailure).status }, "Teams would not open a personal chat: the message goes to the lead's channels with a mention");
+        return undefined;
+      }
+      chat = await open().catch((again: unknown) => {
+        if (refused(again)) return undefined;
+        throw again;
+      });
+      if (!chat) return undefined;
     }
+    log.info({ person }, 'opened a personal chat');
+    // Filed so the next message reuses it; it takes the team's new leads only if a partner admin gave this person the stream.
+    const subscribed = known?.subscribed ?? (await this.deps.streamsTo?.(person)) ?? false;
+    return conversations.save({ ...chat, tenantId: chat.tenantId ?? via.tenantId, scope: 'personal', userId: person, subscribed, installed: true });
   }
 
-  /** The owner could not be reached in person: every channel and group chat where the lead is posted gets it, @mentioning them. */
-  private async mentionInstead(item: OutboxItem, lead: Lead, person: string): Promise<void> {
-    if (lead.owner?.id !== person) return;
+  /**
+   * The person could not be reached in person: every channel and group chat where the lead is
+   * posted gets it — @mentioning the owner; a change Partner Center overruled, as it is.
+   */
+  private async roomsInstead(item: OutboxItem, lead: Lead, person: string): Promise<void> {
+    if (forOwner(item) && lead.owner?.id !== person) return;
+    if (item.snoozed && lead.owner?.id !== person) return;
     const { deliveries, conversations, outbox, now } = this.deps;
     const rooms = await roomsOfLead(lead.id, deliveries, conversations);
     await Promise.all(
       rooms.map((room) =>
-        outbox.enqueueOnce({ key: `${item.key}|at|${room.key}`, kind: item.kind, conversationKey: room.key, personId: person, leadId: lead.id, hours: item.hours }, now()),
+        outbox.enqueueOnce({ key: `${item.key}|at|${room.key}`, kind: item.kind, conversationKey: room.key, personId: person, leadId: lead.id, hours: item.hours, text: item.text }, now()),
       ),
     );
-    if (rooms.length === 0) this.deps.log.warn({ item: item.key }, 'the owner cannot be reached and the lead is posted nowhere: reminder not sent');
+    if (rooms.length === 0) this.deps.log.warn({ item: item.key }, 'the person cannot be reached and the lead is posted nowhere: not sent');
+    else this.deps.queued?.();
   }
 }
 
+type PersonalKind = 'assigned' | 'reminder' | 'expiredNotice' | 'overruled';
+const ACTIVITY_OF: Record<PersonalKind, ActivityType> = { assigned: 'leadAssigned', reminder: 'leadReminder', expiredNotice: 'leadExpired', overruled: 'changeOverruled' };
+
+/** Messages that only the lead's current owner gets (a snoozed reminder returns to whoever snoozed it; an overruled change to who made it). */
+const forOwner = (item: OutboxItem) => item.kind !== 'overruled' && !item.snoozed;
+
 /** A reminder whose lead was answered, or that its person put off past it, is no longer due. */
 function stillDue(item: OutboxItem, lead: Lead, person: string): boolean {
-  if (item.kind === 'expiredNotice' || item.kind === 'assigned') return true;
+  if (item.kind === 'expiredNotice' || item.kind === 'assigned' || item.kind === 'overruled') return true;
   if (lead.stage !== 'Received') return false;
   return !putOff(item, lead, person);
 }
 
-function personalMessage(item: OutboxItem, lead: Lead): OutboundMessage {
-  if (item.kind === 'assigned') return { kind: 'assigned', lead };
-  return item.kind === 'expiredNotice' ? { kind: 'expiredNotice', lead } : { kind: 'reminder', lead, hours: item.hours ?? 0, personal: true };
+function personalMessage(item: OutboxItem, lead: Lead): OutboundMessage & { kind: PersonalKind } {
+  switch (item.kind) {
+    case 'assigned':
+      return { kind: 'assigned', lead };
+    case 'expiredNotice':
+      return { kind: 'expiredNotice', lead };
+    case 'overruled':
+      return { kind: 'overruled', lead, action: item.text ?? '' };
+    default:
+      return { kind: 'reminder', lead, hours: item.hours ?? 0, personal: true };
+  }
 }

@@ -15,6 +15,8 @@ export interface SendLimits {
 const RATE_MARGIN_MS = 50;
 /** How soon to look again when a conversation's window is full. */
 export const RATE_WAIT_MS = 250;
+/** How long a call that is not a send waits for a slot at most. */
+const TAKE_WAIT_MS = 5_000;
 
 export class SendSlots {
   private readonly limiter: RateLimiter;
@@ -53,6 +55,19 @@ export class SendSlots {
 
   tryTake(conversationKey: string, at: number): boolean {
     return this.limiter.tryTake(conversationKey, at);
+  }
+
+  /**
+   * A slot for a call to Teams that is not a send (reading a roster, opening a personal chat): it
+   * counts against the same windows. Taken as soon as one is free, waiting at most `maxWaitMs`;
+   * false when none came free by then (the caller does without, or tries later).
+   */
+  async take(conversationKey: string, now: () => number, maxWaitMs = TAKE_WAIT_MS): Promise<boolean> {
+    for (let waited = 0; ; waited += RATE_WAIT_MS) {
+      if (this.pausedFor(conversationKey, now()) === 0 && this.limiter.tryTake(conversationKey, now())) return true;
+      if (waited >= maxWaitMs) return false;
+      await new Promise((resolve) => setTimeout(resolve, RATE_WAIT_MS));
+    }
   }
 
   /** The slot counts from when the request leaves, not from when it was taken. */

@@ -14,6 +14,8 @@ import type { Conversation, ConversationStore } from '../../storage/conversation
 import type { LeadStore } from '../../storage/leadStore';
 import type { Lease } from '../../storage/lease';
 import type { DeliveryStore } from '../deliveryStore';
+import type { ActivityFeed } from '../graph/activityFeed';
+import type { AppInstaller } from '../graph/appInstaller';
 import { isPersonKey, type Outbox, type OutboxItem } from '../outbox';
 import { SendFailure, type OutboundMessage, type SyncHealthNotice, type TeamsGateway } from '../teamsGateway';
 import { CardUpdater, type CardState } from './cardUpdates';
@@ -54,6 +56,10 @@ export interface SenderDeps {
   };
   /** The sender should run: now, or in `ms`. */
   wake: (ms?: number) => void;
+  /** A person's own events in their Teams activity feed (when the tenant has it). */
+  feed?: ActivityFeed;
+  /** Installs the app for a person Teams will not open a chat with (when an admin allowed it). */
+  installer?: AppInstaller;
 }
 
 export class Sender {
@@ -84,7 +90,7 @@ export class Sender {
       onWork: () => deps.wake(),
       onOutboxWork: () => this.outboxWork(),
     });
-    this.personal = new PersonalDelivery({ ...deps, slots: this.slots, now, log });
+    this.personal = new PersonalDelivery({ ...deps, slots: this.slots, now, log, queued: () => this.outboxWork() });
   }
 
   /** Something was queued in the outbox: the next pass reads it. */

@@ -5,6 +5,7 @@
  * whose `problem` says what the caller should do. The contract is in the README's Partner Center
  * section (what Microsoft documents, and what it leaves unverified).
  */
+import { parseJson } from '../../json';
 import { randomUUID } from 'node:crypto';
 import type { PatchOp } from '../referrals/referralSync';
 import { retryAfterMs } from '../../retryAfter';
@@ -132,14 +133,5 @@ export class PartnerCenterClient {
         retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
       });
     }
-  }
-}
-
-function parseJson(text: string): unknown {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

@@ -111,8 +111,9 @@ export class RefreshTokenSource implements TokenSource {
   }
 
   /** Whether a refresh token is configured or stored: the sync cannot start without one. */
+  /** Whether a sign-in is set or stored (a stored one is not opened: a start never depends on its key or vault). */
   async available(): Promise<boolean> {
-    return Boolean(this.options.bootstrap) || Boolean(await this.store.connection());
+    return Boolean(this.options.bootstrap) || Boolean(await this.store.storedConnection());
   }
 
   private async refresh(): Promise<string> {
@@ -133,7 +134,8 @@ export class RefreshTokenSource implements TokenSource {
     }
     const now = this.options.now();
     // The new refresh token is stored before its access token is used: a rotation is never lost.
-    if ((body.refresh_token && body.refresh_token !== current.refreshToken) || current.etag === undefined || clientType !== current.clientType) {
+    // A token an older release (during a rolling deploy) wrote back in plain text is sealed again here.
+    if ((body.refresh_token && body.refresh_token !== current.refreshToken) || current.etag === undefined || clientType !== current.clientType || current.plain) {
       await this.save({ ...current, refreshToken: body.refresh_token ?? current.refreshToken, clientType }, now);
     }
     this.cached = { token: body.access_token, expiresAt: now.getTime() + Number(body.expires_in ?? 3600) * 1000 };
@@ -158,19 +160,23 @@ export class RefreshTokenSource implements TokenSource {
    * value the setting held when a token was stored is recorded with it (as a digest) for this.
    */
   private async current(): Promise<(Omit<StoredConnection, 'etag' | 'savedAt'> & { etag?: string }) | undefined> {
-    const stored = await this.store.connection();
     const { bootstrap } = this.options;
-    if (!bootstrap) return stored;
+    if (!bootstrap) return this.store.connection();
+    // Which one counts is told from what is stored beside the token: a new setting is taken even when the stored token cannot be opened.
+    const known = await this.store.storedConnection();
     const settingDigest = digest(bootstrap);
-    if (stored && stored.settingDigest === settingDigest) return stored;
+    const storedCounts = known && (known.settingDigest === settingDigest || (known.origin === 'connect' && known.settingDigest === undefined));
+    if (!storedCounts) {
+      if (known) this.options.log.info('PARTNER_CENTER_REFRESH_TOKEN holds a new value: it replaces the stored Partner Center sign-in');
+      return { refreshToken: bootstrap, clientType: 'confidential', origin: 'setting', settingDigest, etag: known?.etag };
+    }
+    const stored = await this.store.connection();
     // A connect sign-in stored before the setting's value was recorded with it: the sign-in stands, and records it.
-    if (stored && stored.origin === 'connect' && stored.settingDigest === undefined) return { ...stored, settingDigest };
-    if (stored) this.options.log.info('PARTNER_CENTER_REFRESH_TOKEN holds a new value: it replaces the stored Partner Center sign-in');
-    return { refreshToken: bootstrap, clientType: 'confidential', origin: 'setting', settingDigest, etag: stored?.etag ?? undefined };
+    return stored && { ...stored, settingDigest };
   }
 
   private async save(connection: Omit<StoredConnection, 'etag' | 'savedAt'> & { etag?: string }, now: Date): Promise<void> {
-    const { etag, ...row } = connection;
+    const { etag, plain: _plain, ...row } = connection as typeof connection & { plain?: boolean };
     const saved = etag === undefined ? await this.store.createConnection(row, now) : await this.store.saveConnection(row, now, etag);
     // Another instance saved a token it was issued meanwhile: both are valid, the stored one stands.
     if (!saved) this.options.log.debug('a newer Partner Center refresh token was saved by another instance');

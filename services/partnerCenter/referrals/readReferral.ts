@@ -61,15 +61,21 @@ export function readReferral(sent: unknown): ReadReferral {
   return { ok: false, id, name, reason: 'too many of its values do not fit' };
 }
 
-/** A status, kind or direction this version does not know: whether it is a lead, and where it stands, cannot be told. */
+/**
+ * A status, kind or direction this version does not know, or none: whether it is a lead, and where
+ * it stands, cannot be told. So for an Active or Closed referral's substatus: guessed, it would
+ * show a Won as Expired, or be "corrected" in Partner Center by a write-back nobody asked for.
+ */
 function unknownKind(raw: Json): { field: string; reason: string } | undefined {
-  const check = (field: string, known: string[]) => {
+  const check = (field: string, known: string[], required = false) => {
     const value = raw[field];
-    if (value === undefined || (typeof value === 'string' && known.includes(value))) return undefined;
+    if (value === undefined) return required ? { field, reason: `it has no ${field}` } : undefined;
+    if (typeof value === 'string' && known.includes(value)) return undefined;
     const shown = typeof value === 'string' ? value : JSON.stringify(value);
     return { field, reason: `its ${field} "${String(shown).slice(0, 60)}" is not one this version knows (${known.join(', ')})` };
   };
-  return check('status', STATUSES) ?? check('type', TYPES) ?? check('direction', DIRECTIONS);
+  const decided = raw.status === 'Active' || raw.status === 'Closed';
+  return check('status', STATUSES, true) ?? (decided ? check('substatus', SUBSTATUSES, true) : undefined) ?? check('type', TYPES) ?? check('direction', DIRECTIONS);
 }
 
 /**
@@ -144,7 +150,14 @@ function normalizeDate(holder: Json, key: string): void {
 export function readAmount(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
   if (typeof value !== 'string') return undefined;
-  const text = value.replace(/[\s\u00a0]|[A-Z]{3}|[$€£¥]/gi, '');
+  // A currency code or sign before or after the number; anything else (10 Mio, 2 mln) is not plainly a number.
+  const text = value
+    .trim()
+    .replace(/^([A-Z]{3}|[$€£¥])\s*|\s*([A-Z]{3}|[$€£¥])$/g, '')
+    .replace(/[\s\u00a0]/g, '');
+  // "1.000" and "1.500" are a thousand and fifteen hundred in one half of the world, one and one and a
+  // half in the other (the API writes decimals with a point; "1,000", the way it is shown in English, is a thousand).
+  if (/^\d{1,3}\.\d{3}$/.test(text)) return undefined;
   let plain: string | undefined;
   if (/^\d+(\.\d+)?$/.test(text)) plain = text;
   else if (/^\d{1,3}(,\d{3})+(\.\d+)?$/.test(text)) plain = text.replace(/,/g, '');

@@ -17,6 +17,7 @@ import { PartnerCenterError } from '../connection/partnerCenterErrors';
 import { briefly } from '../../errors';
 import { inParallel } from '../../inParallel';
 import type { SyncHealth } from './syncHealth';
+import type { ParkedReferrals } from './parkedReferrals';
 import type { InboxEvent, SyncStore } from '../syncStore';
 
 /** A referral changed this long before the newest one the last pass saw is read again (clock skew, equal times). */
@@ -25,6 +26,8 @@ export const CURSOR_OVERLAP_MS = 5 * 60_000;
 const MAX_PAGES = 2_000;
 /** Every page is read once this often, whatever the cursor says: nothing a page out of order hid stays unread. */
 export const FULL_PASS_EVERY_MS = 24 * 3_600_000;
+/** A full pass that did not finish (a failing page, the page limit) is begun again this much later, not on every poll. */
+const FULL_PASS_RETRY_MS = 3_600_000;
 const INBOX_BACKOFF_MS = [5_000, 30_000, 120_000, 600_000];
 /** Referrals of one page taken at once (each is its own lead: they do not race each other). */
 const TAKE_CONCURRENCY = 8;
@@ -39,6 +42,8 @@ export interface ReferralPullDeps {
   take: (raw: unknown) => Promise<TakeResult>;
   /** Parks a referral this version cannot read; `isNew` when it was not parked already. */
   park: (raw: unknown, taken: Extract<TakeResult, { status: 'unreadable' }>) => Promise<{ id: string; isNew: boolean }>;
+  /** What is parked (listed once a pass), and taking one out once it reads. */
+  parked: Pick<ParkedReferrals, 'list' | 'remove'>;
   /** Tells partner admins of a batch of newly parked referrals (once per batch). */
   tellParked: (parked: { id: string; name?: string; reason: string }[]) => Promise<void>;
   /** No successful pull for this long breaks the sync as stalled. */
@@ -59,6 +64,8 @@ export interface PullResult {
 export class ReferralPull {
   /** Partner Center asked for a pause (429/503 with Retry-After): no pass before then. */
   private pausedUntil = 0;
+  /** Referrals parked, as this pass knows them. */
+  private parkedIds = new Set<string>();
 
   constructor(private readonly deps: ReferralPullDeps) {}
 
@@ -80,8 +87,12 @@ export class ReferralPull {
     result.ran = true;
     const parked: { id: string; name?: string; reason: string }[] = [];
     try {
-      const [cursor, lastFull] = await Promise.all([store.cursor(), store.lastFullPass()]);
-      const full = !lastFull || this.deps.now().getTime() - Date.parse(lastFull) >= FULL_PASS_EVERY_MS;
+      const [cursor, fullPass] = await Promise.all([store.cursor(), store.fullPass()]);
+      await this.knowParked();
+      const now = this.deps.now().getTime();
+      const since = (at: string | undefined) => (at ? now - Date.parse(at) : Number.POSITIVE_INFINITY);
+      const full = since(fullPass.at) >= FULL_PASS_EVERY_MS && since(fullPass.triedAt) >= FULL_PASS_RETRY_MS;
+      if (full) await store.fullPassTried(this.deps.now().toISOString());
       const stopBefore = cursor && !full ? Date.parse(cursor) - CURSOR_OVERLAP_MS : Number.NEGATIVE_INFINITY;
       let newest = cursor;
       let next: string | undefined;
@@ -121,6 +132,7 @@ export class ReferralPull {
     const { store, client } = this.deps;
     if (this.deps.now().getTime() < this.pausedUntil) return 0;
     const events = await store.events(this.deps.now());
+    if (events.length > 0) await this.knowParked();
     const parked: { id: string; name?: string; reason: string }[] = [];
     let handled = 0;
     try {
@@ -143,13 +155,28 @@ export class ReferralPull {
     return handled;
   }
 
-  /** Takes one referral; one this version cannot read is parked (and listed in `parked` when it is new there). */
+  /** The ids parked when this pass began (one read of a small partition): one read now is unparked as it is taken. */
+  private async knowParked(): Promise<void> {
+    this.parkedIds = new Set((await this.deps.parked.list()).map((p) => p.id));
+  }
+
+  /**
+   * Takes one referral; one this version cannot read is parked (and listed in `parked` when it is
+   * new there), one parked before that reads now (Partner Center mended it) is parked no longer.
+   */
   private async takeOne(raw: unknown, parked: { id: string; name?: string; reason: string }[]): Promise<TakeResult> {
     const taken = await this.deps.take(raw);
     if (taken.status === 'unreadable') {
       const kept = await this.deps.park(raw, taken);
       this.deps.log.warn({ referralId: kept.id, reason: taken.reason }, 'Partner Center sent a referral this version cannot read: parked');
       if (kept.isNew) parked.push({ id: kept.id, name: taken.name, reason: taken.reason });
+      this.parkedIds.add(kept.id);
+    } else {
+      const id = 'leadId' in taken ? taken.leadId : 'lead' in taken ? taken.lead.id : undefined;
+      if (id && this.parkedIds.delete(id)) {
+        await this.deps.parked.remove(id);
+        this.deps.log.info({ referralId: id }, 'a parked referral reads now (Partner Center changed it): imported, and parked no longer');
+      }
     }
     return taken;
   }

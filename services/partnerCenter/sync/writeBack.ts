@@ -95,7 +95,12 @@ export class WriteBackSender {
           return;
         case 'rejected':
         case 'notFound': {
-          const check = await this.reconcile(leadId, reason);
+          const check = await this.reconcile(leadId, reason).catch((readError: unknown) => this.unreadable(readError, reason));
+          if (check === 'later') {
+            // Partner Center did not answer the read: the write is tried again later (backing off), never lost.
+            await queue.retryLater(item, this.backoff(item.attempts), reason);
+            return;
+          }
           if (check.done) {
             log.info({ leadId, status: error.status }, 'Partner Center answered as if refusing a write-back, yet already has it: done');
             await queue.complete(item, this.deps.now());
@@ -159,6 +164,18 @@ export class WriteBackSender {
     if (taken.status === 'unreadable') return { done: false, reason: `${refusal}; and the referral as Partner Center has it cannot be read by this version (${taken.reason})` };
     const stored = await this.deps.leads.get(leadId);
     return { done: !stored || syncState(stored.lead) !== 'pending', reason: refusal };
+  }
+
+  /**
+   * The read after a refusal failed: a refusal of the read too (403, 404…) leaves the write's refusal
+   * standing; Partner Center not answering means trying again later.
+   */
+  private unreadable(error: unknown, refusal: string): { done: false; reason: string } | 'later' {
+    if (error instanceof PartnerCenterError && (error.problem === 'rejected' || error.problem === 'notFound' || error.problem === 'unauthorized')) {
+      return { done: false, reason: `${refusal}; reading the referral was refused too (${error.message})` };
+    }
+    this.deps.log.warn({ err: error }, 'Partner Center refused a write-back, and the referral could not be read to check it: tried again later');
+    return 'later';
   }
 
   private async refresh(leadId: string): Promise<void> {

@@ -67,7 +67,10 @@ export class WebhookVerifier {
 
     const matches = async (renew: boolean) => {
       const leaf = await this.signingCertificate(certificateUrl, renew);
-      return verifySignature(hash, body, leaf.publicKey, Buffer.from(signature, 'base64'));
+      const ok = verifySignature(hash, body, leaf.publicKey, Buffer.from(signature, 'base64'));
+      // Known only once a signature made with it matched: unsigned callers cannot fill (or flush) what is known.
+      if (ok) this.remember(certificateUrl.toString(), leaf);
+      return ok;
     };
     try {
       // A certificate kept from before may have been replaced at its URL: fetched again (at most once a minute) before refusing.
@@ -95,6 +98,9 @@ export class WebhookVerifier {
     const url = parsedUrl(value);
     if (typeof url === 'string') return url;
     if (url.protocol !== 'https:') return 'the certificate URL must be https:';
+    // One certificate, one URL: variants of a known URL (a query, a fragment, escapes) would each count as unknown.
+    if (url.search || url.hash || value.includes('?') || value.includes('#')) return 'the certificate URL must not carry a query or a fragment';
+    if (/%/.test(url.pathname)) return 'the certificate URL must not be percent-encoded';
     const allowed = this.options.allowedPrefixes.some((prefix) => url.toString().startsWith(new URL(prefix).toString()));
     return allowed ? url : `the certificate URL ${url.origin}${url.pathname} is not under PARTNER_CENTER_WEBHOOK_CERT_URL_PREFIXES`;
   }
@@ -108,15 +114,17 @@ export class WebhookVerifier {
     return ours || (!url.port && host.endsWith(ISSUER_DOMAIN)) ? url : undefined;
   }
 
-  /** The signing certificate at this URL: kept from an earlier request until it expires, else fetched and checked. */
+  /** The signing certificate at this URL: kept from an earlier request whose signature matched, until it expires; else fetched and checked. */
   private async signingCertificate(url: URL, renew: boolean): Promise<X509Certificate> {
-    const key = url.toString();
-    const known = this.verified.get(key);
+    const known = this.verified.get(url.toString());
     if (known && !renew && within(known, this.now().getTime())) return known;
-    const leaf = await this.trustedLeaf(url, Boolean(known));
-    if (this.verified.size >= MAX_CACHED) this.verified.delete(this.verified.keys().next().value!);
+    return this.trustedLeaf(url, Boolean(known));
+  }
+
+  /** A certificate whose signature matched is kept (the oldest such makes room: all of them were Partner Center's). */
+  private remember(key: string, leaf: X509Certificate): void {
+    if (!this.verified.has(key) && this.verified.size >= MAX_CACHED) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(key, leaf);
-    return leaf;
   }
 
   /** The signing certificate, once its chain to a trusted root and its issuer are checked. */

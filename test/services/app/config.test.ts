@@ -1,5 +1,7 @@
 import { Writable } from 'node:stream';
-import { loadConfig, summarizeConfig } from '../../../services/app/config';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { configSchema, loadConfig, summarizeConfig } from '../../../services/app/config';
 import { ConfigError } from '../../../services/errors';
 import { createLogger } from '../../../services/logger';
 
@@ -16,7 +18,25 @@ function errorOf(env: Record<string, string>): string {
   return 'no error';
 }
 
+/** The settings `.env.sample` documents, as written there. */
+function sampleSettings(): Record<string, string> {
+  const text = readFileSync(path.join(__dirname, '../../../.env.sample'), 'utf8');
+  const lines = text.split('\n').map((line) => /^([A-Za-z_]+)=(.*)$/.exec(line));
+  return Object.fromEntries(lines.flatMap((match) => (match ? [[match[1]!, match[2]!] as const] : [])));
+}
+
+/** Settings .env.sample documents that the app does not read: the app package's (npm run package). */
+const PACKAGE_SETTINGS = ['BOT_DOMAIN', 'APP_VERSION', 'APP_DEVELOPER_NAME', 'APP_WEBSITE_URL', 'APP_PRIVACY_URL', 'APP_TERMS_URL'];
+
 describe('settings', () => {
+  it('.env.sample documents exactly what the app reads (and the package settings), and starts as written', () => {
+    const sample = sampleSettings();
+    expect(Object.keys(sample).filter((name) => !PACKAGE_SETTINGS.includes(name)).sort()).toEqual(
+      Object.keys(configSchema.shape).filter((name) => !['SEND_PER_30_SECONDS_PER_CONVERSATION', 'LEASE_SECONDS'].includes(name)).sort(),
+    );
+    expect(() => loadConfig(sample)).not.toThrow();
+  });
+
   it('has working defaults for development', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ PORT: 3978, DATA_DIR: '.data', LEAD_RESPONSE_DAYS: 14, production: false, REMINDER_HOURS_BEFORE_EXPIRY: [72, 24], FLAME_WINDOW_HOURS: 72 });

@@ -80,6 +80,60 @@ describe.each(FAKES)('against the %s fake Partner Center', (_fake, unkind) => {
     expect(await world.app.partnerCenter!.retryReferral(paused.id)).toEqual({ outcome: 'notParked' });
   });
 
+  it('never guesses where a decided referral stands: an unknown substatus parks it, writes nothing back, and leaves its lead as it was', async () => {
+    const world = await worlds.world();
+    await patsChat(world);
+    const engaged = world.partnerCenter.create(referral({ name: 'Engaged somehow', status: 'Active', substatus: 'Engaged' as never, createdDateTime: T0.toISOString() }));
+    const accepted = world.partnerCenter.create(referral({ name: 'Accepted here', createdDateTime: T0.toISOString() }));
+    await world.pull();
+    await accept(world.app, accepted.id);
+    await world.writeBacks();
+    const patches = world.partnerCenter.requests.filter((r) => r.method === 'PATCH').length;
+
+    // Partner Center closes the accepted one with a substatus this version does not know (a Won under review, say).
+    world.clock.advance(60_000);
+    world.partnerCenter.portalChange(accepted.id, (r) => Object.assign(r, { status: 'Closed', substatus: 'WonPendingReview' }));
+    await world.pull();
+    await world.writeBacks();
+
+    expect(await world.app.leads.get(engaged.id)).toBeUndefined();
+    expect((await world.app.leads.get(accepted.id))?.lead).toMatchObject({ stage: 'Accepted' });
+    expect(world.partnerCenter.requests.filter((r) => r.method === 'PATCH')).toHaveLength(patches);
+    expect(world.gateway.of('expiredNotice')).toEqual([]);
+    const parked = (await world.app.syncStatus()) as { parked: { first: { id: string; reason: string }[] } };
+    expect(parked.parked.first.map((p) => [p.id, p.reason]).sort()).toEqual(
+      [
+        [engaged.id, expect.stringContaining('its substatus "Engaged" is not one this version knows')],
+        [accepted.id, expect.stringContaining('its substatus "WonPendingReview"')],
+      ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    );
+  });
+
+  it('parks a referral no longer once Partner Center mends it: the next pull imports it, no retry needed', async () => {
+    const world = await worlds.world();
+    const paused = world.partnerCenter.create(referral({ name: 'Paused for now', status: 'Paused' as never, createdDateTime: T0.toISOString() }));
+    await world.pull();
+    expect(await world.app.syncStatus()).toMatchObject({ parked: { count: 1 } });
+
+    world.clock.advance(60_000);
+    world.partnerCenter.portalChange(paused.id, (r) => (r.status = 'New'));
+    await world.pull();
+
+    expect((await world.app.leads.get(paused.id))?.lead.name).toBe('Paused for now');
+    expect(await world.app.syncStatus()).toMatchObject({ parked: { count: 0 } });
+  });
+
+  it('says so when a retried referral reads now and is not a lead (a co-sell opportunity): no card, and set aside no longer', async () => {
+    const world = await worlds.world();
+    const cosell = world.partnerCenter.create(referral({ name: 'Co-sell, oddly typed', type: 'Joint' as never, createdDateTime: T0.toISOString() }));
+    await world.pull();
+    world.partnerCenter.portalChange(cosell.id, (r) => Object.assign(r, { type: 'Shared', qualification: 'SalesQualified', invitedBy: { organizationId: 'partner-org' } }));
+
+    expect(await world.app.partnerCenter!.retryReferral(cosell.id)).toEqual({ outcome: 'notALead' });
+    expect(await world.app.leads.get(cosell.id)).toBeUndefined();
+    expect(await world.app.syncStatus()).toMatchObject({ parked: { count: 0 } });
+  });
+
   it('imports, at its first pull, what an earlier release parked and this one can read', async () => {
     const world = await worlds.world();
     const readable = referral({ name: 'Parked by an earlier release', createdDateTime: T0.toISOString() });
@@ -157,6 +211,23 @@ describe.each(FAKES)('against the %s fake Partner Center', (_fake, unkind) => {
     const reads = world.partnerCenter.requests.filter((r) => r.method === 'GET' && r.path.includes(created.id));
     expect(reads.length).toBeGreaterThan(0);
     expect(world.cardText(created.id)).toContain('did not reach Partner Center');
+  });
+
+  it('dead-letters a write refused with 403 whose referral cannot be read either (403), once, and the card says so: no retry loop', async () => {
+    const world = await worlds.world();
+    const created = world.partnerCenter.create(referral({ createdDateTime: T0.toISOString() }));
+    await world.pull();
+    world.partnerCenter.failNext({ status: 403, method: 'PATCH' }, { status: 403, method: 'GET' });
+    await accept(world.app, created.id);
+    await world.settle();
+    for (let i = 0; i < 3; i++) {
+      world.clock.advance(60_000);
+      await world.writeBacks();
+    }
+
+    expect(world.partnerCenter.requests.filter((r) => r.method === 'PATCH').map((r) => r.status)).toEqual([403]);
+    expect(world.cardText(created.id)).toContain('did not reach Partner Center');
+    expect(await world.app.syncStatus()).toMatchObject({ waiting: 0 });
   });
 
   it('honours a Retry-After longer than five minutes as given', async () => {

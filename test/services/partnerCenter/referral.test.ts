@@ -21,8 +21,8 @@ describe('the Partner Center referral schema', () => {
 });
 
 describe('reading a referral leniently', () => {
-  it('needs only an id: the rest has defaults (a customer not named, a customer inquiry)', () => {
-    const read = readReferral({ id: 'a1' });
+  it('needs only an id and a status: the rest has defaults (a customer not named, a customer inquiry)', () => {
+    const read = readReferral({ id: 'a1', status: 'New' });
     expect(read).toMatchObject({ ok: true, referral: { id: 'a1', qualification: 'Direct', customerProfile: { name: 'Unnamed customer' } } });
   });
 
@@ -32,6 +32,10 @@ describe('reading a referral leniently', () => {
     ['a status this version does not know', { status: 'Paused' }, 'its status "Paused" is not one this version knows (None, New, Active, Closed)'],
     ['a type this version does not know', { type: 'Joint' }, 'its type "Joint" is not one this version knows (Independent, Shared)'],
     ['a direction this version does not know', { direction: 'Sideways' }, 'its direction "Sideways" is not one this version knows (Incoming, Outgoing)'],
+    ['no status', { status: undefined }, 'it has no status'],
+    // Guessed, an unknown substatus of a decided referral would show a Won as Expired, or be "corrected" by a write-back.
+    ['an Active referral whose substatus this version does not know', { status: 'Active', substatus: 'Engaged' }, 'its substatus "Engaged" is not one this version knows (None, Pending, Received, Accepted, Won, Lost, Declined, Expired)'],
+    ['a Closed referral without a substatus', { status: 'Closed', substatus: undefined }, 'it has no substatus'],
     ['not an object', 'a string', 'it is not a referral object'],
   ])('cannot read one with %s, and says why', (_what, change, reason) => {
     const sent = typeof change === 'string' ? change : { ...referral(), ...change };
@@ -74,13 +78,20 @@ describe('reading a referral leniently', () => {
   it.each([
     [1000, 1000],
     ['1000', 1000],
-    ['1,000', 1000],
+    ['1,000,000', 1000000],
     ['1,000.50', 1000.5],
     ['1.000,50', 1000.5],
     ['12 500', 12500],
     ['€ 1,000', 1000],
+    ['1,000', 1000],
     ['USD 250', 250],
+    ['250 EUR', 250],
     ['10,5', 10.5],
+    // A point and three digits: a thousand in one half of the world, one in the other.
+    ['1.000', undefined],
+    ['1.500', undefined],
+    ['10 Mio', undefined],
+    ['2 mln', undefined],
     ['about 10k', undefined],
     [-5, undefined],
     ['1,00,000', undefined],

@@ -49,9 +49,20 @@ describe('the refresh token at rest', () => {
     expect(row).toMatch(/"sealed":"aes256gcm:v1:/);
     // Another key cannot open it: the app says which setting, without the token.
     const other = makeApp(world.tables, { env: { ...world.env, PARTNER_CENTER_REFRESH_TOKEN: '', PARTNER_CENTER_TOKEN_KEY: Buffer.alloc(32, 7).toString('base64') }, clock: world.clock, gateway: world.gateway });
+    // It still starts: Teams and the leads API do not need the token, and the sync says what to set.
+    await expect(other.prepare()).resolves.toBeDefined();
+    expect(await other.partnerCenter!.connected()).toBe(true);
     await other.partnerCenter!.poll();
-    expect(await other.syncStatus()).toMatchObject({ lastError: expect.stringContaining('PARTNER_CENTER_TOKEN_KEY') });
+    expect(await other.syncStatus()).toMatchObject({ broken: 'refused', lastError: expect.stringContaining('PARTNER_CENTER_TOKEN_KEY') });
     await other.stop();
+    // A new PARTNER_CENTER_REFRESH_TOKEN mends it without the old key: the token that cannot be opened is not needed.
+    const fresh = world.identity.issueRefreshToken();
+    world.clock.advance(60_000);
+    const mended = makeApp(world.tables, { env: { ...world.env, PARTNER_CENTER_REFRESH_TOKEN: fresh, PARTNER_CENTER_TOKEN_KEY: Buffer.alloc(32, 7).toString('base64') }, clock: world.clock, gateway: world.gateway });
+    await mended.partnerCenter!.poll();
+    expect(world.identity.grants('refresh_token').at(-1)?.refreshToken).toBe(fresh);
+    expect(await mended.syncStatus()).not.toHaveProperty('broken');
+    await mended.stop();
   });
 
   it('seals a token an earlier release stored in plain text, at the next start, and goes on with it', async () => {
@@ -85,6 +96,25 @@ describe('the refresh token at rest', () => {
     expect(world.identity.grants('refresh_token').at(-1)?.refreshToken).toBe(fresh);
     expect(await world.syncStore().connection()).toMatchObject({ origin: 'setting', settingDigest: digest(fresh) });
     await changed.stop();
+  });
+
+  it('connect refuses to seal a sign-in into Azure Table Storage under a key made up on this machine, and keeps the setting the app last saw', async () => {
+    const world = await worlds.world();
+    const azure: Record<string, string> = { ...world.env, AZURE_TABLES_CONNECTION_STRING: worlds.storage().connectionString, TABLE_PREFIX: world.tablePrefix };
+    const { PARTNER_CENTER_TOKEN_KEY: _key, ...keyless } = azure;
+    await expect(connect(keyless, { say: () => undefined, sleep: async () => undefined })).rejects.toThrow(/PARTNER_CENTER_TOKEN_KEY: must be set/);
+
+    // The app's sign-in was stored from its setting; the operator's .env holds another, older value.
+    world.partnerCenter.create(referral());
+    await world.pull();
+    await connect({ ...azure, PARTNER_CENTER_REFRESH_TOKEN: 'an-old-value-in-a-local-env' }, { say: () => undefined, sleep: async () => undefined });
+    expect(await world.syncStore().connection()).toMatchObject({ origin: 'connect', settingDigest: digest(world.bootstrap!) });
+    // The app, with its own setting, keeps the fresh sign-in.
+    const app = makeApp(world.tables, { env: world.env, clock: world.clock, gateway: world.gateway, instanceId: 'after-connect' });
+    await app.partnerCenter!.poll();
+    expect(world.identity.grants('refresh_token').at(-1)?.refreshToken).not.toBe(world.bootstrap);
+    expect(await world.syncStore().connection()).toMatchObject({ origin: 'connect' });
+    await app.stop();
   });
 
   it('is kept in Azure Key Vault with KEY_VAULT_URL, reached with the managed identity: storage names only the secret version', async () => {

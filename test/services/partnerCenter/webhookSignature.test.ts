@@ -65,6 +65,10 @@ describe('which certificate URLs are fetched', () => {
     ['the allowed host on another port', 'https://3psostorageacct.blob.core.windows.net:22/cert/c.cer', DOCUMENTED],
     ['plain http', 'http://3psostorageacct.blob.core.windows.net/cert/c.cer', DOCUMENTED],
     ['a URL with credentials', 'https://user:pass@3psostorageacct.blob.core.windows.net/cert/c.cer', DOCUMENTED],
+    // Variants of a genuine URL (Blob Storage ignores them) would each count as a new, unknown one.
+    ['a query after the certificate', 'https://3psostorageacct.blob.core.windows.net/cert/c.cer?n=1', DOCUMENTED],
+    ['a fragment after the certificate', 'https://3psostorageacct.blob.core.windows.net/cert/c.cer#1', DOCUMENTED],
+    ['an escaped path', 'https://3psostorageacct.blob.core.windows.net/cert/%63.cer', DOCUMENTED],
   ])('refuses %s without fetching it', async (_what, url, allowed) => {
     const { leaf } = await signer();
     const verdict = await verifier(allowed).verify(headers(leaf, url), BODY);

@@ -1,0 +1,108 @@
+/**
+ * Microsoft Graph, as the bot itself (its app id and client secret, or its managed identity): the
+ * few calls that reach people where a chat message cannot — a notification in their activity feed,
+ * and installing the app for them. A token is asked for once and reused until shortly before it
+ * expires. A refusal is a GraphError with Graph's status, code and words.
+ */
+import { parseJson } from '../../json';
+import type { TokenCredential } from '@azure/identity';
+import { retryAfterMs } from '../../retryAfter';
+
+export type GraphCredentials =
+  /** The bot's app registration: the client-credentials grant at {authorityHost}/{tenantId}/oauth2/v2.0/token. */
+  | { kind: 'secret'; authorityHost: string; tenantId: string; clientId: string; clientSecret: string }
+  /** The bot's managed identity (UserAssignedMSI). */
+  | { kind: 'managedIdentity'; credential: TokenCredential };
+
+export class GraphError extends Error {
+  constructor(
+    readonly status: number | undefined,
+    message: string,
+    readonly code?: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'GraphError';
+  }
+}
+
+const SCOPE = 'https://graph.microsoft.com/.default';
+/** Asked for again this long before the token expires. */
+const EARLY_MS = 5 * 60_000;
+const TIMEOUT_MS = 10_000;
+
+export class GraphClient {
+  private cached?: { token: string; expiresAt: number };
+  private inflight?: Promise<string>;
+
+  constructor(
+    private readonly graphUrl: string,
+    private readonly credentials: GraphCredentials,
+  ) {}
+
+  /** The URL of a Graph resource (`/v1.0/…`). */
+  url(path: string): string {
+    return `${this.graphUrl}${path}`;
+  }
+
+  async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+    const token = await this.token();
+    let res: Response;
+    try {
+      res = await fetch(this.url(path), {
+        method,
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        redirect: 'error',
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw new GraphError(undefined, `Microsoft Graph did not answer (${(error as Error).message})`);
+    }
+    const text = await res.text();
+    const parsed = parseJson(text);
+    if (res.ok) return { status: res.status, body: parsed };
+    if (res.status === 401) this.cached = undefined;
+    const error = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+    const code = typeof error?.code === 'string' ? error.code : undefined;
+    const said = typeof error?.message === 'string' ? error.message : text.slice(0, 300);
+    throw new GraphError(res.status, `Microsoft Graph answered ${res.status}${code ? ` ${code}` : ''}${said ? `: ${said.slice(0, 500)}` : ''}`, code, retryAfterMs(res.headers.get('retry-after')));
+  }
+
+  private token(): Promise<string> {
+    if (this.cached && this.cached.expiresAt - EARLY_MS > Date.now()) return Promise.resolve(this.cached.token);
+    this.inflight ??= this.fetchToken().finally(() => (this.inflight = undefined));
+    return this.inflight;
+  }
+
+  private async fetchToken(): Promise<string> {
+    const { credentials } = this;
+    if (credentials.kind === 'managedIdentity') {
+      const token = await credentials.credential.getToken(SCOPE).catch((error: unknown) => {
+        throw new GraphError(undefined, `the managed identity gave no token for Microsoft Graph (${(error as Error).message})`);
+      });
+      if (!token) throw new GraphError(undefined, 'the managed identity gave no token for Microsoft Graph');
+      this.cached = { token: token.token, expiresAt: token.expiresOnTimestamp };
+      return token.token;
+    }
+    let res: Response;
+    try {
+      res = await fetch(`${credentials.authorityHost}/${encodeURIComponent(credentials.tenantId)}/oauth2/v2.0/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: credentials.clientId, client_secret: credentials.clientSecret, scope: SCOPE }),
+        redirect: 'error',
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw new GraphError(undefined, `the identity provider did not answer (${(error as Error).message})`);
+    }
+    const body = (parseJson(await res.text()) ?? {}) as { access_token?: string; expires_in?: number | string; error?: string; error_description?: string };
+    if (!res.ok || !body.access_token) {
+      const said = (body.error_description ?? '').split(/\r?\n/)[0]?.slice(0, 300) ?? '';
+      throw new GraphError(res.status, `the identity provider refused the bot a token for Microsoft Graph (${body.error ?? res.status}${said ? `: ${said}` : ''})`, body.error);
+    }
+    this.cached = { token: body.access_token, expiresAt: Date.now() + Number(body.expires_in ?? 3600) * 1000 };
+    return body.access_token;
+  }
+}
