@@ -2,12 +2,15 @@
 import { existsSync } from 'node:fs';
 import { createServer, listen, type HttpServer } from './http/server';
 import { loadConfig, summarizeConfig, type Config } from './services/app/config';
-import { ConfigError } from './services/errors';
+import { briefly, ConfigError } from './services/errors';
 import { LeadsApp } from './services/app/leadsApp';
 import { createLogger, type Logger } from './services/logger';
 import { openStorage, type Storage } from './services/storage/storage';
-import { ping } from './services/storage/tables';
+import { azureCredential } from './services/azureIdentity';
+import { leadsApiKeyFromVault } from './services/app/leadsApiKey';
+import { secretClient } from './services/keyVault';
 import { createTeamsEndpoint } from './teams/teamsEndpoint';
+import { stopTelemetry } from './telemetry';
 
 export interface Running {
   port: number;
@@ -25,14 +28,26 @@ export async function start(config: Config, log: Logger, options: { inMemory?: b
   }
   const storage = await openStorage({
     connectionString: config.AZURE_TABLES_CONNECTION_STRING,
+    endpoint: config.AZURE_TABLES_ENDPOINT,
+    credential: azureCredential,
     dataDir: config.DATA_DIR,
     tablePrefix: config.TABLE_PREFIX,
     inMemory: options.inMemory,
     log,
   });
   let app: LeadsApp;
+  let apiKey = config.LEADS_API_KEY;
   try {
-    app = new LeadsApp({ tables: storage.tables, settings: config, log, now: options.now, ready: () => ping(storage.connectionString) });
+    app = new LeadsApp({ tables: storage.tables, settings: config, log, now: options.now, ready: () => storage.ping() });
+    // Without LEADS_API_KEY, the key is kept in Key Vault (made at the first start).
+    if (!apiKey && config.KEY_VAULT_URL) {
+      const vault = config.KEY_VAULT_URL;
+      apiKey = await leadsApiKeyFromVault({ vault: secretClient(vault), leases: storage.tables.Leases, instanceId: app.instanceId, log }).catch((error: unknown) => {
+        throw new ConfigError([
+          { path: 'LEADS_API_KEY', message: `is not set, and Key Vault ${vault} did not give it (${briefly(error)}): the app's identity needs Key Vault Secrets Officer on the vault, or set LEADS_API_KEY` },
+        ]);
+      });
+    }
     // Leads stored by an earlier version get the lists and sums this one keeps, before anything runs.
     await app.prepare();
     if (app.partnerCenter && !(await app.partnerCenter.connected())) {
@@ -48,7 +63,7 @@ export async function start(config: Config, log: Logger, options: { inMemory?: b
   const server = createServer({
     stopping: () => stopping !== undefined,
     product: app.product,
-    apiKey: config.LEADS_API_KEY,
+    apiKey,
     log: log.child({ module: 'http' }),
     teams: createTeamsEndpoint(app.product, config, log.child({ module: 'teams' })),
   });
@@ -70,7 +85,7 @@ export async function start(config: Config, log: Logger, options: { inMemory?: b
 }
 
 export async function main(): Promise<void> {
-  // Settings may live in a .env file beside package.json (see .env.sample); the environment wins.
+  // Settings may live in a .env file beside package.json (see .env.sample); the environment wins (index.ts read it already).
   if (existsSync('.env')) process.loadEnvFile('.env');
   let running: Running;
   let log: Logger;
@@ -89,7 +104,8 @@ export async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       running.stop().then(
-        () => process.exit(0),
+        // What telemetry holds is flushed last (three seconds at most): App Service waits about five after SIGTERM.
+        () => stopTelemetry().then(() => process.exit(0)),
         (error: unknown) => {
           log.error({ err: error }, 'stop failed');
           process.exit(1);

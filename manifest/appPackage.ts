@@ -41,6 +41,12 @@ export const appPackageSettingsSchema = z.object({
   }),
   /** A package for trying the app out (sideloading, the Playground): placeholder names and domains are allowed. */
   trial: z.boolean().default(false),
+  /**
+   * Whether the package asks for the resource-specific TeamsActivity.Send.User (consented when the
+   * app is installed). Not for a bot that runs as a managed identity: Teams refuses that consent for
+   * a managed identity's id, so such a bot relies on the tenant-wide TeamsActivity.Send.
+   */
+  resourceSpecificConsent: z.boolean().default(true),
 });
 
 export type AppPackageSettings = z.input<typeof appPackageSettingsSchema>;
@@ -52,9 +58,9 @@ export function renderManifest(input: AppPackageSettings): TeamsManifest {
     const issues = toFieldIssues(parsed.error.issues);
     throw new ManifestError(`Invalid app package settings: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, issues);
   }
-  const { appId, botId, version, validDomains, developer, trial } = parsed.data;
-  if (!trial) refusePlaceholders(developer);
-  return fill(template, {
+  const { appId, botId, version, validDomains, developer, trial, resourceSpecificConsent } = parsed.data;
+  if (!trial) refusePlaceholders(developer, validDomains);
+  const filled = fill(template, {
     appId,
     botId,
     version,
@@ -63,11 +69,16 @@ export function renderManifest(input: AppPackageSettings): TeamsManifest {
     websiteUrl: developer.websiteUrl,
     privacyUrl: developer.privacyUrl,
     termsOfUseUrl: developer.termsOfUseUrl,
-  }) as TeamsManifest;
+  }) as TeamsManifest & { authorization?: unknown };
+  if (!resourceSpecificConsent) delete filled.authorization;
+  return filled;
 }
 
-function refusePlaceholders(developer: { name: string; websiteUrl: string; privacyUrl: string; termsOfUseUrl: string }): void {
+function refusePlaceholders(developer: { name: string; websiteUrl: string; privacyUrl: string; termsOfUseUrl: string }, validDomains: string[]): void {
   const issues = [
+    ...validDomains.flatMap((domain, i) =>
+      PLACEHOLDER_HOST.test(domain) || /^(localhost|\d+\.\d+\.\d+\.\d+)$/i.test(domain) ? [{ path: `validDomains.${i}`, message: `${domain} is not the bot's public host` }] : [],
+    ),
     ...(PLACEHOLDER_NAME.test(developer.name) ? [{ path: 'developer.name', message: `"${developer.name}" is a placeholder, not the publisher's name` }] : []),
     ...(['websiteUrl', 'privacyUrl', 'termsOfUseUrl'] as const).flatMap((key) =>
       PLACEHOLDER_HOST.test(new URL(developer[key]).hostname) ? [{ path: `developer.${key}`, message: `${developer[key]} is a placeholder domain, not the publisher's` }] : [],

@@ -25,6 +25,7 @@ const packageEnvSchema = z.object({
       .pipe(fields.botId),
   ),
   TEAMS_APP_ID: setting(fields.appId.optional()),
+  MicrosoftAppType: setting(z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).optional()),
   APP_VERSION: setting(fields.version.optional()),
   BOT_DOMAIN: setting(z.hostname('must be the bot endpoint\'s host name, such as leads.contoso.com, without https:// or a path').optional()),
   APP_DEVELOPER_NAME: setting(z.string({ error: "is not set: the publisher's name as Teams shows it (your company), at most 32 characters" }).pipe(fields.developer.shape.name)),
@@ -44,12 +45,15 @@ const TRIAL_DEVELOPER = {
 /** Throws a ConfigError naming each missing or invalid variable. */
 export function packageSettingsFromEnv(env: NodeJS.ProcessEnv, packageVersion: string, options: { trial?: boolean } = {}): AppPackageSettings {
   const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value?.trim()));
-  const parsed = packageEnvSchema.safeParse(options.trial ? { ...TRIAL_DEVELOPER, ...given } : env);
+  // The Agents Toolkit's provision writes the bot's id as BOT_ID (infra/azure.bicep's output).
+  const named = { ...(given.BOT_ID && !given.MicrosoftAppId && { MicrosoftAppId: given.BOT_ID }), ...(given.BOT_TYPE && !given.MicrosoftAppType && { MicrosoftAppType: given.BOT_TYPE }) };
+  const parsed = packageEnvSchema.safeParse(options.trial ? { ...TRIAL_DEVELOPER, ...given, ...named } : { ...env, ...named });
   if (!parsed.success) throw new ConfigError(toFieldIssues(parsed.error.issues));
   const { MicrosoftAppId, TEAMS_APP_ID, APP_VERSION, BOT_DOMAIN } = parsed.data;
   return {
     developer: { name: parsed.data.APP_DEVELOPER_NAME, websiteUrl: parsed.data.APP_WEBSITE_URL, privacyUrl: parsed.data.APP_PRIVACY_URL, termsOfUseUrl: parsed.data.APP_TERMS_URL },
     trial: Boolean(options.trial),
+    resourceSpecificConsent: parsed.data.MicrosoftAppType !== 'UserAssignedMSI',
     botId: MicrosoftAppId,
     // A bot-only app may reuse the bot's id as its Teams app id, so one id is enough to get started.
     appId: TEAMS_APP_ID ?? MicrosoftAppId,

@@ -1,6 +1,7 @@
 /** One structured logger (pino): JSON lines in production, a child per module; secrets redacted. */
 import pino, { type Logger } from 'pino';
 import { StorageUnavailableError } from './errors';
+import { traceFields } from './telemetry';
 
 export type { Logger };
 
@@ -11,6 +12,8 @@ const redact = {
     '*.AZURE_TABLES_CONNECTION_STRING',
     '*.PARTNER_CENTER_CLIENT_SECRET',
     '*.PARTNER_CENTER_REFRESH_TOKEN',
+    '*.PARTNER_CENTER_TOKEN_KEY',
+    '*.APPLICATIONINSIGHTS_CONNECTION_STRING',
     '*.refreshToken',
     '*.refresh_token',
     '*.accessToken',
@@ -32,8 +35,9 @@ const serializers = {
   err: (error: unknown) => (error instanceof StorageUnavailableError ? { type: error.name, storage: error.reason } : pino.stdSerializers.err(error as Error)),
 };
 
+/** Each line in a trace carries its trace and span ids: Application Insights joins them up. */
 export function createLogger(level: string, options: { destination?: pino.DestinationStream } = {}): Logger {
-  return pino({ level, redact, serializers, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, options.destination);
+  return pino({ level, redact, serializers, base: undefined, timestamp: pino.stdTimeFunctions.isoTime, mixin: traceFields }, options.destination);
 }
 
 /** A logger that drops everything: for tests and tools that have nothing to say. */

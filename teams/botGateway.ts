@@ -6,6 +6,7 @@ import { TeamsInfo, type CloudAdapter, type ConversationParameters, type Convers
 import type { Conversation } from '../services/useCases/conversations';
 import { SendFailure, type Member, type OutboundMessage, type PersonalChat, type Reachable, type TeamChannel, type TeamsGateway } from '../services/delivery/teamsGateway';
 import { retryAfterMs } from '../services/retryAfter';
+import { count, traced } from '../services/telemetry';
 import { outboundActivity, previewText, type RenderSettings } from './outboundActivity';
 
 export class BotGateway implements TeamsGateway {
@@ -15,24 +16,30 @@ export class BotGateway implements TeamsGateway {
     private readonly settings: RenderSettings,
   ) {}
 
-  async post(conversation: Conversation, message: OutboundMessage): Promise<string> {
-    const activity = outboundActivity(message, conversation, this.settings);
-    let id = '';
-    await this.continue(conversation, async (context) => {
-      const sent = await context.sendActivity(activity);
-      id = sent?.id ?? '';
+  post(conversation: Conversation, message: OutboundMessage): Promise<string> {
+    return traced('teams.send', { 'teams.message': message.kind, 'teams.operation': 'post', 'teams.scope': conversation.scope }, async () => {
+      const activity = outboundActivity(message, conversation, this.settings);
+      let id = '';
+      await this.continue(conversation, async (context) => {
+        const sent = await context.sendActivity(activity);
+        id = sent?.id ?? '';
+      });
+      count.cardSent(message.kind, 'post');
+      return id;
     });
-    return id;
   }
 
   preview(message: OutboundMessage, locale?: string): string {
     return previewText(message, locale);
   }
 
-  async update(conversation: Conversation, activityId: string, message: OutboundMessage): Promise<void> {
-    const activity = outboundActivity(message, conversation, this.settings);
-    await this.continue(conversation, async (context) => {
-      await context.updateActivity({ ...activity, id: activityId });
+  update(conversation: Conversation, activityId: string, message: OutboundMessage): Promise<void> {
+    return traced('teams.send', { 'teams.message': message.kind, 'teams.operation': 'update', 'teams.scope': conversation.scope }, async () => {
+      const activity = outboundActivity(message, conversation, this.settings);
+      await this.continue(conversation, async (context) => {
+        await context.updateActivity({ ...activity, id: activityId });
+      });
+      count.cardSent(message.kind, 'update');
     });
   }
 
@@ -113,7 +120,10 @@ export class BotGateway implements TeamsGateway {
     } catch (error) {
       failed ??= error;
     }
-    if (failed !== undefined) throw toSendFailure(failed);
+    if (failed === undefined) return;
+    const failure = toSendFailure(failed);
+    if (failure.status === 429) count.throttled('teams');
+    throw failure;
   }
 }
 

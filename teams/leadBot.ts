@@ -7,6 +7,7 @@ import { resolveLocale, t } from '../cards';
 import type { Product } from '../services/app/product';
 import { StorageUnavailableError } from '../services/errors';
 import type { Logger } from '../services/logger';
+import { traced } from '../services/telemetry';
 import { handleTextCommand } from './commands/textCommands';
 import { conversationFrom, teamOf, tenantOf } from './conversationRef';
 import { submittedVerbSchema } from './activityParsers';
@@ -88,7 +89,12 @@ export class LeadBot extends TeamsActivityHandler {
   }
 
   /** Universal Actions and the message extension are answered here, always with HTTP 200 (Teams expects it). */
-  protected override async onInvokeActivity(context: TurnContext): Promise<InvokeResponse> {
+  protected override onInvokeActivity(context: TurnContext): Promise<InvokeResponse> {
+    const verb = (context.activity.value as { action?: { verb?: unknown } } | undefined)?.action?.verb;
+    return traced('teams.invoke', { 'teams.invoke': context.activity.name ?? '', ...(typeof verb === 'string' && { 'teams.verb': verb }) }, () => this.handleInvoke(context));
+  }
+
+  private async handleInvoke(context: TurnContext): Promise<InvokeResponse> {
     const extension = EXTENSION_INVOKES.get(context.activity.name ?? '');
     if (extension) return { status: 200, body: await this.extension(context, extension) };
     if (context.activity.name === CARD_BUTTON_CLICKED) {
@@ -129,9 +135,12 @@ export class LeadBot extends TeamsActivityHandler {
       this.options.log.error({ err: error, verb: value.action.verb }, 'card action (Action.Submit fallback) failed');
       answer = errorResponse(500, 'InternalError', 'Something went wrong. Please try again.');
     }
-    if (answer.type === 'application/vnd.microsoft.card.adaptive') await context.sendActivity({ attachments: [CardFactory.adaptiveCard(answer.value as object)] });
-    else if (answer.type === 'application/vnd.microsoft.activity.message') await context.sendActivity(String(answer.value));
-    else await context.sendActivity(String((answer.value as { message?: unknown }).message ?? 'This card action is not one Partner Leads knows.'));
+    const reply =
+      answer.type === 'application/vnd.microsoft.card.adaptive'
+        ? { attachments: [CardFactory.adaptiveCard(answer.value as object)] }
+        : { text: answer.type === 'application/vnd.microsoft.activity.message' ? String(answer.value) : String((answer.value as { message?: unknown }).message ?? 'This card action is not one Partner Leads knows.') };
+    // The bot may not be in the chat a card was shared into: the change is made, only the answer is lost.
+    await context.sendActivity(reply).catch((error: unknown) => this.options.log.info({ err: error, verb: value.action.verb }, 'could not answer an Action.Submit fallback in its conversation'));
   }
 
   /** A search or a pasted link; a failure is a message in the extension's pane, never an error. */

@@ -91,6 +91,19 @@ export const configSchema = z
     PORT: int(3978, 0, 65535),
     DATA_DIR: z.string().min(1).default('.data'),
     AZURE_TABLES_CONNECTION_STRING: optionalText,
+    /** Azure Tables by endpoint (https://<account>.table.core.windows.net), reached with the app's managed identity: no key anywhere. */
+    AZURE_TABLES_ENDPOINT: optionalText.pipe(
+      z
+        .url({ protocol: /^https$/, message: 'must be the https Table endpoint, e.g. https://<account>.table.core.windows.net (Microsoft Entra ID tokens go over https only)' })
+        .transform((value) => value.replace(/\/+$/, ''))
+        .optional(),
+    ),
+    /** The managed identity the app runs as (user-assigned: its client id); read by the Azure SDK. */
+    AZURE_CLIENT_ID: optionalText.pipe(z.uuid('must be the managed identity\'s client id (a GUID)').optional()),
+    /** Application Insights: traces, metrics and logs through Azure Monitor OpenTelemetry. */
+    APPLICATIONINSIGHTS_CONNECTION_STRING: optionalText.pipe(
+      z.string().regex(/(^|;)\s*(InstrumentationKey|IngestionEndpoint)=/i, 'must be the Application Insights connection string (InstrumentationKey=…;IngestionEndpoint=…)').optional(),
+    ),
     TABLE_PREFIX: optionalText.pipe(
       z
         .string()
@@ -182,8 +195,15 @@ export const configSchema = z
         message: 'is required in production with the Partner Center sync on, to seal its refresh token at rest (32 random bytes, base64: openssl rand -base64 32), unless KEY_VAULT_URL keeps it in Azure Key Vault',
       });
     }
-    if (!env.LEADS_API_KEY) {
-      ctx.addIssue({ code: 'custom', path: ['LEADS_API_KEY'], message: 'is required in production (MicrosoftAppId is set)' });
+    if (!env.LEADS_API_KEY && !env.KEY_VAULT_URL) {
+      ctx.addIssue({ code: 'custom', path: ['LEADS_API_KEY'], message: 'is required in production (MicrosoftAppId is set), unless KEY_VAULT_URL keeps it in Azure Key Vault' });
+    }
+    if (!env.AZURE_TABLES_CONNECTION_STRING && !env.AZURE_TABLES_ENDPOINT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AZURE_TABLES_ENDPOINT'],
+        message: "is required in production (or AZURE_TABLES_CONNECTION_STRING): the embedded storage is for development, and an App Service instance's disk is not where leads may live",
+      });
     }
     if (env.MicrosoftAppType !== 'UserAssignedMSI' && !env.MicrosoftAppPassword) {
       ctx.addIssue({ code: 'custom', path: ['MicrosoftAppPassword'], message: `is required for MicrosoftAppType ${env.MicrosoftAppType}` });
@@ -224,9 +244,14 @@ export function summarizeConfig(config: Config): Record<string, unknown> {
   return {
     mode: config.production ? 'production' : 'development',
     port: config.PORT,
-    storage: config.AZURE_TABLES_CONNECTION_STRING ? 'connection string' : `embedded Azurite in ${config.DATA_DIR}`,
+    storage: config.AZURE_TABLES_CONNECTION_STRING
+      ? 'connection string'
+      : config.AZURE_TABLES_ENDPOINT
+        ? `${config.AZURE_TABLES_ENDPOINT} with the managed identity${config.AZURE_CLIENT_ID ? ` ${config.AZURE_CLIENT_ID}` : ''}`
+        : `embedded Azurite in ${config.DATA_DIR}`,
+    telemetry: config.APPLICATIONINSIGHTS_CONNECTION_STRING ? 'Application Insights' : 'off',
     tablePrefix: config.TABLE_PREFIX ?? '',
-    leadsApiKey: config.LEADS_API_KEY ? 'set' : 'not set',
+    leadsApiKey: config.LEADS_API_KEY ? 'set' : config.KEY_VAULT_URL ? 'in Key Vault' : 'not set',
     microsoftAppId: config.MicrosoftAppId ?? 'not set',
     microsoftAppType: config.MicrosoftAppType,
     microsoftAppPassword: config.MicrosoftAppPassword ? 'set' : 'not set',

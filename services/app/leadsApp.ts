@@ -35,6 +35,7 @@ import { actOnLead, type ActResult } from '../useCases/actOnLead';
 import { needsAnswer } from '../useCases/readLeads';
 import { readInsights } from '../useCases/readInsights';
 import type { Received } from '../useCases/receiveLeads';
+import { count, gauge, traced } from '../telemetry';
 import { Jobs } from './jobs';
 import type { Product } from './product';
 import { productOf } from './productOf';
@@ -42,6 +43,14 @@ import { dueSettings, openStores, partnerCenterSlice, senderOptions, teamsReach,
 import type { Worker } from './worker';
 
 export type { AppSettings } from './wiring';
+
+type LeaseHolder = 'this instance' | 'another instance' | 'free';
+/** What GET /readyz says besides "ready". */
+export interface Readiness {
+  storage: 'ok';
+  instance: string;
+  leases: Record<string, LeaseHolder>;
+}
 
 export interface LeadsAppOptions {
   tables: Tables;
@@ -121,7 +130,7 @@ export class LeadsApp {
     this.schedulerLease = new Lease(tables.Leases, 'scheduler', this.instanceId);
     this.scheduler = this.buildScheduler(stores);
     if (this.partnerCenter) this.pcJobs = this.partnerCenterJobs(this.partnerCenter);
-    this.product = productOf(this, settings, options.ready ?? (async () => undefined));
+    this.product = productOf(this, settings, () => this.readiness());
     if (options.gateway) this.useGateway(options.gateway);
   }
 
@@ -234,6 +243,23 @@ export class LeadsApp {
     this.pcJobs?.inbox.kick();
   }
 
+  /**
+   * Readiness: storage answers (else this throws), and who holds the background work's leases now
+   * (each held by one instance at a time, taken over within its lease time when that one stops).
+   */
+  async readiness(): Promise<Readiness> {
+    await (this.options.ready ?? (async () => undefined))();
+    const now = this.now().getTime();
+    const holder = async (name: string): Promise<LeaseHolder> => {
+      const row = await getOrUndefined<{ owner?: string; until?: number }>(this.options.tables.Leases, 'lease', name);
+      if (!row?.owner || (row.until ?? 0) <= now) return 'free';
+      return row.owner === this.instanceId ? 'this instance' : 'another instance';
+    };
+    const names = { sender: 'dispatcher', scheduler: 'scheduler', ...(this.partnerCenter && { partnerCenterPoll: 'partnerCenterPoll' }) };
+    const held = await Promise.all(Object.entries(names).map(async ([what, name]) => [what, await holder(name)] as const));
+    return { storage: 'ok', instance: this.instanceId, leases: Object.fromEntries(held) };
+  }
+
   /** The sync's state for the `sync` command and the status route; `{ on: false }` when it is not configured. */
   async syncStatus(): Promise<SyncStatus | { on: false }> {
     return this.partnerCenter ? this.partnerCenter.status() : { on: false };
@@ -241,10 +267,13 @@ export class LeadsApp {
 
   /** Referrals in (the leads API): each lead stored once. */
   /** Referrals read (with what they sent that is kept as given), or plain ones. */
-  async ingest(referrals: (Referral | Incoming)[]): Promise<Received[]> {
-    const results = await ingestReferrals(referrals, { leads: this.leads, now: this.now, responseDays: this.options.settings.LEAD_RESPONSE_DAYS });
-    for (const r of results) if (!r.duplicate) this.leadChanged(r.id);
-    return results;
+  ingest(referrals: (Referral | Incoming)[]): Promise<Received[]> {
+    return traced('leads.ingest', { 'leads.count': referrals.length }, async () => {
+      const results = await ingestReferrals(referrals, { leads: this.leads, now: this.now, responseDays: this.options.settings.LEAD_RESPONSE_DAYS });
+      for (const r of results) if (!r.duplicate) this.leadChanged(r.id);
+      count.leadsReceived(results.filter((r) => !r.duplicate).length, 'api');
+      return results;
+    });
   }
 
   async act(leadId: string, command: LeadCommand, actor: Actor, current?: StoredLead): Promise<ActResult> {
@@ -276,9 +305,12 @@ export class LeadsApp {
     await createIfAbsent(tables.Meta, STREAMS_FILED);
   }
 
-  /** Starts the background loops: projection sweep, sending, the scheduler, the sync's passes. */
+  /** Starts the background loops: projection sweep, sending, the scheduler, the sync's passes; and the gauges of what waits. */
   start(): void {
     const { settings } = this.options;
+    gauge('outbox.oldestWaitingSeconds', 'How long the oldest message due to Teams has waited', async () => (await this.outbox.oldestWaitingMs(this.now())) / 1000);
+    const sync = this.partnerCenter;
+    if (sync) gauge('writeBacks.waiting', 'Changes waiting to be written back to Partner Center', () => sync.waitingWriteBacks());
     this.projections.every(5_000);
     this.sends.every(OUTBOX_POLL_MS, () => this.sender?.poll());
     this.ticks.every(settings.SCHEDULER_INTERVAL_SECONDS * 1000);

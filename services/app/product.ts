@@ -21,8 +21,9 @@ import type { EventReceipt, ReferralRetry, SyncStatus } from '../partnerCenter/p
 import type { Verdict } from '../partnerCenter/webhook/webhookSignature';
 import type { RetryOutcome } from '../changes/failures';
 import type { ReachStatus } from '../delivery/graph/reachStatus';
+import type { Readiness } from './leadsApp';
 
-export type { ActResult, EventReceipt, Member, ReachStatus, ReferralRetry, ParsedReferrals, Received, Referral, RetryOutcome, SearchAnswer, SyncStatus, Verdict, Where };
+export type { ActResult, EventReceipt, Member, ReachStatus, Readiness, ReferralRetry, ParsedReferrals, Received, Referral, RetryOutcome, SearchAnswer, SyncStatus, Verdict, Where };
 export { REFERRAL_ID_PATTERN } from '../partnerCenter/referrals/referral';
 
 /** A lead read to be changed: hand it to `act` (no second read), or to `letGo` when no change follows. */
@@ -92,8 +93,8 @@ export interface Product {
   syncStatus(): Promise<SyncStatus | { on: false }>;
   /** Whether the bot reaches people in their activity feed and may install the app for them, as Graph last answered. */
   teamsReach(): ReachStatus;
-  /** Storage answers (readiness). */
-  ready(): Promise<void>;
+  /** Storage answers (else it throws), and who holds the background work's leases (readiness). */
+  ready(): Promise<Readiness>;
   /** The Teams side is connected: from now on the product sends through it. */
   connectTeams(gateway: TeamsGateway): void;
 }

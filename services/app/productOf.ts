@@ -10,7 +10,7 @@ import { RoleUseCases } from '../useCases/roles';
 import type { AppSettings, LeadsApp } from './leadsApp';
 import type { PeopleUseCases, Product } from './product';
 
-export function productOf(app: LeadsApp, settings: Pick<AppSettings, 'LEADS_VISIBLE_TO'>, ready: () => Promise<void>): Product {
+export function productOf(app: LeadsApp, settings: Pick<AppSettings, 'LEADS_VISIBLE_TO'>, ready: Product['ready']): Product {
   const sync = app.partnerCenter;
   return {
     now: () => app.now(),

@@ -2,7 +2,7 @@
  * The composition root's parts, each a small named function: the stores over the tables, the
  * Partner Center slice (when its settings are there), and the settings each part takes.
  */
-import { azureCredential } from '../azureIdentity';
+import { ManagedIdentityCredential } from '@azure/identity';
 import { ActivityFeed } from '../delivery/graph/activityFeed';
 import { AppInstaller } from '../delivery/graph/appInstaller';
 import { GraphClient, type GraphCredentials } from '../delivery/graph/graphClient';
@@ -141,7 +141,8 @@ export interface TeamsReach {
 function graphCredentials(settings: AppSettings): GraphCredentials | string {
   const { MicrosoftAppId: clientId, MicrosoftAppPassword: clientSecret, MicrosoftAppType: type } = settings;
   if (!clientId) return 'the bot has no identity here (development: MicrosoftAppId is not set)';
-  if (type === 'UserAssignedMSI') return { kind: 'managedIdentity', credential: azureCredential() };
+  // The bot's own managed identity, by its client id (not whichever identity the environment names).
+  if (type === 'UserAssignedMSI') return { kind: 'managedIdentity', credential: new ManagedIdentityCredential({ clientId }) };
   const tenantId = settings.MicrosoftAppTenantId ?? settings.ALLOWED_TENANT_IDS[0];
   if (!tenantId) return 'Microsoft Graph needs the tenant: set MicrosoftAppTenantId';
   if (!clientSecret) return 'Microsoft Graph needs the bot\'s secret (MicrosoftAppPassword)';
@@ -154,8 +155,9 @@ export function teamsReach(settings: AppSettings, log: Logger, now: () => Date):
     settings[setting] === 'off' ? `${setting} is off` : typeof credentials === 'string' ? credentials : true;
   const reach = new ReachMonitor({ activityFeed: why('ACTIVITY_FEED'), proactiveInstall: why('PROACTIVE_INSTALL') }, log, now);
   if (typeof credentials === 'string') return { reach };
-  const graph = new GraphClient(settings.GRAPH_URL, credentials);
+  const graph = new GraphClient(settings.GRAPH_URL, credentials, () => now().getTime());
   const manifestAppId = settings.TEAMS_APP_ID ?? settings.MicrosoftAppId ?? '';
-  const installer = new AppInstaller({ graph, reach, catalogAppId: settings.TEAMS_CATALOG_APP_ID, manifestAppId, log });
-  return { reach, installer, feed: new ActivityFeed({ graph, reach, installer, teamsAppId: settings.TEAMS_CATALOG_APP_ID, log }) };
+  const resourceSpecificConsent = settings.MicrosoftAppType !== 'UserAssignedMSI';
+  const installer = new AppInstaller({ graph, reach, catalogAppId: settings.TEAMS_CATALOG_APP_ID, manifestAppId, resourceSpecificConsent, log });
+  return { reach, installer, feed: new ActivityFeed({ graph, reach, installer, teamsAppId: settings.TEAMS_CATALOG_APP_ID, log, now }) };
 }

@@ -5,6 +5,7 @@
  * and the leads API say of it. LeadsApp subscribes its reaction and runs its passes; the HTTP edge
  * hands it webhook events.
  */
+import { count } from '../telemetry';
 import type { Reaction } from '../changes/reaction';
 import { personKey, type Outbox } from '../delivery/outbox';
 import type { Lead } from '../leads/lead';
@@ -216,6 +217,11 @@ export class PartnerCenterSync {
     return settled ? 'settled' : 'waiting';
   }
 
+  /** Changes waiting to be written back (a gauge). */
+  waitingWriteBacks(): Promise<number> {
+    return this.writeBacks.pendingCount();
+  }
+
   async status(): Promise<SyncStatus> {
     const [health, waiting, parked] = await Promise.all([this.health.status(), this.writeBacks.pendingCount(), this.parked.list()]);
     const { etag: _etag, failingSince: _since, watchingSince: _watching, ...shown } = health;
@@ -262,7 +268,10 @@ export class PartnerCenterSync {
   async take(raw: unknown): Promise<TakeResult> {
     const { leads, now, responseDays } = this.deps;
     const taken = await takeReferral(raw, { leads, now, responseDays });
-    if (taken.status === 'created') this.deps.leadChanged(taken.leadId);
+    if (taken.status === 'created') {
+      this.deps.leadChanged(taken.leadId);
+      count.leadsReceived(1, 'partnerCenter');
+    }
     if (taken.status === 'updated') {
       this.deps.leadChanged(taken.lead.id);
       if (taken.overruled.length > 0) await this.tellOverruled(taken.before, taken.lead);

@@ -111,6 +111,17 @@ export class Queue<T extends QueueItem> {
     return items.sort((a, b) => rank(a) - rank(b) || a.dueAt - b.dueAt).slice(0, limit);
   }
 
+  /** How long the oldest item due now has waited (0 when none): a gauge, read once a minute at most. */
+  async oldestWaitingMs(now: Date): Promise<number> {
+    const t = now.getTime();
+    let oldest = t;
+    await guard(async () => {
+      const rows = this.table.listEntities<{ dueAt: number }>({ queryOptions: { filter: odata`PartitionKey eq ${this.partition} and dueAt le ${t}`, select: ['dueAt'] } });
+      for await (const row of rows) oldest = Math.min(oldest, row.dueAt);
+    });
+    return t - oldest;
+  }
+
   async pendingCount(): Promise<number> {
     let n = 0;
     await guard(async () => {

@@ -1,29 +1,44 @@
-/** Opens storage: the configured Azure Tables account, or an embedded Azurite when none is set. */
+/**
+ * Opens storage: the configured Azure Tables account (by connection string, or by endpoint with the
+ * app's Azure identity), or an embedded Azurite when none is set.
+ */
+import type { TokenCredential } from '@azure/identity';
 import type * as Embedded from './embeddedAzurite';
 import type { Logger } from '../logger';
-import { checkLayout, ensureTables, openTables, type Tables } from './tables';
+import { checkLayout, ensureTables, openTables, pinger, type TableAccount, type Tables } from './tables';
 
 export interface Storage {
   tables: Tables;
-  connectionString: string;
+  /** How the account is reached (for another client of the same storage). */
+  account: TableAccount;
   kind: 'azure' | 'embedded';
+  /** Whether storage answers now (readiness). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function openStorage(options: {
   connectionString?: string;
+  /** An Azure Tables endpoint reached with `credential` (the managed identity), when no connection string is set. */
+  endpoint?: string;
+  credential?: () => TokenCredential;
   dataDir: string;
   tablePrefix?: string;
   inMemory?: boolean;
   log: Logger;
 }): Promise<Storage> {
-  if (options.connectionString) {
-    const tables = openTables(options.connectionString, options.tablePrefix);
+  const account: TableAccount | undefined = options.connectionString
+    ? { connectionString: options.connectionString }
+    : options.endpoint && options.credential
+      ? { endpoint: options.endpoint, credential: options.credential() }
+      : undefined;
+  if (account) {
+    const tables = openTables(account, options.tablePrefix);
     await ensureTables(tables);
     await checkLayout(tables, 'TABLE_PREFIX');
-    const endpoint = /TableEndpoint=([^;]+)/i.exec(options.connectionString)?.[1] ?? /AccountName=([^;]+)/i.exec(options.connectionString)?.[1];
-    options.log.info({ endpoint }, 'storage: Azure Tables from AZURE_TABLES_CONNECTION_STRING');
-    return { tables, connectionString: options.connectionString, kind: 'azure', close: async () => undefined };
+    const shown = 'endpoint' in account ? account.endpoint : (/TableEndpoint=([^;]+)/i.exec(account.connectionString)?.[1] ?? /AccountName=([^;]+)/i.exec(account.connectionString)?.[1]);
+    options.log.info({ endpoint: shown }, 'endpoint' in account ? "storage: Azure Tables at AZURE_TABLES_ENDPOINT, with the app's Azure identity" : 'storage: Azure Tables from AZURE_TABLES_CONNECTION_STRING');
+    return { tables, account, kind: 'azure', ping: pinger(account), close: async () => undefined };
   }
   // Loaded only when used: Azurite's code is most of the start-up time and memory otherwise.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -41,5 +56,6 @@ export async function openStorage(options: {
     { endpoint: azurite.endpoint, dataDir: options.inMemory ? '(memory)' : options.dataDir },
     'storage: embedded Azurite (no AZURE_TABLES_CONNECTION_STRING set)',
   );
-  return { tables, connectionString: azurite.connectionString, kind: 'embedded', close: () => azurite.close() };
+  const embedded = { connectionString: azurite.connectionString };
+  return { tables, account: embedded, kind: 'embedded', ping: pinger(embedded), close: () => azurite.close() };
 }

@@ -1,5 +1,6 @@
 /** The Azure Tables this product uses: one client each, created once, names with an optional prefix. */
 import { TableClient, TableServiceClient, type TableEntityResult, type TableServiceClientOptions, type TransactionAction } from '@azure/data-tables';
+import type { TokenCredential } from '@azure/identity';
 import { ConfigError, StorageUnavailableError } from '../errors';
 
 export const TABLE_NAMES = [
@@ -21,6 +22,9 @@ export const TABLE_NAMES = [
 export type TableName = (typeof TABLE_NAMES)[number];
 export type Tables = Record<TableName, TableClient>;
 
+/** Where the tables are: a connection string (an account key, a SAS, Azurite), or an endpoint reached with the app's Azure identity. */
+export type TableAccount = { connectionString: string } | { endpoint: string; credential: TokenCredential };
+
 const clientOptions = (connectionString: string) => ({
   allowInsecureConnection: /DefaultEndpointsProtocol=http;|TableEndpoint=http:/i.test(connectionString),
   // Fail fast: a Teams invoke must be answered within 10–15 s and makes a few storage calls;
@@ -28,11 +32,21 @@ const clientOptions = (connectionString: string) => ({
   retryOptions: { maxRetries: 1, retryDelayInMs: 200, maxRetryDelayInMs: 1000, tryTimeoutInMs: 4_000 },
 });
 
-/** `options.additionalPolicies` lets a caller watch every request (the bench counts entities read). */
-export function openTables(connectionString: string, prefix = '', options: Pick<TableServiceClientOptions, 'additionalPolicies'> = {}): Tables {
-  const entries = TABLE_NAMES.map(
-    (name) => [name, TableClient.fromConnectionString(connectionString, `${prefix}${name}`, { ...clientOptions(connectionString), ...options })] as const,
-  );
+/**
+ * `account`: a connection string, or an endpoint and a credential (Microsoft Entra ID: the
+ * managed identity in Azure; the storage account may then refuse shared keys altogether).
+ * `options.additionalPolicies` lets a caller watch every request (the bench counts entities read).
+ */
+export function openTables(account: string | TableAccount, prefix = '', options: Pick<TableServiceClientOptions, 'additionalPolicies'> = {}): Tables {
+  const where = typeof account === 'string' ? { connectionString: account } : account;
+  const entries = TABLE_NAMES.map((name) => {
+    const table = `${prefix}${name}`;
+    const client =
+      'connectionString' in where
+        ? TableClient.fromConnectionString(where.connectionString, table, { ...clientOptions(where.connectionString), ...options })
+        : new TableClient(where.endpoint, table, where.credential, { ...clientOptions(''), ...options });
+    return [name, client] as const;
+  });
   return Object.fromEntries(entries) as Tables;
 }
 
@@ -103,11 +117,16 @@ export async function checkLayout(tables: Tables, setting: 'DATA_DIR' | 'TABLE_P
 }
 
 /** Storage answers: lists one table with a one-row page. Used by /readyz. */
-export async function ping(connectionString: string): Promise<void> {
-  const service = TableServiceClient.fromConnectionString(connectionString, clientOptions(connectionString));
-  await guard(async () => {
-    await service.listTables().byPage({ maxPageSize: 1 }).next();
-  });
+/** Whether storage answers (readiness): one table listed, with the account's own credentials. */
+export function pinger(account: TableAccount): () => Promise<void> {
+  const service =
+    'connectionString' in account
+      ? TableServiceClient.fromConnectionString(account.connectionString, clientOptions(account.connectionString))
+      : new TableServiceClient(account.endpoint, account.credential, clientOptions(''));
+  return () =>
+    guard(async () => {
+      await service.listTables().byPage({ maxPageSize: 1 }).next();
+    });
 }
 
 export function statusOf(error: unknown): number | undefined {

@@ -104,6 +104,21 @@ describe('the Teams app package', () => {
     expect(manifest.authorization.permissions.resourceSpecific).toEqual([{ name: 'TeamsActivity.Send.User', type: 'Application' }]);
   });
 
+  it('leaves the resource-specific permission out for a bot that runs as a managed identity (Teams refuses that consent for its id)', async () => {
+    const { manifest } = await openPackage(await buildAppPackage({ ...settings, resourceSpecificConsent: false }));
+
+    expect(manifest.authorization).toBeUndefined();
+    expect(manifest.webApplicationInfo.id).toBe(settings.botId);
+    expect(packageSettingsFromEnv({ BOT_ID: settings.botId, BOT_TYPE: 'UserAssignedMSI', APP_DEVELOPER_NAME: publisher.name, APP_WEBSITE_URL: publisher.websiteUrl, APP_PRIVACY_URL: publisher.privacyUrl, APP_TERMS_URL: publisher.termsOfUseUrl }, '1.0.0')).toMatchObject({
+      botId: settings.botId,
+      resourceSpecificConsent: false,
+    });
+  });
+
+  it('refuses a bot host that is a placeholder, localhost or an address in a package for a tenant', () => {
+    for (const domain of ['leads.contoso.example', 'localhost', '10.0.0.4']) expect(() => renderManifest({ ...settings, validDomains: [domain] })).toThrow(/validDomains\.0: .* is not the bot's public host/);
+  });
+
   it('works in private and shared channels the way manifest 1.25 asks (supportsChannelFeatures; Teams refuses supportedChannelTypes there)', async () => {
     const { manifest } = await openPackage(await buildAppPackage(settings));
 
@@ -229,6 +244,7 @@ describe('npm run package settings from the environment', () => {
       validDomains: ['leads.contoso.example'],
       developer: publisher,
       trial: false,
+      resourceSpecificConsent: true,
     });
   });
 

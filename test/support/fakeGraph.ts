@@ -54,10 +54,15 @@ export class FakeGraph {
   readonly installs: { user: string; teamsAppId: string }[] = [];
   /** What a notification to a person the app is not installed for answers: 403 (as reported) or 404. */
   notInstalledStatus: 403 | 404 = 403;
+  /** Graph's documented limit: 5 activity notifications a second per app and tenant; more answer 429. */
+  perSecond = 5;
+  /** Whether a missing permission is refused before Graph looks at installs (the order is not documented). */
+  permissionFirst = false;
   /** Called when the app is installed for a person (Teams then lets the bot open a chat with them). */
   onInstall: (user: string) => void = () => undefined;
   private server?: Server;
   private readonly throttles: number[] = [];
+  private readonly recent: number[] = [];
 
   constructor(
     private readonly identity: FakeIdentity,
@@ -118,8 +123,14 @@ export class FakeGraph {
     return fail(404, 'UnknownError', `no such resource: ${req.method} ${url.pathname}`);
   }
 
-  private notify(user: string, body: Record<string, unknown>, send: (status: number) => void, fail: (status: number, code: string, message: string) => void): void {
+  private notify(user: string, body: Record<string, unknown>, send: (status: number) => void, fail: (status: number, code: string, message: string, headers?: Record<string, string>) => void): void {
+    const now = Date.now();
+    while (this.recent.length > 0 && now - this.recent[0]! > 1_000) this.recent.shift();
+    if (this.recent.length >= this.perSecond) return fail(429, 'TooManyRequests', 'Too many requests.', { 'retry-after': '1' });
+    this.recent.push(now);
     const installed = this.installedFor.get(user);
+    const permitted = this.granted.has('TeamsActivity.Send') || (installed ?? []).includes('TeamsActivity.Send.User');
+    if (this.permissionFirst && !permitted) return fail(403, 'Forbidden', "Missing role permissions on the request. API requires one of 'TeamsActivity.Send, TeamsActivity.Send.User'. Roles on the request ''.");
     if (!installed) {
       return fail(
         this.notInstalledStatus,

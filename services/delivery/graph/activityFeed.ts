@@ -35,6 +35,14 @@ export interface FeedNotice {
 
 /** Graph's words when the app is not installed for the recipient (no status or error code is documented for it: 403 is reported, 404 is read alike). */
 const NOT_INSTALLED = /Teams app is installed|not installed/i;
+/**
+ * Graph's words for a permission the request lacks. With only the package's resource-specific
+ * TeamsActivity.Send.User, that is per person (consented where the app is installed for them): the
+ * app is installed for them, then tried once more. It is the tenant's only while no one was reached.
+ */
+const MISSING_PERMISSION = /Missing role permissions|permission|consent/i;
+/** A person Graph would not notify is told in a chat for this long before the feed is tried for them again. */
+const PERSON_BACKOFF_MS = 60 * 60_000;
 
 export class ActivityFeed {
   constructor(
@@ -45,8 +53,12 @@ export class ActivityFeed {
       /** The app's catalog id, to tell Graph which of several apps with the bot's id sends (optional). */
       teamsAppId?: string;
       log: Logger;
+      now: () => Date;
     },
   ) {}
+
+  /** People Graph would not notify (after an install, where allowed), until when: told in a chat meanwhile, without a Graph call. */
+  private readonly notReached = new Map<string, number>();
 
   get on(): boolean {
     return this.deps.reach.enabled('activityFeed');
@@ -54,15 +66,23 @@ export class ActivityFeed {
 
   /** True when the notification is in the person's feed; false when the caller should reach them another way. */
   async notify(person: string, notice: FeedNotice): Promise<boolean> {
-    if (!this.on) return false;
+    if (!this.on || (this.notReached.get(person) ?? 0) > this.deps.now().getTime()) return false;
     const sent = await this.send(person, notice);
-    if (sent !== 'notInstalled') return sent === 'sent';
-    // Graph notifies only people the app is installed for: installed now (if allowed), then once more.
-    if (!(await this.deps.installer?.install(person))) return false;
-    return (await this.send(person, notice)) === 'sent';
+    if (sent === 'sent' || sent === 'failed') return sent === 'sent';
+    // Graph notifies only people the app is installed for (with its permission consented): installed now (if allowed), then once more.
+    const again = (await this.deps.installer?.install(person)) ? await this.send(person, notice) : sent;
+    if (again === 'sent') return true;
+    this.notReached.delete(person);
+    if (this.notReached.size >= 10_000) this.notReached.clear();
+    this.notReached.set(person, this.deps.now().getTime() + PERSON_BACKOFF_MS);
+    // Nobody reached yet, and this refusal is about permissions: most likely the tenant's, said once.
+    if (again === 'missingPermission') this.deps.reach.refusedFor('activityFeed', person, this.lastRefusal ?? 'Microsoft Graph refused the notification');
+    return false;
   }
 
-  private async send(person: string, notice: FeedNotice): Promise<'sent' | 'notInstalled' | 'failed'> {
+  private lastRefusal?: string;
+
+  private async send(person: string, notice: FeedNotice): Promise<'sent' | 'notInstalled' | 'missingPermission' | 'failed'> {
     const { graph, reach, log } = this.deps;
     try {
       await graph.request('POST', `/v1.0/users/${encodeURIComponent(person)}/teamwork/sendActivityNotification`, {
@@ -79,7 +99,12 @@ export class ActivityFeed {
       // Throttled: the item waits as Graph asks, and tries the feed again (a chat message now would say it twice later).
       if (error.status === 429) throw new SendFailure(429, error.message, error.retryAfterMs);
       if ((error.status === 403 || error.status === 404) && NOT_INSTALLED.test(error.message)) return 'notInstalled';
-      if (error.status === 401 || error.status === 403 || (error.status === 400 && /activityType|permission|consent/i.test(error.message))) reach.refused('activityFeed', error.message);
+      if (error.status === 403 && MISSING_PERMISSION.test(error.message)) {
+        this.lastRefusal = error.message;
+        return 'missingPermission';
+      }
+      // The bot's own identity refused (its token, its secret), or a notification the package does not declare: the tenant's.
+      if (error.status === 401 || error.status === 400 || error.status === 403) reach.refused('activityFeed', error.message);
       else log.warn({ err: error, person }, 'the activity feed notification did not go out: the person is told in a chat instead');
       return 'failed';
     }

@@ -15,6 +15,8 @@ export interface AppInstallerDeps {
   catalogAppId?: string;
   /** The manifest's id (the catalog's externalId) to look the catalog id up by. */
   manifestAppId: string;
+  /** Whether the package declares TeamsActivity.Send.User (not for a bot running as a managed identity): consented at the install. */
+  resourceSpecificConsent: boolean;
   log: Logger;
 }
 
@@ -37,7 +39,9 @@ export class AppInstaller {
       }
       await graph.request('POST', `/v1.0/users/${encodeURIComponent(person)}/teamwork/installedApps`, {
         'teamsApp@odata.bind': graph.url(`/v1.0/appCatalogs/teamsApps/${encodeURIComponent(catalogId)}`),
-        consentedPermissionSet: { resourceSpecificPermissions: [{ permissionValue: 'TeamsActivity.Send.User', permissionType: 'Application' }] },
+        ...(this.deps.resourceSpecificConsent && {
+          consentedPermissionSet: { resourceSpecificPermissions: [{ permissionValue: 'TeamsActivity.Send.User', permissionType: 'Application' }] },
+        }),
       });
       reach.worked('proactiveInstall');
       log.info({ person }, 'installed the app for a person the bot could not reach');

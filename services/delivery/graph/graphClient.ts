@@ -4,6 +4,7 @@
  * and installing the app for them. A token is asked for once and reused until shortly before it
  * expires. A refusal is a GraphError with Graph's status, code and words.
  */
+import { count } from '../../telemetry';
 import { parseJson } from '../../json';
 import type { TokenCredential } from '@azure/identity';
 import { retryAfterMs } from '../../retryAfter';
@@ -27,6 +28,10 @@ export class GraphError extends Error {
 }
 
 const SCOPE = 'https://graph.microsoft.com/.default';
+/** Graph's limit for activity notifications is 5 a second per app and tenant: one every 250 ms at most. */
+const MIN_INTERVAL_MS = 250;
+/** A request whose turn is further away than this is not waited for: the caller tries it later. */
+const MAX_WAIT_MS = 1_000;
 /** Asked for again this long before the token expires. */
 const EARLY_MS = 5 * 60_000;
 const TIMEOUT_MS = 10_000;
@@ -34,10 +39,14 @@ const TIMEOUT_MS = 10_000;
 export class GraphClient {
   private cached?: { token: string; expiresAt: number };
   private inflight?: Promise<string>;
+  /** When the next request may leave (requests are spaced, and all wait after a 429). */
+  private nextAt = 0;
 
   constructor(
     private readonly graphUrl: string,
     private readonly credentials: GraphCredentials,
+    /** The product's clock, for spacing requests and honouring Retry-After. */
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** The URL of a Graph resource (`/v1.0/…`). */
@@ -46,6 +55,7 @@ export class GraphClient {
   }
 
   async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+    await this.turn();
     const token = await this.token();
     let res: Response;
     try {
@@ -63,10 +73,24 @@ export class GraphClient {
     const parsed = parseJson(text);
     if (res.ok) return { status: res.status, body: parsed };
     if (res.status === 401) this.cached = undefined;
+    if (res.status === 429) {
+      count.throttled('graph');
+      // Every request waits as long as Graph asked, not only this one.
+      this.nextAt = Math.max(this.nextAt, this.clock() + (retryAfterMs(res.headers.get('retry-after')) ?? 5_000));
+    }
     const error = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
     const code = typeof error?.code === 'string' ? error.code : undefined;
     const said = typeof error?.message === 'string' ? error.message : text.slice(0, 300);
     throw new GraphError(res.status, `Microsoft Graph answered ${res.status}${code ? ` ${code}` : ''}${said ? `: ${said.slice(0, 500)}` : ''}`, code, retryAfterMs(res.headers.get('retry-after')));
+  }
+
+  /** This request's turn: spaced MIN_INTERVAL_MS apart; a 429 (as if Graph said so) when it is more than a second away. */
+  private async turn(): Promise<void> {
+    const now = this.clock();
+    const wait = this.nextAt - now;
+    if (wait > MAX_WAIT_MS) throw new GraphError(429, 'Microsoft Graph asked to wait (429): the request is tried again later', 'TooManyRequests', wait);
+    this.nextAt = Math.max(now, this.nextAt) + MIN_INTERVAL_MS;
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
 
   private token(): Promise<string> {

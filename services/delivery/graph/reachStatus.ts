@@ -24,6 +24,9 @@ const NEEDS: Record<ReachFeature, string> = {
 
 export class ReachMonitor {
   private readonly states: ReachStatus;
+  /** Features Graph allowed at least once since the start: a later refusal for one person is not the tenant's. */
+  private readonly everWorked = new Set<ReachFeature>();
+  private readonly toldPeople = new Set<string>();
 
   /** `true` for a feature that is on, else why it is off. */
   constructor(
@@ -47,7 +50,19 @@ export class ReachMonitor {
     this.states[feature] = { state: 'refused', reason: `${said.slice(0, 300)} — ${NEEDS[feature]}`, since: current.since ?? this.now().toISOString() };
   }
 
+  /**
+   * Graph refused one person (a permission consented only where the app is installed for them):
+   * the tenant's refusal only while nobody was reached yet; otherwise that person's, logged once each.
+   */
+  refusedFor(feature: ReachFeature, person: string, said: string): void {
+    if (!this.everWorked.has(feature)) return this.refused(feature, said);
+    if (this.toldPeople.has(person) || this.toldPeople.size >= 1_000) return;
+    this.toldPeople.add(person);
+    this.log.info({ feature, person, said: said.slice(0, 300) }, 'Microsoft Graph would not reach this person (the app is not installed for them with its permission): they are told in a chat instead');
+  }
+
   worked(feature: ReachFeature): void {
+    this.everWorked.add(feature);
     const current = this.states[feature];
     if (current.state !== 'refused') return;
     this.log.info({ feature }, 'Microsoft Graph allows the bot again');

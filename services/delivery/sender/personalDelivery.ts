@@ -116,14 +116,16 @@ export class PersonalDelivery {
     const card = await this.cardToLinkTo(stored);
     if (!card) return false;
     const lead = stored.lead;
-    const message = personalMessage(item, lead);
+    // The time left now (a snoozed reminder's nominal hours are 0; a late one's are past).
+    const hoursLeft = Math.max(1, Math.round((Date.parse(lead.expiresAt) - this.deps.now().getTime()) / 3_600_000));
+    const message = item.kind === 'reminder' ? { kind: 'reminder' as const, lead, hours: hoursLeft, personal: true } : personalMessage(item, lead);
     const language = chat && chat.settings.language !== 'auto' ? chat.settings.language : chat?.locale;
     return feed.notify(person, {
       type: ACTIVITY_OF[message.kind as PersonalKind],
       topic: lead.name,
       webUrl: cardLink(card),
       preview: gateway.preview(message, language),
-      parameters: { leadName: lead.name, assignedBy: lead.owner?.by?.name ?? '', timeLeft: `${item.hours ?? 0} h` },
+      parameters: { leadName: lead.name, assignedBy: lead.owner?.by?.name ?? 'Partner Leads', timeLeft: hoursLeft <= 72 ? `${hoursLeft} h` : `${Math.round(hoursLeft / 24)} d` },
     });
   }
 

@@ -5,6 +5,7 @@
  * whose `problem` says what the caller should do. The contract is in the README's Partner Center
  * section (what Microsoft documents, and what it leaves unverified).
  */
+import { count, traced } from '../../telemetry';
 import { parseJson } from '../../json';
 import { randomUUID } from 'node:crypto';
 import type { PatchOp } from '../referrals/referralSync';
@@ -94,7 +95,11 @@ export class PartnerCenterClient {
    * `about` says what a 403 means: on the list, the signed-in account may read no referrals (the
    * connection is broken); on one referral, only that one is refused (a Referrals User not on its team).
    */
-  private async send(method: 'GET' | 'PATCH', url: string, about: 'list' | 'referral', body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+  private send(method: 'GET' | 'PATCH', url: string, about: 'list' | 'referral', body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+    return traced(`partnerCenter.${method} ${about}`, { 'http.request.method': method }, () => this.sendOnce(method, url, about, body, headers));
+  }
+
+  private async sendOnce(method: 'GET' | 'PATCH', url: string, about: 'list' | 'referral', body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.tokens.accessToken(attempt > 0);
       let res: Response;
@@ -127,6 +132,7 @@ export class PartnerCenterClient {
       const code = typeof error?.code === 'string' ? error.code : undefined;
       const said = typeof error?.message === 'string' ? error.message : text.slice(0, 300);
       const problem = res.status === 403 && about === 'referral' ? 'rejected' : problemOf(res.status);
+      if (res.status === 429) count.throttled('partnerCenter');
       throw new PartnerCenterError(problem, `Partner Center answered ${res.status}${code ? ` ${code}` : ''}${said ? `: ${said}` : ''}`, {
         status: res.status,
         code,

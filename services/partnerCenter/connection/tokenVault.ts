@@ -9,9 +9,10 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { SecretClient } from '@azure/keyvault-secrets';
+import type { SecretClient } from '@azure/keyvault-secrets';
 import type { TokenCredential } from '@azure/identity';
 import { azureCredential } from '../../azureIdentity';
+import { secretClient } from '../../keyVault';
 import { AppError } from '../../errors';
 
 export interface TokenVault {
@@ -73,9 +74,7 @@ export class KeyVaultTokenVault implements TokenVault {
     private readonly secretName: string,
     credential: TokenCredential = azureCredential(),
   ) {
-    // Plain http only for a vault on this machine (tests); the challenge's resource is then not Azure's own.
-    const local = vaultUrl.startsWith('http://');
-    this.client = new SecretClient(vaultUrl, credential, { ...(local && { allowInsecureConnection: true, disableChallengeResourceVerification: true }) });
+    this.client = secretClient(vaultUrl, credential);
   }
 
   async seal(token: string): Promise<string> {

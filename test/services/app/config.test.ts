@@ -62,18 +62,18 @@ describe('settings', () => {
   });
 
   it('needs a tenant id for a single-tenant bot', () => {
-    expect(errorOf({ MicrosoftAppId: APP_ID, MicrosoftAppType: 'SingleTenant', MicrosoftAppPassword: 'pw', LEADS_API_KEY: 'k'.repeat(20) })).toContain('MicrosoftAppTenantId');
+    expect(errorOf({ MicrosoftAppId: APP_ID, MicrosoftAppType: 'SingleTenant', MicrosoftAppPassword: 'pw', LEADS_API_KEY: 'k'.repeat(20), AZURE_TABLES_ENDPOINT: 'https://leads.table.core.windows.net' })).toContain('MicrosoftAppTenantId');
   });
 
   it('keeps a production bot to its own tenant unless others are listed', () => {
-    const single = loadConfig({ MicrosoftAppId: APP_ID, MicrosoftAppType: 'SingleTenant', MicrosoftAppTenantId: TENANT, MicrosoftAppPassword: 'pw', LEADS_API_KEY: 'k'.repeat(20) });
+    const single = loadConfig({ MicrosoftAppId: APP_ID, MicrosoftAppType: 'SingleTenant', MicrosoftAppTenantId: TENANT, MicrosoftAppPassword: 'pw', LEADS_API_KEY: 'k'.repeat(20), AZURE_TABLES_ENDPOINT: 'https://leads.table.core.windows.net' });
     expect(single.ALLOWED_TENANT_IDS).toEqual([TENANT]);
-    expect(errorOf({ MicrosoftAppId: APP_ID, MicrosoftAppPassword: 'pw', LEADS_API_KEY: 'k'.repeat(20) })).toContain('ALLOWED_TENANT_IDS: is required in production');
+    expect(errorOf({ MicrosoftAppId: APP_ID, MicrosoftAppPassword: 'pw', LEADS_API_KEY: 'k'.repeat(20), AZURE_TABLES_ENDPOINT: 'https://leads.table.core.windows.net' })).toContain('ALLOWED_TENANT_IDS: is required in production');
     expect(loadConfig({}).ALLOWED_TENANT_IDS).toEqual([]);
   });
 
   it('starts production with everything it needs', () => {
-    const config = loadConfig({ MicrosoftAppId: APP_ID, MicrosoftAppType: 'SingleTenant', MicrosoftAppTenantId: TENANT, MicrosoftAppPassword: 'pw', LEADS_API_KEY: 'k'.repeat(20) });
+    const config = loadConfig({ MicrosoftAppId: APP_ID, MicrosoftAppType: 'SingleTenant', MicrosoftAppTenantId: TENANT, MicrosoftAppPassword: 'pw', LEADS_API_KEY: 'k'.repeat(20), AZURE_TABLES_ENDPOINT: 'https://leads.table.core.windows.net' });
     expect(config.production).toBe(true);
   });
 

@@ -57,6 +57,7 @@ async function tenant(env: Record<string, string> = {}) {
       MicrosoftAppType: 'SingleTenant',
       MicrosoftAppTenantId: TENANT,
       LEADS_API_KEY: 'reach-test-key-0123456789',
+      AZURE_TABLES_ENDPOINT: 'https://leads.table.core.windows.net',
       GRAPH_URL: graph.url,
       GRAPH_AUTHORITY_HOST: identity.url,
       ...env,
@@ -194,11 +195,46 @@ describe('the activity feed', () => {
 
     await w.assign(SAM_ID, 'Sam Lee', '29:sam');
     expect(graph.notifications).toEqual([]);
-    w.clock.advance(31_000);
+    w.clock.advance(20_000);
+    await w.tick();
+    expect(graph.notifications).toEqual([]);
+    w.clock.advance(11_000);
     await w.tick();
 
     expect(graph.feedOf(SAM_ID).map((n) => n.activityType)).toEqual(['leadAssigned']);
     expect(w.gateway.of('assigned')).toEqual([]);
+  });
+
+  it("says the time left when it is sent: a reminder sent late (the first pass after the 24-hour mark) says so", async () => {
+    graph.granted.add('TeamsActivity.Send');
+    graph.installedFor.set(SAM_ID, []);
+    const w = await tenant();
+    await w.assign(SAM_ID, 'Sam Lee', '29:sam');
+
+    w.clock.set(new Date(T0.getTime() + (14 * 24 - 20) * HOUR));
+    await w.tick();
+
+    const reminders = graph.feedOf(SAM_ID).filter((n) => n.activityType === 'leadReminder');
+    expect(reminders.map((n) => n.templateParameters.find((p) => p.name === 'timeLeft')?.value)).toEqual(['20 h']);
+    expect(reminders[0]!.previewText.content).toBe('en: reminder of Fabrikam cloud migration');
+  });
+
+  it('reaches people where only the resource-specific permission is consented: the app installed for whom Graph refuses, and the status stays on', async () => {
+    graph.permissionFirst = true;
+    graph.granted.add('TeamsAppInstallation.ReadWriteAndConsentSelfForUser.All');
+    graph.granted.add('AppCatalog.Read.All');
+    // Sam has the app personally, with its permission; Kim has it only through the team.
+    graph.installedFor.set(SAM_ID, ['TeamsActivity.Send.User']);
+    const w = await tenant({ PROACTIVE_INSTALL: 'on' });
+
+    await w.assign(SAM_ID, 'Sam Lee', '29:sam');
+    await w.assign(KIM_ID, 'Kim Ito', '29:kim');
+
+    expect(graph.feedOf(SAM_ID).map((n) => n.activityType)).toEqual(['leadAssigned']);
+    expect(graph.feedOf(KIM_ID).map((n) => n.activityType)).toEqual(['leadAssigned']);
+    expect(graph.installs.map((i) => i.user)).toEqual([KIM_ID]);
+    expect(w.app.product.teamsReach().activityFeed).toEqual({ state: 'on' });
+    expect(w.warnings.filter((l) => l.msg.startsWith('Microsoft Graph refused the bot'))).toEqual([]);
   });
 
   it('is off when the tenant says so: the chat message, and no call to Graph', async () => {

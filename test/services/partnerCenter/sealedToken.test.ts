@@ -141,7 +141,7 @@ describe('the refresh token at rest', () => {
 });
 
 describe('production', () => {
-  const production = { MicrosoftAppId: '11111111-2222-4333-8444-555555555555', MicrosoftAppType: 'SingleTenant', MicrosoftAppTenantId: '11111111-2222-4333-8444-555555555555', MicrosoftAppPassword: 'x', LEADS_API_KEY: 'k'.repeat(32) };
+  const production = { MicrosoftAppId: '11111111-2222-4333-8444-555555555555', MicrosoftAppType: 'SingleTenant', MicrosoftAppTenantId: '11111111-2222-4333-8444-555555555555', MicrosoftAppPassword: 'x', LEADS_API_KEY: 'k'.repeat(32), AZURE_TABLES_ENDPOINT: 'https://leads.table.core.windows.net' };
   const sync = { PARTNER_CENTER_TENANT_ID: 'contoso.onmicrosoft.com', PARTNER_CENTER_CLIENT_ID: '11111111-2222-4333-8444-555555555556', PARTNER_CENTER_CLIENT_SECRET: 's' };
 
   it('refuses to start with the sync on and nowhere to seal its token, naming the setting', () => {

@@ -1,0 +1,16 @@
+/**
+ * Azure Key Vault's secrets, reached with the app's Azure identity. One place decides how a vault
+ * URL is reached: Azure's own over https; plain http only for a fake vault on this machine (tests),
+ * whose challenge then names no Azure resource.
+ */
+import type { TokenCredential } from '@azure/identity';
+import { SecretClient } from '@azure/keyvault-secrets';
+import { azureCredential } from './azureIdentity';
+
+export function secretClient(vaultUrl: string, credential: TokenCredential = azureCredential()): SecretClient {
+  const local = vaultUrl.startsWith('http://');
+  return new SecretClient(vaultUrl, credential, { ...(local && { allowInsecureConnection: true, disableChallengeResourceVerification: true }) });
+}
+
+/** Whether Key Vault answered that the secret does not exist (or was deleted). */
+export const isSecretMissing = (error: unknown): boolean => (error as { statusCode?: unknown } | null)?.statusCode === 404;
