@@ -2,7 +2,8 @@
  * `npm run package`: writes build/appPackage.zip, ready for a Teams admin to upload. With
  * `-- --trial`, a package to try the app out: the publisher's name and URLs may be placeholders.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import JSZip from 'jszip';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../services/errors';
@@ -22,6 +23,12 @@ async function main(): Promise<void> {
   const out = path.join(PROJECT_ROOT, 'build', 'appPackage.zip');
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, zip);
+  // Unzipped too, for the Agents Toolkit's teamsApp/validateManifest (m365agents.yml).
+  const folder = path.join(PROJECT_ROOT, 'build', 'appPackage');
+  rmSync(folder, { recursive: true, force: true });
+  mkdirSync(folder, { recursive: true });
+  const files = await JSZip.loadAsync(zip);
+  for (const [name, file] of Object.entries(files.files)) writeFileSync(path.join(folder, name), await file.async('nodebuffer'));
   const shown = path.relative(process.cwd(), out);
   process.stdout.write(`${shown.startsWith('..') ? out : shown} (${zip.length} bytes)${trial ? ', a trial package: not for a tenant' : ''}\n`);
 }

@@ -6,7 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import { loadConfig, partnerCenterConfigured } from '../services/app/config';
-import { ConfigError } from '../services/errors';
+import { azureCredential } from '../services/azureIdentity';
+import { briefly, ConfigError } from '../services/errors';
+import { secretClient } from '../services/keyVault';
 import { createLogger } from '../services/logger';
 import { signInWithDeviceCode } from '../services/partnerCenter/connection/deviceCodeSignIn';
 import { PartnerCenterError } from '../services/partnerCenter/connection/partnerCenterErrors';
@@ -19,8 +21,24 @@ export interface ConnectIo {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Signs in and stores the sign-in; returns the account that signed in. */
+/** The Key Vault secret holding the Partner Center app registration's client secret (infra/azure.bicep names it too). */
+export const CLIENT_SECRET_SECRET = 'partner-center-client-secret';
+
+/**
+ * Signs in and stores the sign-in; returns the account that signed in. Against Azure (the
+ * deployment's AZURE_TABLES_ENDPOINT and KEY_VAULT_URL, with the operator's own Azure sign-in), the
+ * client secret is read from Key Vault when it is not set here: nobody copies it.
+ */
 export async function connect(env: NodeJS.ProcessEnv, io: ConnectIo): Promise<string | undefined> {
+  const vaultUrl = env.KEY_VAULT_URL?.trim();
+  if (vaultUrl && !env.PARTNER_CENTER_CLIENT_SECRET?.trim() && env.PARTNER_CENTER_CLIENT_ID?.trim()) {
+    const secret = await secretClient(vaultUrl)
+      .getSecret(CLIENT_SECRET_SECRET)
+      .catch((error: unknown) => {
+        throw new ConfigError([{ path: 'PARTNER_CENTER_CLIENT_SECRET', message: `is not set, and Key Vault ${vaultUrl} did not give ${CLIENT_SECRET_SECRET} (${briefly(error)})` }]);
+      });
+    env = { ...env, PARTNER_CENTER_CLIENT_SECRET: secret.value };
+  }
   const config = loadConfig(env);
   if (!partnerCenterConfigured(config)) {
     throw new ConfigError([
@@ -34,7 +52,7 @@ export async function connect(env: NodeJS.ProcessEnv, io: ConnectIo): Promise<st
     clientSecret: config.PARTNER_CENTER_CLIENT_SECRET!,
   };
   // A key made up on this machine would seal the production sign-in where production cannot open it.
-  if (config.AZURE_TABLES_CONNECTION_STRING && !config.PARTNER_CENTER_TOKEN_KEY && !config.KEY_VAULT_URL) {
+  if ((config.AZURE_TABLES_CONNECTION_STRING || config.AZURE_TABLES_ENDPOINT) && !config.PARTNER_CENTER_TOKEN_KEY && !config.KEY_VAULT_URL) {
     throw new ConfigError([
       {
         path: 'PARTNER_CENTER_TOKEN_KEY',
@@ -45,6 +63,8 @@ export async function connect(env: NodeJS.ProcessEnv, io: ConnectIo): Promise<st
   // Storage first: a DATA_DIR in use by the running app is refused before anyone signs in for nothing.
   const storage = await openStorage({
     connectionString: config.AZURE_TABLES_CONNECTION_STRING,
+    endpoint: config.AZURE_TABLES_ENDPOINT,
+    credential: azureCredential,
     dataDir: config.DATA_DIR,
     tablePrefix: config.TABLE_PREFIX,
     log: createLogger('warn'),

@@ -100,6 +100,8 @@ export const configSchema = z
     ),
     /** The managed identity the app runs as (user-assigned: its client id); read by the Azure SDK. */
     AZURE_CLIENT_ID: optionalText.pipe(z.uuid('must be the managed identity\'s client id (a GUID)').optional()),
+    /** Set by App Service (the site's name): the app runs there. */
+    WEBSITE_SITE_NAME: optionalText,
     /** Application Insights: traces, metrics and logs through Azure Monitor OpenTelemetry. */
     APPLICATIONINSIGHTS_CONNECTION_STRING: optionalText.pipe(
       z.string().regex(/(^|;)\s*(InstrumentationKey|IngestionEndpoint)=/i, 'must be the Application Insights connection string (InstrumentationKey=…;IngestionEndpoint=…)').optional(),
@@ -198,11 +200,11 @@ export const configSchema = z
     if (!env.LEADS_API_KEY && !env.KEY_VAULT_URL) {
       ctx.addIssue({ code: 'custom', path: ['LEADS_API_KEY'], message: 'is required in production (MicrosoftAppId is set), unless KEY_VAULT_URL keeps it in Azure Key Vault' });
     }
-    if (!env.AZURE_TABLES_CONNECTION_STRING && !env.AZURE_TABLES_ENDPOINT) {
+    if (env.WEBSITE_SITE_NAME && !env.AZURE_TABLES_CONNECTION_STRING && !env.AZURE_TABLES_ENDPOINT) {
       ctx.addIssue({
         code: 'custom',
         path: ['AZURE_TABLES_ENDPOINT'],
-        message: "is required in production (or AZURE_TABLES_CONNECTION_STRING): the embedded storage is for development, and an App Service instance's disk is not where leads may live",
+        message: "is required on App Service (or AZURE_TABLES_CONNECTION_STRING): an instance's disk is not where leads may live, and instances would not share it",
       });
     }
     if (env.MicrosoftAppType !== 'UserAssignedMSI' && !env.MicrosoftAppPassword) {
@@ -223,7 +225,20 @@ export type Config = z.infer<typeof configSchema> & { production: boolean };
 export const partnerCenterConfigured = (config: Pick<Config, 'PARTNER_CENTER_TENANT_ID' | 'PARTNER_CENTER_CLIENT_ID' | 'PARTNER_CENTER_CLIENT_SECRET'>): boolean =>
   Boolean(config.PARTNER_CENTER_TENANT_ID && config.PARTNER_CENTER_CLIENT_ID && config.PARTNER_CENTER_CLIENT_SECRET);
 
+/** What App Service passes on when it could not resolve a Key Vault reference: the reference itself. */
+const KEY_VAULT_REFERENCE = /^@Microsoft\.KeyVault\(/i;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // A Key Vault reference App Service could not resolve: said as such, never taken as the value.
+  const unresolved = Object.keys(configSchema.shape).filter((name) => KEY_VAULT_REFERENCE.test(env[name]?.trim() ?? ''));
+  if (unresolved.length > 0) {
+    throw new ConfigError(
+      unresolved.map((name) => ({
+        path: name,
+        message: `is a Key Vault reference App Service could not resolve (${String(env[name]).slice(0, 160)}): put the secret in the vault, and give the app's identity Key Vault Secrets User on it`,
+      })),
+    );
+  }
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {
     // Name the variable itself; a bad item in a list is said in the message.

@@ -3,6 +3,7 @@
  * app's Azure identity), or an embedded Azurite when none is set.
  */
 import type { TokenCredential } from '@azure/identity';
+import { ConfigError } from '../errors';
 import type * as Embedded from './embeddedAzurite';
 import type { Logger } from '../logger';
 import { checkLayout, ensureTables, openTables, pinger, type TableAccount, type Tables } from './tables';
@@ -15,6 +16,25 @@ export interface Storage {
   /** Whether storage answers now (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Loaded only when used: Azurite's code is most of the start-up time and memory otherwise, and it is
+ * an optional dependency, left out of what is deployed to Azure (npm run stage:azure).
+ */
+function embeddedAzurite(): typeof Embedded {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('./embeddedAzurite') as typeof Embedded;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+    throw new ConfigError([
+      {
+        path: 'AZURE_TABLES_ENDPOINT',
+        message: 'is not set (nor AZURE_TABLES_CONNECTION_STRING), and the embedded storage is not installed here (the optional npm package azurite): set one, or run npm install',
+      },
+    ]);
+  }
 }
 
 export async function openStorage(options: {
@@ -40,9 +60,7 @@ export async function openStorage(options: {
     options.log.info({ endpoint: shown }, 'endpoint' in account ? "storage: Azure Tables at AZURE_TABLES_ENDPOINT, with the app's Azure identity" : 'storage: Azure Tables from AZURE_TABLES_CONNECTION_STRING');
     return { tables, account, kind: 'azure', ping: pinger(account), close: async () => undefined };
   }
-  // Loaded only when used: Azurite's code is most of the start-up time and memory otherwise.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { startEmbeddedAzurite } = require('./embeddedAzurite') as typeof Embedded;
+  const { startEmbeddedAzurite } = embeddedAzurite();
   const azurite = await startEmbeddedAzurite({ dataDir: options.dataDir, inMemory: options.inMemory });
   const tables = openTables(azurite.connectionString, options.tablePrefix);
   try {

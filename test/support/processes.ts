@@ -65,6 +65,8 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: Nod
 export interface AzuriteProcess {
   port: number;
   connectionString: string;
+  /** The Table endpoint of its account (https with `tls`: what AZURE_TABLES_ENDPOINT names). */
+  endpoint: string;
   /** Its process id now (0 while stopped). */
   readonly pid: number;
   /** Graceful stop (SIGINT, the signal Azurite handles): it saves its data when it has a location. */
@@ -73,11 +75,16 @@ export interface AzuriteProcess {
   restart(): Promise<void>;
 }
 
-/** Azurite's Table service as its own process, in memory or on disk at `location`. */
-export async function startAzurite(options: { location?: string } = {}): Promise<AzuriteProcess> {
+/**
+ * Azurite's Table service as its own process, in memory or on disk at `location`. With `tls` (PEM
+ * files) it speaks https and checks Microsoft Entra ID bearer tokens (`--oauth basic`: their
+ * audience, issuer and times, not their signature), as Azure Storage does for a managed identity.
+ */
+export async function startAzurite(options: { location?: string; tls?: { certFile: string; keyFile: string } } = {}): Promise<AzuriteProcess> {
   const port = await freePort();
   const args = [AZURITE_TABLE, '--tableHost', '127.0.0.1', '--tablePort', String(port), '--skipApiVersionCheck', '--disableTelemetry', '--silent'];
   args.push(...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']));
+  if (options.tls) args.push('--cert', options.tls.certFile, '--key', options.tls.keyFile, '--oauth', 'basic');
   let child: ChildProcess | undefined;
   const launch = async () => {
     child = spawn(process.execPath, args, { stdio: 'ignore' });
@@ -86,7 +93,8 @@ export async function startAzurite(options: { location?: string } = {}): Promise
   await launch();
   return {
     port,
-    connectionString: azuriteConnectionString(`http://127.0.0.1:${port}`),
+    connectionString: azuriteConnectionString(`${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`),
+    endpoint: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}/devstoreaccount1`,
     get pid() {
       return child?.pid ?? 0;
     },

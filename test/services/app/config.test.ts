@@ -32,9 +32,21 @@ describe('settings', () => {
   it('.env.sample documents exactly what the app reads (and the package settings), and starts as written', () => {
     const sample = sampleSettings();
     expect(Object.keys(sample).filter((name) => !PACKAGE_SETTINGS.includes(name)).sort()).toEqual(
-      Object.keys(configSchema.shape).filter((name) => !['SEND_PER_30_SECONDS_PER_CONVERSATION', 'LEASE_SECONDS'].includes(name)).sort(),
+      // Set by App Service itself, and two tuning knobs left to the README.
+      Object.keys(configSchema.shape).filter((name) => !['SEND_PER_30_SECONDS_PER_CONVERSATION', 'LEASE_SECONDS', 'WEBSITE_SITE_NAME'].includes(name)).sort(),
     );
     expect(() => loadConfig(sample)).not.toThrow();
+  });
+
+  it('names a Key Vault reference App Service could not resolve, instead of taking it as the value', () => {
+    const message = errorOf({ PARTNER_CENTER_CLIENT_SECRET: '@Microsoft.KeyVault(VaultName=leads-kv;SecretName=partner-center-client-secret)' });
+    expect(message).toContain('PARTNER_CENTER_CLIENT_SECRET: is a Key Vault reference App Service could not resolve (@Microsoft.KeyVault(VaultName=leads-kv;');
+  });
+
+  it('refuses the embedded storage on App Service, where instances would each have their own disk', () => {
+    const onAppService = { MicrosoftAppId: APP_ID, MicrosoftAppType: 'UserAssignedMSI', MicrosoftAppTenantId: TENANT, KEY_VAULT_URL: 'https://leads-kv.vault.azure.net', WEBSITE_SITE_NAME: 'leads-web' };
+    expect(errorOf(onAppService)).toContain('AZURE_TABLES_ENDPOINT: is required on App Service');
+    expect(errorOf({ ...onAppService, AZURE_TABLES_ENDPOINT: 'https://leads.table.core.windows.net/' })).toBe('no error');
   });
 
   it('has working defaults for development', () => {
