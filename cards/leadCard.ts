@@ -28,8 +28,8 @@ export interface LeadCardOptions {
   refreshUserIds?: string[];
   /**
    * A copy a person shares (from search or a pasted link): their message, which the bot cannot
-   * update, so every viewer's client fetches the current card (a refresh without `userIds`), and
-   * every answer to its buttons keeps it so.
+   * update, so viewers' clients fetch the current card (every viewer's where `refreshUserIds` is
+   * empty: chats of up to 60; else those listed), and every answer to its buttons keeps it so.
    */
   shared?: boolean;
   /** What outside systems say of the lead: a change on its way to one, one it refused; changes made there. */
@@ -88,8 +88,8 @@ export function renderLeadCard(lead: Lead, options: LeadCardOptions): CardAttach
   const refreshUserIds = [...new Set(options.refreshUserIds ?? [])].slice(0, MAX_REFRESH_USERS);
 
   const card = render({
-    // A shared copy refreshes by itself for those the product knows will look (its owner, favoriters,
-    // who shared it), even in a channel of more than 60; without them, for everyone in a smaller one.
+    // A shared copy refreshes by itself for everyone in a chat (up to 60 people: no userIds), and in a
+    // channel, which may be larger, for those the product knows will look (owner, favoriters, who shared it).
     refresh: options.shared
       ? { data: { leadId: lead.id, shared: true }, userIds: refreshUserIds.length > 0 ? refreshUserIds : null }
       : refreshUserIds.length > 0

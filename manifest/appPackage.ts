@@ -21,7 +21,7 @@ const MAX_COMMANDS_PER_MENU = 10;
  * Names and domains that only stand in for a real publisher (Microsoft's sample companies, the
  * reserved example and test names): an admin who uploads a package with them is misled.
  */
-const PLACEHOLDER_HOST = /(^|\.)(example\.(com|org|net)|[^.]+\.(example|test|invalid|localhost|local))$|contoso|fabrikam|northwind|adatum|wingtip|tailspin|placeholder|your-?(company|domain)/i;
+const PLACEHOLDER_HOST = /(^|\.)(example\.[a-z.]+|[^.]+\.(example|test|invalid|localhost|local))$|^localhost$|^[\d.]+$|^\[?[0-9a-f:]+\]?$|contoso|fabrikam|northwind|adatum|wingtip|tailspin|placeholder|your-?(company|domain)/i;
 const PLACEHOLDER_NAME = /^(contoso|fabrikam|northwind|adatum|your (company|name)|publisher|company|todo|tbd|changeme|test)\b/i;
 
 const https = (what: string) => z.url({ protocol: /^https$/, error: `must be the https URL of ${what}` });
@@ -77,7 +77,7 @@ export function renderManifest(input: AppPackageSettings): TeamsManifest {
 function refusePlaceholders(developer: { name: string; websiteUrl: string; privacyUrl: string; termsOfUseUrl: string }, validDomains: string[]): void {
   const issues = [
     ...validDomains.flatMap((domain, i) =>
-      PLACEHOLDER_HOST.test(domain) || /^(localhost|\d+\.\d+\.\d+\.\d+)$/i.test(domain) ? [{ path: `validDomains.${i}`, message: `${domain} is not the bot's public host` }] : [],
+      PLACEHOLDER_HOST.test(domain) ? [{ path: `validDomains.${i}`, message: `${domain} is not the bot's public host` }] : [],
     ),
     ...(PLACEHOLDER_NAME.test(developer.name) ? [{ path: 'developer.name', message: `"${developer.name}" is a placeholder, not the publisher's name` }] : []),
     ...(['websiteUrl', 'privacyUrl', 'termsOfUseUrl'] as const).flatMap((key) =>

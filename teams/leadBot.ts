@@ -129,16 +129,20 @@ export class LeadBot extends TeamsActivityHandler {
    */
   private async submitted(context: TurnContext, value: { action: { type: 'Action.Execute'; verb: string; data: Record<string, unknown> } }): Promise<void> {
     let answer;
+    const clicker = await this.clicker(context);
     try {
-      answer = await cardVerbs.handle(value, await this.clicker(context), await this.turnDeps());
+      answer = await cardVerbs.handle(value, clicker, await this.turnDeps());
     } catch (error) {
       this.options.log.error({ err: error, verb: value.action.verb }, 'card action (Action.Submit fallback) failed');
       answer = errorResponse(500, 'InternalError', 'Something went wrong. Please try again.');
     }
+    // The answer is the clicker's own view (their ♥, an open form, "you need a role"): a card only in
+    // their personal chat; where others would see it, a line saying it was done, or what went wrong.
+    const said = answer.type === 'application/vnd.microsoft.activity.message' ? String(answer.value) : answer.type === 'application/vnd.microsoft.error' ? String((answer.value as { message?: unknown }).message ?? '') : undefined;
     const reply =
-      answer.type === 'application/vnd.microsoft.card.adaptive'
+      answer.type === 'application/vnd.microsoft.card.adaptive' && clicker.where.scope === 'personal'
         ? { attachments: [CardFactory.adaptiveCard(answer.value as object)] }
-        : { text: answer.type === 'application/vnd.microsoft.activity.message' ? String(answer.value) : String((answer.value as { message?: unknown }).message ?? 'This card action is not one Partner Leads knows.') };
+        : { text: said || t(clicker.locale, 'fallback.done') };
     // The bot may not be in the chat a card was shared into: the change is made, only the answer is lost.
     await context.sendActivity(reply).catch((error: unknown) => this.options.log.info({ err: error, verb: value.action.verb }, 'could not answer an Action.Submit fallback in its conversation'));
   }

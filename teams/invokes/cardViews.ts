@@ -35,8 +35,9 @@ export function leadCard(lead: Lead, clicker: Clicker, deps: CardDeps, options: 
     flameWindowHours: deps.flameWindowHours,
     outside: deps.product.leads.outside(lead),
     viewer: options.forEveryone ? undefined : { id: clicker.actor.id },
-    // A shared copy: also who shared it (or clicked it), who will look at it again.
-    refreshUserIds: refreshUserIds(lead, clicker.onSharedCard ? [clicker.teamsUserId] : []),
+    // A shared copy refreshes for everyone in a chat (no userIds); in a channel, which may be larger than
+    // Teams' 60, for those known to look: the owner, favoriters, and who shared (or clicked) it.
+    refreshUserIds: !clicker.onSharedCard ? refreshUserIds(lead) : clicker.where.scope === 'channel' ? refreshUserIds(lead, [clicker.teamsUserId]) : [],
     shared: clicker.onSharedCard,
     mode: options.mode ?? 'view',
     notice: options.notice,

@@ -103,7 +103,7 @@ describe('a lead from ingestion to Won, in Teams', () => {
     expect(shared.attachments[0].content.refresh.userIds).toEqual([vic.id]);
   });
 
-  it('finds a lead for the message extension over HTTP, and a card shared from it refreshes by itself for who shared it', async () => {
+  it('finds a lead for the message extension over HTTP, and a card shared from it refreshes for everyone in the chat', async () => {
     const chat = groupChat('19:e2e-search@thread.v2');
     const input = referral({ name: 'Searchable Tailspin rollout', customerProfile: { name: 'Tailspin Toys', team: [] } });
     await postJson(`${server.url}/api/leads`, input, auth);
@@ -114,7 +114,7 @@ describe('a lead from ingestion to Won, in Teams', () => {
     expect(answer.body.composeExtension).toMatchObject({ type: 'result', attachmentLayout: 'list' });
     const [result] = answer.body.composeExtension.attachments;
     expect(result.preview.content).toMatchObject({ title: 'Searchable Tailspin rollout', subtitle: 'Tailspin Toys' });
-    expect(result.content.refresh).toEqual({ action: { type: 'Action.Execute', verb: 'refresh', data: { leadId: input.id, shared: true } }, userIds: [vic.id] });
+    expect(result.content.refresh).toEqual({ action: { type: 'Action.Execute', verb: 'refresh', data: { leadId: input.id, shared: true } } });
     // The bot posts nothing for a search: the person inserts the card.
     expect(connector.posts().filter((p) => p.conversationId === chat.conversation.id)).toEqual([]);
   });

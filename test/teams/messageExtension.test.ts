@@ -13,7 +13,7 @@ import { makeApp } from '../support/app';
 import { USER_ID } from '../support/settings';
 import { startTestStorage, type TestStorage } from '../support/storage';
 import { invokeWithStorageDown } from '../support/storageDown';
-import { acceptForm, dana, execute, extensionLink, extensionQuery, groupChat, message, vic, type Place, type TeamsUser } from '../support/teamsActivities';
+import { acceptForm, channel, dana, execute, extensionLink, extensionQuery, groupChat, message, personal, vic, type Place, type TeamsUser } from '../support/teamsActivities';
 
 const SERVICE_URL = 'http://127.0.0.1:9/';
 const chat = groupChat();
@@ -92,14 +92,18 @@ describe('the search message extension', () => {
     expect(seen(card as CardAttachment).actions.map((a) => a.title)).toEqual(expect.arrayContaining(['Accept', 'Decline']));
   });
 
-  it('refreshes the shared card by itself for whom the product knows will look (who shared it, the owner, favoriters), and its buttons say it is shared', async () => {
+  it('refreshes the shared card by itself for everyone in a chat, in a channel for whom it knows will look (the owner, who shared it), and its buttons say it is shared', async () => {
     const h = await harness();
     await h.click(dana, 'lead.take', { leadId: CONTOSO_ID, revision: 1 });
     const [contoso, ...others] = attachmentsOf(await h.search(vic, 'teams rooms'));
     expect(others).toEqual([]);
     const content = contoso!.content;
 
-    expect(content.refresh).toEqual({ action: { type: 'Action.Execute', verb: 'refresh', data: { leadId: CONTOSO_ID, shared: true } }, userIds: [dana.id, vic.id] });
+    // A chat has at most 60 people to refresh for automatically: everyone.
+    expect(content.refresh).toEqual({ action: { type: 'Action.Execute', verb: 'refresh', data: { leadId: CONTOSO_ID, shared: true } } });
+    // A channel may have more.
+    const [inChannel] = attachmentsOf(await h.search(vic, 'teams rooms', {}, channel()));
+    expect(inChannel!.content.refresh).toEqual({ action: { type: 'Action.Execute', verb: 'refresh', data: { leadId: CONTOSO_ID, shared: true } }, userIds: [dana.id, vic.id] });
     const buttons = seen({ contentType: 'application/vnd.microsoft.card.adaptive', content }).actions;
     expect(buttons.length).toBeGreaterThan(0);
     expect(buttons.filter((a) => a.type !== 'Action.OpenUrl').every((a) => (a.data as { shared?: boolean }).shared === true)).toBe(true);
@@ -108,19 +112,26 @@ describe('the search message extension', () => {
   it('gives every button of a shared card an Action.Submit fallback that does the same where Universal Actions do not run', async () => {
     const h = await harness();
     const [contoso] = attachmentsOf(await h.search(vic, 'teams rooms'));
-    const executes = JSON.stringify(contoso!.content.body) + JSON.stringify(contoso!.content.actions);
     const actions = (contoso!.content.actions as { type: string; verb: string; title: string; data: object; fallback: object }[]).filter((a) => a.type === 'Action.Execute');
     expect(actions.length).toBeGreaterThan(0);
     for (const action of actions) expect(action.fallback).toEqual({ type: 'Action.Submit', title: action.title, data: { ...action.data, verb: action.verb } });
-    expect(executes).not.toContain('"fallback":{"type":"Action.Submit","title":"refresh"');
+    // The refresh is not a button: no fallback there.
+    expect(contoso!.content.refresh.action.fallback).toBeUndefined();
 
-    // Dana clicks ♡ on a client without Universal Actions: Teams sends the fallback's data; the lead is her favorite, and she gets its card.
+    // Dana clicks ♡ on a client without Universal Actions: Teams sends the fallback's data; the lead is
+    // her favorite. In the chat everyone sees a line that it was done, not her own view of the card.
     const favorite = actions.find((a) => a.verb === 'lead.favorite')!;
     const replies = await h.turn({ ...execute(chat, dana, 'unused', {}, SERVICE_URL), name: 'composeExtension/onCardButtonClicked', value: (favorite.fallback as { data: object }).data });
     expect(replies.find((r) => r.type === 'invokeResponse')?.value).toEqual({ status: 200, body: {} });
-    const card = replies.find((r) => r.type === 'message')?.attachments?.[0] as CardAttachment;
-    expect(seen(card).actions.map((a) => a.title)).toContain('♥ Favorited');
+    const reply = replies.find((r) => r.type === 'message')!;
+    expect(reply.attachments).toBeUndefined();
+    expect(reply.text).toBe('Done. This Teams client does not update cards in place: open the lead again to see it.');
     expect((await h.app.leads.get(CONTOSO_ID))?.lead.favorites.map((f) => f.name)).toEqual([dana.name]);
+
+    // In her personal chat with the bot, the card itself.
+    const unfavorite = { ...(favorite.fallback as { data: object }).data, verb: 'lead.unfavorite' };
+    const mine = await h.turn({ ...message(personal(dana), dana, '', SERVICE_URL), value: unfavorite });
+    expect(seen(mine.find((r) => r.type === 'message')?.attachments?.[0] as CardAttachment).actions.map((a) => a.title)).toContain('♡ Favorite');
   });
 
   it('shows each viewer the current card on refresh, still shared, with their own favorite', async () => {
@@ -133,7 +144,7 @@ describe('the search message extension', () => {
     const card = { contentType: 'application/vnd.microsoft.card.adaptive' as const, content: refreshed.body.value };
     expect(seen(card).all).toContain('Declined');
     expect(seen(card).actions.map((a) => a.title)).toContain('♥ Favorited');
-    expect(refreshed.body.value.refresh).toEqual({ action: { type: 'Action.Execute', verb: 'refresh', data: { leadId: CONTOSO_ID, shared: true } }, userIds: [dana.id] });
+    expect(refreshed.body.value.refresh).toEqual({ action: { type: 'Action.Execute', verb: 'refresh', data: { leadId: CONTOSO_ID, shared: true } } });
     // Someone else's refresh: their own ♡.
     const theirs = await h.click(vic, 'refresh', { leadId: CONTOSO_ID, shared: true });
     expect(seen({ contentType: 'application/vnd.microsoft.card.adaptive', content: theirs.body.value }).actions.map((a) => a.title)).toContain('♡ Favorite');
@@ -222,7 +233,7 @@ describe('link unfurling', () => {
     const [result, ...more] = attachmentsOf(response);
     expect(more).toEqual([]);
     expect(result!.preview.content.title).toBe('Teams Rooms for Contoso');
-    expect(result!.content.refresh).toEqual({ action: { type: 'Action.Execute', verb: 'refresh', data: { leadId: CONTOSO_ID, shared: true } }, userIds: [vic.id] });
+    expect(result!.content.refresh).toEqual({ action: { type: 'Action.Execute', verb: 'refresh', data: { leadId: CONTOSO_ID, shared: true } } });
   });
 
   it.each([

@@ -20,7 +20,7 @@ import { cardLink } from '../graph/activityFeed';
 import type { AppInstaller } from '../graph/appInstaller';
 import type { Outbox, OutboxItem } from '../outbox';
 import { SendFailure, type Mention, type OutboundMessage, type TeamsGateway } from '../teamsGateway';
-import type { SendSlots } from './sendSlots';
+import { RATE_WAIT_MS, type SendSlots } from './sendSlots';
 
 /** Whether a conversation's settings let this kind of message through (cards of posted leads always go). */
 export function wanted(kind: OutboxItem['kind'], settings: ConversationSettings): boolean {
@@ -95,6 +95,10 @@ export class PersonalDelivery {
     if (await this.toFeed(item, stored, person, known?.installed ? known : undefined)) return false;
     const chat = known?.installed ? known : await this.openChat(item, person, lead, known);
     if (chat) {
+      // A chat just opened took this item's slot: its message waits for one of its own (the chat is filed: no second open).
+      if (chat !== known && !this.deps.slots.tryTake(item.conversationKey, this.deps.now().getTime())) {
+        throw new SendFailure(429, 'the personal chat is open; its message waits for a send slot', RATE_WAIT_MS);
+      }
       try {
         this.deps.slots.leaving(item.conversationKey, this.deps.now().getTime());
         await this.deps.gateway.post(chat, personalMessage(item, lead));
@@ -145,16 +149,13 @@ export class PersonalDelivery {
    * the chat opened once more.
    */
   private async openChat(item: OutboxItem, person: string, lead: Lead, known: Conversation | undefined): Promise<Conversation | undefined> {
-    const { deliveries, conversations, gateway, installer, slots, now, log } = this.deps;
+    const { deliveries, conversations, gateway, installer, log } = this.deps;
     const teamsUserId = teamsIdOf(lead, person);
     if (!teamsUserId) return undefined;
     const [via] = await roomsOfLead(lead.id, deliveries, conversations);
     if (!via) return undefined;
-    const open = async () => {
-      // Opening a chat is a request to Teams like a send: it waits for a slot in the same limits.
-      if (!(await slots.take(item.conversationKey, () => now().getTime()))) throw new SendFailure(429, 'no slot within the rate limits to open a personal chat');
-      return gateway.openPersonalChat(via, { teamsUserId, aadObjectId: person });
-    };
+    // Opening a chat is a request to Teams like a send: it uses the slot this item took.
+    const open = () => gateway.openPersonalChat(via, { teamsUserId, aadObjectId: person });
     const refused = (error: unknown) => error instanceof SendFailure && (error.status === 403 || error.status === 404);
     let chat;
     try {
