@@ -12,10 +12,8 @@ param resourceBaseName string
 @description('App Service plan SKU (B1 is the smallest with Always On; P0v3 and up for production)')
 param webAppSku string = 'B1'
 
-@minValue(1)
-@maxValue(10)
-@description('App Service instances: every instance shares the one storage account')
-param instanceCount int = 1
+@description('App Service instances (a string: the Toolkit fills parameters with text): every instance shares the one storage account. B1 allows 3 at most, P0v3 and up 30.')
+param instanceCount string = '1'
 
 @maxLength(42)
 param botDisplayName string = 'Partner Leads'
@@ -58,11 +56,22 @@ param partnerCenterClientId string = ''
 @description('Object id of the person who runs partner-center:connect and reads the leads API key (optional): gets the same storage and Key Vault roles as the app')
 param operatorPrincipalId string = ''
 
+// The Toolkit fills a parameter from env/.env.<env> only with a value that is not empty, and refuses
+// to deploy with one left unfilled: "none" there stands for nothing given.
+var given = {
+  partnerAdminIds: partnerAdminIds == 'none' ? '' : partnerAdminIds
+  leadAdminIds: leadAdminIds == 'none' ? '' : leadAdminIds
+  leadViewerIds: leadViewerIds == 'none' ? '' : leadViewerIds
+  allowedTenantIds: allowedTenantIds == 'none' ? '' : allowedTenantIds
+  partnerCenterTenantId: partnerCenterTenantId == 'none' ? '' : partnerCenterTenantId
+  partnerCenterClientId: partnerCenterClientId == 'none' ? '' : partnerCenterClientId
+  operatorPrincipalId: operatorPrincipalId == 'none' ? '' : operatorPrincipalId
+}
 var tableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 var storageName = toLower(replace('${resourceBaseName}st', '-', ''))
 var vaultName = '${resourceBaseName}-kv'
-var syncOn = !empty(partnerCenterTenantId) && !empty(partnerCenterClientId)
+var syncOn = !empty(given.partnerCenterTenantId) && !empty(given.partnerCenterClientId)
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   location: location
@@ -96,12 +105,12 @@ resource tableAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-resource operatorTableAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(operatorPrincipalId)) {
-  name: guid(storage.id, operatorPrincipalId, tableDataContributor)
+resource operatorTableAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(given.operatorPrincipalId)) {
+  name: guid(storage.id, given.operatorPrincipalId, tableDataContributor)
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', tableDataContributor)
-    principalId: operatorPrincipalId
+    principalId: given.operatorPrincipalId
   }
 }
 
@@ -132,12 +141,12 @@ resource vaultAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-resource operatorVaultAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(operatorPrincipalId)) {
-  name: guid(vault.id, operatorPrincipalId, keyVaultSecretsOfficer)
+resource operatorVaultAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(given.operatorPrincipalId)) {
+  name: guid(vault.id, given.operatorPrincipalId, keyVaultSecretsOfficer)
   scope: vault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsOfficer)
-    principalId: operatorPrincipalId
+    principalId: given.operatorPrincipalId
   }
 }
 
@@ -168,7 +177,7 @@ resource serverfarm 'Microsoft.Web/serverfarms@2023-12-01' = {
   kind: 'linux'
   sku: {
     name: webAppSku
-    capacity: instanceCount
+    capacity: int(instanceCount)
   }
   properties: {
     reserved: true
@@ -206,19 +215,19 @@ var baseSettings = [
   }
   {
     name: 'ALLOWED_TENANT_IDS'
-    value: empty(allowedTenantIds) ? identity.properties.tenantId : allowedTenantIds
+    value: empty(given.allowedTenantIds) ? identity.properties.tenantId : given.allowedTenantIds
   }
   {
     name: 'PARTNER_ADMIN_IDS'
-    value: partnerAdminIds
+    value: given.partnerAdminIds
   }
   {
     name: 'LEAD_ADMIN_IDS'
-    value: leadAdminIds
+    value: given.leadAdminIds
   }
   {
     name: 'LEAD_VIEWER_IDS'
-    value: leadViewerIds
+    value: given.leadViewerIds
   }
   {
     name: 'ACTIVITY_FEED'
@@ -253,11 +262,11 @@ var baseSettings = [
 var syncSettings = syncOn ? [
   {
     name: 'PARTNER_CENTER_TENANT_ID'
-    value: partnerCenterTenantId
+    value: given.partnerCenterTenantId
   }
   {
     name: 'PARTNER_CENTER_CLIENT_ID'
-    value: partnerCenterClientId
+    value: given.partnerCenterClientId
   }
   {
     name: 'PARTNER_CENTER_CLIENT_SECRET'

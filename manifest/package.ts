@@ -13,8 +13,9 @@ import { PROJECT_ROOT } from './projectRoot';
 
 async function main(): Promise<void> {
   const envFile = path.join(PROJECT_ROOT, '.env');
-  // As for `npm start`: variables already set in the shell win over .env.
-  if (existsSync(envFile)) process.loadEnvFile(envFile);
+  // As for `npm start`: variables already set in the shell win over .env. The Agents Toolkit
+  // (TEAMSFX_ENV) gives its environment's settings itself: .env is this machine's, not that environment's.
+  if (!process.env.TEAMSFX_ENV && existsSync(envFile)) process.loadEnvFile(envFile);
   const { version } = z.object({ version: z.string() }).parse(JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')));
 
   const trial = process.argv.includes('--trial');

@@ -45,8 +45,14 @@ const TRIAL_DEVELOPER = {
 /** Throws a ConfigError naming each missing or invalid variable. */
 export function packageSettingsFromEnv(env: NodeJS.ProcessEnv, packageVersion: string, options: { trial?: boolean } = {}): AppPackageSettings {
   const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value?.trim()));
-  // The Agents Toolkit's provision writes the bot's id as BOT_ID (infra/azure.bicep's output).
-  const named = { ...(given.BOT_ID && !given.MicrosoftAppId && { MicrosoftAppId: given.BOT_ID }), ...(given.BOT_TYPE && !given.MicrosoftAppType && { MicrosoftAppType: given.BOT_TYPE }) };
+  // The Agents Toolkit's provision writes the bot's id as BOT_ID (infra/azure.bicep's output). When the
+  // Toolkit runs this (TEAMSFX_ENV), its environment's bot wins over a MicrosoftAppId from .env, which
+  // may name the bot of another environment (the local tunnel's, say).
+  const toolkit = Boolean(given.TEAMSFX_ENV);
+  const named = {
+    ...(given.BOT_ID && (toolkit || !given.MicrosoftAppId) && { MicrosoftAppId: given.BOT_ID }),
+    ...(given.BOT_TYPE && (toolkit || !given.MicrosoftAppType) && { MicrosoftAppType: given.BOT_TYPE }),
+  };
   const parsed = packageEnvSchema.safeParse(options.trial ? { ...TRIAL_DEVELOPER, ...given, ...named } : { ...env, ...named });
   if (!parsed.success) throw new ConfigError(toFieldIssues(parsed.error.issues));
   const { MicrosoftAppId, TEAMS_APP_ID, APP_VERSION, BOT_DOMAIN } = parsed.data;

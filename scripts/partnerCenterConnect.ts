@@ -4,7 +4,9 @@
  * (and replaces it as it rotates). Nobody copies a token by hand. A running app picks the new
  * sign-in up at its next token refresh: a broken connection mends itself within a minute or so.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseEnv } from 'node:util';
 import { loadConfig, partnerCenterConfigured } from '../services/app/config';
 import { azureCredential } from '../services/azureIdentity';
 import { briefly, ConfigError } from '../services/errors';
@@ -92,8 +94,21 @@ export async function connect(env: NodeJS.ProcessEnv, io: ConnectIo): Promise<st
   }
 }
 
+/**
+ * The settings of an Agents Toolkit environment (`-- --env dev`: env/.env.dev, where provision wrote
+ * AZURE_TABLES_ENDPOINT and KEY_VAULT_URL), under what the shell sets; "none" there means not given.
+ */
+export function toolkitEnvironment(name: string, shell: NodeJS.ProcessEnv, root = '.'): NodeJS.ProcessEnv {
+  const file = path.join(root, 'env', `.env.${name}`);
+  if (!/^[\w-]+$/.test(name) || !existsSync(file)) throw new ConfigError([{ path: '--env', message: `${name}: there is no ${file}` }]);
+  const values = Object.entries(parseEnv(readFileSync(file, 'utf8'))).filter((entry): entry is [string, string] => Boolean(entry[1]?.trim()) && entry[1] !== 'none');
+  return { ...Object.fromEntries(values), ...shell };
+}
+
 async function main(): Promise<void> {
-  if (existsSync('.env')) process.loadEnvFile('.env');
+  const envName = process.argv[process.argv.indexOf('--env') + 1];
+  if (process.argv.includes('--env') && envName) Object.assign(process.env, toolkitEnvironment(envName, process.env));
+  else if (existsSync('.env')) process.loadEnvFile('.env');
   try {
     await connect(process.env, { say: (line) => process.stdout.write(`${line}\n`) });
   } catch (error) {

@@ -26,7 +26,9 @@ function main(): void {
   delete manifest.dependencies.azurite;
   writeFileSync(path.join(STAGE_DIR, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   // The locked versions, less what only Azurite needed.
-  execFileSync('npm', ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--no-save'], { cwd: STAGE_DIR, stdio: 'inherit' });
+  // npm's own script through Node (as `npm run` names it): Windows runs no npm.cmd without a shell.
+  const npm = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ['npm'];
+  execFileSync(npm[0]!, [...npm.slice(1), 'install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--no-save'], { cwd: STAGE_DIR, stdio: 'inherit', shell: npm.length === 1 && process.platform === 'win32' });
   process.stdout.write(`${path.relative(process.cwd(), STAGE_DIR) || STAGE_DIR}: ready to zip-deploy\n`);
 }
 

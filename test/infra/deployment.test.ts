@@ -5,12 +5,13 @@
  * Bicep or is a named parameter, and the app's configuration accepts them as a UserAssignedMSI bot
  * with no secret anywhere; nothing secret is an output or committed.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { configSchema, loadConfig } from '../../services/app/config';
 import { LEADS_API_KEY_SECRET } from '../../services/app/leadsApiKey';
-import { CLIENT_SECRET_SECRET } from '../../scripts/partnerCenterConnect';
+import { CLIENT_SECRET_SECRET, toolkitEnvironment } from '../../scripts/partnerCenterConnect';
 import { appServiceSettings, BICEP_APP_SETTINGS } from '../support/appService';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -97,9 +98,22 @@ describe('infra/azure.bicep and its parameters', () => {
     expect(bicepParams.filter((p) => !p.hasDefault).map((p) => p.name).filter((name) => !(name in parameters.parameters))).toEqual([]);
   });
 
-  it("fills the parameters from env/.env.dev only (the Toolkit's RESOURCE_SUFFIX included)", () => {
+  it("fills the parameters from env/.env.dev only, each with a value as the Toolkit needs (it refuses to deploy with one left empty)", () => {
     const env = envFile('env/.env.dev');
-    expect(placeholders(read('infra/azure.parameters.json')).filter((name) => !(name in env))).toEqual([]);
+    const used = placeholders(read('infra/azure.parameters.json'));
+    expect(used.filter((name) => !(name in env))).toEqual([]);
+    // Written before arm/deploy runs: the suffix by the Toolkit itself, the Teams app id by teamsApp/create.
+    const writtenFirst = ['RESOURCE_SUFFIX', 'TEAMS_APP_ID'];
+    // Yours to fill, named by the Toolkit while empty: without a partner admin nobody could grant a role.
+    const yours = ['PARTNER_ADMIN_IDS'];
+    expect(used.filter((name) => !env[name]?.trim() && !writtenFirst.includes(name) && !yours.includes(name))).toEqual([]);
+    expect(read('README.md')).toMatch(/`PARTNER_ADMIN_IDS`/);
+    // "none" stands for nothing given: the Bicep reads it so for every parameter the env file says it of.
+    for (const name of used.filter((n) => env[n] === 'none')) {
+      const param = Object.entries(parameters.parameters).find(([, p]) => p.value === `\${{${name}}}`)![0];
+      expect([name, bicep.includes(`${param}: ${param} == 'none' ? '' : ${param}`)]).toEqual([name, true]);
+      expect([name, new RegExp(`[^.]\\b${param}\\b`).test(bicep.replace(/^(param|@description).*$|^\s+\w+: \w+ == 'none'.*$/gm, ''))]).toEqual([name, false]);
+    }
   });
 
   it('writes back, as outputs, what the env file and the deploy step expect, and nothing secret', () => {
@@ -146,7 +160,7 @@ describe('infra/azure.bicep and its parameters', () => {
     expect(bicep).toMatch(new RegExp(`appCommandLine: 'node [^']*${packageJson.main.replace('.', '\\.')}'`));
     expect(bicep).toMatch(/healthCheckPath: '\/readyz'/);
     expect(read('http/health.ts')).toContain("server.get('/readyz'");
-    for (const setting of ['httpsOnly: true', 'alwaysOn: true', "kind: 'app,linux'", 'reserved: true', 'capacity: instanceCount', 'allowSharedKeyAccess: false', 'enableRbacAuthorization: true', "msaAppType: 'UserAssignedMSI'"]) {
+    for (const setting of ['httpsOnly: true', 'alwaysOn: true', "kind: 'app,linux'", 'reserved: true', 'capacity: int(instanceCount)', 'allowSharedKeyAccess: false', 'enableRbacAuthorization: true', "msaAppType: 'UserAssignedMSI'"]) {
       expect([setting, bicep.includes(setting) || read('infra/botRegistration/azurebot.bicep').includes(setting)]).toEqual([setting, true]);
     }
   });
@@ -158,6 +172,27 @@ describe('infra/azure.bicep and its parameters', () => {
     // The secrets the app keeps there, by the names the code uses.
     expect(bicep).toContain(CLIENT_SECRET_SECRET);
     expect(read('README.md')).toContain(LEADS_API_KEY_SECRET);
+  });
+});
+
+describe('npm run partner-center:connect -- --env dev', () => {
+  it("runs with what provision wrote to the Toolkit's env file (none: not given), the shell's values first", () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'leads-env-'));
+    mkdirSync(path.join(root, 'env'));
+    writeFileSync(
+      path.join(root, 'env', '.env.dev'),
+      ['# written by provision', 'AZURE_TABLES_ENDPOINT=https://leadsab12cdst.table.core.windows.net/', 'KEY_VAULT_URL=https://leadsab12cd-kv.vault.azure.net/', 'PARTNER_CENTER_TENANT_ID=contoso-partner.onmicrosoft.com', 'PARTNER_CENTER_CLIENT_ID=none', 'LEAD_VIEWER_IDS=none', 'BOT_DOMAIN=', ''].join('\n'),
+    );
+
+    const env = toolkitEnvironment('dev', { PARTNER_CENTER_TENANT_ID: 'fabrikam-partner.onmicrosoft.com', PATH: '/usr/bin' }, root);
+
+    expect(env).toEqual({
+      AZURE_TABLES_ENDPOINT: 'https://leadsab12cdst.table.core.windows.net/',
+      KEY_VAULT_URL: 'https://leadsab12cd-kv.vault.azure.net/',
+      PARTNER_CENTER_TENANT_ID: 'fabrikam-partner.onmicrosoft.com',
+      PATH: '/usr/bin',
+    });
+    expect(() => toolkitEnvironment('prod', {}, root)).toThrow(/--env: prod: there is no .*\.env\.prod/);
   });
 });
 

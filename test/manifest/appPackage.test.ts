@@ -115,6 +115,17 @@ describe('the Teams app package', () => {
     });
   });
 
+  it("packages the Toolkit environment's bot when the Toolkit runs it, not the bot a local .env names", () => {
+    const developer = { APP_DEVELOPER_NAME: publisher.name, APP_WEBSITE_URL: publisher.websiteUrl, APP_PRIVACY_URL: publisher.privacyUrl, APP_TERMS_URL: publisher.termsOfUseUrl };
+    // What m365agents.local.yml writes into .env (the tunnel's bot), met by `atk provision --env dev`.
+    const localBot = { MicrosoftAppId: '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0', MicrosoftAppType: 'SingleTenant' };
+    const dev = { TEAMSFX_ENV: 'dev', BOT_ID: settings.botId, BOT_TYPE: 'UserAssignedMSI' };
+
+    expect(packageSettingsFromEnv({ ...developer, ...localBot, ...dev }, '1.0.0')).toMatchObject({ botId: settings.botId, resourceSpecificConsent: false });
+    // By hand (no Toolkit), MicrosoftAppId stays what names the bot.
+    expect(packageSettingsFromEnv({ ...developer, ...localBot, BOT_ID: settings.botId }, '1.0.0')).toMatchObject({ botId: localBot.MicrosoftAppId, resourceSpecificConsent: true });
+  });
+
   it('refuses a bot host that is a placeholder, localhost or an address in a package for a tenant', () => {
     for (const domain of ['leads.contoso.example', 'localhost', '10.0.0.4']) expect(() => renderManifest({ ...settings, validDomains: [domain] })).toThrow(/validDomains\.0: .* is not the bot's public host/);
   });
