@@ -12,7 +12,7 @@ import type { CardUpdate } from '../outbox';
 import { SendFailure } from '../teamsGateway';
 import type { CardUpdater } from './cardUpdates';
 import { isDigestMark } from './digests';
-import { RATE_WAIT_MS, type SendSlots } from './sendSlots';
+import type { SendSlots } from './sendSlots';
 
 /** A job's cards waiting in memory for a send slot, and what is known of it so far. */
 interface Job extends SentCards {
@@ -110,7 +110,8 @@ export class MemorySends implements MemorySender {
         continue;
       }
       if (!lost && !slots.tryTake(key, at)) {
-        wakeInMs = Math.min(wakeInMs ?? RATE_WAIT_MS, RATE_WAIT_MS);
+        const free = slots.retryIn(key, at);
+        wakeInMs = Math.min(wakeInMs ?? free, free);
         continue;
       }
       this.waiting = this.waiting.filter((w) => w !== entry);

@@ -31,6 +31,11 @@ export class RateLimiter {
     return fits(this.sent.get(key) ?? [], this.perConversation, now, this.marginMs) && fits(this.global, this.overall, now, this.marginMs);
   }
 
+  /** How long until a slot for `key` is free, from `now` (0: free now): a sender sleeps exactly that long, not a fixed step. */
+  waitFor(key: string, now: number): number {
+    return Math.max(waitIn(this.sent.get(key) ?? [], this.perConversation, now, this.marginMs), waitIn(this.global, this.overall, now, this.marginMs));
+  }
+
   /** Takes a slot for `key` at `now` if every window allows it. */
   tryTake(key: string, now: number): boolean {
     const log = this.sent.get(key) ?? [];
@@ -39,7 +44,7 @@ export class RateLimiter {
     this.global.push(now);
     if (!this.sent.has(key) && this.sent.size >= MAX_TRACKED) this.forgetIdle(now);
     this.sent.set(key, prune(log, this.perConversation, now));
-    prune(this.global, this.overall, now, true);
+    prune(this.global, this.overall, now, true, this.marginMs);
     return true;
   }
 
@@ -62,8 +67,20 @@ function fits(log: number[], windows: Window[], now: number, marginMs: number): 
   return windows.every((w) => log.filter((t) => t > now - w.ms - marginMs).length < w.limit);
 }
 
-function prune(log: number[], windows: Window[], now: number, inPlace = false): number[] {
-  const horizon = now - Math.max(...windows.map((w) => w.ms));
+/** When the sends that fill a window leave it: the oldest that must go for one more to fit. */
+function waitIn(log: number[], windows: Window[], now: number, marginMs: number): number {
+  let wait = 0;
+  for (const w of windows) {
+    const inWindow = log.filter((t) => t > now - w.ms - marginMs).sort((a, b) => a - b);
+    const over = inWindow.length - w.limit;
+    if (over >= 0) wait = Math.max(wait, inWindow[over]! + w.ms + marginMs - now);
+  }
+  return wait;
+}
+
+/** Keeps what the windows (counted `marginMs` wider) still see. */
+function prune(log: number[], windows: Window[], now: number, inPlace = false, marginMs = 0): number[] {
+  const horizon = now - Math.max(...windows.map((w) => w.ms)) - marginMs;
   const kept = log.filter((t) => t > horizon);
   if (inPlace) log.splice(0, log.length, ...kept);
   return kept;

@@ -15,6 +15,8 @@ export interface SendLimits {
 const RATE_MARGIN_MS = 50;
 /** How soon to look again when a conversation's window is full. */
 export const RATE_WAIT_MS = 250;
+/** The shortest wait for a slot: at 50 a second one frees every 20 ms, and finer timers only spin. */
+const MIN_WAIT_MS = 20;
 /** How long a call that is not a send waits for a slot at most. */
 const TAKE_WAIT_MS = 5_000;
 
@@ -51,6 +53,14 @@ export class SendSlots {
   /** Whether a slot is free (nothing is taken): checked before anything is read for a send. */
   allows(conversationKey: string, at: number): boolean {
     return this.limiter.allows(conversationKey, at);
+  }
+
+  /**
+   * How soon to look again for a conversation whose slot is not free: when its windows (and the
+   * bot's) have room again, at most RATE_WAIT_MS and at least a few ms.
+   */
+  retryIn(conversationKey: string, at: number): number {
+    return Math.min(RATE_WAIT_MS, Math.max(MIN_WAIT_MS, this.limiter.waitFor(conversationKey, at)));
   }
 
   tryTake(conversationKey: string, at: number): boolean {

@@ -22,7 +22,7 @@ import { CardUpdater, type CardState } from './cardUpdates';
 import { Digests } from './digests';
 import { MemorySends } from './memorySends';
 import { mentionOf, PersonalDelivery, putOff, wanted } from './personalDelivery';
-import { RATE_WAIT_MS, SendSlots, type SendLimits } from './sendSlots';
+import { SendSlots, type SendLimits } from './sendSlots';
 
 export interface SenderOptions extends SendLimits {
   maxAttempts: number;
@@ -174,7 +174,7 @@ export class Sender {
     const paused = this.slots.pausedFor(item.conversationKey, at);
     if (paused > 0) return paused;
     // Waiting for a send slot costs no storage: nothing is read for an item that could not go now.
-    if (!this.slots.allows(item.conversationKey, at)) return RATE_WAIT_MS;
+    if (!this.slots.allows(item.conversationKey, at)) return this.slots.retryIn(item.conversationKey, at);
     let card: CardState | undefined;
     try {
       card = item.kind === 'cardUpdate' ? await this.cards.state(item) : undefined;
@@ -190,7 +190,7 @@ export class Sender {
       if (claimed) await outbox.complete(claimed, this.deps.now());
       return 'skipped';
     }
-    if (!this.slots.tryTake(item.conversationKey, at)) return RATE_WAIT_MS;
+    if (!this.slots.tryTake(item.conversationKey, at)) return this.slots.retryIn(item.conversationKey, at);
     const claimed = await outbox.claim(item, this.deps.now(), this.options.leaseMs);
     if (!claimed) return 'skipped';
     // What was read before the claim stands: a lead change since then touched the item, so the
