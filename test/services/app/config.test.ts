@@ -32,8 +32,8 @@ describe('settings', () => {
   it('.env.sample documents exactly what the app reads (and the package settings), and starts as written', () => {
     const sample = sampleSettings();
     expect(Object.keys(sample).filter((name) => !PACKAGE_SETTINGS.includes(name)).sort()).toEqual(
-      // Set by App Service itself, and two tuning knobs left to the README.
-      Object.keys(configSchema.shape).filter((name) => !['SEND_PER_30_SECONDS_PER_CONVERSATION', 'LEASE_SECONDS', 'WEBSITE_SITE_NAME'].includes(name)).sort(),
+      // Two tuning knobs left to the README.
+      Object.keys(configSchema.shape).filter((name) => !['SEND_PER_30_SECONDS_PER_CONVERSATION', 'LEASE_SECONDS'].includes(name)).sort(),
     );
     expect(() => loadConfig(sample)).not.toThrow();
   });
