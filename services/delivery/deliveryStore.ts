@@ -13,10 +13,20 @@ import { leadRowKey } from '../storage/leadStore';
 export type { Delivery, DeliveryRecord } from '../storage/deliveryEntries';
 export { deliveriesOf, deliveryProperties } from '../storage/deliveryEntries';
 
+export interface PostedRoom {
+  delivery: Delivery;
+  room: Conversation;
+}
+
+/** Of a lead's deliveries, those in channels and group chats the bot still is in (personal chats left out), with their rooms. */
+export async function postedRooms(deliveries: Delivery[], conversations: Pick<ConversationStore, 'get'>): Promise<PostedRoom[]> {
+  const rooms = await Promise.all(deliveries.map(async (delivery) => ({ delivery, room: await conversations.get(delivery.conversationKey) })));
+  return rooms.filter((r): r is PostedRoom => Boolean(r.room?.installed && r.room.scope !== 'personal'));
+}
+
 /** The channels and group chats where a lead's card is posted and the bot still is (personal chats left out). */
 export async function roomsOfLead(leadId: string, deliveries: Pick<DeliveryStore, 'forLead'>, conversations: Pick<ConversationStore, 'get'>): Promise<Conversation[]> {
-  const posted = await Promise.all((await deliveries.forLead(leadId)).map((d) => conversations.get(d.conversationKey)));
-  return posted.filter((c): c is Conversation => Boolean(c?.installed && c.scope !== 'personal'));
+  return (await postedRooms(await deliveries.forLead(leadId), conversations)).map((r) => r.room);
 }
 
 export class DeliveryStore {

@@ -1,6 +1,7 @@
 /** The port to Teams: bot/ implements it (rendering and sending); services/ only says what to send. */
 import { AppError } from '../errors';
 import type { Conversation } from '../storage/conversationStore';
+import type { TeamChannel } from '../useCases/conversations';
 import type { Lead } from '../leads/lead';
 import type { Insights } from '../leads/leadStats';
 import type { LeadSummary } from '../leads/leadViews';
@@ -68,12 +69,7 @@ export interface TeamsGateway {
   channels(conversation: Reachable, teamId: string): Promise<TeamChannel[]>;
 }
 
-/** A channel of a team, as Teams lists them. */
-export interface TeamChannel {
-  id: string;
-  /** Undefined for the General channel, whose id is the team's. */
-  name?: string;
-}
+export type { TeamChannel } from '../useCases/conversations';
 
 /** What the gateway needs of a conversation to reach it. */
 export type Reachable = Pick<Conversation, 'reference' | 'tenantId'>;

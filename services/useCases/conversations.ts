@@ -14,9 +14,10 @@ export { conversationKey, conversationSettingsSchema } from '../storage/conversa
 /** A conversation as Teams describes it in an activity, before it is stored (whether it gets new leads is not Teams' to say). */
 export type Where = Omit<Conversation, 'key' | 'settings' | 'subscribed'>;
 
-/** A channel of a team, as Teams lists them (the General channel has no name of its own). */
+/** A channel of a team, as Teams lists them. */
 export interface TeamChannel {
   id: string;
+  /** Undefined for the General channel, whose id is the team's. */
   name?: string;
 }
 

@@ -38,10 +38,6 @@ export class RoleUseCases {
     return this.roles.adminsConfigured();
   }
 
-  of(userId: string | undefined): Promise<Role | undefined> {
-    return this.roles.roleOf(userId);
-  }
-
   /** What this person may do. */
   async access(userId: string | undefined): Promise<Access> {
     return accessOf(await this.roles.roleOf(userId), this.visibleTo);
@@ -62,7 +58,7 @@ export class RoleUseCases {
   async revoke(by: string, userId: string): Promise<'revoked' | 'absent' | 'forbidden'> {
     if ((await this.roles.roleOf(by)) !== 'partnerAdmin') return 'forbidden';
     const revoked = await this.roles.revoke(userId);
-    if (revoked && (await this.roles.streamsTo(userId))) await this.stream(by, { id: userId }, false);
+    if (revoked && (await this.roles.streamsTo(userId))) await this.applyStream(by, { id: userId }, false);
     return revoked ? 'revoked' : 'absent';
   }
 
@@ -72,11 +68,15 @@ export class RoleUseCases {
    */
   async stream(by: string, person: { id: string; name?: string }, on: boolean): Promise<'changed' | 'forbidden'> {
     if ((await this.roles.roleOf(by)) !== 'partnerAdmin') return 'forbidden';
+    await this.applyStream(by, person, on);
+    return 'changed';
+  }
+
+  private async applyStream(by: string, person: { id: string; name?: string }, on: boolean): Promise<void> {
     const id = person.id.toLowerCase();
     await this.roles.setStream(id, on, by, person.name);
     const chat = await this.conversations.personalChatOf(id);
     if (chat) await this.conversations.setSubscribed(chat.key, on);
-    return 'changed';
   }
 
   /** Who a partner admin gave the team's new leads in their personal chat. */
@@ -89,7 +89,7 @@ export class RoleUseCases {
   }
 }
 
-export function accessOf(role: Role | undefined, visibleTo: Visibility): Access {
+function accessOf(role: Role | undefined, visibleTo: Visibility): Access {
   const change = role === 'leadAdmin' || role === 'partnerAdmin';
   return { role, read: role !== undefined || visibleTo === 'everyone', change, admin: role === 'partnerAdmin' };
 }

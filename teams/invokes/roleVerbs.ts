@@ -40,7 +40,7 @@ async function picked(personId: string, clicker: Clicker, deps: CardDeps): Promi
 /** How the roles card names someone: by the name it knows, else the id. */
 async function nameOf(id: string, deps: CardDeps): Promise<string> {
   const { roles } = deps.product;
-  const known = [...(await roles.list()), ...(await roles.streams())].find((entry) => entry.id.toLowerCase() === id.toLowerCase() && entry.name);
+  const known = (await Promise.all([roles.list(), roles.streams()])).flat().find((entry) => entry.id.toLowerCase() === id.toLowerCase() && entry.name);
   return known?.name ?? id;
 }
 
@@ -61,27 +61,32 @@ export const grantRole: VerbHandler = async (data, clicker, deps, verb) => {
   return cardResponse(await rolesCard(clicker, deps, { notice: { text, tone: 'good' } }));
 };
 
+/** What a Remove button does to the person it names: the notice saying so; undefined when the use case refused. */
+type Removal = (personId: string, name: string, clicker: Clicker, deps: CardDeps) => Promise<string | undefined>;
+
+/** A Remove button on the roles card (partner admins): the person's `remove`al, then the card again with its notice. */
+function removeButton(remove: Removal): VerbHandler {
+  return async (data, clicker, deps, verb) => {
+    if (!clicker.access.admin) return refused(clicker, deps, verb);
+    const removal = roleRemovalSchema.safeParse(data);
+    if (!removal.success) return errorResponse(400, 'BadRequest', 'Name the person.');
+    const { personId } = removal.data;
+    const text = await remove(personId, await nameOf(personId, deps), clicker, deps);
+    if (text === undefined) return refused(clicker, deps, verb);
+    return cardResponse(await rolesCard(clicker, deps, { notice: { text, tone: 'good' } }));
+  };
+}
+
 /** Remove beside a granted role. */
-export const revokeRole: VerbHandler = async (data, clicker, deps, verb) => {
-  if (!clicker.access.admin) return refused(clicker, deps, verb);
-  const removal = roleRemovalSchema.safeParse(data);
-  if (!removal.success) return errorResponse(400, 'BadRequest', 'Name the person whose role goes.');
-  const name = await nameOf(removal.data.personId, deps);
-  const revoked = await deps.product.roles.revoke(clicker.actor.id, removal.data.personId);
-  if (revoked === 'forbidden') return refused(clicker, deps, verb);
-  const text = t(clicker.locale, revoked === 'revoked' ? 'roles.revoked' : 'command.revokeNothing', { who: name, id: name });
-  return cardResponse(await rolesCard(clicker, deps, { notice: { text, tone: 'good' } }));
-};
+export const revokeRole = removeButton(async (personId, name, clicker, deps) => {
+  const revoked = await deps.product.roles.revoke(clicker.actor.id, personId);
+  return revoked === 'forbidden' ? undefined : t(clicker.locale, revoked === 'revoked' ? 'roles.revoked' : 'command.revokeNothing', { who: name, id: name });
+});
 
 /** Remove beside someone who gets the team's new leads in their personal chat. */
-export const stopStream: VerbHandler = async (data, clicker, deps, verb) => {
-  if (!clicker.access.admin) return refused(clicker, deps, verb);
-  const removal = roleRemovalSchema.safeParse(data);
-  if (!removal.success) return errorResponse(400, 'BadRequest', 'Name the person.');
-  const name = await nameOf(removal.data.personId, deps);
-  if ((await deps.product.roles.stream(clicker.actor.id, { id: removal.data.personId }, false)) === 'forbidden') return refused(clicker, deps, verb);
-  return cardResponse(await rolesCard(clicker, deps, { notice: { text: t(clicker.locale, 'roles.streamOff', { who: name }), tone: 'good' } }));
-};
+export const stopStream = removeButton(async (personId, name, clicker, deps) =>
+  (await deps.product.roles.stream(clicker.actor.id, { id: personId }, false)) === 'forbidden' ? undefined : t(clicker.locale, 'roles.streamOff', { who: name }),
+);
 
 function refused(clicker: Clicker, deps: CardDeps, verb: string) {
   logRefusal(clicker, deps, verb, 'admin');

@@ -197,7 +197,7 @@ describe('installing the app subscribes nothing', () => {
     expect((await h.click(vic, 'welcome.here', {}, { where: groupChat() })).body.value).toBe(refusal);
     expect((await h.click(vic, 'roles.grant', { personId: USER_ID, role: 'partnerAdmin' })).body.value).toBe('Only MPN partner admins can grant or revoke roles.');
     expect(await subscribedIds(h)).toEqual([]);
-    expect(await h.app.product.roles.of(USER_ID)).toBe('leadViewer');
+    expect((await h.app.product.roles.access(USER_ID)).role).toBe('leadViewer');
   });
 
   it('personal chats subscribed before roles keep the stream, listed on the roles card where a partner admin can remove it', async () => {
@@ -231,7 +231,7 @@ describe('roles without GUIDs, and the stream in a personal chat', () => {
     const granted = await h.click(pat, 'roles.grant', { personId: USER_ID, role: 'leadViewer', stream: 'true' }, { where: personal(pat) });
     expect(seen(granted.card as CardAttachment).all).toContain("Vic Viewer is now a Lead viewer and gets the team's new leads in their personal chat.");
     expect(seen(granted.card as CardAttachment).texts).toContain(`Vic Viewer (${USER_ID}) · granted`);
-    expect(await h.app.product.roles.of(USER_ID)).toBe('leadViewer');
+    expect((await h.app.product.roles.access(USER_ID)).role).toBe('leadViewer');
 
     const [welcome] = await h.turn(installUpdate(personal(vic), vic, SERVICE_URL));
     expect(seen(cardOf(welcome)).all).toContain("as a partner admin chose, the team's new leads too");
@@ -242,7 +242,7 @@ describe('roles without GUIDs, and the stream in a personal chat', () => {
     expect(await subscribedIds(h)).toEqual([]);
     const revoked = await h.click(pat, 'roles.revoke', { personId: USER_ID }, { where: personal(pat) });
     expect(seen(revoked.card as CardAttachment).all).toContain('Vic Viewer no longer has a granted role.');
-    expect(await h.app.product.roles.of(USER_ID)).toBeUndefined();
+    expect((await h.app.product.roles.access(USER_ID)).role).toBeUndefined();
   });
 
   it('nobody but a partner admin adds or removes, and the roles card shows them no buttons', async () => {
@@ -254,7 +254,7 @@ describe('roles without GUIDs, and the stream in a personal chat', () => {
       const answer = await h.click(dana, verb, { personId: USER_ID, role: 'partnerAdmin' });
       expect([verb, answer.body.value]).toEqual([verb, 'Only MPN partner admins can grant or revoke roles.']);
     }
-    expect(await h.app.product.roles.of(USER_ID)).toBeUndefined();
+    expect((await h.app.product.roles.access(USER_ID)).role).toBeUndefined();
   });
 });
 

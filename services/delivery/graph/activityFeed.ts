@@ -76,13 +76,12 @@ export class ActivityFeed {
     if (this.notReached.size >= 10_000) this.notReached.clear();
     this.notReached.set(person, this.deps.now().getTime() + PERSON_BACKOFF_MS);
     // Nobody reached yet, and this refusal is about permissions: most likely the tenant's, said once.
-    if (again === 'missingPermission') this.deps.reach.refusedFor('activityFeed', person, this.lastRefusal ?? 'Microsoft Graph refused the notification');
+    if (typeof again === 'object') this.deps.reach.refusedFor('activityFeed', person, again.missingPermission);
     return false;
   }
 
-  private lastRefusal?: string;
-
-  private async send(person: string, notice: FeedNotice): Promise<'sent' | 'notInstalled' | 'missingPermission' | 'failed'> {
+  /** Sent, or why not: a permission Graph names as missing comes with its words. */
+  private async send(person: string, notice: FeedNotice): Promise<'sent' | 'notInstalled' | 'failed' | { missingPermission: string }> {
     const { graph, reach, log } = this.deps;
     try {
       await graph.request('POST', `/v1.0/users/${encodeURIComponent(person)}/teamwork/sendActivityNotification`, {
@@ -99,10 +98,7 @@ export class ActivityFeed {
       // Throttled: the item waits as Graph asks, and tries the feed again (a chat message now would say it twice later).
       if (error.status === 429) throw new SendFailure(429, error.message, error.retryAfterMs);
       if ((error.status === 403 || error.status === 404) && NOT_INSTALLED.test(error.message)) return 'notInstalled';
-      if (error.status === 403 && MISSING_PERMISSION.test(error.message)) {
-        this.lastRefusal = error.message;
-        return 'missingPermission';
-      }
+      if (error.status === 403 && MISSING_PERMISSION.test(error.message)) return { missingPermission: error.message };
       // The bot's own identity refused (its token, its secret), or a notification the package does not declare: the tenant's.
       if (error.status === 401 || error.status === 400 || error.status === 403) reach.refused('activityFeed', error.message);
       else log.warn({ err: error, person }, 'the activity feed notification did not go out: the person is told in a chat instead');

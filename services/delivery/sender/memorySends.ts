@@ -41,7 +41,7 @@ export interface MemorySendsDeps {
  * Cards that may wait in memory at most: past that, fresh changes' cards go through the outbox
  * (which costs storage but no memory) until the backlog is sent.
  */
-export const MAX_WAITING = 2_000;
+const MAX_WAITING = 2_000;
 
 /** A card of a lead in a conversation, as the sender keeps count of them. */
 const cardKey = (leadId: string, conversationKey: string) => `${leadId}\u0001${conversationKey}`;

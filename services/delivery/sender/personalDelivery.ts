@@ -10,11 +10,11 @@
  *    @mentioning the owner.
  */
 import type { Lead } from '../../leads/lead';
-import { snoozedPast } from '../../leads/leadTime';
+import { msLeft, snoozedPast } from '../../leads/leadTime';
 import type { Logger } from '../../logger';
 import type { Conversation, ConversationSettings, ConversationStore } from '../../storage/conversationStore';
-import type { LeadStore, StoredLead } from '../../storage/leadStore';
-import { roomsOfLead, type DeliveryStore } from '../deliveryStore';
+import type { LeadStore } from '../../storage/leadStore';
+import { postedRooms, type PostedRoom } from '../deliveryStore';
 import type { ActivityFeed, ActivityType, LinkedCard } from '../graph/activityFeed';
 import { cardLink } from '../graph/activityFeed';
 import type { AppInstaller } from '../graph/appInstaller';
@@ -58,7 +58,6 @@ function teamsIdOf(lead: Lead, person: string): string | undefined {
 
 export interface PersonalDeliveryDeps {
   leads: LeadStore;
-  deliveries: DeliveryStore;
   conversations: ConversationStore;
   outbox: Outbox;
   gateway: TeamsGateway;
@@ -92,8 +91,11 @@ export class PersonalDelivery {
     }
     const known = await conversations.personalChatOf(person);
     if (known?.installed && !wanted(item.kind, known.settings)) return false;
-    if (await this.toFeed(item, stored, person, known?.installed ? known : undefined)) return false;
-    const chat = known?.installed ? known : await this.openChat(item, person, lead, known);
+    // Where the lead's card is posted, from the row just read: asked for only by the ways that need it.
+    let posted: Promise<PostedRoom[]> | undefined;
+    const rooms = () => (posted ??= postedRooms(stored.deliveries, conversations));
+    if (await this.toFeed(item, lead, rooms, person, known?.installed ? known : undefined)) return false;
+    const chat = known?.installed ? known : await this.openChat(person, lead, (await rooms())[0]?.room, known);
     if (chat) {
       // A chat just opened took this item's slot: its message waits for one of its own (the chat is filed: no second open).
       if (chat !== known && !this.deps.slots.tryTake(item.conversationKey, this.deps.now().getTime())) {
@@ -108,24 +110,23 @@ export class PersonalDelivery {
         await conversations.markRemoved(chat.key);
       }
     }
-    await this.roomsInstead(item, lead, person);
+    await this.roomsInstead(item, lead, person, (await rooms()).map((r) => r.room));
     return false;
   }
 
   /** In the person's activity feed, linked to the lead's card; false when it did not go there (off, muted, no card to link to, refused). */
-  private async toFeed(item: OutboxItem, stored: StoredLead, person: string, chat: Conversation | undefined): Promise<boolean> {
+  private async toFeed(item: OutboxItem, lead: Lead, rooms: () => Promise<PostedRoom[]>, person: string, chat: Conversation | undefined): Promise<boolean> {
     const { feed, gateway } = this.deps;
     if (!feed?.on || chat?.settings.activityFeed === false) return false;
     // A notification takes the person to the card; a lead with no card they can open is told in their chat.
-    const card = await this.cardToLinkTo(stored);
+    const card = cardToLinkTo(await rooms());
     if (!card) return false;
-    const lead = stored.lead;
     // The time left now (a snoozed reminder's nominal hours are 0; a late one's are past).
-    const hoursLeft = Math.max(1, Math.round((Date.parse(lead.expiresAt) - this.deps.now().getTime()) / 3_600_000));
-    const message = item.kind === 'reminder' ? { kind: 'reminder' as const, lead, hours: hoursLeft, personal: true } : personalMessage(item, lead);
+    const hoursLeft = Math.max(1, Math.round(msLeft(lead, this.deps.now()) / 3_600_000));
+    const message = personalMessage(item.kind === 'reminder' ? { ...item, hours: hoursLeft } : item, lead);
     const language = chat && chat.settings.language !== 'auto' ? chat.settings.language : chat?.locale;
     return feed.notify(person, {
-      type: ACTIVITY_OF[message.kind as PersonalKind],
+      type: ACTIVITY_OF[message.kind],
       topic: lead.name,
       webUrl: cardLink(card),
       preview: gateway.preview(message, language),
@@ -133,27 +134,15 @@ export class PersonalDelivery {
     });
   }
 
-  /** The lead's card in a channel (first) or a group chat the bot is still in: where a notification's link opens. */
-  private async cardToLinkTo(stored: StoredLead): Promise<LinkedCard | undefined> {
-    const posted = stored.deliveries.filter((d) => d.activityId);
-    const rooms = await Promise.all(posted.map(async (d) => ({ delivery: d, room: await this.deps.conversations.get(d.conversationKey) })));
-    const linkable = rooms.filter(({ room }) => room?.installed && room.scope !== 'personal');
-    const { delivery, room } = linkable.find(({ room }) => room?.scope === 'channel') ?? linkable[0] ?? {};
-    if (!delivery?.activityId || !room || room.scope === 'personal') return undefined;
-    return { scope: room.scope, conversationId: room.conversationId, activityId: delivery.activityId, tenantId: room.tenantId, teamGroupId: room.teamGroupId };
-  }
-
   /**
    * A personal chat the bot opens through a conversation where the lead is posted. When Teams will
    * not (the person never had the app), the app is installed for them if an admin allowed it, and
    * the chat opened once more.
    */
-  private async openChat(item: OutboxItem, person: string, lead: Lead, known: Conversation | undefined): Promise<Conversation | undefined> {
-    const { deliveries, conversations, gateway, installer, log } = this.deps;
+  private async openChat(person: string, lead: Lead, via: Conversation | undefined, known: Conversation | undefined): Promise<Conversation | undefined> {
+    const { conversations, gateway, installer, log } = this.deps;
     const teamsUserId = teamsIdOf(lead, person);
-    if (!teamsUserId) return undefined;
-    const [via] = await roomsOfLead(lead.id, deliveries, conversations);
-    if (!via) return undefined;
+    if (!teamsUserId || !via) return undefined;
     // Opening a chat is a request to Teams like a send: it uses the slot this item took.
     const open = () => gateway.openPersonalChat(via, { teamsUserId, aadObjectId: person });
     const refused = (error: unknown) => error instanceof SendFailure && (error.status === 403 || error.status === 404);
@@ -182,11 +171,10 @@ export class PersonalDelivery {
    * The person could not be reached in person: every channel and group chat where the lead is
    * posted gets it — @mentioning the owner; a change Partner Center overruled, as it is.
    */
-  private async roomsInstead(item: OutboxItem, lead: Lead, person: string): Promise<void> {
-    if (forOwner(item) && lead.owner?.id !== person) return;
+  private async roomsInstead(item: OutboxItem, lead: Lead, person: string, rooms: Conversation[]): Promise<void> {
+    // A snoozed reminder goes there only for the lead's owner (send() left out a former owner's other messages); an overruled change goes as it is.
     if (item.snoozed && lead.owner?.id !== person) return;
-    const { deliveries, conversations, outbox, now } = this.deps;
-    const rooms = await roomsOfLead(lead.id, deliveries, conversations);
+    const { outbox, now } = this.deps;
     await Promise.all(
       rooms.map((room) =>
         outbox.enqueueOnce({ key: `${item.key}|at|${room.key}`, kind: item.kind, conversationKey: room.key, personId: person, leadId: lead.id, hours: item.hours, text: item.text }, now()),
@@ -195,6 +183,14 @@ export class PersonalDelivery {
     if (rooms.length === 0) this.deps.log.warn({ item: item.key }, 'the person cannot be reached and the lead is posted nowhere: not sent');
     else this.deps.queued?.();
   }
+}
+
+/** The lead's card in a channel (first) or a group chat the bot is still in: where a notification's link opens. */
+function cardToLinkTo(rooms: PostedRoom[]): LinkedCard | undefined {
+  const linkable = rooms.filter((r) => r.delivery.activityId);
+  const { delivery, room } = linkable.find((r) => r.room.scope === 'channel') ?? linkable[0] ?? {};
+  if (!delivery?.activityId || !room || room.scope === 'personal') return undefined;
+  return { scope: room.scope, conversationId: room.conversationId, activityId: delivery.activityId, tenantId: room.tenantId, teamGroupId: room.teamGroupId };
 }
 
 type PersonalKind = 'assigned' | 'reminder' | 'expiredNotice' | 'overruled';

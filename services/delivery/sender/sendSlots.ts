@@ -73,10 +73,13 @@ export class SendSlots {
    * false when none came free by then (the caller does without, or tries later).
    */
   async take(conversationKey: string, now: () => number, maxWaitMs = TAKE_WAIT_MS): Promise<boolean> {
-    for (let waited = 0; ; waited += RATE_WAIT_MS) {
-      if (this.pausedFor(conversationKey, now()) === 0 && this.limiter.tryTake(conversationKey, now())) return true;
+    for (let waited = 0; ; ) {
+      const paused = this.pausedFor(conversationKey, now());
+      if (paused === 0 && this.limiter.tryTake(conversationKey, now())) return true;
       if (waited >= maxWaitMs) return false;
-      await new Promise((resolve) => setTimeout(resolve, RATE_WAIT_MS));
+      const wait = Math.min(RATE_WAIT_MS, paused || this.retryIn(conversationKey, now()));
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      waited += wait;
     }
   }
 
