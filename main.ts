@@ -1,12 +1,10 @@
 /** Start-up: settings → storage → the product → its two edges (HTTP, Teams), and a graceful stop. */
-import { existsSync } from 'node:fs';
 import { createServer, listen, type HttpServer } from './http/server';
 import { loadConfig, summarizeConfig, type Config } from './services/app/config';
 import { briefly, ConfigError } from './services/errors';
 import { LeadsApp } from './services/app/leadsApp';
 import { createLogger, type Logger } from './services/logger';
 import { openStorage, type Storage } from './services/storage/storage';
-import { azureCredential } from './services/azureIdentity';
 import { leadsApiKeyFromVault } from './services/app/leadsApiKey';
 import { secretClient } from './services/keyVault';
 import { createTeamsEndpoint } from './teams/teamsEndpoint';
@@ -29,7 +27,6 @@ export async function start(config: Config, log: Logger, options: { inMemory?: b
   const storage = await openStorage({
     connectionString: config.AZURE_TABLES_CONNECTION_STRING,
     endpoint: config.AZURE_TABLES_ENDPOINT,
-    credential: azureCredential,
     dataDir: config.DATA_DIR,
     tablePrefix: config.TABLE_PREFIX,
     inMemory: options.inMemory,
@@ -84,9 +81,8 @@ export async function start(config: Config, log: Logger, options: { inMemory?: b
   return { port, app, server, storage, stop };
 }
 
+/** Runs the app until it is stopped; index.ts has read .env (and started telemetry) first. */
 export async function main(): Promise<void> {
-  // Settings may live in a .env file beside package.json (see .env.sample); the environment wins (index.ts read it already).
-  if (existsSync('.env')) process.loadEnvFile('.env');
   let running: Running;
   let log: Logger;
   try {

@@ -8,7 +8,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { loadConfig, partnerCenterConfigured } from '../services/app/config';
-import { azureCredential } from '../services/azureIdentity';
 import { briefly, ConfigError } from '../services/errors';
 import { secretClient } from '../services/keyVault';
 import { createLogger } from '../services/logger';
@@ -66,7 +65,6 @@ export async function connect(env: NodeJS.ProcessEnv, io: ConnectIo): Promise<st
   const storage = await openStorage({
     connectionString: config.AZURE_TABLES_CONNECTION_STRING,
     endpoint: config.AZURE_TABLES_ENDPOINT,
-    credential: azureCredential,
     dataDir: config.DATA_DIR,
     tablePrefix: config.TABLE_PREFIX,
     log: createLogger('warn'),

@@ -3,13 +3,12 @@
  * URL is reached: Azure's own over https; plain http only for a fake vault on this machine (tests),
  * whose challenge then names no Azure resource.
  */
-import type { TokenCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { azureCredential } from './azureIdentity';
 
-export function secretClient(vaultUrl: string, credential: TokenCredential = azureCredential()): SecretClient {
+export function secretClient(vaultUrl: string): SecretClient {
   const local = vaultUrl.startsWith('http://');
-  return new SecretClient(vaultUrl, credential, { ...(local && { allowInsecureConnection: true, disableChallengeResourceVerification: true }) });
+  return new SecretClient(vaultUrl, azureCredential(), { ...(local && { allowInsecureConnection: true, disableChallengeResourceVerification: true }) });
 }
 
 /** Whether Key Vault answered that the secret does not exist (or was deleted). */

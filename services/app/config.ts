@@ -22,6 +22,11 @@ const int = (fallback: number, min: number, max: number) =>
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
 /** An https URL without a trailing slash; http only for this machine (a local fake Partner Center, a demo). */
+/** An http(s) URL that is https, or plain http only to this machine (a fake service in tests). */
+const httpsUrl = (message: string) =>
+  z.url({ protocol: /^https?$/, message }).refine((value) => value.startsWith('https://') || LOOPBACK.test(new URL(value).hostname), 'must be https (http only for localhost)');
+const withoutTrailingSlash = (value: string) => value.replace(/\/+$/, '');
+
 const serviceUrl = (fallback: string) =>
   z
     .string()
@@ -29,9 +34,8 @@ const serviceUrl = (fallback: string) =>
     .optional()
     // `KEY=` in .env means not set: the default.
     .transform((value) => value || fallback)
-    .pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }))
-    .refine((value) => value.startsWith('https://') || LOOPBACK.test(new URL(value).hostname), 'must be https (http only for localhost)')
-    .transform((value) => value.replace(/\/+$/, ''));
+    .pipe(httpsUrl('must be an http(s) URL'))
+    .transform(withoutTrailingSlash);
 
 /** "off", or a wall-clock time ("08:30"), with a weekday first when weekly ("Monday 09:00"). */
 const wallClock = (fallback: string, weekly: boolean) =>
@@ -61,10 +65,7 @@ const urlPrefixList = (fallback: string) =>
     .pipe(
       z
         .array(
-          z
-            .url({ protocol: /^https?$/, message: 'must be URL prefixes such as https://3psostorageacct.blob.core.windows.net/cert/' })
-            .refine((value) => value.startsWith('https://') || LOOPBACK.test(new URL(value).hostname), 'must be https (http only for localhost)')
-            .refine((value) => new URL(value).pathname.endsWith('/'), 'must end with a slash (a folder, not a file or a partial name)'),
+          httpsUrl('must be URL prefixes such as https://3psostorageacct.blob.core.windows.net/cert/').refine((value) => new URL(value).pathname.endsWith('/'), 'must end with a slash (a folder, not a file or a partial name)'),
         )
         .min(1, 'must name at least one URL prefix'),
     );
@@ -95,7 +96,7 @@ export const configSchema = z
     AZURE_TABLES_ENDPOINT: optionalText.pipe(
       z
         .url({ protocol: /^https$/, message: 'must be the https Table endpoint, e.g. https://<account>.table.core.windows.net (Microsoft Entra ID tokens go over https only)' })
-        .transform((value) => value.replace(/\/+$/, ''))
+        .transform(withoutTrailingSlash)
         .optional(),
     ),
     /** The managed identity the app runs as (user-assigned: its client id); read by the Azure SDK. */
@@ -169,11 +170,7 @@ export const configSchema = z
     PARTNER_CENTER_TOKEN_KEY: tokenKey,
     /** Azure Key Vault (https://<name>.vault.azure.net): the refresh token is kept there, reached with the app's managed identity. */
     KEY_VAULT_URL: optionalText.pipe(
-      z
-        .url({ protocol: /^https?$/, message: 'must be the vault URL, e.g. https://my-vault.vault.azure.net' })
-        .refine((value) => value.startsWith('https://') || LOOPBACK.test(new URL(value).hostname), 'must be https (http only for localhost)')
-        .transform((value) => value.replace(/\/+$/, ''))
-        .optional(),
+      httpsUrl('must be the vault URL, e.g. https://my-vault.vault.azure.net').transform(withoutTrailingSlash).optional(),
     ),
     INSIGHTS_SCHEDULE: wallClock('Monday 09:00', true),
     DIGEST_SCHEDULE: wallClock('08:30', false),

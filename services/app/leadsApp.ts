@@ -26,7 +26,7 @@ import type { Referral } from '../partnerCenter/referrals/referral';
 import type { PartnerCenterSync, SyncStatus } from '../partnerCenter/partnerCenterSync';
 import { scheduleReaction } from '../schedule/scheduleReaction';
 import { Scheduler } from '../schedule/scheduler';
-import { Lease } from '../storage/lease';
+import { Lease, LEASES, leaseHolder, type LeaseHolder } from '../storage/lease';
 import type { StoredLead } from '../storage/leadStore';
 import { OnceMarks } from '../storage/onceMarks';
 import { createIfAbsent, getOrUndefined, type Tables } from '../storage/tables';
@@ -44,7 +44,6 @@ import type { Worker } from './worker';
 
 export type { AppSettings } from './wiring';
 
-type LeaseHolder = 'this instance' | 'another instance' | 'free';
 /** What GET /readyz says besides "ready". */
 export interface Readiness {
   storage: 'ok';
@@ -127,7 +126,7 @@ export class LeadsApp {
       reportParked: (id, reason, tries, parking) => this.notices.tell(`parked|${id}|${parking}`, parkedNotice(id, reason, tries)),
     });
     this.subscribeReactions(stores);
-    this.schedulerLease = new Lease(tables.Leases, 'scheduler', this.instanceId);
+    this.schedulerLease = new Lease(tables.Leases, LEASES.scheduler, this.instanceId);
     this.scheduler = this.buildScheduler(stores);
     if (this.partnerCenter) this.pcJobs = this.partnerCenterJobs(this.partnerCenter);
     this.product = productOf(this, settings, () => this.readiness());
@@ -214,7 +213,7 @@ export class LeadsApp {
         now: this.now,
         gateway,
         // The sender lease's row keeps its name from when the sender was called the dispatcher: instances of either release share it.
-        lease: new Lease(tables.Leases, 'dispatcher', this.instanceId),
+        lease: new Lease(tables.Leases, LEASES.sender, this.instanceId),
         log: log.child({ module: 'sender' }),
         adminChats: () => this.notices.personalChats(),
         streamsTo: (person) => this.roles.streamsTo(person),
@@ -249,14 +248,9 @@ export class LeadsApp {
    */
   async readiness(): Promise<Readiness> {
     await (this.options.ready ?? (async () => undefined))();
-    const now = this.now().getTime();
-    const holder = async (name: string): Promise<LeaseHolder> => {
-      const row = await getOrUndefined<{ owner?: string; until?: number }>(this.options.tables.Leases, 'lease', name);
-      if (!row?.owner || (row.until ?? 0) <= now) return 'free';
-      return row.owner === this.instanceId ? 'this instance' : 'another instance';
-    };
-    const names = { sender: 'dispatcher', scheduler: 'scheduler', ...(this.partnerCenter && { partnerCenterPoll: 'partnerCenterPoll' }) };
-    const held = await Promise.all(Object.entries(names).map(async ([what, name]) => [what, await holder(name)] as const));
+    const now = this.now();
+    const names = { sender: LEASES.sender, scheduler: LEASES.scheduler, ...(this.partnerCenter && { partnerCenterPoll: LEASES.partnerCenterPoll }) };
+    const held = await Promise.all(Object.entries(names).map(async ([what, name]) => [what, await leaseHolder(this.options.tables.Leases, name, this.instanceId, now)] as const));
     return { storage: 'ok', instance: this.instanceId, leases: Object.fromEntries(held) };
   }
 

@@ -12,14 +12,14 @@ import type { Lead } from '../leads/lead';
 import type { OutsideView } from '../leads/outsideView';
 import type { Logger } from '../logger';
 import type { LeadStore } from '../storage/leadStore';
-import { Lease } from '../storage/lease';
+import { Lease, LEASES } from '../storage/lease';
 import type { Tables } from '../storage/tables';
 import { PartnerCenterClient } from './connection/partnerCenterClient';
 import { PartnerCenterError } from './connection/partnerCenterErrors';
 import { RefreshTokenSource, type IdentitySettings } from './connection/tokenProvider';
 import { tokenVaultOf } from './connection/tokenVault';
 import { partnerCenterView } from './referrals/referralView';
-import { markRejected, takeReferral, type TakeResult } from './referrals/takeReferral';
+import { markRejected, takenLeadId, takeReferral, type TakeResult } from './referrals/takeReferral';
 import { ReferralPull, type PullResult } from './sync/referralPull';
 import { SyncHealth } from './sync/syncHealth';
 import { WriteBackSender } from './sync/writeBack';
@@ -118,7 +118,7 @@ export class PartnerCenterSync {
     this.tokens = new RefreshTokenSource(settings, store, { bootstrap: settings.refreshToken, now, log });
     this.client = new PartnerCenterClient(settings.apiUrl, this.tokens);
     this.health = new SyncHealth({ store, outbox: deps.outbox, recipients: deps.adminRecipients, queued: deps.messagesQueued, freshTokenAt: () => this.tokens.refreshedAt, now, log });
-    const lease = new Lease(tables.Leases, 'partnerCenterPoll', deps.instanceId);
+    const lease = new Lease(tables.Leases, LEASES.partnerCenterPoll, deps.instanceId);
     this.pull = new ReferralPull({
       client: this.client,
       store,
@@ -243,7 +243,7 @@ export class PartnerCenterSync {
     }
     await this.parked.remove(id);
     if (taken.status === 'ignored') return { outcome: 'notALead' };
-    return { outcome: 'imported', leadId: 'leadId' in taken && taken.leadId ? taken.leadId : 'lead' in taken ? taken.lead.id : id };
+    return { outcome: 'imported', leadId: takenLeadId(taken) ?? id };
   }
 
   /**

@@ -73,11 +73,14 @@ export class SyncStore {
     private readonly vault: TokenVault,
   ) {}
 
-  /** What is stored of the sign-in, without opening its token: whether there is one, and the setting's digest it was stored with. */
-  async storedConnection(): Promise<{ settingDigest?: string; origin: StoredConnection['origin']; sealed: boolean; etag: string } | undefined> {
+  /**
+   * What is stored of the sign-in, without opening its token: whether there is one, and the
+   * setting's digest it was stored with; `open()` opens its token from the same read.
+   */
+  async storedConnection(): Promise<({ settingDigest?: string; origin: StoredConnection['origin']; sealed: boolean; etag: string } & { open(): Promise<StoredConnection> }) | undefined> {
     const row = await getOrUndefined<ConnectionRow>(this.table, CONNECTION.partitionKey, CONNECTION.rowKey);
     if (!row || (!row.sealed && !row.refreshToken)) return undefined;
-    return { settingDigest: row.settingDigest ?? undefined, origin: row.origin, sealed: Boolean(row.sealed), etag: row.etag };
+    return { settingDigest: row.settingDigest ?? undefined, origin: row.origin, sealed: Boolean(row.sealed), etag: row.etag, open: () => this.opened(row) };
   }
 
   /**
@@ -86,8 +89,10 @@ export class SyncStore {
    * `unavailable` when Key Vault did not answer.
    */
   async connection(): Promise<StoredConnection | undefined> {
-    const row = await getOrUndefined<ConnectionRow>(this.table, CONNECTION.partitionKey, CONNECTION.rowKey);
-    if (!row || (!row.sealed && !row.refreshToken)) return undefined;
+    return (await this.storedConnection())?.open();
+  }
+
+  private async opened(row: ConnectionRow & { etag: string }): Promise<StoredConnection> {
     const refreshToken = row.sealed ? await this.open(row.sealed) : (row.refreshToken ?? '');
     return {
       refreshToken,

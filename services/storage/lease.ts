@@ -4,6 +4,18 @@ import { getOrUndefined, guard, isConflict, isPreconditionFailed } from './table
 
 const PARTITION = 'lease';
 
+/** The leases of the background work that runs on one instance at a time (readiness reports them). */
+export const LEASES = { sender: 'dispatcher', scheduler: 'scheduler', partnerCenterPoll: 'partnerCenterPoll' } as const;
+
+export type LeaseHolder = 'this instance' | 'another instance' | 'free';
+
+/** Who holds the lease `name` at `now`, as `instanceId` sees it (held while its time has not run out). */
+export async function leaseHolder(table: TableClient, name: string, instanceId: string, now: Date): Promise<LeaseHolder> {
+  const row = await getOrUndefined<{ owner?: string; until?: number }>(table, PARTITION, name);
+  if (!row?.owner || (row.until ?? 0) <= now.getTime()) return 'free';
+  return row.owner === instanceId ? 'this instance' : 'another instance';
+}
+
 export interface LeaseState {
   cursorMs?: number;
 }

@@ -2,7 +2,7 @@
  * Opens storage: the configured Azure Tables account (by connection string, or by endpoint with the
  * app's Azure identity), or an embedded Azurite when none is set.
  */
-import type { TokenCredential } from '@azure/identity';
+import { azureCredential } from '../azureIdentity';
 import { ConfigError } from '../errors';
 import type * as Embedded from './embeddedAzurite';
 import type { Logger } from '../logger';
@@ -10,8 +10,6 @@ import { checkLayout, ensureTables, openTables, pinger, type TableAccount, type 
 
 export interface Storage {
   tables: Tables;
-  /** How the account is reached (for another client of the same storage). */
-  account: TableAccount;
   kind: 'azure' | 'embedded';
   /** Whether storage answers now (readiness). */
   ping(): Promise<void>;
@@ -39,9 +37,8 @@ function embeddedAzurite(): typeof Embedded {
 
 export async function openStorage(options: {
   connectionString?: string;
-  /** An Azure Tables endpoint reached with `credential` (the managed identity), when no connection string is set. */
+  /** An Azure Tables endpoint reached with the app's Azure identity (its managed identity), when no connection string is set. */
   endpoint?: string;
-  credential?: () => TokenCredential;
   dataDir: string;
   tablePrefix?: string;
   inMemory?: boolean;
@@ -49,8 +46,8 @@ export async function openStorage(options: {
 }): Promise<Storage> {
   const account: TableAccount | undefined = options.connectionString
     ? { connectionString: options.connectionString }
-    : options.endpoint && options.credential
-      ? { endpoint: options.endpoint, credential: options.credential() }
+    : options.endpoint
+      ? { endpoint: options.endpoint, credential: azureCredential() }
       : undefined;
   if (account) {
     const tables = openTables(account, options.tablePrefix);
@@ -58,7 +55,7 @@ export async function openStorage(options: {
     await checkLayout(tables, 'TABLE_PREFIX');
     const shown = 'endpoint' in account ? account.endpoint : (/TableEndpoint=([^;]+)/i.exec(account.connectionString)?.[1] ?? /AccountName=([^;]+)/i.exec(account.connectionString)?.[1]);
     options.log.info({ endpoint: shown }, 'endpoint' in account ? "storage: Azure Tables at AZURE_TABLES_ENDPOINT, with the app's Azure identity" : 'storage: Azure Tables from AZURE_TABLES_CONNECTION_STRING');
-    return { tables, account, kind: 'azure', ping: pinger(account), close: async () => undefined };
+    return { tables, kind: 'azure', ping: pinger(account), close: async () => undefined };
   }
   const { startEmbeddedAzurite } = embeddedAzurite();
   const azurite = await startEmbeddedAzurite({ dataDir: options.dataDir, inMemory: options.inMemory });
@@ -74,6 +71,5 @@ export async function openStorage(options: {
     { endpoint: azurite.endpoint, dataDir: options.inMemory ? '(memory)' : options.dataDir },
     'storage: embedded Azurite (no AZURE_TABLES_CONNECTION_STRING set)',
   );
-  const embedded = { connectionString: azurite.connectionString };
-  return { tables, account: embedded, kind: 'embedded', ping: pinger(embedded), close: () => azurite.close() };
+  return { tables, kind: 'embedded', ping: pinger({ connectionString: azurite.connectionString }), close: () => azurite.close() };
 }

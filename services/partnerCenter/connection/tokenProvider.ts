@@ -110,7 +110,6 @@ export class RefreshTokenSource implements TokenSource {
     return this.inflight;
   }
 
-  /** Whether a refresh token is configured or stored: the sync cannot start without one. */
   /** Whether a sign-in is set or stored (a stored one is not opened: a start never depends on its key or vault). */
   async available(): Promise<boolean> {
     return Boolean(this.options.bootstrap) || Boolean(await this.store.storedConnection());
@@ -170,7 +169,7 @@ export class RefreshTokenSource implements TokenSource {
       if (known) this.options.log.info('PARTNER_CENTER_REFRESH_TOKEN holds a new value: it replaces the stored Partner Center sign-in');
       return { refreshToken: bootstrap, clientType: 'confidential', origin: 'setting', settingDigest, etag: known?.etag };
     }
-    const stored = await this.store.connection();
+    const stored = await known.open();
     // A connect sign-in stored before the setting's value was recorded with it: the sign-in stands, and records it.
     return stored && { ...stored, settingDigest };
   }

@@ -10,8 +10,6 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SecretClient } from '@azure/keyvault-secrets';
-import type { TokenCredential } from '@azure/identity';
-import { azureCredential } from '../../azureIdentity';
 import { secretClient } from '../../keyVault';
 import { AppError } from '../../errors';
 
@@ -72,9 +70,8 @@ export class KeyVaultTokenVault implements TokenVault {
   constructor(
     vaultUrl: string,
     private readonly secretName: string,
-    credential: TokenCredential = azureCredential(),
   ) {
-    this.client = secretClient(vaultUrl, credential);
+    this.client = secretClient(vaultUrl);
   }
 
   async seal(token: string): Promise<string> {

@@ -7,7 +7,7 @@
  * What still cannot be read is parked with its reason (parkedReferrals.ts), never dropped.
  */
 import { toFieldIssues } from '../../errors';
-import { MAX_NOTES, MAX_PEOPLE, REFERRAL_ID_PATTERN, referralSchema, withoutNulls, type Referral } from './referral';
+import { MAX_NOTES, MAX_PEOPLE, REFERRAL_DIRECTIONS, REFERRAL_ID_PATTERN, REFERRAL_QUALIFICATIONS, REFERRAL_STATUSES, REFERRAL_SUBSTATUSES, REFERRAL_TYPES, referralSchema, withoutNulls, type Referral } from './referral';
 
 /** A value kept as Partner Center sent it, because it does not fit what this version reads. */
 export interface AsGiven {
@@ -29,11 +29,11 @@ export const MAX_AS_GIVEN = 20;
 /** Rounds of setting aside what does not fit (each sets at least one value aside). */
 const MAX_ROUNDS = 40;
 
-const STATUSES = ['None', 'New', 'Active', 'Closed'];
-const SUBSTATUSES = ['None', 'Pending', 'Received', 'Accepted', 'Won', 'Lost', 'Declined', 'Expired'];
-const QUALIFICATIONS = ['Direct', 'MarketingQualified', 'SalesQualified'];
-const TYPES = ['Independent', 'Shared'];
-const DIRECTIONS = ['Incoming', 'Outgoing'];
+const STATUSES: readonly string[] = REFERRAL_STATUSES;
+const SUBSTATUSES: readonly string[] = REFERRAL_SUBSTATUSES;
+const QUALIFICATIONS: readonly string[] = REFERRAL_QUALIFICATIONS;
+const TYPES: readonly string[] = REFERRAL_TYPES;
+const DIRECTIONS: readonly string[] = REFERRAL_DIRECTIONS;
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -67,7 +67,7 @@ export function readReferral(sent: unknown): ReadReferral {
  * show a Won as Expired, or be "corrected" in Partner Center by a write-back nobody asked for.
  */
 function unknownKind(raw: Json): { field: string; reason: string } | undefined {
-  const check = (field: string, known: string[], required = false) => {
+  const check = (field: string, known: readonly string[], required = false) => {
     const value = raw[field];
     if (value === undefined) return required ? { field, reason: `it has no ${field}` } : undefined;
     if (typeof value === 'string' && known.includes(value)) return undefined;

@@ -23,6 +23,13 @@ const currency = z
 /** An industry, product or service: Partner Center sends `{ id }` objects; senders of the leads API may send names. */
 const requirement = z.union([text(500), z.object({ id: text(200).optional(), name: text(500).optional() }).transform((r) => r.name ?? r.id ?? '')]);
 
+/** The values Partner Center documents for a referral's enums (readReferral keeps any other as given). */
+export const REFERRAL_STATUSES = ['None', 'New', 'Active', 'Closed'] as const;
+export const REFERRAL_SUBSTATUSES = ['None', 'Pending', 'Received', 'Accepted', 'Won', 'Lost', 'Declined', 'Expired'] as const;
+export const REFERRAL_QUALIFICATIONS = ['Direct', 'MarketingQualified', 'SalesQualified'] as const;
+export const REFERRAL_TYPES = ['Independent', 'Shared'] as const;
+export const REFERRAL_DIRECTIONS = ['Incoming', 'Outgoing'] as const;
+
 export const contactSchema = z.object({
   firstName: text(200).optional(),
   lastName: text(200).optional(),
@@ -54,14 +61,14 @@ export const referralSchema = z.object({
   expirationDateTime: isoDate.optional(),
   acceptedDateTime: isoDate.optional(),
   closedDateTime: isoDate.optional(),
-  status: z.enum(['None', 'New', 'Active', 'Closed']).optional(),
-  substatus: z.enum(['None', 'Pending', 'Received', 'Accepted', 'Won', 'Lost', 'Declined', 'Expired']).optional(),
+  status: z.enum(REFERRAL_STATUSES).optional(),
+  substatus: z.enum(REFERRAL_SUBSTATUSES).optional(),
   statusReason: text(4000).optional(),
-  qualification: z.enum(['Direct', 'MarketingQualified', 'SalesQualified'], {
+  qualification: z.enum(REFERRAL_QUALIFICATIONS, {
     message: 'must be Direct, MarketingQualified or SalesQualified',
   }),
-  type: z.enum(['Independent', 'Shared']).optional(),
-  direction: z.enum(['Incoming', 'Outgoing']).optional(),
+  type: z.enum(REFERRAL_TYPES).optional(),
+  direction: z.enum(REFERRAL_DIRECTIONS).optional(),
   campaignId: text(128).optional(),
   inviteContext: z
     .object({

@@ -9,7 +9,7 @@ import { LeadBusyError } from '../../errors';
 import type { Lead } from '../../leads/lead';
 import type { LeadStore } from '../../storage/leadStore';
 import { ingestReferrals } from './intake';
-import { readReferral } from './readReferral';
+import { readReferral, type AsGiven } from './readReferral';
 import { isIncomingLead } from './referral';
 import { partnerCenterOf, referralState, withPartnerCenter } from './referralState';
 import { applyReferral, PARTNER_CENTER_ACTOR, PARTNER_CENTER_EVENT, type SyncedField } from './referralSync';
@@ -21,6 +21,11 @@ export type TakeResult =
   | { status: 'ignored'; leadId: string; reason: 'not_a_lead' }
   /** It cannot be read (no usable id, a status or kind this version does not know): to be parked, with why. */
   | { status: 'unreadable'; referralId?: string; name?: string; reason: string };
+
+/** The lead a referral was taken into (none when it could not be read). */
+export function takenLeadId(taken: TakeResult): string | undefined {
+  return 'leadId' in taken ? taken.leadId : 'lead' in taken ? taken.lead.id : undefined;
+}
 
 const MAX_ATTEMPTS = 6;
 
@@ -57,7 +62,7 @@ export async function takeReferral(sent: unknown, deps: { leads: LeadStore; now:
 }
 
 /** The values kept as given are those of the referral as last taken. */
-function withAsGiven<T extends { lead: Lead } | undefined>(applied: T, asGiven: ReturnType<typeof readReferral> extends infer R ? (R extends { ok: true; asGiven: infer A } ? A : never) : never): T {
+function withAsGiven<T extends { lead: Lead } | undefined>(applied: T, asGiven: AsGiven[]): T {
   if (!applied) return applied;
   const record = partnerCenterOf(applied.lead);
   const { asGiven: _was, ...rest } = record;

@@ -11,7 +11,7 @@
  */
 import type { Logger } from '../../logger';
 import type { Lease } from '../../storage/lease';
-import type { TakeResult } from '../referrals/takeReferral';
+import { takenLeadId, type TakeResult } from '../referrals/takeReferral';
 import type { PartnerCenterClient } from '../connection/partnerCenterClient';
 import { PartnerCenterError } from '../connection/partnerCenterErrors';
 import { briefly } from '../../errors';
@@ -172,7 +172,7 @@ export class ReferralPull {
       if (kept.isNew) parked.push({ id: kept.id, name: taken.name, reason: taken.reason });
       this.parkedIds.add(kept.id);
     } else {
-      const id = 'leadId' in taken ? taken.leadId : 'lead' in taken ? taken.lead.id : undefined;
+      const id = takenLeadId(taken);
       if (id && this.parkedIds.delete(id)) {
         await this.deps.parked.remove(id);
         this.deps.log.info({ referralId: id }, 'a parked referral reads now (Partner Center changed it): imported, and parked no longer');

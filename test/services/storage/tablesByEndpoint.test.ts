@@ -39,9 +39,7 @@ describe('tables by endpoint, with the managed identity', () => {
 
   it('creates the tables, writes and reads with a token the managed identity gave for Storage (needed: without one the endpoint opens nothing), and answers readiness', async () => {
     await expect(new TableClient(azurite.endpoint, 'byEndpointMeta').getEntity('probe', 'one')).rejects.toMatchObject({ statusCode: 403 });
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { azureCredential } = require('../../../services/azureIdentity') as typeof import('../../../services/azureIdentity');
-    storage = await openStorage({ endpoint: azurite.endpoint, credential: azureCredential, dataDir: '', tablePrefix: 'byEndpoint', log: silentLogger });
+    storage = await openStorage({ endpoint: azurite.endpoint, dataDir: '', tablePrefix: 'byEndpoint', log: silentLogger });
 
     expect(storage.kind).toBe('azure');
     await storage.tables.Meta.upsertEntity({ partitionKey: 'probe', rowKey: 'one', value: 42 });
