@@ -26,6 +26,19 @@ const mentionLine = (mention: CardMention | undefined, locale: Locale) =>
 export const SNOOZE_CHOICES = ['day', 'beforeExpiry'] as const;
 export type SnoozeChoice = (typeof SNOOZE_CHOICES)[number];
 
+/** A reminder's headline: the lead and the time it has left (`leftMs`), or that it expired. */
+export function reminderHeadline(lead: Pick<Lead, 'name' | 'customer'>, leftMs: number, locale: Locale): string {
+  const names = { name: lead.name, customer: lead.customer.name };
+  return leftMs > 0 ? t(locale, 'reminder.text', { ...names, duration: formatDuration(leftMs, locale, 'span') }) : t(locale, 'reminder.expired', names);
+}
+
+/** An assignment's headline: who made whom the owner of what. */
+export function assignedHeadline(lead: Pick<Lead, 'name' | 'customer' | 'owner'>, locale: Locale): string {
+  const names = { name: lead.name, customer: lead.customer.name };
+  const by = lead.owner?.by?.name;
+  return by ? t(locale, 'assigned.text', { ...names, by }) : t(locale, 'assigned.textNoOne', names);
+}
+
 /**
  * "⏰ Contoso cloud migration (Contoso Ltd) expires in 2 days 3 hours", with the way to answer it.
  * `personal`: the reminder is the reader's own, who may put it off (Snooze). `mention`: the owner,
@@ -33,7 +46,6 @@ export type SnoozeChoice = (typeof SNOOZE_CHOICES)[number];
  */
 export function renderReminderCard(lead: Lead, { locale, now, timeZone, personal, mention }: Zoned & { now: Date; personal?: boolean; mention?: CardMention }): CardAttachment {
   const left = msLeft(lead, now);
-  const names = { name: lead.name, customer: lead.customer.name };
   const data = actionData(lead);
   const answer =
     lead.stage === 'Received'
@@ -52,7 +64,7 @@ export function renderReminderCard(lead: Lead, { locale, now, timeZone, personal
   return render(
     {
       style: 'warning',
-      headline: left > 0 ? t(locale, 'reminder.text', { ...names, duration: formatDuration(left, locale, 'span') }) : t(locale, 'reminder.expired', names),
+      headline: reminderHeadline(lead, left, locale),
       color: null,
       lines: [...mentionLine(mention, locale), { text: t(locale, 'reminder.expires', { date: formatDateTime(lead.expiresAt, { locale, timeZone }) }), subtle: true }],
       actions: [...answer, ...snooze, executeAction(t(locale, 'action.open'), 'lead.open', data)],
@@ -72,12 +84,10 @@ export function renderAssignedCard(lead: Lead, { locale, timeZone, mention }: Zo
     lead.stage === 'Received'
       ? [executeAction(t(locale, 'action.accept'), FORMS.accept.open, data, { style: 'positive' }), executeAction(t(locale, 'action.decline'), FORMS.decline.open, data)]
       : [];
-  const by = lead.owner?.by?.name;
-  const names = { name: lead.name, customer: lead.customer.name };
   return render(
     {
       style: 'accent',
-      headline: by ? t(locale, 'assigned.text', { ...names, by }) : t(locale, 'assigned.textNoOne', names),
+      headline: assignedHeadline(lead, locale),
       color: null,
       lines: [...mentionLine(mention, locale), ...(lead.stage === 'Received' ? [{ text: t(locale, 'reminder.expires', { date: formatDateTime(lead.expiresAt, { locale, timeZone }) }), subtle: true }] : [])],
       actions: [...answer, executeAction(t(locale, 'action.open'), 'lead.open', data)],

@@ -9,8 +9,8 @@ import { PEOPLE_DATASETS, type FormContext } from './leadForm';
 import { t, type Locale } from './locale';
 import rolesJson from './templates/roles.json';
 
-export const CARD_ROLES = ['partnerAdmin', 'leadAdmin', 'leadViewer'] as const;
-export type CardRole = (typeof CARD_ROLES)[number];
+const CARD_ROLES = ['partnerAdmin', 'leadAdmin', 'leadViewer'] as const;
+type CardRole = (typeof CARD_ROLES)[number];
 
 export interface RoleCardEntry {
   id: string;
@@ -19,7 +19,7 @@ export interface RoleCardEntry {
   name?: string;
 }
 
-export interface StreamCardEntry {
+interface StreamCardEntry {
   id: string;
   name?: string;
 }

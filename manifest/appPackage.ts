@@ -88,25 +88,26 @@ function refusePlaceholders(developer: { name: string; websiteUrl: string; priva
 }
 
 /** What the schema cannot say: a short name distinct from the full one, menus within the documented size, German text for everything. */
-function packageErrors(teamsManifest: TeamsManifest): string[] {
+function packageErrors(teamsManifest: TeamsManifest, localized: Map<string, Record<string, string>>): string[] {
   const manifest = teamsManifest as unknown as LocalizableManifest;
   const errors: string[] = [];
   if (manifest.name.full === undefined || manifest.name.full === manifest.name.short) errors.push('name.full must differ from name.short');
   manifest.bots?.[0]?.commandLists?.forEach((list, i) => {
     if (list.commands.length > MAX_COMMANDS_PER_MENU) errors.push(`bots[0].commandLists[${i}] has ${list.commands.length} commands: Teams documents at most ${MAX_COMMANDS_PER_MENU} per menu`);
   });
-  for (const file of LOCALIZATION_FILES) errors.push(...localizationErrors(manifest, file, readLocalization(file)));
+  for (const [file, texts] of localized) errors.push(...localizationErrors(manifest, file, texts));
   return errors;
 }
 
 /** The zip to upload to Teams; throws a ManifestError listing what is invalid. */
 export async function buildAppPackage(settings: AppPackageSettings): Promise<Buffer> {
   const manifest = renderManifest(settings);
-  const errors = [...(await schemaErrors(manifest)), ...packageErrors(manifest)];
+  const localized = new Map(LOCALIZATION_FILES.map((file) => [file, readLocalization(file)]));
+  const errors = [...(await schemaErrors(manifest)), ...packageErrors(manifest, localized)];
   if (errors.length > 0) throw new ManifestError(`manifest.json does not match its schema:\n  ${errors.join('\n  ')}`, errors);
   const zip = new JSZip();
   zip.file('manifest.json', JSON.stringify(manifest, null, 2));
-  for (const file of LOCALIZATION_FILES) zip.file(file, JSON.stringify(readLocalization(file), null, 2));
+  for (const [file, texts] of localized) zip.file(file, JSON.stringify(texts, null, 2));
   for (const icon of ICONS) zip.file(icon, readFileSync(path.join(MANIFEST_DIR, icon)));
   return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
 }

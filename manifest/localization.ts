@@ -29,7 +29,7 @@ export function readLocalization(file: string): Record<string, string> {
 }
 
 /** The manifest's texts a localization file must translate, by their localization keys. */
-export function localizableTexts(manifest: LocalizableManifest): Map<string, string> {
+function localizableTexts(manifest: LocalizableManifest): Map<string, string> {
   const texts = new Map<string, string>([
     ['name.short', manifest.name.short],
     ['name.full', manifest.name.full ?? manifest.name.short],
@@ -59,12 +59,25 @@ export function localizableTexts(manifest: LocalizableManifest): Map<string, str
 
 const parameters = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '').sort().join(',');
 
+type ValidateFunction = ReturnType<Ajv['compile']>;
+const validators = new Map<string, ValidateFunction>();
+
+/** The localization schema bundled for this manifest version, compiled once. */
+function localizationSchema(manifestVersion: string): ValidateFunction {
+  let validate = validators.get(manifestVersion);
+  if (!validate) {
+    const schemaPath = path.join(BUNDLED_TEAMS_SCHEMAS, `v${manifestVersion}`, 'MicrosoftTeams.Localization.schema.json');
+    const ajv = new Ajv({ allErrors: true, strictTypes: false, unicodeRegExp: false });
+    addFormats(ajv, ['uri', 'email', 'regex']);
+    validate = ajv.compile(JSON.parse(readFileSync(schemaPath, 'utf8')) as object);
+    validators.set(manifestVersion, validate);
+  }
+  return validate;
+}
+
 /** What is wrong with a localization file for this manifest: schema errors, texts left out, keys it does not have, template parameters that differ. */
 export function localizationErrors(manifest: LocalizableManifest, file: string, localized: Record<string, string>): string[] {
-  const schemaPath = path.join(BUNDLED_TEAMS_SCHEMAS, `v${manifest.manifestVersion}`, 'MicrosoftTeams.Localization.schema.json');
-  const ajv = new Ajv({ allErrors: true, strictTypes: false, unicodeRegExp: false });
-  addFormats(ajv, ['uri', 'email', 'regex']);
-  const validate = ajv.compile(JSON.parse(readFileSync(schemaPath, 'utf8')) as object);
+  const validate = localizationSchema(manifest.manifestVersion);
   const errors = validate(localized) ? [] : (validate.errors ?? []).map((e) => `${file}${e.instancePath || ''} ${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`);
   const expectedSchema = `https://developer.microsoft.com/json-schemas/teams/v${manifest.manifestVersion}/MicrosoftTeams.Localization.schema.json`;
   if (localized.$schema !== expectedSchema) errors.push(`${file}: $schema must be ${expectedSchema}`);

@@ -4,6 +4,10 @@ import { z } from 'zod';
 import { LISTS } from '../services/leads/leadViews';
 import { MAX_QUERY_LENGTH } from '../services/leads/leadSearch';
 import { PERIODS } from '../services/leads/leadStats';
+import { ROLES } from '../services/useCases/roles';
+
+/** A Microsoft Entra (AAD) object id, as people are named in roles. */
+export const AAD_OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Teams ids ("29:1a…", "19:…@thread.tacv2", "a:1…") are visible ASCII; they go into URLs and headers. */
 const teamsId = z.string().regex(/^[\x21-\x7e]{1,1024}$/, 'must be a Teams id');
@@ -169,7 +173,7 @@ export const welcomeChannelSchema = z.object({
 /** The roles card: a person picked (an AAD object id, or a Teams id in the Playground), a role, the stream toggle. */
 export const grantFormSchema = z.object({
   personId: z.string().trim().min(1).max(200),
-  role: z.enum(['leadViewer', 'leadAdmin', 'partnerAdmin']).default('leadViewer'),
+  role: z.enum(ROLES).default('leadViewer'),
   stream: toggle,
 });
 

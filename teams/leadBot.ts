@@ -9,7 +9,7 @@ import { StorageUnavailableError } from '../services/errors';
 import type { Logger } from '../services/logger';
 import { traced } from '../services/telemetry';
 import { handleTextCommand } from './commands/textCommands';
-import { conversationFrom, teamOf, tenantOf } from './conversationRef';
+import { conversationFrom, tenantOf } from './conversationRef';
 import { submittedVerbSchema } from './activityParsers';
 import { cardVerbs, errorResponse } from './invokes/cardActions';
 import type { CardDeps } from './invokes/cardViews';
@@ -34,12 +34,13 @@ export interface LeadBotOptions {
 }
 
 export class LeadBot extends TeamsActivityHandler {
-  private readonly deps: CardDeps;
+  /** What every turn's handlers share; whether anyone may change leads yet is asked per turn (turnDeps). */
+  private readonly deps: Omit<CardDeps, 'adminsConfigured'>;
 
   constructor(private readonly options: LeadBotOptions) {
     super();
     const { product } = options;
-    this.deps = { product, flameWindowHours: options.flameWindowHours, adminsConfigured: true, log: options.log };
+    this.deps = { product, flameWindowHours: options.flameWindowHours, log: options.log };
 
     this.onMessage(async (context, next) => {
       // A button's Action.Submit fallback on a client without Universal Actions; else a typed command.
@@ -167,7 +168,7 @@ export class LeadBot extends TeamsActivityHandler {
     const conversation = conversationFrom(context.activity);
     if (!(await this.options.product.conversations.installed(conversation))) return;
     this.options.log.info({ scope: conversation.scope }, 'installed: welcomed (no new leads until a lead admin chooses)');
-    const card = await welcomeCard(conversation, teamOf(context.activity), resolveLocale(context.activity.locale), await this.turnDeps());
+    const card = await welcomeCard(conversation, resolveLocale(context.activity.locale), await this.turnDeps());
     await context.sendActivity({ attachments: [CardFactory.adaptiveCard(card.content)] });
   }
 
@@ -186,13 +187,11 @@ export class LeadBot extends TeamsActivityHandler {
     const access = await this.options.product.roles.access(id || undefined);
     return {
       actor: { kind: 'user', id: id || `teams:${from.id}`, name: from.name ?? 'Someone', canManage: access.change, teamsUserId: from.id },
-      role: access.role,
       access,
       teamsUserId: from.id,
       locale: resolveLocale(context.activity.locale),
       timeZone: context.activity.localTimezone ?? undefined,
       where: conversationFrom(context.activity),
-      teamId: teamOf(context.activity),
     };
   }
 }

@@ -1,6 +1,8 @@
 /** Renders what services/ asks to send (an OutboundMessage) as a Teams activity. */
 import { CardFactory, type Activity } from 'botbuilder';
 import {
+  assignedHeadline,
+  reminderHeadline,
   renderDigestCard,
   renderAssignedCard,
   renderFlameAlertCard,
@@ -11,7 +13,6 @@ import {
   renderOverruledCard,
   renderReminderCard,
   renderSyncHealthCard,
-  formatDuration,
   resolveLocale,
   t,
 } from '../cards';
@@ -77,17 +78,12 @@ export function outboundActivity(message: OutboundMessage, conversation: Convers
 export function previewText(message: OutboundMessage, language: string | undefined): string {
   const locale = resolveLocale(language);
   switch (message.kind) {
-    case 'reminder': {
-      const names = { name: message.lead.name, customer: message.lead.customer.name };
-      return t(locale, 'reminder.text', { ...names, duration: formatDuration(message.hours * 3_600_000, locale, 'span') });
-    }
+    case 'reminder':
+      return reminderHeadline(message.lead, message.hours * 3_600_000, locale);
     case 'expiredNotice':
-      return t(locale, 'reminder.expired', { name: message.lead.name, customer: message.lead.customer.name });
-    case 'assigned': {
-      const names = { name: message.lead.name, customer: message.lead.customer.name };
-      const by = message.lead.owner?.by?.name;
-      return by ? t(locale, 'assigned.text', { ...names, by }) : t(locale, 'assigned.textNoOne', names);
-    }
+      return reminderHeadline(message.lead, 0, locale);
+    case 'assigned':
+      return assignedHeadline(message.lead, locale);
     case 'overruled':
       return t(locale, 'overruled.title');
     case 'text':

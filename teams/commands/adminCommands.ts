@@ -2,6 +2,7 @@
 import { renderSyncStatusCard, t } from '../../cards';
 import { LEAD_ID_PATTERN } from '../../services/leads/lead';
 import type { Role } from '../../services/useCases/roles';
+import { AAD_OBJECT_ID } from '../activityParsers';
 import { logRefusal } from '../invokes/access';
 import { rolesCard } from '../invokes/roleVerbs';
 import type { CommandHandler } from './commandRouter';
@@ -18,7 +19,6 @@ const ROLE_ALIASES: ReadonlyMap<string, Role> = new Map([
   ['mpn', 'partnerAdmin'],
 ]);
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** `roles`: who has which role; partner admins get Add… and Remove on it. */
 export const roles: CommandHandler = (_args, clicker, deps) => rolesCard(clicker, deps);
@@ -37,7 +37,7 @@ export const changeRole: CommandHandler = async (args, clicker, deps, word) => {
   }
   const [id = '', roleName = ''] = args;
   if (verb === 'grant' && id === '') return rolesCard(clicker, deps, { adding: true });
-  if (!GUID.test(id)) return t(locale, verb === 'grant' ? 'command.grantUsage' : 'command.revokeUsage');
+  if (!AAD_OBJECT_ID.test(id)) return t(locale, verb === 'grant' ? 'command.grantUsage' : 'command.revokeUsage');
   if (verb === 'revoke') {
     const revoked = await roles.revoke(clicker.actor.id, id);
     if (revoked === 'forbidden') return t(locale, 'command.onlyPartnerAdmins');

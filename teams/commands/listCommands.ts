@@ -4,7 +4,7 @@ import { LEAD_ID_PATTERN } from '../../services/leads/lead';
 import { PERIODS, type Period } from '../../services/leads/leadStats';
 import type { ListName } from '../../services/leads/leadViews';
 import { insightsCard, leadCard, listCard, searchCard } from '../invokes/cardViews';
-import { mayRead, refuse } from '../invokes/access';
+import { readAs, refuse } from '../invokes/access';
 import type { CommandHandler } from './commandRouter';
 
 /** A list, newest first, 10 a page: `marketplace`, `qualified`, `favorites`, `archived`, `unassigned`, `my leads`. */
@@ -18,15 +18,10 @@ export const find: CommandHandler = (args, clicker, deps) => searchCard(args.joi
 /** `lead <id>`: for people without a role, only a lead posted in this conversation, or theirs. */
 export const showLead: CommandHandler = async (args, clicker, deps) => {
   const id = args[0] ?? '';
-  const { leads } = deps.product;
-  const found = !LEAD_ID_PATTERN.test(id)
-    ? undefined
-    : clicker.access.read
-      ? await leads.read(id).then((lead) => lead && { lead, postedHere: true })
-      : await leads.readIn(id, clicker.where.conversationId);
+  const found = LEAD_ID_PATTERN.test(id) ? await readAs(id, clicker, deps) : undefined;
   // Without a role, an id that names no lead is refused like one that names someone else's: nothing says which.
   if (!found) return clicker.access.read ? t(clicker.locale, 'command.leadNotFound', { id: id || '?' }) : refuse(clicker, deps, `lead ${id}`, 'read');
-  return mayRead(clicker, found.lead, found.postedHere) ? leadCard(found.lead, clicker, deps, {}) : refuse(clicker, deps, `lead ${id}`, 'read');
+  return found.readable ? leadCard(found.lead, clicker, deps, {}) : refuse(clicker, deps, `lead ${id}`, 'read');
 };
 
 export const showInsights: CommandHandler = async (args, clicker, deps) => {

@@ -5,7 +5,7 @@
  * where they saw it). Every refusal is logged
  * once, with who and what, never what the lead holds.
  */
-import { t } from '../../cards';
+import { t, type Locale } from '../../cards';
 import type { Lead } from '../../services/leads/lead';
 import type { Access } from '../../services/useCases/roles';
 import type { CardDeps } from './cardViews';
@@ -20,6 +20,14 @@ export function mayRead(clicker: Pick<Clicker, 'access' | 'actor' | 'where'>, le
   if (!ownChat(clicker)) return false;
   const me = clicker.actor.id.toLowerCase();
   return lead.owner?.id === me || lead.favorites.some((f) => f.id.toLowerCase() === me);
+}
+
+/** The lead, and whether this person may read it here (read as their access allows); undefined when there is none. */
+export async function readAs(id: string, clicker: Pick<Clicker, 'access' | 'actor' | 'where'>, deps: Pick<CardDeps, 'product'>): Promise<{ lead: Lead; readable: boolean } | undefined> {
+  const { leads } = deps.product;
+  if (clicker.access.read) return (await leads.read(id).then((lead) => lead && { lead, readable: true })) ?? undefined;
+  const seen = await leads.readIn(id, clicker.where.conversationId);
+  return seen && { lead: seen.lead, readable: mayRead(clicker, seen.lead, seen.postedHere) };
 }
 
 /** Whether this person may see their own leads here (my leads, favorites): anywhere with a role; without one, in their personal chat. */
@@ -41,5 +49,10 @@ export function logRefusal(clicker: Pick<Clicker, 'access' | 'actor'>, deps: Pic
 export function refuse(clicker: Pick<Clicker, 'access' | 'actor' | 'locale'>, deps: Pick<CardDeps, 'log' | 'adminsConfigured'>, what: string, need: Need): string {
   logRefusal(clicker, deps, what, need);
   const why = t(clicker.locale, need === 'read' ? 'access.needViewer' : need === 'change' ? 'access.needLeadRole' : need === 'own' ? 'access.ownInPersonal' : 'command.onlyPartnerAdmins');
-  return deps.adminsConfigured ? why : `${why} ${t(clicker.locale, 'notice.noAdmins')}`;
+  return withHowToBegin(why, clicker.locale, deps);
+}
+
+/** A refusal's words, and how to begin while nobody has an admin role. */
+export function withHowToBegin(text: string, locale: Locale, deps: Pick<CardDeps, 'adminsConfigured'>): string {
+  return deps.adminsConfigured ? text : `${text} ${t(locale, 'notice.noAdmins')}`;
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../../services/logger';
 import type { Lead } from '../../services/leads/lead';
 import type { Period } from '../../services/leads/leadStats';
 import type { listActionDataSchema } from '../activityParsers';
-import { logRefusal } from './access';
+import { logRefusal, withHowToBegin } from './access';
 import type { Clicker } from './clicker';
 
 export interface CardDeps {
@@ -56,8 +56,7 @@ export function refreshUserIds(lead: Lead, also: (string | undefined)[] = []): s
 export function forbidden(command: string, clicker: Pick<Clicker, 'access' | 'actor' | 'locale'>, deps: Pick<CardDeps, 'adminsConfigured' | 'log'>): Notice {
   logRefusal(clicker, deps, command, 'change');
   const { locale } = clicker;
-  const text = t(locale, `notice.forbidden.${command}` as never);
-  return { tone: 'warning', text: deps.adminsConfigured ? text : `${text} ${t(locale, 'notice.noAdmins')}` };
+  return { tone: 'warning', text: withHowToBegin(t(locale, `notice.forbidden.${command}` as never), locale, deps) };
 }
 
 /**

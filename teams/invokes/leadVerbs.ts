@@ -5,7 +5,7 @@ import type { Lead } from '../../services/leads/lead';
 import { ALLOWED } from '../../services/leads/leadLifecycle';
 import { snoozeChoices } from '../../services/leads/leadTime';
 import { formInputsSchema, leadActionDataSchema, snoozeActionDataSchema } from '../activityParsers';
-import { mayRead, refuse } from './access';
+import { readAs, refuse } from './access';
 import { alreadyChanged, changedMeanwhile, forbidden, leadCard, peoplePicker, type CardDeps, type CardOptions } from './cardViews';
 import { cardResponse, errorResponse, messageResponse, type InvokeResponseBody, type VerbHandler } from './cardVerbs';
 import type { Clicker } from './clicker';
@@ -30,18 +30,16 @@ async function leadOf(data: Record<string, unknown>, clicker: Clicker, deps: Car
  * they may see the lead.
  */
 async function readChecked(leadId: string, clicker: Clicker, deps: CardDeps, forChange: boolean): Promise<LeadRead | InvokeResponseBody> {
-  const { leads } = deps.product;
-  if (!clicker.access.read) {
-    const seen = await leads.readIn(leadId, clicker.where.conversationId);
-    if (!seen) return messageResponse(t(clicker.locale, 'notice.notFound'));
-    if (!mayRead(clicker, seen.lead, seen.postedHere)) {
+  if (!forChange || !clicker.access.read) {
+    const found = await readAs(leadId, clicker, deps);
+    if (!found) return messageResponse(t(clicker.locale, 'notice.notFound'));
+    if (!found.readable) {
       refuse(clicker, deps, `lead ${leadId}`, 'read');
       return cardResponse(renderRestrictedCard(leadId, { locale: clicker.locale, shared: clicker.onSharedCard, noAdmins: !deps.adminsConfigured }));
     }
-    if (!forChange) return { lead: seen.lead };
+    if (!forChange) return { lead: found.lead };
   }
-  const read = forChange ? await leads.readForChange(leadId) : await leads.read(leadId).then((lead) => lead && { lead });
-  return read ?? messageResponse(t(clicker.locale, 'notice.notFound'));
+  return (await deps.product.leads.readForChange(leadId)) ?? messageResponse(t(clicker.locale, 'notice.notFound'));
 }
 
 const isAnswer = (value: object): value is InvokeResponseBody => 'statusCode' in value;

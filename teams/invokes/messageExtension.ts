@@ -8,7 +8,7 @@ import { ADAPTIVE_CARD_CONTENT_TYPE, renderRestrictedCard, renderRestrictedPrevi
 import { summarize, type LeadSummary } from '../../services/leads/leadViews';
 import { LEAD_ID_PATTERN, LEAD_KINDS, type Lead } from '../../services/leads/lead';
 import { extensionLinkSchema, extensionQuerySchema } from '../activityParsers';
-import { mayRead, refuse } from './access';
+import { readAs, refuse } from './access';
 import { leadCard, type CardDeps } from './cardViews';
 import type { Clicker } from './clicker';
 
@@ -81,12 +81,11 @@ export async function searchExtension(value: unknown, clicker: Clicker, deps: Ca
 export async function unfurlLink(value: unknown, clicker: Clicker, deps: CardDeps): Promise<ExtensionResponse> {
   const parsed = extensionLinkSchema.safeParse(value);
   if (!parsed.success) return results([], NO_CACHE);
-  const { leads } = deps.product;
   for (const id of referralIdsIn(parsed.data.url)) {
-    const found = clicker.access.read ? await leads.read(id).then((lead) => lead && { lead, postedHere: true }) : await leads.readIn(id, clicker.where.conversationId);
+    const found = await readAs(id, clicker, deps);
     if (!found) continue;
     // Not cached: who may read it depends on the person and the conversation.
-    if (mayRead(clicker, found.lead, found.postedHere)) return results([attachment(found.lead, clicker, deps)], NO_CACHE);
+    if (found.readable) return results([attachment(found.lead, clicker, deps)], NO_CACHE);
     refuse(clicker, deps, 'unfurl', 'read');
     return results([{ ...renderRestrictedCard(found.lead.id, { locale: clicker.locale, shared: true }), preview: renderRestrictedPreview(clicker.locale) }], NO_CACHE);
   }

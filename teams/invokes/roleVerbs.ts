@@ -5,7 +5,7 @@
  */
 import { renderRolesCard, t, type CardAttachment } from '../../cards';
 import type { Role } from '../../services/useCases/roles';
-import { grantFormSchema, roleRemovalSchema } from '../activityParsers';
+import { AAD_OBJECT_ID, grantFormSchema, roleRemovalSchema } from '../activityParsers';
 import { logRefusal } from './access';
 import { peoplePicker, type CardDeps } from './cardViews';
 import { cardResponse, errorResponse, messageResponse, type VerbHandler } from './cardVerbs';
@@ -24,8 +24,6 @@ export const showRoles: VerbHandler = async (_data, clicker, deps, verb) => {
   if (verb === 'roles.add' && !clicker.access.admin) return refused(clicker, deps, verb);
   return cardResponse(await rolesCard(clicker, deps, { adding: verb === 'roles.add' }));
 };
-
-const AAD_OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A person picked: their AAD object id and name, as Teams knows them here; an AAD object id alone
@@ -65,11 +63,11 @@ export const grantRole: VerbHandler = async (data, clicker, deps, verb) => {
 type Removal = (personId: string, name: string, clicker: Clicker, deps: CardDeps) => Promise<string | undefined>;
 
 /** A Remove button on the roles card (partner admins): the person's `remove`al, then the card again with its notice. */
-function removeButton(remove: Removal): VerbHandler {
+function removeButton(unnamed: string, remove: Removal): VerbHandler {
   return async (data, clicker, deps, verb) => {
     if (!clicker.access.admin) return refused(clicker, deps, verb);
     const removal = roleRemovalSchema.safeParse(data);
-    if (!removal.success) return errorResponse(400, 'BadRequest', 'Name the person.');
+    if (!removal.success) return errorResponse(400, 'BadRequest', unnamed);
     const { personId } = removal.data;
     const text = await remove(personId, await nameOf(personId, deps), clicker, deps);
     if (text === undefined) return refused(clicker, deps, verb);
@@ -78,13 +76,13 @@ function removeButton(remove: Removal): VerbHandler {
 }
 
 /** Remove beside a granted role. */
-export const revokeRole = removeButton(async (personId, name, clicker, deps) => {
+export const revokeRole = removeButton('Name the person whose role goes.', async (personId, name, clicker, deps) => {
   const revoked = await deps.product.roles.revoke(clicker.actor.id, personId);
   return revoked === 'forbidden' ? undefined : t(clicker.locale, revoked === 'revoked' ? 'roles.revoked' : 'command.revokeNothing', { who: name, id: name });
 });
 
 /** Remove beside someone who gets the team's new leads in their personal chat. */
-export const stopStream = removeButton(async (personId, name, clicker, deps) =>
+export const stopStream = removeButton('Name the person.', async (personId, name, clicker, deps) =>
   (await deps.product.roles.stream(clicker.actor.id, { id: personId }, false)) === 'forbidden' ? undefined : t(clicker.locale, 'roles.streamOff', { who: name }),
 );
 

@@ -12,11 +12,17 @@ type Deps = Pick<CardDeps, 'product' | 'log'>;
 const conversationOf = (clicker: Clicker, deps: Deps): Promise<Conversation> => deps.product.conversations.stored(clicker.where);
 
 const mayChange = (conversation: Conversation, clicker: Clicker) =>
-  clicker.role === 'partnerAdmin' || (conversation.scope === 'personal' && conversation.userId !== undefined && conversation.userId === clicker.actor.id);
+  clicker.access.admin || (conversation.scope === 'personal' && conversation.userId !== undefined && conversation.userId === clicker.actor.id);
+
+type CardOptions = Omit<Parameters<typeof renderSettingsCard>[0], 'locale' | 'personal'>;
+
+/** The card for this conversation, in the clicker's language. */
+const cardFor = (conversation: Conversation, clicker: Clicker, options: CardOptions): CardAttachment =>
+  renderSettingsCard({ ...options, locale: clicker.locale, personal: conversation.scope === 'personal' });
 
 export async function settingsCard(clicker: Clicker, deps: Deps): Promise<CardAttachment> {
   const conversation = await conversationOf(clicker, deps);
-  return renderSettingsCard({ values: conversation.settings, locale: clicker.locale, canChange: mayChange(conversation, clicker), personal: conversation.scope === 'personal' });
+  return cardFor(conversation, clicker, { values: conversation.settings, canChange: mayChange(conversation, clicker) });
 }
 
 /** Saves what the card's form sent; the card again, with what was saved or what is wrong. */
@@ -25,16 +31,14 @@ export async function saveSettings(data: Record<string, unknown>, clicker: Click
   const conversation = await conversationOf(clicker, deps);
   if (!mayChange(conversation, clicker)) {
     logRefusal(clicker, deps, 'settings.save', 'admin');
-    return renderSettingsCard({ values: conversation.settings, locale, canChange: false, personal: conversation.scope === 'personal', notice: { text: t(locale, 'settings.forbidden'), tone: 'warning' } });
+    return cardFor(conversation, clicker, { values: conversation.settings, canChange: false, notice: { text: t(locale, 'settings.forbidden'), tone: 'warning' } });
   }
   const form = settingsFormSchema.safeParse(data);
   if (!form.success) {
     const paths = new Set(form.error.issues.map((issue) => String(issue.path[0])));
-    return renderSettingsCard({
+    return cardFor(conversation, clicker, {
       values: conversation.settings,
-      locale,
       canChange: true,
-      personal: conversation.scope === 'personal',
       errors: {
         ...(paths.has('leadKinds') ? { leadKinds: t(locale, 'settings.badKinds') } : {}),
         ...(paths.has('language') ? { language: t(locale, 'settings.chooseLanguage') } : {}),
@@ -48,7 +52,7 @@ export async function saveSettings(data: Record<string, unknown>, clicker: Click
   const settings = conversationSettingsSchema.parse({ ...base, ...given });
   const saved = await deps.product.conversations.saveSettings(conversation.key, settings, base);
   if (saved.outcome === 'changed') {
-    return renderSettingsCard({ values: saved.current, locale, canChange: true, personal: conversation.scope === 'personal', notice: { text: t(locale, 'settings.changedMeanwhile'), tone: 'warning' } });
+    return cardFor(conversation, clicker, { values: saved.current, canChange: true, notice: { text: t(locale, 'settings.changedMeanwhile'), tone: 'warning' } });
   }
-  return renderSettingsCard({ values: settings, locale, canChange: true, personal: conversation.scope === 'personal', notice: { text: t(locale, 'settings.saved'), tone: 'good' } });
+  return cardFor(conversation, clicker, { values: settings, canChange: true, notice: { text: t(locale, 'settings.saved'), tone: 'good' } });
 }

@@ -12,20 +12,20 @@ import { refuse } from './access';
 import type { CardDeps } from './cardViews';
 import { cardResponse, errorResponse, messageResponse, type VerbHandler } from './cardVerbs';
 
-/** The welcome for a conversation the app was just added to. `teamId`: the team, for a channel. */
-export async function welcomeCard(where: Where, teamId: string | undefined, locale: Locale, deps: CardDeps): Promise<CardAttachment> {
-  return welcome(locale, deps, await setupFor(where, teamId, locale, deps));
+/** The welcome for a conversation the app was just added to. */
+export async function welcomeCard(where: Where, locale: Locale, deps: CardDeps): Promise<CardAttachment> {
+  return welcome(locale, deps, await setupFor(where, locale, deps));
 }
 
-async function setupFor(where: Where, teamId: string | undefined, locale: Locale, deps: CardDeps): Promise<WelcomeSetup> {
+async function setupFor(where: Where, locale: Locale, deps: CardDeps): Promise<WelcomeSetup> {
   if (where.scope === 'groupChat') return { kind: 'chat' };
   if (where.scope === 'personal') return { kind: 'personal', streamed: where.userId !== undefined && (await deps.product.roles.streamsTo(where.userId)) };
-  return { kind: 'team', channels: await teamChannels(where, teamId, locale, deps), current: where.conversationId };
+  return { kind: 'team', channels: await teamChannels(where, locale, deps), current: where.conversationId };
 }
 
 /** The team's channels, named (the General channel has no name of its own); at least the one the app was added in. */
-async function teamChannels(where: Where, teamId: string | undefined, locale: Locale, deps: CardDeps): Promise<{ id: string; name: string }[]> {
-  const listed = teamId ? await deps.product.conversations.channels(where, teamId) : [];
+async function teamChannels(where: Where, locale: Locale, deps: CardDeps): Promise<{ id: string; name: string }[]> {
+  const listed = where.teamId ? await deps.product.conversations.channels(where, where.teamId) : [];
   const named = listed.map((c) => ({ id: c.id, name: c.name ?? t(locale, 'welcome.general') }));
   return named.some((c) => c.id === where.conversationId) ? named : [{ id: where.conversationId, name: t(locale, 'welcome.general') }, ...named];
 }
@@ -43,7 +43,7 @@ export const chooseChannel: VerbHandler = async (data, clicker, deps, verb) => {
   const kinds = [...new Set(parsed.data.leadKinds ?? [])];
   if (kinds.length === 0) return messageResponse(t(locale, 'welcome.noKinds'));
   // The choice came from the card: only a channel of this team is taken.
-  const chosen = (await teamChannels(where, clicker.teamId, locale, deps)).find((c) => c.id === parsed.data.channelId);
+  const chosen = (await teamChannels(where, locale, deps)).find((c) => c.id === parsed.data.channelId);
   if (!chosen) return messageResponse(t(locale, 'welcome.unknownChannel'));
   await deps.product.conversations.subscribe(inChannel(where, chosen.id), true, kinds);
   deps.log.info({ user: clicker.actor.id, kinds }, 'a channel was chosen for new leads');

@@ -367,6 +367,9 @@ describe('a Lead viewer role, and no customer data without a role', () => {
     ] as const) {
       const answer = await h.click(nora, verb, { leadId: h.leadId, ...data });
       expect([verb, noCustomerData(JSON.stringify(answer.body))]).toEqual([verb, []]);
+      // What nora sees: the lead's own card turned into why not, or the words why.
+      const told = answer.card ? seen(answer.card as CardAttachment).texts : [answer.body.value];
+      expect([verb, told]).toEqual([verb, verb === 'insights.show' ? [NEEDS_VIEWER] : ['🔒 A Partner Center lead', NEEDS_VIEWER]]);
     }
     expect((await h.app.leads.get(h.leadId))?.lead).toEqual(before);
   });
