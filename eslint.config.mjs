@@ -25,7 +25,7 @@ const SERVICE_LAYERS = {
   schedule: ['leads', 'storage', 'useCases', 'changes', 'delivery'],
   app: ['leads', 'storage', 'useCases', 'changes', 'derived', 'delivery', 'partnerCenter', 'schedule'],
 };
-const SHARED = ['errors', 'logger', 'retryAfter', 'inParallel', 'azureIdentity', 'json', 'keyVault', 'telemetry'];
+const SHARED = ['errors', 'logger', 'retryAfter', 'inParallel', 'azureIdentity', 'identityProvider', 'json', 'keyVault', 'telemetry'];
 
 const BOT_FRAMEWORK = { group: ['botbuilder', 'botbuilder-*', 'botframework-*'], message: 'Only teams/ talks to botbuilder (it is archived upstream: a move to the Agents SDK must touch one folder).' };
 const HTTP_SERVER = { group: ['restify', 'restify-*'], message: 'Only http/ serves HTTP.' };
@@ -69,7 +69,7 @@ export default tseslint.config(
     },
   },
   // The shared root of services/ imports none of its folders.
-  restrict(['services/*.ts'], BOT_FRAMEWORK, HTTP_SERVER, EDGES, { regex: '^\\./[^/]+/', message: 'The shared root of services/ (errors, logger, retryAfter, inParallel, azureIdentity, json, keyVault, telemetry) is imported by every folder and imports none of them.' }),
+  restrict(['services/*.ts'], BOT_FRAMEWORK, HTTP_SERVER, EDGES, { regex: '^\\./[^/]+/', message: 'The shared root of services/ (errors, logger, retryAfter, inParallel, azureIdentity, identityProvider, json, keyVault, telemetry) is imported by every folder and imports none of them.' }),
   ...layerRules,
   tooDeep,
   restrict(['teams/**/*.ts'], HTTP_SERVER, ONLY_USE_CASES('delivery/teamsGateway'), { regex: '^(\\.\\./)+http(/|$)', message: 'The Teams edge and the HTTP edge are two rooms: teams/ never imports http/.' }),

@@ -5,6 +5,7 @@
  * expires. A refusal is a GraphError with Graph's status, code and words.
  */
 import { count } from '../../telemetry';
+import { postTokenRequest, refusalDescription, tokenEndpoint } from '../../identityProvider';
 import { parseJson } from '../../json';
 import type { TokenCredential } from '@azure/identity';
 import { retryAfterMs } from '../../retryAfter';
@@ -73,15 +74,16 @@ export class GraphClient {
     const parsed = parseJson(text);
     if (res.ok) return { status: res.status, body: parsed };
     if (res.status === 401) this.cached = undefined;
+    const retryAfter = retryAfterMs(res.headers.get('retry-after'));
     if (res.status === 429) {
       count.throttled('graph');
       // Every request waits as long as Graph asked, not only this one.
-      this.nextAt = Math.max(this.nextAt, this.clock() + (retryAfterMs(res.headers.get('retry-after')) ?? 5_000));
+      this.nextAt = Math.max(this.nextAt, this.clock() + (retryAfter ?? 5_000));
     }
     const error = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
     const code = typeof error?.code === 'string' ? error.code : undefined;
     const said = typeof error?.message === 'string' ? error.message : text.slice(0, 300);
-    throw new GraphError(res.status, `Microsoft Graph answered ${res.status}${code ? ` ${code}` : ''}${said ? `: ${said.slice(0, 500)}` : ''}`, code, retryAfterMs(res.headers.get('retry-after')));
+    throw new GraphError(res.status, `Microsoft Graph answered ${res.status}${code ? ` ${code}` : ''}${said ? `: ${said.slice(0, 500)}` : ''}`, code, retryAfter);
   }
 
   /** This request's turn: spaced MIN_INTERVAL_MS apart; a 429 (as if Graph said so) when it is more than a second away. */
@@ -109,22 +111,17 @@ export class GraphClient {
       this.cached = { token: token.token, expiresAt: token.expiresOnTimestamp };
       return token.token;
     }
-    let res: Response;
-    try {
-      res = await fetch(`${credentials.authorityHost}/${encodeURIComponent(credentials.tenantId)}/oauth2/v2.0/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: credentials.clientId, client_secret: credentials.clientSecret, scope: SCOPE }),
-        redirect: 'error',
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-    } catch (error) {
+    const { status, body } = await postTokenRequest(tokenEndpoint(credentials), {
+      grant_type: 'client_credentials',
+      client_id: credentials.clientId,
+      client_secret: credentials.clientSecret,
+      scope: SCOPE,
+    }).catch((error: unknown) => {
       throw new GraphError(undefined, `the identity provider did not answer (${(error as Error).message})`);
-    }
-    const body = (parseJson(await res.text()) ?? {}) as { access_token?: string; expires_in?: number | string; error?: string; error_description?: string };
-    if (!res.ok || !body.access_token) {
-      const said = (body.error_description ?? '').split(/\r?\n/)[0]?.slice(0, 300) ?? '';
-      throw new GraphError(res.status, `the identity provider refused the bot a token for Microsoft Graph (${body.error ?? res.status}${said ? `: ${said}` : ''})`, body.error);
+    });
+    if (status >= 400 || !body.access_token) {
+      const said = refusalDescription(body);
+      throw new GraphError(status, `the identity provider refused the bot a token for Microsoft Graph (${body.error ?? status}${said ? `: ${said}` : ''})`, body.error);
     }
     this.cached = { token: body.access_token, expiresAt: Date.now() + Number(body.expires_in ?? 3600) * 1000 };
     return body.access_token;

@@ -7,7 +7,8 @@
  */
 import { PartnerCenterError } from './partnerCenterErrors';
 import type { ClientType } from '../syncStore';
-import { postTokenForm, refusalMessage, TOKEN_SCOPES, tokenEndpoint, type IdentitySettings } from './tokenProvider';
+import { tokenEndpoint } from '../../identityProvider';
+import { postTokenForm, refusalMessage, TOKEN_SCOPES, type IdentitySettings } from './tokenProvider';
 
 export interface SignedIn {
   refreshToken: string;

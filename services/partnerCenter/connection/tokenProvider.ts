@@ -13,7 +13,7 @@
  * one form POST; this class is that POST, its errors, and where the token lives.
  */
 import type { Logger } from '../../logger';
-import { retryAfterMs } from '../../retryAfter';
+import { postTokenRequest, refusalDescription, tokenEndpoint, type TokenAnswer } from '../../identityProvider';
 import { PartnerCenterError } from './partnerCenterErrors';
 import { digest, type ClientType, type StoredConnection, type SyncStore } from '../syncStore';
 
@@ -35,46 +35,16 @@ export interface IdentitySettings {
 
 /** Refresh this long before an access token expires. */
 const EARLY_MS = 5 * 60_000;
-const TIMEOUT_MS = 10_000;
 
-export const tokenEndpoint = (settings: Pick<IdentitySettings, 'authorityHost' | 'tenantId'>) =>
-  `${settings.authorityHost}/${encodeURIComponent(settings.tenantId)}/oauth2/v2.0/token`;
-
-/** The identity provider's answer to a token request, as far as we use it. */
-export interface TokenAnswer {
-  access_token?: string;
-  refresh_token?: string;
-  expires_in?: number | string;
-  id_token?: string;
-  error?: string;
-  error_description?: string;
-}
-
-/** POSTs a form to the token endpoint; network failures and 5xx are `unavailable`. */
-export async function postTokenForm(url: string, form: Record<string, string>): Promise<{ status: number; body: TokenAnswer; retryAfterMs?: number }> {
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams(form),
-      redirect: 'error',
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-  } catch (error) {
+/** POSTs a form to the token endpoint; no answer, a 5xx or a 429 is `unavailable`. */
+export async function postTokenForm(url: string, form: Record<string, string>): Promise<{ status: number; body: TokenAnswer }> {
+  const answer = await postTokenRequest(url, form).catch((error: unknown) => {
     throw new PartnerCenterError('unavailable', `the identity provider at ${new URL(url).host} did not answer (${(error as Error).message})`, { cause: error });
+  });
+  if (answer.status >= 500 || answer.status === 429) {
+    throw new PartnerCenterError('unavailable', `the identity provider answered ${answer.status}`, { status: answer.status, retryAfterMs: answer.retryAfterMs });
   }
-  const text = await res.text();
-  let body: TokenAnswer = {};
-  try {
-    body = text ? (JSON.parse(text) as TokenAnswer) : {};
-  } catch {
-    // A proxy's HTML error page: the status says enough.
-  }
-  if (res.status >= 500 || res.status === 429) {
-    throw new PartnerCenterError('unavailable', `the identity provider answered ${res.status}`, { status: res.status, retryAfterMs: retryAfterMs(res.headers.get('retry-after')) });
-  }
-  return { status: res.status, body };
+  return { status: answer.status, body: answer.body };
 }
 
 /** AADSTS700025: the token was issued to a public client, so no secret may be presented with it. */
@@ -85,7 +55,7 @@ const CONFIDENTIAL_CLIENT = /AADSTS7000218/;
 /** Plain words for a refusal, with what to do about it. */
 export function refusalMessage(body: TokenAnswer): string {
   const code = body.error ?? 'error';
-  const said = (body.error_description ?? '').split(/\r?\n/)[0]?.slice(0, 300) ?? '';
+  const said = refusalDescription(body);
   if (code === 'invalid_client') {
     return `the identity provider refused the app's client secret (invalid_client: ${said}). Create a new client secret for the app registration and set PARTNER_CENTER_CLIENT_SECRET.`;
   }
